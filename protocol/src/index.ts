@@ -1,0 +1,4 @@
+export * from "./ids.js";
+export * from "./topics.js";
+export * from "./schemas.js";
+export * from "./validate.js";

@@ -1,0 +1,304 @@
+/**
+ * Every payload of the protocol, written once as a TypeBox schema: the JSON
+ * Schema used for validation and the TypeScript type both come from here.
+ */
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { DEVICE_ID_PATTERN } from "./ids.js";
+import type { RequestOp } from "./topics.js";
+
+/** Largest payload either side accepts on any topic. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+const strict = { additionalProperties: false } as const;
+const Uuid = Type.String({ format: "uuid" });
+const Timestamp = Type.String({ format: "date-time" });
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+/** One of a fixed list of strings, as a plain JSON Schema `enum` (clear errors). */
+function OneOf<const T extends readonly string[]>(values: T) {
+  return Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
+}
+
+export const DeviceIdSchema = Type.String({ pattern: DEVICE_ID_PATTERN, maxLength: 64 });
+
+// ---------------------------------------------------------------- availability
+
+export const AvailabilitySchema = Type.Object(
+  {
+    status: OneOf(["online", "offline"]),
+    /** Absent in the Last Will, which is written at connect time. */
+    at: Type.Optional(Timestamp),
+  },
+  strict,
+);
+export type Availability = Static<typeof AvailabilitySchema>;
+
+// ---------------------------------------------------------------- state
+
+export const LAMP_MODES = ["off", "recording", "video-only", "refused", "error"] as const;
+
+export const DeviceStateSchema = Type.Object(
+  {
+    at: Timestamp,
+    software: Text(64),
+    bootId: Uuid,
+    lamp: OneOf(LAMP_MODES),
+    recording: Type.Union([
+      Type.Null(),
+      Type.Object(
+        {
+          recordingId: Uuid,
+          bookingId: Type.Union([Type.Null(), Text(64)]),
+          startedAt: Timestamp,
+          audio: Type.Boolean(),
+        },
+        strict,
+      ),
+    ]),
+    configVersion: Type.Union([Type.Null(), Count]),
+    encoder: Type.Optional(Type.Union([Type.Null(), Text(64)])),
+    storage: Type.Optional(
+      Type.Object(
+        { totalBytes: Count, freeBytes: Count, bufferBytes: Count, protectedBytes: Count },
+        strict,
+      ),
+    ),
+    health: Type.Optional(
+      Type.Object(
+        {
+          uptimeSeconds: Count,
+          temperatureC: Type.Union([Type.Null(), Type.Number({ minimum: -50, maximum: 150 })]),
+          bytesWritten: Count,
+        },
+        strict,
+      ),
+    ),
+    outboxDepth: Type.Optional(Count),
+  },
+  strict,
+);
+export type DeviceState = Static<typeof DeviceStateSchema>;
+
+// ---------------------------------------------------------------- events
+
+const RecordingStopReason = OneOf([
+  "button",
+  "booking-ended",
+  "camera-lost",
+  "lamp-fault",
+  "disk-full",
+  "shutdown",
+  "error",
+]);
+const RefusalReason = OneOf([
+  "no-booking",
+  "storage-full",
+  "lamp-fault",
+  "camera-missing",
+  "microphone-missing",
+]);
+
+/** The data each event kind carries. Adding a kind here adds it everywhere. */
+export const EVENT_DATA_SCHEMAS = {
+  "device.started": Type.Object({ software: Text(64), bootId: Uuid }, strict),
+  "recording.started": Type.Object(
+    {
+      recordingId: Uuid,
+      bookingId: Type.Union([Type.Null(), Text(64)]),
+      audio: Type.Boolean(),
+      encoder: Text(64),
+    },
+    strict,
+  ),
+  "recording.stopped": Type.Object(
+    {
+      recordingId: Uuid,
+      reason: RecordingStopReason,
+      durationSeconds: Type.Number({ minimum: 0 }),
+      segments: Count,
+      bytes: Count,
+    },
+    strict,
+  ),
+  "recording.refused": Type.Object(
+    { reason: RefusalReason, bookingId: Type.Union([Type.Null(), Text(64)]) },
+    strict,
+  ),
+  "recording.deleted": Type.Object(
+    {
+      recordingId: Uuid,
+      reason: OneOf(["retention", "overwrite", "request"]),
+      bytes: Count,
+    },
+    strict,
+  ),
+  "archive.requested": Type.Object({ recordingId: Uuid }, strict),
+  "lamp.fault": Type.Object(
+    {
+      expected: OneOf(["on", "off"]),
+      observed: Type.Union([Type.Null(), Type.Literal("on"), Type.Literal("off")]),
+      detail: Text(500),
+    },
+    strict,
+  ),
+  "camera.lost": Type.Object({ detail: Text(500) }, strict),
+  "camera.restored": Type.Object({ detail: Text(500) }, strict),
+  "storage.exhausted": Type.Object({ freeBytes: Count, protectedBytes: Count }, strict),
+  "config.applied": Type.Object({ version: Count }, strict),
+  "config.rejected": Type.Object(
+    { version: Type.Union([Type.Null(), Count]), reason: Text(2000) },
+    strict,
+  ),
+} as const;
+
+export type EventKind = keyof typeof EVENT_DATA_SCHEMAS;
+export const EVENT_KINDS = Object.keys(EVENT_DATA_SCHEMAS) as readonly EventKind[];
+export type EventData<K extends EventKind> = Static<(typeof EVENT_DATA_SCHEMAS)[K]>;
+
+/** The envelope every event shares; `data` is checked against its kind's schema. */
+export const EventEnvelopeSchema = Type.Object(
+  {
+    /** Chosen by the device; the controller deduplicates on it. */
+    id: Uuid,
+    /** The device's own monotonic counter, kept across restarts. */
+    seq: Count,
+    /** When the device raised the event. */
+    at: Timestamp,
+    kind: OneOf(EVENT_KINDS),
+    data: Type.Object({}),
+  },
+  strict,
+);
+
+export type DeviceEvent = {
+  [K in EventKind]: { id: string; seq: number; at: string; kind: K; data: EventData<K> };
+}[EventKind];
+
+/** The whole event union as one JSON Schema, for documentation and other tools. */
+export const DeviceEventSchema = Type.Union(
+  EVENT_KINDS.map((kind) =>
+    Type.Object(
+      {
+        id: Uuid,
+        seq: Count,
+        at: Timestamp,
+        kind: Type.Literal(kind),
+        data: EVENT_DATA_SCHEMAS[kind],
+      },
+      strict,
+    ),
+  ),
+);
+
+// ---------------------------------------------------------------- ack
+
+export const EventAckSchema = Type.Object(
+  {
+    /** Committed to the controller's database (now or before): drop from the outbox. */
+    accepted: Type.Array(Uuid, { maxItems: 1000 }),
+    /** Refused for good, with the reason; kept by the controller for inspection. */
+    rejected: Type.Array(Type.Object({ id: Uuid, reason: Text(1000) }, strict), {
+      maxItems: 1000,
+    }),
+  },
+  strict,
+);
+export type EventAck = Static<typeof EventAckSchema>;
+
+// ---------------------------------------------------------------- config
+
+export const BOOKING_PURPOSES = [
+  "self-reflection",
+  "coaching",
+  "peer-support",
+  "ect-trainee-support",
+  "exemplar-bank",
+] as const;
+
+export const ScheduledBookingSchema = Type.Object(
+  {
+    bookingId: Text(64),
+    start: Timestamp,
+    end: Timestamp,
+    purpose: OneOf(BOOKING_PURPOSES),
+    audio: Type.Boolean(),
+  },
+  strict,
+);
+
+/** A privacy mask: a rectangle in fractions of the picture, burned in at capture. */
+export const PrivacyMaskSchema = Type.Object(
+  {
+    x: Type.Number({ minimum: 0, maximum: 1 }),
+    y: Type.Number({ minimum: 0, maximum: 1 }),
+    width: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    height: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+  },
+  strict,
+);
+
+export const DeviceConfigSchema = Type.Object(
+  {
+    /** Increases with every change; the device reports the version it applied. */
+    version: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    issuedAt: Timestamp,
+    room: Text(100),
+    schedule: Type.Array(ScheduledBookingSchema, { maxItems: 500 }),
+    retention: Type.Object({ bufferDays: Type.Integer({ minimum: 1, maximum: 14 }) }, strict),
+    policy: Type.Object({ allowUnbookedRecording: Type.Boolean() }, strict),
+    masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }),
+    /** Recordings under a hold: never deleted or overwritten on the device. */
+    holds: Type.Array(Uuid, { maxItems: 5000 }),
+  },
+  strict,
+);
+export type DeviceConfig = Static<typeof DeviceConfigSchema>;
+export type ScheduledBooking = Static<typeof ScheduledBookingSchema>;
+export type PrivacyMask = Static<typeof PrivacyMaskSchema>;
+
+// ---------------------------------------------------------------- requests
+
+/** Arguments and result of each request op. */
+export const REQUEST_SCHEMAS = {
+  ping: {
+    args: Type.Object({}, strict),
+    data: Type.Object({ at: Timestamp }, strict),
+  },
+  "delete-recording": {
+    args: Type.Object({ recordingId: Uuid }, strict),
+    data: Type.Object({ recordingId: Uuid, bytes: Count }, strict),
+  },
+  "upload-recording": {
+    args: Type.Object(
+      { recordingId: Uuid, url: Type.String({ format: "uri", maxLength: 2000 }), token: Text(200) },
+      strict,
+    ),
+    data: Type.Object({ recordingId: Uuid, segments: Count, bytes: Count }, strict),
+  },
+} as const satisfies Record<RequestOp, { args: TSchema; data: TSchema }>;
+
+export type RequestArgs<Op extends RequestOp> = Static<(typeof REQUEST_SCHEMAS)[Op]["args"]>;
+export type ResponseData<Op extends RequestOp> = Static<(typeof REQUEST_SCHEMAS)[Op]["data"]>;
+
+export const RequestEnvelopeSchema = Type.Object(
+  { id: Uuid, sentAt: Timestamp, args: Type.Object({}) },
+  strict,
+);
+export interface DeviceRequest<Op extends RequestOp> {
+  id: string;
+  sentAt: string;
+  args: RequestArgs<Op>;
+}
+
+export const ResponseEnvelopeSchema = Type.Object(
+  {
+    id: Uuid,
+    status: OneOf(["ok", "error"]),
+    data: Type.Union([Type.Null(), Type.Object({})]),
+    error: Type.Union([Type.Null(), Text(2000)]),
+  },
+  strict,
+);
+export type DeviceResponse<Op extends RequestOp> =
+  | { id: string; status: "ok"; data: ResponseData<Op>; error: null }
+  | { id: string; status: "error"; data: null; error: string };
