@@ -1,0 +1,493 @@
+/**
+ * The embedded MQTT broker (aedes) the classroom devices connect to. It
+ * authenticates each device, applies the ACL in `acl.ts`, hands what devices
+ * say to `Ingest`, publishes each device's retained config from the database,
+ * and carries controller→device requests and their responses.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type Client,
+  type ConnectPacket,
+  type PublishPacket,
+} from "aedes";
+import type { Logger } from "pino";
+import {
+  CHANNEL_DIRECTION,
+  MAX_PAYLOAD_BYTES,
+  checkAck,
+  checkConfig,
+  checkRequest,
+  encode,
+  isDeviceId,
+  parse,
+  parseTopic,
+  topics,
+  type DeviceConfig,
+  type DeviceResponse,
+  type EventAck,
+  type RequestArgs,
+  type RequestOp,
+} from "@classcam/protocol";
+import type { Database } from "../db/database.js";
+import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
+import { canLeaveWill, canPublish, canReceive, canSubscribe } from "./acl.js";
+import { GuardedConnection } from "./frame-guard.js";
+import { Ingest } from "./ingest.js";
+import { ConnectThrottle } from "./throttle.js";
+
+export interface BrokerOptions {
+  db: Database;
+  registry: DeviceRegistry;
+  logger: Logger;
+  connectFailures: { max: number; windowMs: number };
+  now?: () => Date;
+  /** How often to pick up changes made outside this process (e.g. the CLI). */
+  syncIntervalMs?: number;
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tls?: { port: number; cert: Buffer; key: Buffer; ca?: Buffer };
+}
+
+/** The CONNACK return codes of MQTT 3.1.1 that a refusal can carry. */
+export const ConnackCode = {
+  identifierRejected: 2,
+  serverUnavailable: 3,
+  badUsernameOrPassword: 4,
+  notAuthorized: 5,
+} as const;
+
+/** Whole MQTT packets above this size close the connection before being buffered. */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES * 4;
+
+interface PendingRequest {
+  deviceId: string;
+  op: RequestOp;
+  resolve: (response: DeviceResponse<RequestOp>) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+function refusal(returnCode: number, reason: string) {
+  return Object.assign(new Error(reason), { returnCode });
+}
+
+export class Broker {
+  readonly ingest: Ingest;
+  private readonly aedes: Aedes;
+  private readonly log: Logger;
+  private readonly throttle: ConnectThrottle;
+  private readonly connectPackets = new WeakMap<Client, ConnectPacket>();
+  private readonly clients = new Map<string, Client>();
+  private readonly publishedConfig = new Map<string, number>();
+  private readonly pending = new Map<string, PendingRequest>();
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly options: BrokerOptions,
+    aedes: Aedes,
+  ) {
+    this.aedes = aedes;
+    this.log = options.logger;
+    this.throttle = new ConnectThrottle({
+      maxFailures: options.connectFailures.max,
+      windowMs: options.connectFailures.windowMs,
+    });
+    this.ingest = new Ingest({
+      db: options.db,
+      logger: options.logger.child({ part: "ingest" }),
+      now: options.now,
+      sendAck: (deviceId, ack) => {
+        this.sendAck(deviceId, ack);
+      },
+    });
+  }
+
+  static async create(options: BrokerOptions): Promise<Broker> {
+    let broker: Broker | undefined;
+    const self = (): Broker => {
+      if (!broker) throw new Error("broker used before it was created");
+      return broker;
+    };
+    const aedes = new Aedes({
+      id: "classcam-controller",
+      maxClientsIdLength: 64,
+      preConnect: (client, packet, done) => {
+        self().connectPackets.set(client, packet);
+        done(null, true);
+      },
+      authenticate: (client, username, password, done) => {
+        self().authenticate(client, username, password, done);
+      },
+      authorizePublish: (client, packet, done) => {
+        done(self().authorizePublish(client, packet));
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const decision = canSubscribe(client.id, subscription.topic);
+        if (!decision.allowed) {
+          self().log.warn(
+            { deviceId: client.id, topic: subscription.topic, reason: decision.reason },
+            "subscription refused",
+          );
+          done(null, null);
+          return;
+        }
+        done(null, subscription);
+      },
+      authorizeForward: (client, packet) => (canReceive(client.id, packet.topic) ? packet : null),
+    });
+    broker = new Broker(options, aedes);
+    broker.wire();
+    await aedes.listen();
+    await broker.republishConfigs();
+    broker.syncTimer = setInterval(() => void broker.sync(), options.syncIntervalMs ?? 5000);
+    broker.syncTimer.unref();
+    return broker;
+  }
+
+  private wire(): void {
+    const { registry } = this.options;
+    registry.on("config", (deviceId, config) => {
+      this.publishConfig(deviceId, config);
+    });
+    registry.on("deactivated", (deviceId, status) => {
+      this.deactivate(deviceId, status);
+    });
+    this.aedes.on("publish", (packet, client) => {
+      this.onPublish(packet, client);
+    });
+    this.aedes.on("clientReady", (client) => {
+      if (!isDeviceId(client.id)) return;
+      this.clients.set(client.id, client);
+      this.ingest.connection(client.id, true);
+      this.log.info({ deviceId: client.id }, "device connected");
+    });
+    this.aedes.on("clientDisconnect", (client) => {
+      if (this.clients.get(client.id) !== client) return;
+      this.clients.delete(client.id);
+      this.ingest.connection(client.id, false);
+      this.log.info({ deviceId: client.id }, "device disconnected");
+    });
+    this.aedes.on("clientError", (client, error) => {
+      this.log.warn({ deviceId: client.id, err: error.message }, "device connection error");
+    });
+    this.aedes.on("connectionError", (client, error) => {
+      this.log.warn({ clientId: client.id, err: error.message }, "connection error before sign-in");
+    });
+  }
+
+  private sourceOf(client: Client): string {
+    return (client.conn as Partial<GuardedConnection>).remoteAddress ?? "local";
+  }
+
+  private authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+  ): void {
+    const source = this.sourceOf(client);
+    const packet = this.connectPackets.get(client);
+    this.connectPackets.delete(client);
+    const refuse = (code: number, reason: string, counts = true) => {
+      if (counts) this.throttle.recordFailure(source);
+      this.log.warn(
+        { clientId: client.id, source, reason, returnCode: code },
+        "connection refused",
+      );
+      done(refusal(code, reason), false);
+    };
+    if (this.throttle.isBlocked(source)) {
+      refuse(
+        ConnackCode.serverUnavailable,
+        "too many refused connections from this address; try later",
+        false,
+      );
+      return;
+    }
+    if (username === undefined || username === "") {
+      refuse(ConnackCode.badUsernameOrPassword, "no username: it must be the device id");
+      return;
+    }
+    if (client.id !== username) {
+      refuse(
+        ConnackCode.identifierRejected,
+        `client id '${client.id}' is not the device id '${username}'; they must be equal`,
+      );
+      return;
+    }
+    const will = canLeaveWill(username, packet?.will);
+    if (!will.allowed) {
+      refuse(ConnackCode.notAuthorized, will.reason);
+      return;
+    }
+    if (password === undefined || password.length === 0) {
+      refuse(ConnackCode.badUsernameOrPassword, "no password: it must be the device secret");
+      return;
+    }
+    this.options.registry.checkCredentials(username, password.toString("utf8")).then(
+      (result) => {
+        if (result.ok) {
+          done(null, true);
+          return;
+        }
+        switch (result.reason) {
+          case "unknown-device":
+            refuse(ConnackCode.badUsernameOrPassword, `no enrolled device '${username}'`);
+            break;
+          case "wrong-secret":
+            refuse(ConnackCode.badUsernameOrPassword, `wrong secret for device '${username}'`);
+            break;
+          case "disabled":
+          case "retired":
+            refuse(ConnackCode.notAuthorized, `device '${username}' is ${result.reason}`);
+            break;
+        }
+      },
+      (error: unknown) => {
+        this.log.error({ err: error, deviceId: username }, "credential check failed");
+        done(refusal(ConnackCode.serverUnavailable, "credential check failed"), false);
+      },
+    );
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {
+    if (client === null) {
+      // the Last Will of a device whose connection is already gone
+      return parseTopic(packet.topic)?.channel === "availability"
+        ? null
+        : new Error(`broker-held will on '${packet.topic}' refused`);
+    }
+    const decision = canPublish(client.id, packet);
+    if (decision.allowed) return null;
+    this.log.warn(
+      { deviceId: client.id, topic: packet.topic, reason: decision.reason },
+      "publish refused; disconnecting",
+    );
+    return new Error(decision.reason);
+  }
+
+  private onPublish(packet: AedesPublishPacket, client: Client | null): void {
+    const parsed = parseTopic(packet.topic);
+    if (parsed === null || CHANNEL_DIRECTION[parsed.channel] !== "up") return;
+    // authorizePublish has already refused any topic outside the client's own subtree
+    if (client !== null && client.id !== parsed.deviceId) return;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    switch (parsed.channel) {
+      case "events":
+        this.ingest.event(parsed.deviceId, packet.topic, payload);
+        break;
+      case "state":
+        if (payload.length > 0) this.ingest.state(parsed.deviceId, packet.topic, payload);
+        break;
+      case "availability":
+        this.ingest.availabilityReport(parsed.deviceId, packet.topic, payload);
+        break;
+      case "response":
+        this.onResponse(parsed.deviceId, parsed.op, packet.topic, payload);
+        break;
+    }
+  }
+
+  private publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.aedes.publish(
+        { cmd: "publish", topic, payload, qos: 1, retain, dup: false },
+        (error) => {
+          if (error) reject(error);
+          else resolve();
+        },
+      );
+    });
+  }
+
+  private sendAck(deviceId: string, ack: EventAck): void {
+    this.publish(topics.ack(deviceId), encode(checkAck, ack), false).catch((error: unknown) => {
+      // the events are committed; an ack that does not arrive only makes the device resend
+      this.log.warn({ err: error, deviceId }, "could not publish ack");
+    });
+  }
+
+  /** Publishes a device's configuration, retained, so it gets it whenever it connects. */
+  publishConfig(deviceId: string, config: DeviceConfig): void {
+    if (this.closed) return;
+    this.publishedConfig.set(deviceId, config.version);
+    this.publish(topics.config(deviceId), encode(checkConfig, config), true).catch(
+      (error: unknown) => {
+        this.publishedConfig.delete(deviceId);
+        this.log.error({ err: error, deviceId }, "could not publish config");
+      },
+    );
+  }
+
+  /** Every active device's configuration, from the database (at start: a restart loses nothing). */
+  async republishConfigs(): Promise<number> {
+    const configs = await this.options.registry.activeConfigs();
+    for (const { deviceId, config } of configs) this.publishConfig(deviceId, config);
+    return configs.length;
+  }
+
+  private deactivate(deviceId: string, status: DeviceStatus): void {
+    if (status !== "active") {
+      this.publishedConfig.delete(deviceId);
+      // an empty retained payload removes the retained config
+      this.publish(topics.config(deviceId), Buffer.alloc(0), true).catch(() => undefined);
+    }
+    this.disconnect(deviceId, status === "active" ? "secret rotated" : `device ${status}`);
+  }
+
+  /** Drops a device's connection, if it has one. */
+  disconnect(deviceId: string, reason: string): void {
+    const client = this.clients.get(deviceId);
+    if (!client) return;
+    this.log.info({ deviceId, reason }, "disconnecting device");
+    client.close();
+  }
+
+  /** Picks up changes made by another process (the CLI) on the same database. */
+  async sync(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const inactive = await this.options.registry.inactiveIds();
+      for (const deviceId of inactive) {
+        if (this.clients.has(deviceId) || this.publishedConfig.has(deviceId)) {
+          this.deactivate(deviceId, "disabled");
+        }
+      }
+      for (const { deviceId, config } of await this.options.registry.activeConfigs()) {
+        if (this.publishedConfig.get(deviceId) !== config.version)
+          this.publishConfig(deviceId, config);
+      }
+    } catch (error) {
+      this.log.error({ err: error }, "device sync failed");
+    }
+  }
+
+  connectedDevices(): string[] {
+    return [...this.clients.keys()].sort();
+  }
+
+  /**
+   * Asks a device to do something and waits for its answer on the response
+   * topic, matched by a correlation id.
+   */
+  request<Op extends RequestOp>(
+    deviceId: string,
+    op: Op,
+    args: RequestArgs<Op>,
+    timeoutMs = 15_000,
+  ): Promise<DeviceResponse<Op>> {
+    if (!this.clients.has(deviceId)) {
+      return Promise.reject(new Error(`device '${deviceId}' is not connected`));
+    }
+    const id = randomUUID();
+    const payload = encode((value) => checkRequest(op, value), {
+      id,
+      sentAt: new Date().toISOString(),
+      args,
+    });
+    return new Promise<DeviceResponse<Op>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`device '${deviceId}' did not answer '${op}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        deviceId,
+        op,
+        resolve: resolve as (response: DeviceResponse<RequestOp>) => void,
+        reject,
+        timer,
+      });
+      this.publish(topics.request(deviceId, op), payload, false).catch((error: unknown) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+    });
+  }
+
+  private onResponse(deviceId: string, op: RequestOp, topic: string, payload: Buffer): void {
+    const parsed = parse.response(op, payload);
+    if (!parsed.ok) {
+      this.ingest.reject({
+        deviceId,
+        topic,
+        eventId: null,
+        reason: parsed.error,
+        payload,
+        receivedAt: new Date().toISOString(),
+      });
+      return;
+    }
+    const pending = this.pending.get(parsed.value.id);
+    if (!pending || pending.deviceId !== deviceId || pending.op !== op) {
+      this.log.warn(
+        { deviceId, op, id: parsed.value.id },
+        "response to no pending request; ignored",
+      );
+      return;
+    }
+    this.pending.delete(parsed.value.id);
+    clearTimeout(pending.timer);
+    pending.resolve(parsed.value);
+  }
+
+  /** Starts accepting device connections: plain TCP, and TLS when configured. */
+  async listen(options: ListenOptions): Promise<{ port: number; tlsPort: number | null }> {
+    const accept = (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+      socket.setNoDelay(true);
+      this.aedes.handle(new GuardedConnection(socket, MAX_PACKET_BYTES));
+    };
+    const start = (server: Server, port: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, options.host, () => {
+          server.off("error", reject);
+          this.servers.push(server);
+          const address = server.address();
+          resolve(typeof address === "object" && address !== null ? address.port : port);
+        });
+      });
+    const port = await start(createServer(accept), options.port);
+    let tlsPort: number | null = null;
+    if (options.tls) {
+      const { cert, key, ca } = options.tls;
+      tlsPort = await start(
+        createTlsServer({ cert, key, ca, minVersion: "TLSv1.2" }, accept),
+        options.tls.port,
+      );
+    }
+    return { port, tlsPort };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    const stopped = this.servers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    await new Promise<void>((resolve) => {
+      this.aedes.close(() => resolve());
+    });
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(stopped);
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error("controller is shutting down"));
+      this.pending.delete(id);
+    }
+    await this.ingest.idle();
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * Device messages into the database. Each event is validated, then committed
+ * in a transaction (many at a time: a group commit), deduplicated by its UUID,
+ * and only after the commit is the device sent an application ack — so the
+ * device may drop an event from its outbox exactly when it is safe to.
+ * At-least-once on the wire, exactly-once in the database.
+ *
+ * A malformed message is kept in `rejected_messages` with the reason, logged,
+ * and (when its id can be read) refused to the device, so the stream goes on.
+ */
+import type { Logger } from "pino";
+import {
+  eventIdOf,
+  parse,
+  parseJson,
+  type DeviceEvent,
+  type DeviceState,
+  type EventAck,
+} from "@classcam/protocol";
+import type { Database, Transaction } from "../db/database.js";
+
+export interface IngestOptions {
+  db: Database;
+  logger: Logger;
+  sendAck: (deviceId: string, ack: EventAck) => void;
+  now?: () => Date;
+  /** Most events committed in one transaction. */
+  maxBatch?: number;
+  /** Most events waiting in memory; beyond it new ones are dropped unacked (the device resends). */
+  maxQueued?: number;
+}
+
+interface QueuedEvent {
+  deviceId: string;
+  event: DeviceEvent;
+  receivedAt: string;
+}
+
+interface Rejection {
+  deviceId: string;
+  topic: string;
+  eventId: string | null;
+  reason: string;
+  payload: Buffer;
+  receivedAt: string;
+}
+
+export interface IngestStats {
+  committed: number;
+  duplicates: number;
+  rejected: number;
+  dropped: number;
+  batches: number;
+  failedBatches: number;
+}
+
+const EXCERPT_BYTES = 1024;
+
+export class Ingest {
+  private events: QueuedEvent[] = [];
+  private rejections: Rejection[] = [];
+  private states = new Map<string, { state: DeviceState; at: string }>();
+  private availability = new Map<string, { status: "online" | "offline"; at: string }>();
+  private presence = new Map<string, { connected: boolean; at: string }>();
+  private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly now: () => Date;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  readonly stats: IngestStats = {
+    committed: 0,
+    duplicates: 0,
+    rejected: 0,
+    dropped: 0,
+    batches: 0,
+    failedBatches: 0,
+  };
+
+  constructor(private readonly options: IngestOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxQueued = options.maxQueued ?? 50_000;
+  }
+
+  /** An event payload from `deviceId`'s events topic. */
+  event(deviceId: string, topic: string, payload: Buffer): void {
+    const receivedAt = this.now().toISOString();
+    const parsed = parse.event(payload);
+    if (!parsed.ok) {
+      const json = parseJson(payload);
+      this.reject({
+        deviceId,
+        topic,
+        eventId: json.ok ? eventIdOf(json.value) : null,
+        reason: parsed.error,
+        payload,
+        receivedAt,
+      });
+      return;
+    }
+    if (this.events.length >= this.maxQueued) {
+      this.stats.dropped += 1;
+      this.options.logger.warn(
+        { deviceId, eventId: parsed.value.id },
+        "ingest queue full; event dropped unacknowledged, the device will send it again",
+      );
+      return;
+    }
+    this.events.push({ deviceId, event: parsed.value, receivedAt });
+    this.schedule();
+  }
+
+  /** A retained state payload; only the newest per device is written. */
+  state(deviceId: string, topic: string, payload: Buffer): void {
+    const at = this.now().toISOString();
+    const parsed = parse.state(payload);
+    if (!parsed.ok) {
+      this.reject({
+        deviceId,
+        topic,
+        eventId: null,
+        reason: parsed.error,
+        payload,
+        receivedAt: at,
+      });
+      return;
+    }
+    this.states.set(deviceId, { state: parsed.value, at });
+    this.schedule();
+  }
+
+  /** A retained availability payload (or the device's Last Will). */
+  availabilityReport(deviceId: string, topic: string, payload: Buffer): void {
+    const at = this.now().toISOString();
+    // an empty retained payload only clears the retained message
+    if (payload.length === 0) return;
+    const parsed = parse.availability(payload);
+    if (!parsed.ok) {
+      this.reject({
+        deviceId,
+        topic,
+        eventId: null,
+        reason: parsed.error,
+        payload,
+        receivedAt: at,
+      });
+      return;
+    }
+    this.availability.set(deviceId, { status: parsed.value.status, at });
+    this.schedule();
+  }
+
+  /** What the broker itself saw: the device's connection opened or closed. */
+  connection(deviceId: string, connected: boolean): void {
+    this.presence.set(deviceId, { connected, at: this.now().toISOString() });
+    this.schedule();
+  }
+
+  /** A message that failed at a layer before ingest (e.g. an unparsable response). */
+  reject(rejection: Rejection): void {
+    this.options.logger.warn(
+      {
+        deviceId: rejection.deviceId,
+        topic: rejection.topic,
+        eventId: rejection.eventId,
+        reason: rejection.reason,
+      },
+      "device message rejected",
+    );
+    this.rejections.push(rejection);
+    this.schedule();
+  }
+
+  /** Resolves once everything submitted so far has been committed (or has failed). */
+  idle(): Promise<void> {
+    if (!this.running && !this.hasWork()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private hasWork(): boolean {
+    return (
+      this.events.length > 0 ||
+      this.rejections.length > 0 ||
+      this.states.size > 0 ||
+      this.availability.size > 0 ||
+      this.presence.size > 0
+    );
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    this.running = true;
+    setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    while (this.hasWork()) {
+      const events = this.events.splice(0, this.maxBatch);
+      const rejections = this.rejections.splice(0, this.maxBatch);
+      const states = this.states;
+      const availability = this.availability;
+      const presence = this.presence;
+      this.states = new Map();
+      this.availability = new Map();
+      this.presence = new Map();
+      try {
+        const acks = await this.options.db.transaction((tx) =>
+          this.commit(tx, events, rejections, states, availability, presence),
+        );
+        this.stats.batches += 1;
+        for (const [deviceId, ack] of acks) this.sendAcks(deviceId, ack);
+      } catch (error) {
+        // nothing of the batch was committed and nothing is acked: the devices resend
+        this.stats.failedBatches += 1;
+        this.options.logger.error(
+          { err: error, events: events.length },
+          "ingest transaction failed; its events stay unacknowledged",
+        );
+      }
+    }
+    this.running = false;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async commit(
+    tx: Transaction,
+    events: readonly QueuedEvent[],
+    rejections: readonly Rejection[],
+    states: ReadonlyMap<string, { state: DeviceState; at: string }>,
+    availability: ReadonlyMap<string, { status: "online" | "offline"; at: string }>,
+    presence: ReadonlyMap<string, { connected: boolean; at: string }>,
+  ): Promise<Map<string, EventAck>> {
+    const acks = new Map<string, EventAck>();
+    const ackFor = (deviceId: string): EventAck => {
+      let ack = acks.get(deviceId);
+      if (!ack) acks.set(deviceId, (ack = { accepted: [], rejected: [] }));
+      return ack;
+    };
+    const lastSeen = new Map<string, { seq: number; at: string }>();
+    const allRejections = [...rejections];
+    let committed = 0;
+    let duplicates = 0;
+
+    for (const { deviceId, event, receivedAt } of events) {
+      const inserted = await tx.run(
+        "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        [
+          event.id,
+          deviceId,
+          event.seq,
+          event.kind,
+          event.at,
+          receivedAt,
+          JSON.stringify(event.data),
+        ],
+      );
+      if (inserted.changes === 0) {
+        const owner = await tx.get<{ device_id: string }>(
+          "SELECT device_id FROM events WHERE id = ?",
+          [event.id],
+        );
+        if (owner?.device_id !== deviceId) {
+          allRejections.push({
+            deviceId,
+            topic: "events",
+            eventId: event.id,
+            reason: `event id ${event.id} was already used by another device`,
+            payload: Buffer.from(JSON.stringify(event)),
+            receivedAt,
+          });
+          continue;
+        }
+        duplicates += 1;
+      } else {
+        committed += 1;
+      }
+      ackFor(deviceId).accepted.push(event.id);
+      const seen = lastSeen.get(deviceId);
+      lastSeen.set(deviceId, {
+        seq: Math.max(seen?.seq ?? -1, event.seq),
+        at: receivedAt > (seen?.at ?? "") ? receivedAt : (seen?.at ?? receivedAt),
+      });
+    }
+
+    for (const rejection of allRejections) {
+      await tx.run(
+        "INSERT INTO rejected_messages (device_id, topic, event_id, reason, bytes, excerpt, received_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+          rejection.deviceId,
+          rejection.topic,
+          rejection.eventId,
+          rejection.reason,
+          rejection.payload.length,
+          rejection.payload.subarray(0, EXCERPT_BYTES),
+          rejection.receivedAt,
+        ],
+      );
+      if (rejection.eventId !== null) {
+        ackFor(rejection.deviceId).rejected.push({
+          id: rejection.eventId,
+          reason: rejection.reason.slice(0, 1000),
+        });
+      }
+    }
+
+    for (const [deviceId, { seq, at }] of lastSeen) {
+      await tx.run(
+        "UPDATE devices SET last_seq = MAX(COALESCE(last_seq, -1), ?), " +
+          "last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE id = ?",
+        [seq, at, deviceId],
+      );
+    }
+    for (const [deviceId, { state, at }] of states) {
+      await tx.run(
+        "UPDATE devices SET state_json = ?, state_at = ?, " +
+          "last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE id = ?",
+        [JSON.stringify(state), at, at, deviceId],
+      );
+    }
+    for (const [deviceId, { status, at }] of availability) {
+      await tx.run("UPDATE devices SET availability = ?, availability_at = ? WHERE id = ?", [
+        status,
+        at,
+        deviceId,
+      ]);
+    }
+    for (const [deviceId, { connected, at }] of presence) {
+      await tx.run(
+        connected
+          ? "UPDATE devices SET connected = 1, connected_at = ?, last_seen_at = ? WHERE id = ?"
+          : "UPDATE devices SET connected = 0, last_seen_at = ? WHERE id = ?",
+        connected ? [at, at, deviceId] : [at, deviceId],
+      );
+    }
+
+    this.stats.committed += committed;
+    this.stats.duplicates += duplicates;
+    this.stats.rejected += allRejections.length;
+    return acks;
+  }
+
+  private sendAcks(deviceId: string, ack: EventAck): void {
+    // the ack schema allows at most 1000 ids of each kind per message
+    for (let i = 0; i < Math.max(ack.accepted.length, ack.rejected.length); i += 1000) {
+      this.options.sendAck(deviceId, {
+        accepted: ack.accepted.slice(i, i + 1000),
+        rejected: ack.rejected.slice(i, i + 1000),
+      });
+    }
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * `classcam-controller`: runs the school server, and manages the device fleet
+ * on the same database (enrol, list, disable, enable, rotate-secret, retire).
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { ConfigError, ENVIRONMENT, loadConfig, type ControllerConfig } from "./config.js";
+import { DATABASE_FILE, build, mqttListenOptions } from "./app.js";
+import { createLogger } from "./logger.js";
+import { Database } from "./db/database.js";
+import { migrate } from "./db/migrations.js";
+import { DeviceRegistry, type Device } from "./domain/devices.js";
+import { DomainError } from "./domain/errors.js";
+
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export const HELP = `Usage: classcam-controller [serve] [--config FILE]
+       classcam-controller device <command> [options] [--config FILE] [--json]
+
+The classcam school server: the MQTT broker the classroom devices connect to,
+the rules, and the HTTP API.
+
+Commands:
+  serve                         run the controller (the default)
+  device enrol ID --room ROOM   enrol a device; prints its secret ONCE
+  device list                   list devices with status and last contact
+  device disable ID             refuse the device's connections until enabled
+  device enable ID              let a disabled device connect again
+  device rotate-secret ID       issue a new secret; the old one stops working
+  device retire ID              retire a device for good (its id is never reused)
+
+Options:
+  --config FILE   JSON config file (also CLASSCAM_CONFIG)
+  --json          print machine-readable JSON (device commands)
+  -h, --help      show this help
+
+Device ids: lower-case letters, digits and hyphens, e.g. room-12.
+
+Environment (overrides the config file):
+${ENVIRONMENT.map((v) => `  ${v.name.padEnd(24)} ${v.help}`).join("\n")}
+`;
+
+export async function run(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: "string" },
+        room: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    io.err(`classcam-controller: ${(error as Error).message}\nTry 'classcam-controller --help'.`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  let config: ControllerConfig;
+  try {
+    config = loadConfig({ file: values.config });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(`classcam-controller: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const [command = "serve", ...rest] = positionals;
+  if (command === "serve") {
+    if (rest.length > 0 || values.room !== undefined) {
+      io.err(`classcam-controller: 'serve' takes no arguments\nTry 'classcam-controller --help'.`);
+      return 2;
+    }
+    return serve(config, io);
+  }
+  if (command === "device") return deviceCommand(config, rest, values, io);
+  io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
+  return 2;
+}
+
+async function serve(config: ControllerConfig, io: Io): Promise<number> {
+  const logger = createLogger(config.log.level);
+  let listen;
+  try {
+    listen = mqttListenOptions(config);
+  } catch (error) {
+    io.err(`classcam-controller: ${(error as Error).message}`);
+    return 2;
+  }
+  const app = await build({ config, logger });
+  const { port, tlsPort } = await app.broker.listen(listen);
+  if (tlsPort === null) {
+    logger.warn(
+      { part: "broker" },
+      "MQTT without TLS: device secrets cross the network in clear; set mqtt.tls for production",
+    );
+  }
+  const address = await app.listen({ host: config.http.host, port: config.http.port });
+  logger.info(
+    { mqtt: port, mqttTls: tlsPort, http: address, dataDir: config.dataDir },
+    "controller ready",
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, "shutting down");
+      resolve();
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  await app.close();
+  return 0;
+}
+
+function describe(device: Device): string {
+  const contact = device.connected ? "connected" : `last seen ${device.lastSeenAt ?? "never"}`;
+  return `${device.id.padEnd(20)} ${device.status.padEnd(9)} ${device.room.padEnd(20)} ${contact}`;
+}
+
+async function deviceCommand(
+  config: ControllerConfig,
+  args: readonly string[],
+  values: { room?: string | undefined; json: boolean },
+  io: Io,
+): Promise<number> {
+  const [action, id, ...extra] = args;
+  const usage = (message: string) => {
+    io.err(`classcam-controller device: ${message}\nTry 'classcam-controller --help'.`);
+    return 2;
+  };
+  const actions = ["enrol", "list", "disable", "enable", "rotate-secret", "retire"];
+  if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
+  if (!actions.includes(action)) return usage(`unknown command '${action}'`);
+  if (action === "list" ? id !== undefined : id === undefined) {
+    return usage(action === "list" ? "'list' takes no device id" : `'${action}' needs a device id`);
+  }
+  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  if (action === "enrol" && values.room === undefined) return usage("'enrol' needs --room ROOM");
+  if (action !== "enrol" && values.room !== undefined) return usage(`'${action}' takes no --room`);
+
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+  const db = await Database.open(join(config.dataDir, DATABASE_FILE));
+  try {
+    await migrate(db);
+    const registry = new DeviceRegistry(db);
+    const print = (device: Device, text: string, extraJson: object = {}) => {
+      io.out(values.json ? JSON.stringify({ ...device, ...extraJson }) : text);
+    };
+    switch (action) {
+      case "list": {
+        const devices = await registry.list();
+        if (values.json) io.out(JSON.stringify(devices));
+        else if (devices.length === 0) io.out("no devices enrolled");
+        else devices.forEach((device) => io.out(describe(device)));
+        break;
+      }
+      case "enrol": {
+        const { device, secret } = await registry.enrol({ id: id ?? "", room: values.room ?? "" });
+        print(
+          device,
+          `enrolled ${device.id} (${device.room})\nsecret: ${secret}\n` +
+            "This secret is shown once and stored only as a hash. Put it on the device now.",
+          { secret },
+        );
+        break;
+      }
+      case "rotate-secret": {
+        const { secret } = await registry.rotateSecret(id ?? "");
+        const device = await registry.require(id ?? "");
+        print(
+          device,
+          `new secret for ${device.id}: ${secret}\nShown once; the old secret no longer works.`,
+          {
+            secret,
+          },
+        );
+        break;
+      }
+      case "disable":
+      case "enable":
+      case "retire": {
+        const device = await registry[action](id ?? "");
+        print(device, `${device.id} is now ${device.status}`);
+        break;
+      }
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof DomainError) {
+      io.err(`classcam-controller device ${action}: ${error.message}`);
+      return error.code === "not-found" ? 3 : 2;
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}

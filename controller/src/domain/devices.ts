@@ -1,0 +1,282 @@
+/**
+ * The fleet: enrol, disable, enable, rotate and retire classroom devices, check
+ * their credentials, and keep each device's configuration (the retained config
+ * the broker publishes to it). Later issues expose this to IT over HTTP.
+ */
+import { EventEmitter } from "node:events";
+import {
+  checkConfig,
+  deviceIdProblem,
+  type DeviceConfig,
+  type DeviceState,
+} from "@classcam/protocol";
+import type { Database } from "../db/database.js";
+import { DomainError } from "./errors.js";
+import { generateSecret, hashSecret, verifySecret } from "./secrets.js";
+
+export type DeviceStatus = "active" | "disabled" | "retired";
+export type Clock = () => Date;
+
+export interface Device {
+  id: string;
+  room: string;
+  status: DeviceStatus;
+  enrolledAt: string;
+  statusChangedAt: string;
+  connected: boolean;
+  availability: "online" | "offline" | null;
+  availabilityAt: string | null;
+  lastSeenAt: string | null;
+  lastSeq: number | null;
+  state: DeviceState | null;
+  config: DeviceConfig;
+}
+
+interface DeviceRow {
+  id: string;
+  room: string;
+  status: DeviceStatus;
+  enrolled_at: string;
+  status_changed_at: string;
+  config_json: string;
+  connected: number;
+  availability: "online" | "offline" | null;
+  availability_at: string | null;
+  state_json: string | null;
+  last_seen_at: string | null;
+  last_seq: number | null;
+}
+
+const COLUMNS =
+  "id, room, status, enrolled_at, status_changed_at, config_json, connected, availability, " +
+  "availability_at, state_json, last_seen_at, last_seq";
+
+function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    room: row.room,
+    status: row.status,
+    enrolledAt: row.enrolled_at,
+    statusChangedAt: row.status_changed_at,
+    connected: row.connected === 1,
+    availability: row.availability,
+    availabilityAt: row.availability_at,
+    lastSeenAt: row.last_seen_at,
+    lastSeq: row.last_seq,
+    state: row.state_json === null ? null : (JSON.parse(row.state_json) as DeviceState),
+    config: JSON.parse(row.config_json) as DeviceConfig,
+  };
+}
+
+export type CredentialCheck =
+  { ok: true } | { ok: false; reason: "unknown-device" | "wrong-secret" | "disabled" | "retired" };
+
+export interface DeviceRegistryEvents {
+  /** A device's configuration changed: publish it. */
+  config: [deviceId: string, config: DeviceConfig];
+  /** A device was disabled or retired: drop its connection. */
+  deactivated: [deviceId: string, status: DeviceStatus];
+}
+
+function roomProblem(room: string): string | null {
+  const trimmed = room.trim();
+  if (trimmed.length === 0) return "room must not be empty";
+  if (trimmed.length > 100) return "room is at most 100 characters";
+  if (/[\p{Cc}]/u.test(room)) return "room must not contain control characters";
+  return null;
+}
+
+export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock = () => new Date(),
+  ) {
+    super();
+  }
+
+  /** Enrols a device. The secret is returned once and never stored in clear. */
+  async enrol(input: { id: string; room: string }): Promise<{ device: Device; secret: string }> {
+    const problems = [deviceIdProblem(input.id), roomProblem(input.room)].filter(
+      (problem): problem is string => problem !== null,
+    );
+    if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));
+    const secret = generateSecret();
+    const secretHash = await hashSecret(secret);
+    const now = this.clock().toISOString();
+    const room = input.room.trim();
+    const config = defaultConfig(room, now);
+    await this.db.transaction(async (tx) => {
+      const existing = await tx.get<{ status: DeviceStatus }>(
+        "SELECT status FROM devices WHERE id = ?",
+        [input.id],
+      );
+      if (existing) {
+        throw new DomainError(
+          "conflict",
+          existing.status === "retired"
+            ? `device '${input.id}' was retired; ids are never reused — choose a new one`
+            : `device '${input.id}' is already enrolled`,
+        );
+      }
+      await tx.run(
+        "INSERT INTO devices (id, room, secret_hash, status, enrolled_at, status_changed_at, " +
+          "config_json, config_version) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
+        [input.id, room, secretHash, now, now, JSON.stringify(config), config.version],
+      );
+    });
+    this.emit("config", input.id, config);
+    return { device: await this.require(input.id), secret };
+  }
+
+  /** Issues a new secret; the old one stops working at once. */
+  async rotateSecret(id: string): Promise<{ secret: string }> {
+    const device = await this.require(id);
+    if (device.status === "retired") {
+      throw new DomainError("conflict", `device '${id}' is retired`);
+    }
+    const secret = generateSecret();
+    const secretHash = await hashSecret(secret);
+    await this.db.transaction((tx) =>
+      tx.run("UPDATE devices SET secret_hash = ? WHERE id = ?", [secretHash, id]),
+    );
+    this.emit("deactivated", id, device.status);
+    return { secret };
+  }
+
+  disable(id: string): Promise<Device> {
+    return this.changeStatus(id, "disabled", ["active"]);
+  }
+
+  enable(id: string): Promise<Device> {
+    return this.changeStatus(id, "active", ["disabled"]);
+  }
+
+  /** Retires a device for good; its id is never reused and its history stays. */
+  retire(id: string): Promise<Device> {
+    return this.changeStatus(id, "retired", ["active", "disabled"]);
+  }
+
+  private async changeStatus(
+    id: string,
+    to: DeviceStatus,
+    from: readonly DeviceStatus[],
+  ): Promise<Device> {
+    const now = this.clock().toISOString();
+    await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ status: DeviceStatus }>(
+        "SELECT status FROM devices WHERE id = ?",
+        [id],
+      );
+      if (!row) throw new DomainError("not-found", `no device '${id}'`);
+      if (!from.includes(row.status)) {
+        throw new DomainError("conflict", `device '${id}' is ${row.status}; cannot make it ${to}`);
+      }
+      await tx.run("UPDATE devices SET status = ?, status_changed_at = ? WHERE id = ?", [
+        to,
+        now,
+        id,
+      ]);
+    });
+    const device = await this.require(id);
+    if (to === "active") this.emit("config", id, device.config);
+    else this.emit("deactivated", id, to);
+    return device;
+  }
+
+  async get(id: string): Promise<Device | null> {
+    const row = await this.db.get<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`, [id]);
+    return row ? toDevice(row) : null;
+  }
+
+  async require(id: string): Promise<Device> {
+    const device = await this.get(id);
+    if (!device) throw new DomainError("not-found", `no device '${id}'`);
+    return device;
+  }
+
+  async list(): Promise<Device[]> {
+    const rows = await this.db.all<DeviceRow>(`SELECT ${COLUMNS} FROM devices ORDER BY id`);
+    return rows.map(toDevice);
+  }
+
+  /** Ids of devices that may not be connected (disabled or retired). */
+  async inactiveIds(): Promise<Set<string>> {
+    const rows = await this.db.all<{ id: string }>(
+      "SELECT id FROM devices WHERE status != 'active'",
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** Current configuration of every active device, for the broker to publish. */
+  async activeConfigs(): Promise<{ deviceId: string; config: DeviceConfig }[]> {
+    const rows = await this.db.all<{ id: string; config_json: string }>(
+      "SELECT id, config_json FROM devices WHERE status = 'active' ORDER BY id",
+    );
+    return rows.map((row) => ({
+      deviceId: row.id,
+      config: JSON.parse(row.config_json) as DeviceConfig,
+    }));
+  }
+
+  async checkCredentials(id: string, secret: string): Promise<CredentialCheck> {
+    const row = await this.db.get<{ status: DeviceStatus; secret_hash: string }>(
+      "SELECT status, secret_hash FROM devices WHERE id = ?",
+      [id],
+    );
+    if (!row) return { ok: false, reason: "unknown-device" };
+    // the hash is checked first so that a disabled device's answer costs the same
+    if (!(await verifySecret(secret, row.secret_hash)))
+      return { ok: false, reason: "wrong-secret" };
+    if (row.status !== "active") return { ok: false, reason: row.status };
+    return { ok: true };
+  }
+
+  /**
+   * Replaces parts of a device's configuration; the version goes up by one.
+   * Refuses a result that the protocol's own config schema would refuse.
+   */
+  async updateConfig(
+    id: string,
+    change: Partial<Omit<DeviceConfig, "version" | "issuedAt" | "room">>,
+  ): Promise<DeviceConfig> {
+    const now = this.clock().toISOString();
+    const config = await this.db.transaction(async (tx) => {
+      const row = await tx.get<{ config_json: string; status: DeviceStatus }>(
+        "SELECT config_json, status FROM devices WHERE id = ?",
+        [id],
+      );
+      if (!row) throw new DomainError("not-found", `no device '${id}'`);
+      if (row.status === "retired") throw new DomainError("conflict", `device '${id}' is retired`);
+      const current = JSON.parse(row.config_json) as DeviceConfig;
+      const next: DeviceConfig = {
+        ...current,
+        ...change,
+        version: current.version + 1,
+        issuedAt: now,
+      };
+      const checked = checkConfig(next);
+      if (!checked.ok) throw new DomainError("invalid", `configuration refused: ${checked.error}`);
+      await tx.run("UPDATE devices SET config_json = ?, config_version = ? WHERE id = ?", [
+        JSON.stringify(next),
+        next.version,
+        id,
+      ]);
+      return next;
+    });
+    this.emit("config", id, config);
+    return config;
+  }
+}
+
+export function defaultConfig(room: string, issuedAt: string): DeviceConfig {
+  return {
+    version: 1,
+    issuedAt,
+    room,
+    schedule: [],
+    retention: { bufferDays: 7 },
+    policy: { allowUnbookedRecording: false },
+    masks: [],
+    holds: [],
+  };
+}

@@ -1,0 +1,10 @@
+/** A rule of the school's domain said no; `code` says which kind of no. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: "invalid" | "not-found" | "conflict",
+    message: string,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
