@@ -1,0 +1,218 @@
+/**
+ * Test harness: a real controller (built in-process, or as a child process)
+ * on a temporary data folder, listening on real loopback sockets, and real
+ * MQTT clients connecting to it with their own credentials.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { pino, type Logger } from "pino";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { FastifyInstance } from "fastify";
+import { build, DEFAULT_CONFIG, type ControllerConfig } from "@classcam/controller";
+import { topics } from "@classcam/protocol";
+
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+export function tempDir(prefix = "classcam-test-"): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A pino logger whose JSON lines are kept for assertions. */
+export function captureLogger(level = "info"): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) {
+        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines };
+}
+
+export function testConfig(dataDir: string, overrides: Partial<ControllerConfig> = {}): ControllerConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    dataDir,
+    http: { host: "127.0.0.1", port: 0 },
+    mqtt: { host: "127.0.0.1", port: 0 },
+    log: { level: "warn" },
+    ...overrides,
+  };
+}
+
+export interface TestController {
+  app: FastifyInstance;
+  port: number;
+  url: string;
+  dataDir: string;
+  lines: Record<string, unknown>[];
+  enrol: (id: string, room?: string) => Promise<string>;
+  close: () => Promise<void>;
+}
+
+export async function startController(
+  options: { dataDir?: string; config?: Partial<ControllerConfig>; port?: number; syncIntervalMs?: number } = {},
+): Promise<TestController> {
+  const dir = options.dataDir === undefined ? tempDir() : null;
+  const dataDir = options.dataDir ?? dir?.path ?? "";
+  const { logger, lines } = captureLogger();
+  const app = await build({
+    config: testConfig(dataDir, options.config),
+    logger,
+    ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
+  });
+  const { port } = await app.broker.listen({ host: "127.0.0.1", port: options.port ?? 0 });
+  return {
+    app,
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dataDir,
+    lines,
+    enrol: async (id, room = `Room ${id}`) => (await app.devices.enrol({ id, room })).secret,
+    close: async () => {
+      await app.close();
+      dir?.remove();
+    },
+  };
+}
+
+/** The Last Will every device sets: its own availability, retained, "offline". */
+export function deviceWill(id: string): NonNullable<IClientOptions["will"]> {
+  return { topic: topics.availability(id), payload: Buffer.from('{"status":"offline"}'), retain: true, qos: 1 };
+}
+
+/** Connects as a device; rejects with the MQTT error (its `code` is the CONNACK return code). */
+export function connectDevice(
+  url: string,
+  id: string,
+  secret: string,
+  options: IClientOptions = {},
+): Promise<MqttClient> {
+  return mqtt.connectAsync(url, {
+    clientId: id,
+    username: id,
+    password: secret,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    will: deviceWill(id),
+    ...options,
+  });
+}
+
+/** Waits for a client to be closed by the broker (or for `ms` to pass: false). */
+export function closedWithin(client: MqttClient, ms: number): Promise<boolean> {
+  if (!client.connected) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    client.once("close", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` returns a truthy value, or throws after `ms`. */
+export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+/** The controller as its own process (`classcam-controller serve`), for crash tests. */
+export class ControllerProcess {
+  private child: ChildProcess | null = null;
+  output = "";
+
+  constructor(
+    readonly dataDir: string,
+    readonly mqttPort: number,
+  ) {}
+
+  get configFile(): string {
+    return join(this.dataDir, "controller.json");
+  }
+
+  writeConfig(): void {
+    writeFileSync(
+      this.configFile,
+      JSON.stringify({
+        dataDir: this.dataDir,
+        mqtt: { host: "127.0.0.1", port: this.mqttPort },
+        http: { host: "127.0.0.1", port: 0 },
+        log: { level: "info" },
+      }),
+    );
+  }
+
+  /** Runs a CLI command (e.g. `device enrol …`) against the same data folder. */
+  async cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    this.writeConfig();
+    const child = spawn(process.execPath, [...nodeArgs(), join(REPO, "controller/src/main.ts"), ...args, "--config", this.configFile], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    return { code, stdout, stderr };
+  }
+
+  async start(): Promise<void> {
+    this.writeConfig();
+    const child = spawn(process.execPath, [...nodeArgs(), join(REPO, "controller/src/main.ts"), "--config", this.configFile], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        if (this.output.includes('"msg":"controller ready"')) resolve();
+      };
+      child.stdout?.on("data", onData);
+      child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+      child.once("exit", (code) => reject(new Error(`controller exited (${String(code)}) before ready:\n${this.output}`)));
+    });
+  }
+
+  kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
+  }
+}
+
+/** How tests run TypeScript in a child process: the same way tap runs them. */
+export function nodeArgs(): string[] {
+  return ["--conditions=classcam-source", "--import=tsx"];
+}
