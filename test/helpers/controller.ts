@@ -24,7 +24,10 @@ export function tempDir(prefix = "classcam-test-"): { path: string; remove: () =
 }
 
 /** A pino logger whose JSON lines are kept for assertions. */
-export function captureLogger(level = "info"): { logger: Logger; lines: Record<string, unknown>[] } {
+export function captureLogger(level = "info"): {
+  logger: Logger;
+  lines: Record<string, unknown>[];
+} {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -37,7 +40,10 @@ export function captureLogger(level = "info"): { logger: Logger; lines: Record<s
   return { logger: pino({ level }, stream), lines };
 }
 
-export function testConfig(dataDir: string, overrides: Partial<ControllerConfig> = {}): ControllerConfig {
+export function testConfig(
+  dataDir: string,
+  overrides: Partial<ControllerConfig> = {},
+): ControllerConfig {
   return {
     ...DEFAULT_CONFIG,
     dataDir,
@@ -59,7 +65,12 @@ export interface TestController {
 }
 
 export async function startController(
-  options: { dataDir?: string; config?: Partial<ControllerConfig>; port?: number; syncIntervalMs?: number } = {},
+  options: {
+    dataDir?: string;
+    config?: Partial<ControllerConfig>;
+    port?: number;
+    syncIntervalMs?: number;
+  } = {},
 ): Promise<TestController> {
   const dir = options.dataDir === undefined ? tempDir() : null;
   const dataDir = options.dataDir ?? dir?.path ?? "";
@@ -86,7 +97,12 @@ export async function startController(
 
 /** The Last Will every device sets: its own availability, retained, "offline". */
 export function deviceWill(id: string): NonNullable<IClientOptions["will"]> {
-  return { topic: topics.availability(id), payload: Buffer.from('{"status":"offline"}'), retain: true, qos: 1 };
+  return {
+    topic: topics.availability(id),
+    payload: Buffer.from('{"status":"offline"}'),
+    retain: true,
+    qos: 1,
+  };
 }
 
 /** Connects as a device; rejects with the MQTT error (its `code` is the CONNACK return code). */
@@ -123,7 +139,11 @@ export function closedWithin(client: MqttClient, ms: number): Promise<boolean> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` returns a truthy value, or throws after `ms`. */
-export async function eventually<T>(check: () => Promise<T> | T, ms = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  ms = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
@@ -171,10 +191,14 @@ export class ControllerProcess {
   /** Runs a CLI command (e.g. `device enrol …`) against the same data folder. */
   async cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     this.writeConfig();
-    const child = spawn(process.execPath, [...nodeArgs(), join(REPO, "controller/src/main.ts"), ...args, "--config", this.configFile], {
-      cwd: REPO,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs(), join(REPO, "controller/src/main.ts"), ...args, "--config", this.configFile],
+      {
+        cwd: REPO,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -185,10 +209,14 @@ export class ControllerProcess {
 
   async start(): Promise<void> {
     this.writeConfig();
-    const child = spawn(process.execPath, [...nodeArgs(), join(REPO, "controller/src/main.ts"), "--config", this.configFile], {
-      cwd: REPO,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs(), join(REPO, "controller/src/main.ts"), "--config", this.configFile],
+      {
+        cwd: REPO,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
@@ -197,7 +225,9 @@ export class ControllerProcess {
       };
       child.stdout?.on("data", onData);
       child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-      child.once("exit", (code) => reject(new Error(`controller exited (${String(code)}) before ready:\n${this.output}`)));
+      child.once("exit", (code) =>
+        reject(new Error(`controller exited (${String(code)}) before ready:\n${this.output}`)),
+      );
     });
   }
 

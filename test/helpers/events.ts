@@ -9,16 +9,31 @@ export function makeEvent(seq: number, at = new Date()): DeviceEvent {
       return {
         ...common,
         kind: "recording.started",
-        data: { recordingId: randomUUID(), bookingId: `booking-${seq}`, audio: true, encoder: "libx264" },
+        data: {
+          recordingId: randomUUID(),
+          bookingId: `booking-${seq}`,
+          audio: true,
+          encoder: "libx264",
+        },
       };
     case 1:
       return {
         ...common,
         kind: "recording.stopped",
-        data: { recordingId: randomUUID(), reason: "button", durationSeconds: 600, segments: 150, bytes: 123_456_789 },
+        data: {
+          recordingId: randomUUID(),
+          reason: "button",
+          durationSeconds: 600,
+          segments: 150,
+          bytes: 123_456_789,
+        },
       };
     case 2:
-      return { ...common, kind: "recording.refused", data: { reason: "no-booking", bookingId: null } };
+      return {
+        ...common,
+        kind: "recording.refused",
+        data: { reason: "no-booking", bookingId: null },
+      };
     default:
       return { ...common, kind: "config.applied", data: { version: seq } };
   }
