@@ -102,7 +102,7 @@ export class OutboxPublisher {
   async run(
     chaos: Chaos,
     deadline: number,
-    onProgress: () => Promise<void> = async () => undefined,
+    afterBurstSent: () => Promise<void> = async () => undefined,
   ): Promise<void> {
     while (this.unacked().length > 0) {
       if (Date.now() > deadline)
