@@ -96,8 +96,9 @@ export class OutboxPublisher {
 
   /**
    * Sends every unacknowledged event, in shuffled order, with the chaos asked
-   * for, until all are acknowledged (or `deadline`). `onProgress` runs after
-   * each burst; it may, e.g., kill the controller.
+   * for, until all are acknowledged (or `deadline`). `afterBurstSent` runs
+   * as soon as a burst is on the wire, before its acks are awaited; it may,
+   * e.g., kill the controller while those events are in flight.
    */
   async run(
     chaos: Chaos,
