@@ -32,6 +32,7 @@ export interface IngestOptions {
 
 interface QueuedEvent {
   deviceId: string;
+  topic: string;
   event: DeviceEvent;
   receivedAt: string;
 }
@@ -106,7 +107,7 @@ export class Ingest {
       );
       return;
     }
-    this.events.push({ deviceId, event: parsed.value, receivedAt });
+    this.events.push({ deviceId, topic, event: parsed.value, receivedAt });
     this.schedule();
   }
 
@@ -158,17 +159,13 @@ export class Ingest {
 
   /** A message that failed at a layer before ingest (e.g. an unparsable response). */
   reject(rejection: Rejection): void {
-    this.options.logger.warn(
-      {
-        deviceId: rejection.deviceId,
-        topic: rejection.topic,
-        eventId: rejection.eventId,
-        reason: rejection.reason,
-      },
-      "device message rejected",
-    );
+    this.logRejection(rejection);
     this.rejections.push(rejection);
     this.schedule();
+  }
+
+  private logRejection({ deviceId, topic, eventId, reason }: Rejection): void {
+    this.options.logger.warn({ deviceId, topic, eventId, reason }, "device message rejected");
   }
 
   /** Resolves once everything submitted so far has been committed (or has failed). */
@@ -241,7 +238,7 @@ export class Ingest {
     let committed = 0;
     let duplicates = 0;
 
-    for (const { deviceId, event, receivedAt } of events) {
+    for (const { deviceId, topic, event, receivedAt } of events) {
       const inserted = await tx.run(
         "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
           "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
@@ -261,14 +258,16 @@ export class Ingest {
           [event.id],
         );
         if (owner?.device_id !== deviceId) {
-          allRejections.push({
+          const rejection = {
             deviceId,
-            topic: "events",
+            topic,
             eventId: event.id,
             reason: `event id ${event.id} was already used by another device`,
             payload: Buffer.from(JSON.stringify(event)),
             receivedAt,
-          });
+          };
+          this.logRejection(rejection);
+          allRejections.push(rejection);
           continue;
         }
         duplicates += 1;
