@@ -187,7 +187,7 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
       ...checked.error.split("; ").map((problem) => {
         const path = problem.slice(0, problem.indexOf(":"));
         const name = fromEnv.get(path);
-        return name === undefined ? problem : `${name} (${problem})`;
+        return name === undefined ? problem : `${name}${problem.slice(path.length)} (sets ${path})`;
       }),
     );
   }
