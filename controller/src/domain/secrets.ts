@@ -21,7 +21,10 @@ function derive(secret: string, salt: Buffer, N: number, r: number, p: number): 
   });
 }
 
-export async function hashSecret(secret: string, params = DEFAULT): Promise<string> {
+export async function hashSecret(
+  secret: string,
+  params: { N: number; r: number; p: number } = DEFAULT,
+): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(secret, salt, params.N, params.r, params.p);
   return [

@@ -1,0 +1,90 @@
+// classcam-controller's device commands, and its refusal of bad arguments.
+import t from "tap";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { run, type Io } from "../../controller/src/cli.js";
+import { tempDir } from "../helpers/controller.js";
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink: Io = { out: (line) => out.push(line), err: (line) => err.push(line) };
+  return { sink, out, err };
+}
+
+t.test("enrol, list, disable, enable, rotate-secret and retire a device", async (t) => {
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const config = join(dir.path, "c.json");
+  writeFileSync(config, JSON.stringify({ dataDir: join(dir.path, "data") }));
+  const cli = async (...args: string[]) => {
+    const { sink, out, err } = io();
+    const code = await run([...args, "--config", config], sink);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  };
+
+  const enrolled = await cli("device", "enrol", "room-7", "--room", "Art room", "--json");
+  t.equal(enrolled.code, 0, enrolled.err);
+  const record = JSON.parse(enrolled.out) as {
+    id: string;
+    room: string;
+    status: string;
+    secret: string;
+  };
+  t.match(record, { id: "room-7", room: "Art room", status: "active" });
+  t.ok(record.secret.length >= 43, "the secret is shown once");
+
+  const list = await cli("device", "list");
+  t.match(list.out, /room-7\s+active\s+Art room\s+last seen never/);
+  t.notMatch(list.out, record.secret, "and never again");
+
+  t.match((await cli("device", "disable", "room-7")).out, "room-7 is now disabled");
+  t.match((await cli("device", "enable", "room-7")).out, "room-7 is now active");
+  const rotated = await cli("device", "rotate-secret", "room-7", "--json");
+  t.not((JSON.parse(rotated.out) as { secret: string }).secret, record.secret);
+  t.match((await cli("device", "retire", "room-7")).out, "room-7 is now retired");
+
+  const again = await cli("device", "enrol", "room-7", "--room", "Art room");
+  t.equal(again.code, 2);
+  t.match(again.err, /was retired; ids are never reused/);
+  const missing = await cli("device", "disable", "room-404");
+  t.equal(missing.code, 3);
+  t.match(missing.err, /no device 'room-404'/);
+});
+
+t.test("bad arguments are refused with a message and a pointer to --help", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["launch"], /unknown command 'launch'/],
+    [["device"], /which command\?/],
+    [["device", "explode", "x"], /unknown command 'explode'/],
+    [["device", "enrol", "room-1"], /'enrol' needs --room ROOM/],
+    [
+      ["device", "enrol", "Room 1", "--room", "x", "--config", "/nonexistent/c.json"],
+      /config file .*ENOENT/,
+    ],
+    [["device", "disable"], /'disable' needs a device id/],
+    [["device", "list", "room-1"], /'list' takes no device id/],
+    [["device", "retire", "a", "b"], /unexpected argument 'b'/],
+    [["serve", "now"], /'serve' takes no arguments/],
+  ];
+  for (const [args, message] of cases) {
+    const { sink, err } = io();
+    t.equal(await run(args, sink), 2, args.join(" "));
+    t.match(err.join("\n"), message);
+  }
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const { sink, err } = io();
+  const config = join(dir.path, "c.json");
+  writeFileSync(config, JSON.stringify({ dataDir: dir.path }));
+  t.equal(await run(["device", "enrol", "Room 1", "--room", "Lab", "--config", config], sink), 2);
+  t.match(err.join("\n"), /'Room 1' is not a device id/);
+});
+
+t.test("--help describes the commands and the environment", async (t) => {
+  const { sink, out } = io();
+  t.equal(await run(["--help"], sink), 0);
+  t.match(out.join("\n"), /device enrol ID --room ROOM/);
+  t.match(out.join("\n"), /CLASSCAM_MQTT_PORT/);
+});
