@@ -61,8 +61,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       now,
       syncIntervalMs: options.syncIntervalMs,
     });
+    const httpLogger: FastifyBaseLogger = logger.child({ part: "http" });
     const app: FastifyInstance = fastify({
-      loggerInstance: logger.child({ part: "http" }) as FastifyBaseLogger,
+      loggerInstance: httpLogger,
       bodyLimit: 256 * 1024,
     });
     app.decorate("config", config);

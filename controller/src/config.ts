@@ -150,7 +150,7 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const problems: string[] = [];
-  let tree: Tree = structuredClone(DEFAULT_CONFIG) as unknown as Tree;
+  let tree: Tree = structuredClone(DEFAULT_CONFIG);
 
   const file = options.file ?? env.CLASSCAM_CONFIG;
   if (file !== undefined && file !== "") {

@@ -89,6 +89,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
     case "request":
     case "response":
       return op !== undefined && isRequestOp(op) ? { deviceId, channel, op } : null;
+    case undefined:
     default:
       return null;
   }

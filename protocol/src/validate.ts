@@ -162,7 +162,7 @@ export function checkRequest<Op extends RequestOp>(
   if (!envelope.ok) return envelope;
   const check = checkOp[op].args;
   return check(envelope.value.args)
-    ? { ok: true, value: envelope.value as DeviceRequest<Op> }
+    ? { ok: true, value: envelope.value }
     : { ok: false, error: `${op} request: ${describeErrors(check.errors ?? [], "args")}` };
 }
 

@@ -12,14 +12,14 @@ const A = "room-a";
 const B = "room-b";
 const pub = (topic: string, qos = 1, retain = false) => canPublish(A, { topic, qos, retain });
 
-t.test("a device publishes its own device→controller topics", async (t) => {
+void t.test("a device publishes its own device→controller topics", async (t) => {
   t.same(pub(topics.events(A)), { allowed: true });
   t.same(pub(topics.state(A), 0, true), { allowed: true });
   t.same(pub(topics.availability(A), 1, true), { allowed: true });
   t.same(pub(topics.response(A, "ping")), { allowed: true });
 });
 
-t.test("publishing is refused, with the reason", async (t) => {
+void t.test("publishing is refused, with the reason", async (t) => {
   const rows: [string, ReturnType<typeof pub>, RegExp][] = [
     ["another device's events", pub(topics.events(B)), /belongs to device 'room-b'/],
     [
@@ -47,7 +47,7 @@ t.test("publishing is refused, with the reason", async (t) => {
   }
 });
 
-t.test("a device subscribes to its own controller→device topics, by exact name", async (t) => {
+void t.test("a device subscribes to its own controller→device topics, by exact name", async (t) => {
   t.same(canSubscribe(A, topics.config(A)), { allowed: true });
   t.same(canSubscribe(A, topics.ack(A)), { allowed: true });
   t.same(canSubscribe(A, topics.request(A, "upload-recording")), { allowed: true });
@@ -67,14 +67,14 @@ t.test("a device subscribes to its own controller→device topics, by exact name
   }
 });
 
-t.test("messages are only ever delivered within a device's own downstream", async (t) => {
+void t.test("messages are only ever delivered within a device's own downstream", async (t) => {
   t.ok(canReceive(A, topics.config(A)));
   t.notOk(canReceive(A, topics.config(B)));
   t.notOk(canReceive(A, topics.events(A)));
   t.notOk(canReceive(A, "$SYS/classcam-controller/heartbeat"));
 });
 
-t.test("the Last Will may only be the device's own retained 'offline'", async (t) => {
+void t.test("the Last Will may only be the device's own retained 'offline'", async (t) => {
   const offline = Buffer.from('{"status":"offline"}');
   t.same(canLeaveWill(A, undefined), { allowed: true });
   t.same(canLeaveWill(A, { topic: topics.availability(A), payload: offline, retain: true }), {

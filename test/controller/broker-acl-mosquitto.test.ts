@@ -80,7 +80,7 @@ const rows = async (deviceId: string) =>
     )
   )?.n;
 
-t.test("mosquitto_pub: A's own event is accepted and committed", async (t) => {
+void t.test("mosquitto_pub: A's own event is accepted and committed", async (t) => {
   const result = await publish(topics.events(A));
   t.equal(result.code, 0, result.stderr);
   // mosquitto_pub exits on the wire-level PUBACK; the commit follows it
@@ -96,7 +96,7 @@ for (const [what, topic, retain] of [
   ["A's own config (controller→device)", topics.config(A), true],
   ["$SYS/", "$SYS/classcam-controller/new/clients", false],
 ] as const) {
-  t.test(`mosquitto_pub: A may not publish to ${what}`, async (t) => {
+  void t.test(`mosquitto_pub: A may not publish to ${what}`, async (t) => {
     const result = await publish(topic, retain ? ["-r"] : []);
     t.not(result.code, 0, "mosquitto_pub fails");
     t.match(result.stderr, /connection was lost/i, "because the broker dropped the connection");
@@ -117,20 +117,20 @@ for (const filter of [
   `classcam/v1/devices/${A}/#`,
   "$SYS/#",
 ]) {
-  t.test(`mosquitto_sub: A may not subscribe to '${filter}'`, async (t) => {
+  void t.test(`mosquitto_sub: A may not subscribe to '${filter}'`, async (t) => {
     const result = await subscribe(filter);
     t.match(result.stderr, /All subscription requests were denied/);
     t.equal(result.stdout, "", "and received nothing");
   });
 }
 
-t.test("mosquitto_sub: A receives its own retained config", async (t) => {
+void t.test("mosquitto_sub: A receives its own retained config", async (t) => {
   const result = await subscribe(topics.config(A));
   t.equal(result.code, 0, result.stderr);
   t.match(JSON.parse(result.stdout) as object, { room: `Room ${A}`, version: 1 });
 });
 
-t.test("mosquitto_pub: a Last Will on B's topic is refused: not authorised", async (t) => {
+void t.test("mosquitto_pub: a Last Will on B's topic is refused: not authorised", async (t) => {
   const result = await run("mosquitto_pub", [
     ...connection(),
     ...will(B),
@@ -143,7 +143,7 @@ t.test("mosquitto_pub: a Last Will on B's topic is refused: not authorised", asy
   t.match(result.stderr, /Connection Refused: not authori[sz]ed/);
 });
 
-t.test("mosquitto_pub: a wrong secret is refused: bad user name or password", async (t) => {
+void t.test("mosquitto_pub: a wrong secret is refused: bad user name or password", async (t) => {
   const result = await run("mosquitto_pub", [
     ...connection(A, A, "guess"),
     "-t",
@@ -154,7 +154,7 @@ t.test("mosquitto_pub: a wrong secret is refused: bad user name or password", as
   t.match(result.stderr, /Connection Refused: bad user name or password/);
 });
 
-t.test(
+void t.test(
   "mosquitto_pub: a client id other than the device id is refused: identifier rejected",
   async (t) => {
     const result = await run("mosquitto_pub", [
@@ -168,7 +168,7 @@ t.test(
   },
 );
 
-t.test("mosquitto_pub: a retired device is refused: not authorised", async (t) => {
+void t.test("mosquitto_pub: a retired device is refused: not authorised", async (t) => {
   const secret = await controller.enrol("room-old");
   await controller.app.devices.retire("room-old");
   const result = await run("mosquitto_pub", [

@@ -63,13 +63,13 @@ async function expectPublishRefused(t: Test, topic: string, retain = false) {
   deviceA.end(true);
 }
 
-t.test("A may not publish on B's events topic", async (t) => {
+void t.test("A may not publish on B's events topic", async (t) => {
   await expectPublishRefused(t, topics.events(B));
   t.equal(await eventRows(B), 0, "no event recorded for B");
   t.equal(await eventRows(A), 0, "nor for A");
 });
 
-t.test("A may not publish B's state or availability", async (t) => {
+void t.test("A may not publish B's state or availability", async (t) => {
   await expectPublishRefused(t, topics.state(B), true);
   await expectPublishRefused(t, topics.availability(B), true);
   const row = await controller.app.db.get<{ state_json: string | null }>(
@@ -79,21 +79,24 @@ t.test("A may not publish B's state or availability", async (t) => {
   t.equal(row?.state_json, null, "B's state untouched");
 });
 
-t.test("A may not publish on B's controller→device topics (config, ack, request)", async (t) => {
-  await expectPublishRefused(t, topics.config(B), true);
-  await expectPublishRefused(t, topics.ack(B));
-  await expectPublishRefused(t, topics.request(B, "delete-recording"));
-});
+void t.test(
+  "A may not publish on B's controller→device topics (config, ack, request)",
+  async (t) => {
+    await expectPublishRefused(t, topics.config(B), true);
+    await expectPublishRefused(t, topics.ack(B));
+    await expectPublishRefused(t, topics.request(B, "delete-recording"));
+  },
+);
 
-t.test("A may not publish on its own controller→device topics", async (t) => {
+void t.test("A may not publish on its own controller→device topics", async (t) => {
   await expectPublishRefused(t, topics.config(A), true);
 });
 
-t.test("A may not publish on $SYS/", async (t) => {
+void t.test("A may not publish on $SYS/", async (t) => {
   await expectPublishRefused(t, "$SYS/classcam-controller/new/clients");
 });
 
-t.test("A may not publish to wildcard topics (#, +/…)", async (t) => {
+void t.test("A may not publish to wildcard topics (#, +/…)", async (t) => {
   for (const topic of ["#", "classcam/v1/devices/+/events"]) {
     const { connection, returnCode } = await rawConnect(controller.port, {
       clientId: A,
@@ -145,23 +148,25 @@ async function expectSubscriptionRefused(t: Test, filter: string) {
   }
 }
 
-t.test("A may not subscribe to B's config", (t) => expectSubscriptionRefused(t, topics.config(B)));
-t.test("A may not subscribe to B's requests", (t) =>
+void t.test("A may not subscribe to B's config", (t) =>
+  expectSubscriptionRefused(t, topics.config(B)),
+);
+void t.test("A may not subscribe to B's requests", (t) =>
   expectSubscriptionRefused(t, topics.request(B, "ping")),
 );
-t.test("A may not subscribe to #", (t) => expectSubscriptionRefused(t, "#"));
-t.test("A may not subscribe to +/… (classcam/v1/devices/+/config)", (t) =>
+void t.test("A may not subscribe to #", (t) => expectSubscriptionRefused(t, "#"));
+void t.test("A may not subscribe to +/… (classcam/v1/devices/+/config)", (t) =>
   expectSubscriptionRefused(t, "classcam/v1/devices/+/config"),
 );
-t.test("A may not subscribe to a wildcard in its own subtree", (t) =>
+void t.test("A may not subscribe to a wildcard in its own subtree", (t) =>
   expectSubscriptionRefused(t, `classcam/v1/devices/${A}/#`),
 );
-t.test("A may not subscribe to $SYS/#", (t) => expectSubscriptionRefused(t, "$SYS/#"));
-t.test("A may not subscribe to device→controller topics (B's events)", (t) =>
+void t.test("A may not subscribe to $SYS/#", (t) => expectSubscriptionRefused(t, "$SYS/#"));
+void t.test("A may not subscribe to device→controller topics (B's events)", (t) =>
   expectSubscriptionRefused(t, topics.events(B)),
 );
 
-t.test("A may not set a Last Will on B's topic", async (t) => {
+void t.test("A may not set a Last Will on B's topic", async (t) => {
   const error = await connectDevice(controller.url, A, secretA, {
     will: {
       topic: topics.availability(B),
@@ -190,7 +195,7 @@ const connackOf = (promise: Promise<MqttClient>) =>
     (error: unknown) => (error as { code?: number }).code,
   );
 
-t.test("a wrong secret is refused: bad username or password", async (t) => {
+void t.test("a wrong secret is refused: bad username or password", async (t) => {
   t.equal(
     await connackOf(connectDevice(controller.url, A, secretB)),
     ConnackCode.badUsernameOrPassword,
@@ -201,25 +206,25 @@ t.test("a wrong secret is refused: bad username or password", async (t) => {
   );
 });
 
-t.test("a client id that is not the device id is refused: identifier rejected", async (t) => {
+void t.test("a client id that is not the device id is refused: identifier rejected", async (t) => {
   t.equal(
     await connackOf(connectDevice(controller.url, B, secretA, { username: A, will: undefined })),
     ConnackCode.identifierRejected,
   );
 });
 
-t.test("an unknown device is refused", async (t) => {
+void t.test("an unknown device is refused", async (t) => {
   t.equal(
     await connackOf(connectDevice(controller.url, "room-z", secretA)),
     ConnackCode.badUsernameOrPassword,
   );
 });
 
-t.test("a device with no password is refused", async (t) => {
+void t.test("a device with no password is refused", async (t) => {
   t.equal(await connackOf(connectDevice(controller.url, A, "")), ConnackCode.badUsernameOrPassword);
 });
 
-t.test("a disabled device is refused, and enabled again it connects", async (t) => {
+void t.test("a disabled device is refused, and enabled again it connects", async (t) => {
   const id = "room-disabled";
   const secret = await controller.enrol(id);
   await controller.app.devices.disable(id);
@@ -228,7 +233,7 @@ t.test("a disabled device is refused, and enabled again it connects", async (t) 
   t.equal(await connackOf(connectDevice(controller.url, id, secret)), 0);
 });
 
-t.test("a retired device is refused, and retiring drops a live connection", async (t) => {
+void t.test("a retired device is refused, and retiring drops a live connection", async (t) => {
   const id = "room-retired";
   const secret = await controller.enrol(id);
   const client = await connectDevice(controller.url, id, secret);
@@ -238,7 +243,7 @@ t.test("a retired device is refused, and retiring drops a live connection", asyn
   t.equal(await connackOf(connectDevice(controller.url, id, secret)), ConnackCode.notAuthorized);
 });
 
-t.test("a rotated secret replaces the old one at once", async (t) => {
+void t.test("a rotated secret replaces the old one at once", async (t) => {
   const id = "room-rotated";
   const secret = await controller.enrol(id);
   const client = await connectDevice(controller.url, id, secret);
@@ -252,7 +257,7 @@ t.test("a rotated secret replaces the old one at once", async (t) => {
   t.equal(await connackOf(connectDevice(controller.url, id, fresh)), 0);
 });
 
-t.test("what A is allowed works: its retained config, and an ack for its event", async (t) => {
+void t.test("what A is allowed works: its retained config, and an ack for its event", async (t) => {
   const deviceA = await connectDevice(controller.url, A, secretA);
   const messages: { topic: string; payload: string }[] = [];
   deviceA.on("message", (topic, payload) => messages.push({ topic, payload: payload.toString() }));

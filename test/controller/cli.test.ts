@@ -12,7 +12,7 @@ function io() {
   return { sink, out, err };
 }
 
-t.test("enrol, list, disable, enable, rotate-secret and retire a device", async (t) => {
+void t.test("enrol, list, disable, enable, rotate-secret and retire a device", async (t) => {
   const dir = tempDir();
   t.teardown(dir.remove);
   const config = join(dir.path, "c.json");
@@ -52,7 +52,7 @@ t.test("enrol, list, disable, enable, rotate-secret and retire a device", async 
   t.match(missing.err, /no device 'room-404'/);
 });
 
-t.test("bad arguments are refused with a message and a pointer to --help", async (t) => {
+void t.test("bad arguments are refused with a message and a pointer to --help", async (t) => {
   const cases: [string[], RegExp][] = [
     [["--frobnicate"], /Unknown option '--frobnicate'/],
     [["launch"], /unknown command 'launch'/],
@@ -82,7 +82,7 @@ t.test("bad arguments are refused with a message and a pointer to --help", async
   t.match(err.join("\n"), /'Room 1' is not a device id/);
 });
 
-t.test("--help describes the commands and the environment", async (t) => {
+void t.test("--help describes the commands and the environment", async (t) => {
   const { sink, out } = io();
   t.equal(await run(["--help"], sink), 0);
   t.match(out.join("\n"), /device enrol ID --room ROOM/);

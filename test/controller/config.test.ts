@@ -14,13 +14,13 @@ const problemsOf = (fn: () => unknown): readonly string[] => {
   return [];
 };
 
-t.test("defaults alone make a valid configuration", async (t) => {
+void t.test("defaults alone make a valid configuration", async (t) => {
   const config = loadConfig({ env: {}, cwd: "/srv/classcam" });
   t.equal(config.dataDir, "/srv/classcam/data/controller", "the data folder is resolved");
   t.same(config.mqtt, DEFAULT_CONFIG.mqtt);
 });
 
-t.test("the file overrides the defaults and the environment overrides the file", async (t) => {
+void t.test("the file overrides the defaults and the environment overrides the file", async (t) => {
   const dir = tempDir();
   t.teardown(dir.remove);
   const file = join(dir.path, "controller.json");
@@ -41,7 +41,7 @@ t.test("the file overrides the defaults and the environment overrides the file",
   );
 });
 
-t.test("every problem is listed at once, each saying where it came from", async (t) => {
+void t.test("every problem is listed at once, each saying where it came from", async (t) => {
   const dir = tempDir();
   t.teardown(dir.remove);
   const file = join(dir.path, "controller.json");
@@ -66,7 +66,7 @@ t.test("every problem is listed at once, each saying where it came from", async 
   );
 });
 
-t.test("an unreadable or malformed file is a clear error", async (t) => {
+void t.test("an unreadable or malformed file is a clear error", async (t) => {
   const dir = tempDir();
   t.teardown(dir.remove);
   t.match(

@@ -9,7 +9,7 @@ import { OutboxPublisher } from "../helpers/publisher.js";
 
 const COUNT = 4000;
 
-t.test("SIGKILL mid-stream loses no acknowledged event", async (t) => {
+void t.test("SIGKILL mid-stream loses no acknowledged event", async (t) => {
   const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
   t.comment(`seed ${seed}`);
   const dir = tempDir();

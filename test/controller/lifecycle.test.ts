@@ -27,25 +27,28 @@ function receiveConfig(client: MqttClient, id: string): Promise<DeviceConfig> {
   });
 }
 
-t.test("every device's retained config is republished from the database at start", async (t) => {
-  const dir = tempDir();
-  t.teardown(dir.remove);
-  const first = await startController({ dataDir: dir.path });
-  const secret = await first.enrol("room-1", "Science 1");
-  await first.app.devices.updateConfig("room-1", { retention: { bufferDays: 3 } });
-  await first.close();
+void t.test(
+  "every device's retained config is republished from the database at start",
+  async (t) => {
+    const dir = tempDir();
+    t.teardown(dir.remove);
+    const first = await startController({ dataDir: dir.path });
+    const secret = await first.enrol("room-1", "Science 1");
+    await first.app.devices.updateConfig("room-1", { retention: { bufferDays: 3 } });
+    await first.close();
 
-  const second = await startController({ dataDir: dir.path });
-  t.teardown(() => second.close());
-  const client = await connectDevice(second.url, "room-1", secret);
-  t.teardown(() => client.endAsync());
-  const config = await receiveConfig(client, "room-1");
-  t.equal(config.version, 2, "the newest version, after a broker restart");
-  t.equal(config.room, "Science 1");
-  t.same(config.retention, { bufferDays: 3 });
-});
+    const second = await startController({ dataDir: dir.path });
+    t.teardown(() => second.close());
+    const client = await connectDevice(second.url, "room-1", secret);
+    t.teardown(() => client.endAsync());
+    const config = await receiveConfig(client, "room-1");
+    t.equal(config.version, 2, "the newest version, after a broker restart");
+    t.equal(config.room, "Science 1");
+    t.same(config.retention, { bufferDays: 3 });
+  },
+);
 
-t.test("state, availability and connection are kept current in the database", async (t) => {
+void t.test("state, availability and connection are kept current in the database", async (t) => {
   const controller = await startController();
   t.teardown(() => controller.close());
   const secret = await controller.enrol("room-2");
@@ -85,7 +88,7 @@ t.test("state, availability and connection are kept current in the database", as
   client.end(true);
 });
 
-t.test("requests are answered on the response topic, matched by correlation id", async (t) => {
+void t.test("requests are answered on the response topic, matched by correlation id", async (t) => {
   const controller = await startController();
   t.teardown(() => controller.close());
   const secret = await controller.enrol("room-3");
@@ -138,7 +141,7 @@ t.test("requests are answered on the response topic, matched by correlation id",
   );
 });
 
-t.test("changes made by another process (the CLI) reach the broker", async (t) => {
+void t.test("changes made by another process (the CLI) reach the broker", async (t) => {
   const controller = await startController({ syncIntervalMs: 100 });
   t.teardown(() => controller.close());
   const secret = await controller.enrol("room-4");
@@ -163,7 +166,7 @@ t.test("changes made by another process (the CLI) reach the broker", async (t) =
   client.end(true);
 });
 
-t.test("refused connections are throttled per source address", async (t) => {
+void t.test("refused connections are throttled per source address", async (t) => {
   const controller = await startController({
     config: { security: { connectFailuresPerWindow: 3, connectFailureWindowSeconds: 60 } },
   });
@@ -191,7 +194,7 @@ t.test("refused connections are throttled per source address", async (t) => {
   );
 });
 
-t.test("MQTT over TLS when a certificate is configured", async (t) => {
+void t.test("MQTT over TLS when a certificate is configured", async (t) => {
   const dir = tempDir();
   t.teardown(dir.remove);
   const cert = join(dir.path, "cert.pem");

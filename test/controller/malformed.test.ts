@@ -101,13 +101,13 @@ async function expectRefusedThenRecovered(
   await eventually(() => acks.some((ack) => ack.accepted.includes(good.id)), 5000, "its ack");
 }
 
-t.test("not JSON", (t) =>
+void t.test("not JSON", (t) =>
   expectRefusedThenRecovered(t, "{this is not json", /payload is not JSON/),
 );
 
-t.test("an empty payload", (t) => expectRefusedThenRecovered(t, "", /payload is empty/));
+void t.test("an empty payload", (t) => expectRefusedThenRecovered(t, "", /payload is empty/));
 
-t.test("JSON of the wrong schema (missing fields)", async (t) => {
+void t.test("JSON of the wrong schema (missing fields)", async (t) => {
   const id = randomUUID();
   await expectRefusedThenRecovered(
     t,
@@ -117,21 +117,21 @@ t.test("JSON of the wrong schema (missing fields)", async (t) => {
   );
 });
 
-t.test("wrong types", async (t) => {
+void t.test("wrong types", async (t) => {
   const event = { ...makeEvent(3), seq: "three" };
   await expectRefusedThenRecovered(t, JSON.stringify(event), /seq: must be integer/, {
     eventId: event.id,
   });
 });
 
-t.test("an unknown event kind", async (t) => {
+void t.test("an unknown event kind", async (t) => {
   const event = { ...makeEvent(4), kind: "teacher.sneezed" };
   await expectRefusedThenRecovered(t, JSON.stringify(event), /kind: must be one of/, {
     eventId: event.id,
   });
 });
 
-t.test("data that does not fit its kind", async (t) => {
+void t.test("data that does not fit its kind", async (t) => {
   const event = { ...makeEvent(0), data: { recordingId: "nope" } };
   await expectRefusedThenRecovered(
     t,
@@ -143,12 +143,12 @@ t.test("data that does not fit its kind", async (t) => {
   );
 });
 
-t.test("an oversize payload (over 64 KiB)", async (t) => {
+void t.test("an oversize payload (over 64 KiB)", async (t) => {
   const event = { ...makeEvent(2), padding: "x".repeat(MAX_PAYLOAD_BYTES) };
   await expectRefusedThenRecovered(t, JSON.stringify(event), /bytes; the limit is 65536 bytes/);
 });
 
-t.test("a malformed state or availability is refused the same way", async (t) => {
+void t.test("a malformed state or availability is refused the same way", async (t) => {
   await expectRefusedThenRecovered(t, '{"lamp":"disco"}', /lamp: must be one of/, {
     topic: topics.state(ID),
     retain: true,
@@ -161,7 +161,7 @@ t.test("a malformed state or availability is refused the same way", async (t) =>
   t.equal(device.state, null, "no bad state was stored");
 });
 
-t.test("an event id used by another device is refused, not silently dropped", async (t) => {
+void t.test("an event id used by another device is refused, not silently dropped", async (t) => {
   const other = "room-other";
   const otherClient = await connectDevice(controller.url, other, await controller.enrol(other));
   const event = makeEvent(9);
@@ -176,7 +176,7 @@ t.test("an event id used by another device is refused, not silently dropped", as
   });
 });
 
-t.test("a packet over the frame limit closes that connection, not the broker", async (t) => {
+void t.test("a packet over the frame limit closes that connection, not the broker", async (t) => {
   const huge = Buffer.alloc(MAX_PACKET_BYTES + 1024, 0x61);
   device.publish(topics.events(ID), huge, { qos: 1 });
   t.ok(await closedWithin(device, 5000), "the connection is closed");

@@ -20,7 +20,7 @@ const schema = (db: Database) =>
 const version = async (db: Database) =>
   (await db.get<{ user_version: number }>("PRAGMA user_version"))?.user_version;
 
-t.test("the database is opened in WAL mode and migrated to the latest version", async (t) => {
+void t.test("the database is opened in WAL mode and migrated to the latest version", async (t) => {
   const db = await open(t);
   t.equal((await db.get<{ journal_mode: string }>("PRAGMA journal_mode"))?.journal_mode, "wal");
   const result = await migrate(db);
@@ -33,7 +33,7 @@ t.test("the database is opened in WAL mode and migrated to the latest version", 
   );
 });
 
-t.test("a failing migration leaves the database exactly as it was", async (t) => {
+void t.test("a failing migration leaves the database exactly as it was", async (t) => {
   const db = await open(t);
   await migrate(db);
   await db.transaction((tx) =>
@@ -65,14 +65,14 @@ t.test("a failing migration leaves the database exactly as it was", async (t) =>
   t.equal((await db.all("SELECT id FROM devices")).length, 1, "data intact");
 });
 
-t.test("a database from a newer controller is refused, not touched", async (t) => {
+void t.test("a database from a newer controller is refused, not touched", async (t) => {
   const db = await open(t);
   await migrate(db);
   await db.transaction((tx) => tx.exec(`PRAGMA user_version = ${migrations.length + 5}`));
   await t.rejects(migrate(db), /newer than this controller knows/);
 });
 
-t.test("migrations must be numbered in order", async (t) => {
+void t.test("migrations must be numbered in order", async (t) => {
   const db = await open(t);
   await t.rejects(
     async () => migrate(db, [{ version: 2, name: "skipped one", sql: "" }]),

@@ -5,7 +5,7 @@ import { hashSecret, verifySecret, generateSecret } from "../../controller/src/d
 import { ConnectThrottle } from "../../controller/src/broker/throttle.js";
 import { FrameSizeCounter } from "../../controller/src/broker/frame-guard.js";
 
-t.test(
+void t.test(
   "secrets are unique, stored only as salted scrypt hashes, checked in constant time",
   async (t) => {
     const secret = generateSecret();
@@ -25,7 +25,7 @@ t.test(
   },
 );
 
-t.test("the throttle counts failures per source in a sliding window", async (t) => {
+void t.test("the throttle counts failures per source in a sliding window", async (t) => {
   let now = 0;
   const throttle = new ConnectThrottle({ maxFailures: 2, windowMs: 1000, now: () => now });
   throttle.recordFailure("10.0.0.1");
@@ -37,7 +37,7 @@ t.test("the throttle counts failures per source in a sliding window", async (t) 
   t.notOk(throttle.isBlocked("10.0.0.1"), "free again once the window has passed");
 });
 
-t.test("the frame counter follows MQTT fixed headers across chunk boundaries", async (t) => {
+void t.test("the frame counter follows MQTT fixed headers across chunk boundaries", async (t) => {
   const packet = (payloadBytes: number) =>
     mqttPacket.generate({
       cmd: "publish",

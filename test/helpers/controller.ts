@@ -147,7 +147,7 @@ export async function eventually<T>(
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
@@ -223,8 +223,8 @@ export class ControllerProcess {
         this.output += chunk.toString();
         if (this.output.includes('"msg":"controller ready"')) resolve();
       };
-      child.stdout?.on("data", onData);
-      child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+      child.stdout.on("data", onData);
+      child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
       child.once("exit", (code) =>
         reject(new Error(`controller exited (${String(code)}) before ready:\n${this.output}`)),
       );

@@ -1,7 +1,7 @@
 import t from "tap";
 import { REQUEST_OPS, deviceSubscriptions, parseTopic, topics } from "@classcam/protocol";
 
-t.test("every topic lives in one versioned subtree per device", async (t) => {
+void t.test("every topic lives in one versioned subtree per device", async (t) => {
   t.equal(topics.availability("room-12"), "classcam/v1/devices/room-12/availability");
   t.equal(topics.state("room-12"), "classcam/v1/devices/room-12/state");
   t.equal(topics.events("room-12"), "classcam/v1/devices/room-12/events");
@@ -11,14 +11,14 @@ t.test("every topic lives in one versioned subtree per device", async (t) => {
   t.equal(topics.response("room-12", "ping"), "classcam/v1/devices/room-12/response/ping");
 });
 
-t.test("builders refuse a device id that would change the topic's shape", async (t) => {
+void t.test("builders refuse a device id that would change the topic's shape", async (t) => {
   for (const bad of ["", "Room-12", "a/b", "+", "#", "room 12", "-room", "x".repeat(65)]) {
     t.throws(() => topics.events(bad), TypeError, `refuses '${bad}'`);
   }
   t.throws(() => topics.request("room-12", "format-disk" as never), /unknown request op/);
 });
 
-t.test("parseTopic reads back exactly what the builders write", async (t) => {
+void t.test("parseTopic reads back exactly what the builders write", async (t) => {
   t.same(parseTopic(topics.events("a1")), { deviceId: "a1", channel: "events" });
   t.same(parseTopic(topics.response("a1", "upload-recording")), {
     deviceId: "a1",
@@ -40,11 +40,14 @@ t.test("parseTopic reads back exactly what the builders write", async (t) => {
   }
 });
 
-t.test("a device subscribes to explicit topics only, all its own and all downstream", async (t) => {
-  const subscriptions = deviceSubscriptions("a1");
-  t.equal(subscriptions.length, 2 + REQUEST_OPS.length);
-  for (const topic of subscriptions) {
-    t.notMatch(topic, /[+#]/);
-    t.equal(parseTopic(topic)?.deviceId, "a1");
-  }
-});
+void t.test(
+  "a device subscribes to explicit topics only, all its own and all downstream",
+  async (t) => {
+    const subscriptions = deviceSubscriptions("a1");
+    t.equal(subscriptions.length, 2 + REQUEST_OPS.length);
+    for (const topic of subscriptions) {
+      t.notMatch(topic, /[+#]/);
+      t.equal(parseTopic(topic)?.deviceId, "a1");
+    }
+  },
+);

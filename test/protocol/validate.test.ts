@@ -19,7 +19,7 @@ const event = (over: Record<string, unknown> = {}) =>
     ...over,
   });
 
-t.test("a valid event parses to its typed value", async (t) => {
+void t.test("a valid event parses to its typed value", async (t) => {
   const result = parse.event(event());
   t.ok(result.ok);
   if (result.ok) {
@@ -28,37 +28,40 @@ t.test("a valid event parses to its typed value", async (t) => {
   }
 });
 
-t.test("bad payloads are refused with a message that says what is wrong and where", async (t) => {
-  const cases: [string, string | Buffer, RegExp][] = [
-    ["not JSON", "{nope", /^payload is not JSON/],
-    ["empty", "", /payload is empty/],
-    ["oversize", Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), /65537 bytes; the limit is 65536/],
-    ["an array", "[]", /\(root\): must be object/],
-    ["missing id", event({ id: undefined }), /^id: is required$/],
-    ["id not a UUID", event({ id: "42" }), /^id: must match format "uuid"$/],
-    ["negative seq", event({ seq: -1 }), /^seq: must be >= 0$/],
-    ["seq a string", event({ seq: "7" }), /^seq: must be integer$/],
-    ["bad timestamp", event({ at: "yesterday" }), /^at: must match format "date-time"$/],
-    [
-      "unknown kind",
-      event({ kind: "teacher.sneezed" }),
-      /^kind: must be one of "device.started", /,
-    ],
-    ["unknown field", event({ extra: 1 }), /^\(root\): unknown property 'extra'$/],
-    [
-      "data of the wrong shape",
-      event({ data: { reason: "bored", bookingId: 3 } }),
-      /^recording.refused event: data.reason: must be one of .*; data.bookingId: must be null, or must be string$/,
-    ],
-  ];
-  for (const [what, payload, message] of cases) {
-    const result = parse.event(payload);
-    t.notOk(result.ok, `${what} is refused`);
-    if (!result.ok) t.match(result.error, message, what);
-  }
-});
+void t.test(
+  "bad payloads are refused with a message that says what is wrong and where",
+  async (t) => {
+    const cases: [string, string | Buffer, RegExp][] = [
+      ["not JSON", "{nope", /^payload is not JSON/],
+      ["empty", "", /payload is empty/],
+      ["oversize", Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), /65537 bytes; the limit is 65536/],
+      ["an array", "[]", /\(root\): must be object/],
+      ["missing id", event({ id: undefined }), /^id: is required$/],
+      ["id not a UUID", event({ id: "42" }), /^id: must match format "uuid"$/],
+      ["negative seq", event({ seq: -1 }), /^seq: must be >= 0$/],
+      ["seq a string", event({ seq: "7" }), /^seq: must be integer$/],
+      ["bad timestamp", event({ at: "yesterday" }), /^at: must match format "date-time"$/],
+      [
+        "unknown kind",
+        event({ kind: "teacher.sneezed" }),
+        /^kind: must be one of "device.started", /,
+      ],
+      ["unknown field", event({ extra: 1 }), /^\(root\): unknown property 'extra'$/],
+      [
+        "data of the wrong shape",
+        event({ data: { reason: "bored", bookingId: 3 } }),
+        /^recording.refused event: data.reason: must be one of .*; data.bookingId: must be null, or must be string$/,
+      ],
+    ];
+    for (const [what, payload, message] of cases) {
+      const result = parse.event(payload);
+      t.notOk(result.ok, `${what} is refused`);
+      if (!result.ok) t.match(result.error, message, what);
+    }
+  },
+);
 
-t.test("every problem is reported at once", async (t) => {
+void t.test("every problem is reported at once", async (t) => {
   const result = parse.state("{}");
   t.notOk(result.ok);
   if (!result.ok) {
@@ -68,7 +71,7 @@ t.test("every problem is reported at once", async (t) => {
   }
 });
 
-t.test("availability, ack and config validate too", async (t) => {
+void t.test("availability, ack and config validate too", async (t) => {
   t.ok(parse.availability('{"status":"offline"}').ok);
   t.match(parse.availability('{"status":"asleep"}'), {
     ok: false,
@@ -97,7 +100,7 @@ t.test("availability, ack and config validate too", async (t) => {
   }
 });
 
-t.test("requests and responses are checked per operation", async (t) => {
+void t.test("requests and responses are checked per operation", async (t) => {
   const id = randomUUID();
   t.ok(
     parse.request("ping", JSON.stringify({ id, sentAt: new Date().toISOString(), args: {} })).ok,
@@ -134,7 +137,7 @@ t.test("requests and responses are checked per operation", async (t) => {
   });
 });
 
-t.test("encode refuses to put an invalid payload on the wire", async (t) => {
+void t.test("encode refuses to put an invalid payload on the wire", async (t) => {
   t.throws(
     () => encode(checkAck, { accepted: ["not-a-uuid"], rejected: [] }),
     /refusing to send an invalid payload/,

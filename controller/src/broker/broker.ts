@@ -113,10 +113,11 @@ export class Broker {
   }
 
   static async create(options: BrokerOptions): Promise<Broker> {
-    let broker: Broker | undefined;
+    // aedes wants its hooks at construction; they reach the Broker built right after
+    const ref: { broker?: Broker } = {};
     const self = (): Broker => {
-      if (!broker) throw new Error("broker used before it was created");
-      return broker;
+      if (!ref.broker) throw new Error("broker used before it was created");
+      return ref.broker;
     };
     const aedes = new Aedes({
       id: "classcam-controller",
@@ -145,7 +146,8 @@ export class Broker {
       },
       authorizeForward: (client, packet) => (canReceive(client.id, packet.topic) ? packet : null),
     });
-    broker = new Broker(options, aedes);
+    const broker = new Broker(options, aedes);
+    ref.broker = broker;
     broker.wire();
     await aedes.listen();
     await broker.republishConfigs();
@@ -295,6 +297,10 @@ export class Broker {
       case "response":
         this.onResponse(parsed.deviceId, parsed.op, packet.topic, payload);
         break;
+      case "config":
+      case "ack":
+      case "request":
+        break; // controller→device: filtered out above
     }
   }
 
@@ -403,7 +409,7 @@ export class Broker {
       this.pending.set(id, {
         deviceId,
         op,
-        resolve: resolve as (response: DeviceResponse<RequestOp>) => void,
+        resolve: resolve,
         reject,
         timer,
       });
