@@ -89,6 +89,7 @@ export class Broker {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  private readonly now: () => Date;
   private syncTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -98,6 +99,7 @@ export class Broker {
   ) {
     this.aedes = aedes;
     this.log = options.logger;
+    this.now = options.now ?? (() => new Date());
     this.throttle = new ConnectThrottle({
       maxFailures: options.connectFailures.max,
       windowMs: options.connectFailures.windowMs,
@@ -150,6 +152,7 @@ export class Broker {
     ref.broker = broker;
     broker.wire();
     await aedes.listen();
+    await options.registry.resetConnections();
     await broker.republishConfigs();
     broker.syncTimer = setInterval(() => void broker.sync(), options.syncIntervalMs ?? 5000);
     broker.syncTimer.unref();
@@ -161,8 +164,8 @@ export class Broker {
     registry.on("config", (deviceId, config) => {
       this.publishConfig(deviceId, config);
     });
-    registry.on("deactivated", (deviceId, status) => {
-      this.deactivate(deviceId, status);
+    registry.on("revoked", (deviceId, status) => {
+      this.revoke(deviceId, status);
     });
     this.aedes.on("publish", (packet, client) => {
       this.onPublish(packet, client);
@@ -342,7 +345,7 @@ export class Broker {
     return configs.length;
   }
 
-  private deactivate(deviceId: string, status: DeviceStatus): void {
+  private revoke(deviceId: string, status: DeviceStatus): void {
     if (status !== "active") {
       this.publishedConfig.delete(deviceId);
       // an empty retained payload removes the retained config
@@ -363,10 +366,9 @@ export class Broker {
   async sync(): Promise<void> {
     if (this.closed) return;
     try {
-      const inactive = await this.options.registry.inactiveIds();
-      for (const deviceId of inactive) {
+      for (const [deviceId, status] of await this.options.registry.inactive()) {
         if (this.clients.has(deviceId) || this.publishedConfig.has(deviceId)) {
-          this.deactivate(deviceId, "disabled");
+          this.revoke(deviceId, status);
         }
       }
       for (const { deviceId, config } of await this.options.registry.activeConfigs()) {
@@ -398,7 +400,7 @@ export class Broker {
     const id = randomUUID();
     const payload = encode((value) => checkRequest(op, value), {
       id,
-      sentAt: new Date().toISOString(),
+      sentAt: this.now().toISOString(),
       args,
     });
     return new Promise<DeviceResponse<Op>>((resolve, reject) => {
@@ -430,7 +432,7 @@ export class Broker {
         eventId: null,
         reason: parsed.error,
         payload,
-        receivedAt: new Date().toISOString(),
+        receivedAt: this.now().toISOString(),
       });
       return;
     }

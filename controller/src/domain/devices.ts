@@ -74,8 +74,8 @@ export type CredentialCheck =
 export interface DeviceRegistryEvents {
   /** A device's configuration changed: publish it. */
   config: [deviceId: string, config: DeviceConfig];
-  /** A device was disabled or retired: drop its connection. */
-  deactivated: [deviceId: string, status: DeviceStatus];
+  /** A device's connection must go: it was disabled or retired, or its secret changed. */
+  revoked: [deviceId: string, status: DeviceStatus];
 }
 
 function roomProblem(room: string): string | null {
@@ -139,7 +139,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     await this.db.transaction((tx) =>
       tx.run("UPDATE devices SET secret_hash = ? WHERE id = ?", [secretHash, id]),
     );
-    this.emit("deactivated", id, device.status);
+    this.emit("revoked", id, device.status);
     return { secret };
   }
 
@@ -179,7 +179,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     });
     const device = await this.require(id);
     if (to === "active") this.emit("config", id, device.config);
-    else this.emit("deactivated", id, to);
+    else this.emit("revoked", id, to);
     return device;
   }
 
@@ -199,12 +199,19 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     return rows.map(toDevice);
   }
 
-  /** Ids of devices that may not be connected (disabled or retired). */
-  async inactiveIds(): Promise<Set<string>> {
-    const rows = await this.db.all<{ id: string }>(
-      "SELECT id FROM devices WHERE status != 'active'",
+  /** Devices that may not be connected (disabled or retired), with their status. */
+  async inactive(): Promise<Map<string, DeviceStatus>> {
+    const rows = await this.db.all<{ id: string; status: DeviceStatus }>(
+      "SELECT id, status FROM devices WHERE status != 'active'",
     );
-    return new Set(rows.map((row) => row.id));
+    return new Map(rows.map((row) => [row.id, row.status]));
+  }
+
+  /** At broker start no device is connected, whatever an earlier run left behind. */
+  async resetConnections(): Promise<void> {
+    await this.db.transaction((tx) =>
+      tx.run("UPDATE devices SET connected = 0 WHERE connected = 1"),
+    );
   }
 
   /** Current configuration of every active device, for the broker to publish. */
