@@ -36,9 +36,14 @@ void t.test(
     const secret = await first.enrol("room-1", "Science 1");
     await first.app.devices.updateConfig("room-1", { retention: { bufferDays: 3 } });
     await first.close();
+    // as a SIGKILL would leave it: the database still says "connected"
+    const stale = await Database.open(join(dir.path, "controller.sqlite"));
+    await stale.transaction((tx) => tx.run("UPDATE devices SET connected = 1"));
+    await stale.close();
 
     const second = await startController({ dataDir: dir.path });
     t.teardown(() => second.close());
+    t.equal((await second.app.devices.require("room-1")).connected, false, "no stale connection");
     const client = await connectDevice(second.url, "room-1", secret);
     t.teardown(() => client.endAsync());
     const config = await receiveConfig(client, "room-1");
