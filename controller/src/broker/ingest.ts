@@ -16,6 +16,7 @@ import {
   type DeviceEvent,
   type DeviceState,
   type EventAck,
+  type Result,
 } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 
@@ -114,41 +115,33 @@ export class Ingest {
   /** A retained state payload; only the newest per device is written. */
   state(deviceId: string, topic: string, payload: Buffer): void {
     const at = this.now().toISOString();
-    const parsed = parse.state(payload);
-    if (!parsed.ok) {
-      this.reject({
-        deviceId,
-        topic,
-        eventId: null,
-        reason: parsed.error,
-        payload,
-        receivedAt: at,
-      });
-      return;
-    }
-    this.states.set(deviceId, { state: parsed.value, at });
+    const state = this.accept(parse.state(payload), { deviceId, topic, payload, receivedAt: at });
+    if (state === null) return;
+    this.states.set(deviceId, { state, at });
     this.schedule();
   }
 
   /** A retained availability payload (or the device's Last Will). */
   availabilityReport(deviceId: string, topic: string, payload: Buffer): void {
-    const at = this.now().toISOString();
     // an empty retained payload only clears the retained message
     if (payload.length === 0) return;
-    const parsed = parse.availability(payload);
-    if (!parsed.ok) {
-      this.reject({
-        deviceId,
-        topic,
-        eventId: null,
-        reason: parsed.error,
-        payload,
-        receivedAt: at,
-      });
-      return;
-    }
-    this.availability.set(deviceId, { status: parsed.value.status, at });
+    const at = this.now().toISOString();
+    const report = this.accept(parse.availability(payload), {
+      deviceId,
+      topic,
+      payload,
+      receivedAt: at,
+    });
+    if (report === null) return;
+    this.availability.set(deviceId, { status: report.status, at });
     this.schedule();
+  }
+
+  /** The parsed value, or null after rejecting the message with the parser's reason. */
+  private accept<T>(result: Result<T>, message: Omit<Rejection, "eventId" | "reason">): T | null {
+    if (result.ok) return result.value;
+    this.reject({ ...message, eventId: null, reason: result.error });
+    return null;
   }
 
   /** What the broker itself saw: the device's connection opened or closed. */
