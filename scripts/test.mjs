@@ -21,9 +21,23 @@ try {
   process.exit(1);
 }
 
+// tap compiles its plugin set into node_modules; a fresh install still has the
+// ts-node TypeScript plugin that package.json turns off (we run tests through
+// tsx), and mixing the two breaks every ESM test file. Rebuild tap once if so.
+const tapBin = join(ROOT, "node_modules/.bin/tap");
+const plugins = spawnSync(tapBin, ["plugin", "list"], { cwd: ROOT, encoding: "utf8" });
+if (plugins.status !== 0 || plugins.stdout.includes("@tapjs/typescript")) {
+  process.stderr.write("classcam: building tap with the project's plugin set…\n");
+  const built = spawnSync(tapBin, ["build"], { cwd: ROOT, stdio: "inherit" });
+  if (built.status !== 0) {
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  }
+}
+
 const results = join(ROOT, ".tap", "test-results");
 rmSync(results, { recursive: true, force: true });
-const tap = spawnSync(join(ROOT, "node_modules/.bin/tap"), process.argv.slice(2), {
+const tap = spawnSync(tapBin, process.argv.slice(2), {
   cwd: ROOT,
   stdio: "inherit",
 });

@@ -20,7 +20,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -604,10 +604,13 @@ async function main(): Promise<number> {
     : null;
 
   const n = options.devices;
+  const loadBefore = loadavg()[0] ?? 0;
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown"}), node ${process.version}`;
   process.stdout.write(
     `broker-ingest bench: ${n} devices, ${options.seconds} s window after ${options.warmup} s warm-up\n` +
-      `machine: ${machine}; clock ticks ${CLOCK_TICKS}/s\n` +
+      `machine: ${machine}; clock ticks ${CLOCK_TICKS}/s; load average ${loadBefore.toFixed(2)}` +
+      (loadBefore > 0.5 ? " (something else is running: the figures will be noisy)" : "") +
+      "\n" +
       `load per device: retained state every 1 s (QoS 1), one event per ${options.eventInterval} s ` +
       `on average (exponential gaps, QoS 1) → ~${fixed(n / options.eventInterval, 0)} events/s, ${n} states/s\n\n`,
   );
@@ -693,6 +696,11 @@ async function main(): Promise<number> {
       : [
           `${label}:`,
           `  publish→ack        ${latencyText(run.load.ackLatency)}`,
+          `  publish→ack p99 by when in the window the event was published: ` +
+            run.load.ackLatencyBySlice
+              .map((slice) => `${slice.fromSecond}–${slice.toSecond} s ${fixed(slice.p99, 0)}`)
+              .join(", ") +
+            " ms",
           `  publish→PUBACK     ${latencyText(run.load.pubackLatency)}`,
           `  per-device connect ${latencyText(run.load.connectLatency)}`,
           `  broker CPU during the connect ramp: ${fixed(run.ramp.cpuSeconds, 2)} s over ` +
@@ -757,6 +765,7 @@ async function main(): Promise<number> {
         at: new Date().toISOString(),
         options,
         machine: {
+          loadAverageBefore: loadBefore,
           cores: cpus().length,
           cpu: cpus()[0]?.model.trim() ?? null,
           node: process.version,

@@ -28,6 +28,7 @@ import {
   latencyOf,
   positiveInt,
   positiveNumber,
+  SLICE_SECONDS,
   type LoadMessage,
   type LoadResult,
 } from "./shared.js";
@@ -144,6 +145,8 @@ async function main(): Promise<number> {
   let phase: Phase = "ramp";
   const pending = new Map<string, Pending>();
   const ackLatencies: number[] = [];
+  const ackLatenciesBySlice: number[][] = [];
+  const clock = { windowStartedAt: 0 };
   const pubackLatencies: number[] = [];
   const connectLatencies: number[] = [];
   const counts = {
@@ -279,7 +282,11 @@ async function main(): Promise<number> {
       if (accepted) {
         counts.totalEventsAccepted += 1;
         if (phase === "window") counts.eventsAckedInWindow += 1;
-        if (entry.inWindow) ackLatencies.push(now - entry.sentAt);
+        if (entry.inWindow) {
+          ackLatencies.push(now - entry.sentAt);
+          const slice = Math.floor((entry.sentAt - clock.windowStartedAt) / (SLICE_SECONDS * 1000));
+          (ackLatenciesBySlice[slice] ??= []).push(now - entry.sentAt);
+        }
       } else {
         counts.eventsRejected += 1;
       }
@@ -370,6 +377,7 @@ async function main(): Promise<number> {
   loop.enable();
   const cpuBefore = process.cpuUsage();
   const windowStarted = performance.now();
+  clock.windowStartedAt = windowStarted;
   await sleep(windowMs);
   const windowSeconds = (performance.now() - windowStarted) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -412,6 +420,11 @@ async function main(): Promise<number> {
     eventsRejected: counts.eventsRejected,
     statesPublished: counts.statesPublished,
     ackLatency: latencyOf(ackLatencies),
+    ackLatencyBySlice: Array.from({ length: ackLatenciesBySlice.length }, (_, slice) => ({
+      fromSecond: slice * SLICE_SECONDS,
+      toSecond: Math.min((slice + 1) * SLICE_SECONDS, Math.round(windowSeconds)),
+      ...latencyOf(ackLatenciesBySlice[slice] ?? []),
+    })),
     pubackLatency: latencyOf(pubackLatencies),
     totalEventsPublished: counts.totalEventsPublished,
     totalEventsAccepted: counts.totalEventsAccepted,

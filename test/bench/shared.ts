@@ -35,6 +35,8 @@ export interface LoadResult {
   statesPublished: number;
   /** publish() → application ack, for events published inside the window. */
   ackLatency: Latency;
+  /** publish() → application ack by when in the window the event was published (5 s slices). */
+  ackLatencyBySlice: (Latency & { fromSecond: number; toSecond: number })[];
   /** publish() → the broker's PUBACK, for events published inside the window. */
   pubackLatency: Latency;
   /** Over the whole run. */
@@ -48,6 +50,9 @@ export interface LoadResult {
   loadCpuPercent: number;
   drainSeconds: number;
 }
+
+/** The width of the slices of the window that latencies are also reported by. */
+export const SLICE_SECONDS = 5;
 
 /** Load process → bench. */
 export type LoadMessage =
