@@ -3,7 +3,7 @@
 // top-level test of each file (a file that dies outside any test counts as
 // one failure). Extra arguments are passed to tap (e.g. a file to run alone).
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, ensureCommands, ensureNodeModules, requireNode } from "./setup.mjs";
 
@@ -21,18 +21,24 @@ try {
   process.exit(1);
 }
 
-// tap compiles its plugin set into node_modules; a fresh install still has the
-// ts-node TypeScript plugin that package.json turns off (we run tests through
-// tsx), and mixing the two breaks every ESM test file. Rebuild tap once if so.
+// tap compiles its plugin set into node_modules when it is built; a fresh
+// install still carries the ts-node TypeScript plugin that package.json turns
+// off (tests run through tsx), and the two together break every ESM test file.
+// So build tap once per install and plugin set, remembered in a marker file.
 const tapBin = join(ROOT, "node_modules/.bin/tap");
-const plugins = spawnSync(tapBin, ["plugin", "list"], { cwd: ROOT, encoding: "utf8" });
-if (plugins.status !== 0 || plugins.stdout.includes("@tapjs/typescript")) {
+const marker = join(ROOT, "node_modules", ".classcam-tap-build");
+const wanted = JSON.stringify({
+  plugins: JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).tap?.plugin ?? [],
+  tap: JSON.parse(readFileSync(join(ROOT, "node_modules/tap/package.json"), "utf8")).version,
+});
+if (!existsSync(marker) || readFileSync(marker, "utf8") !== wanted) {
   process.stderr.write("classcam: building tap with the project's plugin set…\n");
   const built = spawnSync(tapBin, ["build"], { cwd: ROOT, stdio: "inherit" });
   if (built.status !== 0) {
     console.log("0 passed, 1 failed");
     process.exit(1);
   }
+  writeFileSync(marker, wanted);
 }
 
 const results = join(ROOT, ".tap", "test-results");
