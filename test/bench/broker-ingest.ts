@@ -63,14 +63,21 @@ Options:
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      process.stderr.write(`bench: clean-up step failed: ${errorText(error)}\n`);
+let cleaning: Promise<void> | null = null;
+
+/** Runs every clean-up step once, newest first; callers at the same time share the one run. */
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`bench: clean-up step failed: ${errorText(error)}\n`);
+      }
     }
-  }
+    cleaning = null;
+  })();
+  return cleaning;
 }
 
 const sleep = (ms: number) =>
@@ -131,6 +138,15 @@ function memoryMb(pid: number): { peak: number; current: number } {
   return { peak: kb("VmHWM") / 1024, current: kb("VmRSS") / 1024 };
 }
 
+/** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
 /** The pid of our child `classcam-controller serve` (ControllerProcess keeps its own handle). */
 function controllerPid(): number {
   for (const entry of readdirSync("/proc")) {
@@ -165,6 +181,21 @@ interface RunResult {
   rssAtWindowEndMb: number;
   /** The pass-through consumer (baseline only). */
   consumer: CpuWindow | null;
+  /** CPU used by every process on the machine during the window, in % of one core. */
+  machinePercentOfCore: number;
+}
+
+class MachineSampler {
+  private start_ = machineTicks();
+  start(): void {
+    this.start_ = machineTicks();
+  }
+  /** % of one core (so up to cores × 100). */
+  stop(): number {
+    const now = machineTicks();
+    const total = now.total - this.start_.total;
+    return total > 0 ? ((now.busy - this.start_.busy) / total) * cpus().length * 100 : NaN;
+  }
 }
 
 class Sampler {
@@ -219,13 +250,15 @@ async function drive(
   cleanups.push(() => stopChild(child));
   const broker = new Sampler(pid);
   const consumer = consumerPid === null ? null : new Sampler(consumerPid);
+  const machine = new MachineSampler();
   // filled in by the load process's messages
   const phases: {
     ramp: CpuWindow | null;
     window: CpuWindow | null;
     consumer: CpuWindow | null;
+    machine: number;
     rssAtWindowEndMb: number;
-  } = { ramp: null, window: null, consumer: null, rssAtWindowEndMb: NaN };
+  } = { ramp: null, window: null, consumer: null, machine: NaN, rssAtWindowEndMb: NaN };
   const log = (text: string) => process.stdout.write(`[${label}] ${text}\n`);
   const budgetMs = 600_000 + (options.warmup + options.seconds) * 1000;
 
@@ -260,11 +293,13 @@ async function drive(
           case "window-start":
             broker.start();
             consumer?.start();
+            machine.start();
             log(`measuring for ${options.seconds} s…`);
             break;
           case "window-end":
             phases.window = broker.stop();
             phases.consumer = consumer?.stop() ?? null;
+            phases.machine = machine.stop();
             phases.rssAtWindowEndMb = memoryMb(pid).current;
             log("window over; waiting for outstanding acks");
             break;
@@ -290,7 +325,7 @@ async function drive(
     });
   });
   await new Promise<void>((resolve) => {
-    if (child.exitCode !== null) resolve();
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
     else
       child.once("exit", () => {
         resolve();
@@ -305,6 +340,7 @@ async function drive(
     rssBeforeLoadMb,
     rssAtWindowEndMb: phases.rssAtWindowEndMb,
     consumer: phases.consumer,
+    machinePercentOfCore: phases.machine,
   };
 }
 
@@ -608,9 +644,7 @@ async function main(): Promise<number> {
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown"}), node ${process.version}`;
   process.stdout.write(
     `broker-ingest bench: ${n} devices, ${options.seconds} s window after ${options.warmup} s warm-up\n` +
-      `machine: ${machine}; clock ticks ${CLOCK_TICKS}/s; load average ${loadBefore.toFixed(2)}` +
-      (loadBefore > 0.5 ? " (something else is running: the figures will be noisy)" : "") +
-      "\n" +
+      `machine: ${machine}; clock ticks ${CLOCK_TICKS}/s; load average ${loadBefore.toFixed(2)}\n` +
       `load per device: retained state every 1 s (QoS 1), one event per ${options.eventInterval} s ` +
       `on average (exponential gaps, QoS 1) → ~${fixed(n / options.eventInterval, 0)} events/s, ${n} states/s\n\n`,
   );
@@ -690,6 +724,25 @@ async function main(): Promise<number> {
       (row.target === undefined ? "" : ` | target ${row.target}`),
   );
 
+  /** CPU that neither the broker, the devices nor the consumer used: other work on the machine. */
+  const othersOf = (run: RunResult) =>
+    run.machinePercentOfCore -
+    run.window.percentOfCore -
+    run.load.loadCpuPercent -
+    (run.consumer?.percentOfCore ?? 0);
+  const noisy = (
+    [
+      ["controller", controller?.run ?? null],
+      ["mosquitto", mosquitto],
+    ] as const
+  )
+    .filter(([, run]) => run !== null && othersOf(run) > 15)
+    .map(
+      ([label, run]) =>
+        `WARNING: other processes used ~${fixed(run && othersOf(run), 0)} % of a core during the ${label} ` +
+        "window: its figures are disturbed; run the bench again on a quiet machine.",
+    );
+
   const detail = (label: string, run: RunResult | null, extra: string[] = []): string[] =>
     run === null
       ? []
@@ -716,18 +769,21 @@ async function main(): Promise<number> {
             `${run.load.publishErrors} client errors`,
           `  load process: ${fixed(run.load.loadCpuPercent, 0)} % of one core, event-loop delay p99 ` +
             `${fixed(run.load.loadEventLoopDelayP99Ms, 1)} ms (adds to every latency above)`,
+          `  whole machine in the window: ${fixed(run.machinePercentOfCore, 0)} % of one core ` +
+            `(of ${cpus().length * 100} %), of which other processes ~${fixed(othersOf(run), 0)} %`,
           ...extra,
         ];
 
   const report = [
     "",
-    `==== broker-ingest: ${n} devices, ${fixed(c?.connected !== undefined ? controller?.run.window.seconds : mosquitto?.window.seconds, 1)} s window ====`,
+    `==== broker-ingest: ${n} devices, ${options.seconds} s window ====`,
     "publish→commit is measured at the device, by the application ack (the controller acks after its",
     "database commit); through mosquitto the ack comes from a pass-through consumer with no database.",
     "events/s ingested = event ids acked during the window / window length. CPU and RSS are the",
     "broker process's own (controller: everything incl. sqlite; mosquitto: the broker alone).",
     "",
     ...lines,
+    ...(noisy.length > 0 ? ["", ...noisy] : []),
     "",
     ...detail(
       "controller",
@@ -802,7 +858,7 @@ let interrupted = false;
 const interrupt = (signal: NodeJS.Signals) => {
   if (interrupted) return;
   interrupted = true;
-  process.stderr.write(`bench: ${signal}; cleaning up\n`);
+  process.stderr.write(`bench: ${signal}; stopping and cleaning up\n`);
   void cleanUp().finally(() => process.exit(130));
 };
 process.once("SIGINT", interrupt);
@@ -810,12 +866,13 @@ process.once("SIGTERM", interrupt);
 
 main()
   .catch((error: unknown) => {
-    process.stderr.write(`bench: ${errorText(error)}\n`);
+    // after an interrupt, the children going away is what we asked for
+    if (!interrupted) process.stderr.write(`bench: ${errorText(error)}\n`);
     return 1;
   })
   .then(async (code) => {
     await cleanUp();
-    process.exit(code);
+    process.exit(interrupted ? 130 : code);
   })
   .catch((error: unknown) => {
     process.stderr.write(`bench: clean-up failed: ${errorText(error)}\n`);

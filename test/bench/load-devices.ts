@@ -284,7 +284,11 @@ async function main(): Promise<number> {
         if (phase === "window") counts.eventsAckedInWindow += 1;
         if (entry.inWindow) {
           ackLatencies.push(now - entry.sentAt);
-          const slice = Math.floor((entry.sentAt - clock.windowStartedAt) / (SLICE_SECONDS * 1000));
+          // an event sent by a timer that fired a little late still counts in the last slice
+          const slice = Math.min(
+            Math.floor((entry.sentAt - clock.windowStartedAt) / (SLICE_SECONDS * 1000)),
+            Math.ceil(windowMs / (SLICE_SECONDS * 1000)) - 1,
+          );
           (ackLatenciesBySlice[slice] ??= []).push(now - entry.sentAt);
         }
       } else {
@@ -422,7 +426,7 @@ async function main(): Promise<number> {
     ackLatency: latencyOf(ackLatencies),
     ackLatencyBySlice: Array.from({ length: ackLatenciesBySlice.length }, (_, slice) => ({
       fromSecond: slice * SLICE_SECONDS,
-      toSecond: Math.min((slice + 1) * SLICE_SECONDS, Math.round(windowSeconds)),
+      toSecond: Math.min((slice + 1) * SLICE_SECONDS, windowMs / 1000),
       ...latencyOf(ackLatenciesBySlice[slice] ?? []),
     })),
     pubackLatency: latencyOf(pubackLatencies),
