@@ -231,11 +231,21 @@ export class Ingest {
     let committed = 0;
     let duplicates = 0;
 
+    // Who owns each id already: the database, then earlier events of this batch.
+    const owners = new Map(
+      (
+        await tx.all<{ id: string; device_id: string }>(
+          "SELECT id, device_id FROM events WHERE id IN (SELECT value FROM json_each(?))",
+          [JSON.stringify(events.map(({ event }) => event.id))],
+        )
+      ).map((row) => [row.id, row.device_id]),
+    );
+    const inserts: unknown[][] = [];
     for (const { deviceId, topic, event, receivedAt } of events) {
-      const inserted = await tx.run(
-        "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        [
+      const owner = owners.get(event.id);
+      if (owner === undefined) {
+        owners.set(event.id, deviceId);
+        inserts.push([
           event.id,
           deviceId,
           event.seq,
@@ -243,29 +253,22 @@ export class Ingest {
           event.at,
           receivedAt,
           JSON.stringify(event.data),
-        ],
-      );
-      if (inserted.changes === 0) {
-        const owner = await tx.get<{ device_id: string }>(
-          "SELECT device_id FROM events WHERE id = ?",
-          [event.id],
-        );
-        if (owner?.device_id !== deviceId) {
-          const rejection = {
-            deviceId,
-            topic,
-            eventId: event.id,
-            reason: `event id ${event.id} was already used by another device`,
-            payload: Buffer.from(JSON.stringify(event)),
-            receivedAt,
-          };
-          this.logRejection(rejection);
-          allRejections.push(rejection);
-          continue;
-        }
-        duplicates += 1;
-      } else {
+        ]);
         committed += 1;
+      } else if (owner === deviceId) {
+        duplicates += 1; // a resend: acknowledged again, stored once
+      } else {
+        const rejection = {
+          deviceId,
+          topic,
+          eventId: event.id,
+          reason: `event id ${event.id} was already used by another device`,
+          payload: Buffer.from(JSON.stringify(event)),
+          receivedAt,
+        };
+        this.logRejection(rejection);
+        allRejections.push(rejection);
+        continue;
       }
       ackFor(deviceId).accepted.push(event.id);
       const seen = lastSeen.get(deviceId);
@@ -274,6 +277,14 @@ export class Ingest {
         at: receivedAt > (seen?.at ?? "") ? receivedAt : (seen?.at ?? receivedAt),
       });
     }
+    // one statement per table, however large the batch
+    await bulk(
+      tx,
+      "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
+        "SELECT value->>'$[0]', value->>'$[1]', value->>'$[2]', value->>'$[3]', value->>'$[4]', " +
+        "value->>'$[5]', value->>'$[6]' FROM json_each(?) WHERE true ON CONFLICT (id) DO NOTHING",
+      inserts,
+    );
 
     for (const rejection of allRejections) {
       await tx.run(
@@ -297,35 +308,34 @@ export class Ingest {
       }
     }
 
-    for (const [deviceId, { seq, at }] of lastSeen) {
-      await tx.run(
-        "UPDATE devices SET last_seq = MAX(COALESCE(last_seq, -1), ?), " +
-          "last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE id = ?",
-        [seq, at, deviceId],
-      );
-    }
-    for (const [deviceId, { state, at }] of states) {
-      await tx.run(
-        "UPDATE devices SET state_json = ?, state_at = ?, " +
-          "last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE id = ?",
-        [JSON.stringify(state), at, at, deviceId],
-      );
-    }
-    for (const [deviceId, { status, at }] of availability) {
-      await tx.run("UPDATE devices SET availability = ?, availability_at = ? WHERE id = ?", [
-        status,
-        at,
-        deviceId,
-      ]);
-    }
-    for (const [deviceId, { connected, at }] of presence) {
-      await tx.run(
-        connected
-          ? "UPDATE devices SET connected = 1, connected_at = ?, last_seen_at = ? WHERE id = ?"
-          : "UPDATE devices SET connected = 0, last_seen_at = ? WHERE id = ?",
-        connected ? [at, at, deviceId] : [at, deviceId],
-      );
-    }
+    await bulk(
+      tx,
+      "UPDATE devices SET last_seq = MAX(COALESCE(last_seq, -1), u.value->>'$[1]'), " +
+        "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
+        "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
+      [...lastSeen].map(([deviceId, { seq, at }]) => [deviceId, seq, at]),
+    );
+    await bulk(
+      tx,
+      "UPDATE devices SET state_json = u.value->>'$[1]', state_at = u.value->>'$[2]', " +
+        "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
+        "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
+      [...states].map(([deviceId, { state, at }]) => [deviceId, JSON.stringify(state), at]),
+    );
+    await bulk(
+      tx,
+      "UPDATE devices SET availability = u.value->>'$[1]', availability_at = u.value->>'$[2]' " +
+        "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
+      [...availability].map(([deviceId, { status, at }]) => [deviceId, status, at]),
+    );
+    await bulk(
+      tx,
+      "UPDATE devices SET connected = u.value->>'$[1]', " +
+        "connected_at = CASE WHEN u.value->>'$[1]' = 1 THEN u.value->>'$[2]' ELSE connected_at END, " +
+        "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
+        "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
+      [...presence].map(([deviceId, { connected, at }]) => [deviceId, connected ? 1 : 0, at]),
+    );
 
     this.stats.committed += committed;
     this.stats.duplicates += duplicates;
@@ -342,4 +352,9 @@ export class Ingest {
       });
     }
   }
+}
+
+/** Runs one statement over many rows, passed as a JSON array for `json_each(?)`. */
+async function bulk(tx: Transaction, sql: string, rows: readonly unknown[][]): Promise<void> {
+  if (rows.length > 0) await tx.run(sql, [JSON.stringify(rows)]);
 }

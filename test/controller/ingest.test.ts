@@ -1,0 +1,110 @@
+// The ingest's group commit, driven directly so that several messages are
+// certain to share one transaction.
+import t from "tap";
+import { join } from "node:path";
+import { Database, DeviceRegistry, migrate } from "@classcam/controller";
+import type { EventAck } from "@classcam/protocol";
+import { Ingest } from "../../controller/src/broker/ingest.js";
+import { captureLogger, tempDir } from "../helpers/controller.js";
+import { makeEvent } from "../helpers/events.js";
+
+async function setup(t: { teardown: (fn: () => unknown) => void }) {
+  const dir = tempDir();
+  const db = await Database.open(join(dir.path, "c.sqlite"));
+  await migrate(db);
+  const registry = new DeviceRegistry(db);
+  await registry.enrol({ id: "room-a", room: "A" });
+  await registry.enrol({ id: "room-b", room: "B" });
+  const acks: { deviceId: string; ack: EventAck }[] = [];
+  const { logger } = captureLogger();
+  const ingest = new Ingest({
+    db,
+    logger,
+    sendAck: (deviceId, ack) => acks.push({ deviceId, ack }),
+  });
+  t.teardown(async () => {
+    await db.close();
+    dir.remove();
+  });
+  return { db, registry, ingest, acks };
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+void t.test(
+  "one batch: duplicates of the same device are acked once stored; another device's reuse is refused",
+  async (t) => {
+    const { db, ingest, acks } = await setup(t);
+    const first = makeEvent(7);
+    const second = makeEvent(8);
+    ingest.event("room-a", "events-a", json(first));
+    ingest.event("room-a", "events-a", json(first)); // resent before the commit
+    ingest.event("room-b", "events-b", json(first)); // same id from another device
+    ingest.event("room-a", "events-a", json(second));
+    await ingest.idle();
+
+    t.equal(ingest.stats.batches, 1, "all four in one transaction");
+    const rows = await db.all<{ id: string; device_id: string }>(
+      "SELECT id, device_id FROM events ORDER BY seq",
+    );
+    t.same(rows, [
+      { id: first.id, device_id: "room-a" },
+      { id: second.id, device_id: "room-a" },
+    ]);
+    const forA = acks.filter((a) => a.deviceId === "room-a").flatMap((a) => a.ack.accepted);
+    t.same(forA.sort(), [first.id, first.id, second.id].sort(), "each copy acknowledged");
+    const forB = acks.filter((a) => a.deviceId === "room-b").flatMap((a) => a.ack.rejected);
+    t.match(forB, [{ id: first.id, reason: /already used by another device/ }]);
+    const rejected = await db.all<{ device_id: string; topic: string }>(
+      "SELECT device_id, topic FROM rejected_messages",
+    );
+    t.same(rejected, [{ device_id: "room-b", topic: "events-b" }]);
+    t.same(ingest.stats, {
+      committed: 2,
+      duplicates: 1,
+      rejected: 1,
+      dropped: 0,
+      batches: 1,
+      failedBatches: 0,
+    });
+  },
+);
+
+void t.test(
+  "the highest sequence number and the newest state win, whatever the order",
+  async (t) => {
+    const { ingest, registry } = await setup(t);
+    for (const seq of [5, 9, 2]) ingest.event("room-a", "events", json(makeEvent(seq)));
+    const state = (lamp: string) => ({
+      at: new Date().toISOString(),
+      software: "test",
+      bootId: "0b0e7c1e-6a4e-4f61-9d55-3a3b2f0f3c11",
+      lamp,
+      recording: null,
+      configVersion: 1,
+    });
+    ingest.state("room-a", "state", json(state("off")));
+    ingest.state("room-a", "state", json(state("recording")));
+    ingest.availabilityReport("room-b", "availability", json({ status: "online" }));
+    ingest.connection("room-b", true);
+    await ingest.idle();
+    ingest.event("room-a", "events", json(makeEvent(3)));
+    await ingest.idle();
+    const a = await registry.require("room-a");
+    t.equal(a.lastSeq, 9);
+    t.equal(a.state?.lamp, "recording", "only the newest state is kept");
+    const b = await registry.require("room-b");
+    t.equal(b.availability, "online");
+    t.equal(b.connected, true);
+    t.ok(b.lastSeenAt);
+  },
+);
+
+void t.test("a failed transaction acknowledges nothing", async (t) => {
+  const { db, ingest, acks } = await setup(t);
+  await db.close(); // every transaction now fails
+  ingest.event("room-a", "events", json(makeEvent(1)));
+  await ingest.idle();
+  t.same(acks, [], "no ack: the device keeps the event and sends it again");
+  t.equal(ingest.stats.failedBatches, 1);
+});
