@@ -1,7 +1,14 @@
 // Small parts with rules of their own: secrets, the connect throttle, the frame guard.
 import t from "tap";
 import mqttPacket from "mqtt-packet";
-import { hashSecret, verifySecret, generateSecret } from "../../controller/src/domain/secrets.js";
+import {
+  MAX_CONCURRENT_DERIVATIONS,
+  VerifiedSecrets,
+  derivationLoad,
+  generateSecret,
+  hashSecret,
+  verifySecret,
+} from "../../controller/src/domain/secrets.js";
 import { ConnectThrottle } from "../../controller/src/broker/throttle.js";
 import { FrameSizeCounter } from "../../controller/src/broker/frame-guard.js";
 
@@ -22,6 +29,39 @@ void t.test(
       await verifySecret(secret, await hashSecret(secret, { N: 1024, r: 8, p: 1 })),
       "parameters travel with the hash",
     );
+  },
+);
+
+void t.test("scrypt never takes more than its share of the thread pool", async (t) => {
+  const secret = generateSecret();
+  const hashes = await Promise.all(
+    Array.from({ length: 8 }, () => hashSecret(secret, { N: 1024, r: 8, p: 1 })),
+  );
+  const checks = await Promise.all(hashes.map((hash) => verifySecret(secret, hash)));
+  t.same(checks, Array<boolean>(8).fill(true), "every derivation finishes and is right");
+  t.ok(
+    derivationLoad().peak <= MAX_CONCURRENT_DERIVATIONS,
+    `at most ${MAX_CONCURRENT_DERIVATIONS} at once`,
+  );
+  t.same(
+    { ...derivationLoad(), peak: 0 },
+    { running: 0, waiting: 0, peak: 0 },
+    "and none left over",
+  );
+});
+
+void t.test(
+  "a verified secret is remembered only for the hash it was checked against",
+  async (t) => {
+    const verified = new VerifiedSecrets();
+    verified.remember("room-1", "right", "scrypt$hash-1");
+    t.ok(verified.has("room-1", "right", "scrypt$hash-1"));
+    t.notOk(verified.has("room-1", "wrong", "scrypt$hash-1"), "another secret is not");
+    t.notOk(
+      verified.has("room-1", "right", "scrypt$hash-2"),
+      "nor the same secret after a rotation",
+    );
+    t.notOk(verified.has("room-2", "right", "scrypt$hash-1"), "nor another device");
   },
 );
 

@@ -12,7 +12,7 @@ import {
 } from "@classcam/protocol";
 import type { Database } from "../db/database.js";
 import { DomainError } from "./errors.js";
-import { generateSecret, hashSecret, verifySecret } from "./secrets.js";
+import { VerifiedSecrets, generateSecret, hashSecret, verifySecret } from "./secrets.js";
 
 export type DeviceStatus = "active" | "disabled" | "retired";
 export type Clock = () => Date;
@@ -87,6 +87,8 @@ function roomProblem(room: string): string | null {
 }
 
 export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
+  private readonly verified = new VerifiedSecrets();
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock = () => new Date(),
@@ -231,9 +233,13 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
       [id],
     );
     if (!row) return { ok: false, reason: "unknown-device" };
-    // the hash is checked first so that a disabled device's answer costs the same
-    if (!(await verifySecret(secret, row.secret_hash)))
-      return { ok: false, reason: "wrong-secret" };
+    // the secret is checked first: only its holder learns that a device is disabled or retired
+    if (!this.verified.has(id, secret, row.secret_hash)) {
+      if (!(await verifySecret(secret, row.secret_hash))) {
+        return { ok: false, reason: "wrong-secret" };
+      }
+      this.verified.remember(id, secret, row.secret_hash);
+    }
     if (row.status !== "active") return { ok: false, reason: row.status };
     return { ok: true };
   }
