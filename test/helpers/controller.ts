@@ -167,10 +167,25 @@ export class ControllerProcess {
   private child: ChildProcess | null = null;
   output = "";
 
+  /**
+   * `source` runs the TypeScript through tsx, as the tests do; `built` runs
+   * the compiled `controller/dist` (after `npm run build`), as production does.
+   */
   constructor(
     readonly dataDir: string,
     readonly mqttPort: number,
+    readonly runtime: "source" | "built" = "source",
   ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private entry(): string[] {
+    return this.runtime === "built"
+      ? [join(REPO, "controller/dist/main.js")]
+      : [...nodeArgs(), join(REPO, "controller/src/main.ts")];
+  }
 
   get configFile(): string {
     return join(this.dataDir, "controller.json");
@@ -191,14 +206,10 @@ export class ControllerProcess {
   /** Runs a CLI command (e.g. `device enrol …`) against the same data folder. */
   async cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     this.writeConfig();
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs(), join(REPO, "controller/src/main.ts"), ...args, "--config", this.configFile],
-      {
-        cwd: REPO,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [...this.entry(), ...args, "--config", this.configFile], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -209,14 +220,10 @@ export class ControllerProcess {
 
   async start(): Promise<void> {
     this.writeConfig();
-    const child = spawn(
-      process.execPath,
-      [...nodeArgs(), join(REPO, "controller/src/main.ts"), "--config", this.configFile],
-      {
-        cwd: REPO,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [...this.entry(), "--config", this.configFile], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
