@@ -35,6 +35,8 @@ import {
   type ConsumerMessage,
   type LoadMessage,
   type LoadResult,
+  pool,
+  sleep,
 } from "./shared.js";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -79,11 +81,6 @@ function cleanUp(): Promise<void> {
   })();
   return cleaning;
 }
-
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 function alive(pid: number): boolean {
   return (
@@ -330,19 +327,6 @@ async function drive(
 }
 
 // ------------------------------------------------------------------ the controller
-
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const item = items[next];
-      next += 1;
-      if (item === undefined) return;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 interface DatabaseCheck {
   events: number;
@@ -655,7 +639,22 @@ async function main(): Promise<number> {
     rss: c ? c.peakRssMb < TARGETS.rssMb : null,
   };
 
-  const rows: { label: string; c: string; m: string; ratio: number | null; target?: string }[] = [
+  type Row = { label: string; c: string; m: string; ratio: number | null; target?: string };
+  /** One figure of both brokers, with its ratio (and target, if it has one). */
+  const figure = (
+    label: string,
+    key: "p50Ms" | "p99Ms" | "cpuSeconds" | "cpuPercent" | "peakRssMb",
+    digits: number,
+    unit: string,
+    target?: string,
+  ): Row => ({
+    label,
+    c: fixed(c?.[key], digits, unit),
+    m: fixed(m?.[key], digits, unit),
+    ratio: ratio(c?.[key], m?.[key]),
+    ...(target !== undefined && { target }),
+  });
+  const rows: Row[] = [
     {
       label: `connect all ${n} devices`,
       c: c ? `${fixed(c.connectSeconds, 2, " s")} (${c.connected}/${n})` : "n/a",
@@ -669,38 +668,23 @@ async function main(): Promise<number> {
       m: m ? `${fixed(m.eventsPerSecond, 1)} (offered ${fixed(m.offeredPerSecond, 1)})` : "n/a",
       ratio: ratio(c?.eventsPerSecond, m?.eventsPerSecond),
     },
-    {
-      label: "publish→commit p50",
-      c: fixed(c?.p50Ms, 1, " ms"),
-      m: fixed(m?.p50Ms, 1, " ms"),
-      ratio: ratio(c?.p50Ms, m?.p50Ms),
-    },
-    {
-      label: "publish→commit p99",
-      c: fixed(c?.p99Ms, 1, " ms"),
-      m: fixed(m?.p99Ms, 1, " ms"),
-      ratio: ratio(c?.p99Ms, m?.p99Ms),
-      target: `< ${TARGETS.p99Ms} ms, nothing unacked: ${verdict(targets.p99)}`,
-    },
-    {
-      label: `CPU in the ${options.seconds} s window (user+sys)`,
-      c: fixed(c?.cpuSeconds, 2, " s"),
-      m: fixed(m?.cpuSeconds, 2, " s"),
-      ratio: ratio(c?.cpuSeconds, m?.cpuSeconds),
-    },
-    {
-      label: "CPU as % of one core",
-      c: fixed(c?.cpuPercent, 1, " %"),
-      m: fixed(m?.cpuPercent, 1, " %"),
-      ratio: ratio(c?.cpuPercent, m?.cpuPercent),
-    },
-    {
-      label: "peak RSS (VmHWM)",
-      c: fixed(c?.peakRssMb, 1, " MB"),
-      m: fixed(m?.peakRssMb, 1, " MB"),
-      ratio: ratio(c?.peakRssMb, m?.peakRssMb),
-      target: `< ${TARGETS.rssMb} MB: ${verdict(targets.rss)}`,
-    },
+    figure("publish→commit p50", "p50Ms", 1, " ms"),
+    figure(
+      "publish→commit p99",
+      "p99Ms",
+      1,
+      " ms",
+      `< ${TARGETS.p99Ms} ms, nothing unacked: ${verdict(targets.p99)}`,
+    ),
+    figure(`CPU in the ${options.seconds} s window (user+sys)`, "cpuSeconds", 2, " s"),
+    figure("CPU as % of one core", "cpuPercent", 1, " %"),
+    figure(
+      "peak RSS (VmHWM)",
+      "peakRssMb",
+      1,
+      " MB",
+      `< ${TARGETS.rssMb} MB: ${verdict(targets.rss)}`,
+    ),
   ];
   const labelWidth = Math.max(...rows.map((row) => row.label.length));
   const cWidth = Math.max(...rows.map((row) => row.c.length));

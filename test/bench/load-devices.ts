@@ -31,6 +31,8 @@ import {
   SLICE_SECONDS,
   type LoadMessage,
   type LoadResult,
+  pool,
+  sleep,
 } from "./shared.js";
 
 const HELP = `Usage: load-devices.ts --url mqtt://HOST:PORT (--credentials FILE | --devices N) [options]
@@ -86,24 +88,6 @@ function send(message: LoadMessage): Promise<void> {
       resolve();
     });
   });
-}
-
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const item = items[next];
-      next += 1;
-      if (item === undefined) return;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function main(): Promise<number> {

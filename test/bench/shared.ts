@@ -113,3 +113,26 @@ export function deviceIds(count: number): string[] {
   const width = Math.max(4, String(count).length);
   return Array.from({ length: count }, (_, i) => `bench-${String(i + 1).padStart(width, "0")}`);
 }
+
+export const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+export async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const item = items[next];
+      next += 1;
+      if (item === undefined) return;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
