@@ -105,14 +105,24 @@ async function serve(config: ControllerConfig, io: Io): Promise<number> {
     return 2;
   }
   const app = await build({ config, logger });
-  const { port, tlsPort } = await app.broker.listen(listen);
+  let port: number;
+  let tlsPort: number | null;
+  let address: string;
+  try {
+    ({ port, tlsPort } = await app.broker.listen(listen));
+    address = await app.listen({ host: config.http.host, port: config.http.port });
+  } catch (error) {
+    // e.g. EADDRINUSE: say which address, not a stack trace
+    io.err(`classcam-controller: cannot listen: ${(error as Error).message}`);
+    await app.close();
+    return 1;
+  }
   if (tlsPort === null) {
     logger.warn(
       { part: "broker" },
       "MQTT without TLS: device secrets cross the network in clear; set mqtt.tls for production",
     );
   }
-  const address = await app.listen({ host: config.http.host, port: config.http.port });
   logger.info(
     { mqtt: port, mqttTls: tlsPort, http: address, dataDir: config.dataDir },
     "controller ready",

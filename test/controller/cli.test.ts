@@ -1,6 +1,7 @@
 // classcam-controller's device commands, and its refusal of bad arguments.
 import t from "tap";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { run, type Io } from "../../controller/src/cli.js";
 import { tempDir } from "../helpers/controller.js";
@@ -80,6 +81,28 @@ void t.test("bad arguments are refused with a message and a pointer to --help", 
   writeFileSync(config, JSON.stringify({ dataDir: dir.path }));
   t.equal(await run(["device", "enrol", "Room 1", "--room", "Lab", "--config", config], sink), 2);
   t.match(err.join("\n"), /'Room 1' is not a device id/);
+});
+
+void t.test("a port already in use is a one-line error, and nothing is left running", async (t) => {
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => new Promise((resolve) => busy.close(resolve)));
+  const address = busy.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const config = join(dir.path, "c.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: dir.path,
+      mqtt: { host: "127.0.0.1", port },
+      log: { level: "silent" },
+    }),
+  );
+  const { sink, err } = io();
+  t.equal(await run(["serve", "--config", config], sink), 1);
+  t.match(err.join("\n"), new RegExp(`cannot listen: .*EADDRINUSE.*${port}`));
 });
 
 void t.test("--help describes the commands and the environment", async (t) => {
