@@ -151,9 +151,16 @@ export class Broker {
     const broker = new Broker(options, aedes);
     ref.broker = broker;
     broker.wire();
-    await aedes.listen();
-    await options.registry.resetConnections();
-    await broker.republishConfigs();
+    try {
+      await aedes.listen();
+      await options.registry.resetConnections();
+      await broker.republishConfigs();
+    } catch (error) {
+      await new Promise<void>((resolve) => {
+        aedes.close(() => resolve());
+      });
+      throw error;
+    }
     broker.syncTimer = setInterval(() => void broker.sync(), options.syncIntervalMs ?? 5000);
     broker.syncTimer.unref();
     return broker;
