@@ -1,0 +1,171 @@
+/**
+ * Bookings: the timetable of use. Recording happens in a booked slot with a
+ * stated purpose; these are the rules for making, amending and confirming a
+ * booking, the schedule each device is sent, and whether a recording that
+ * started matches a booking. Pure functions: the clock is an argument.
+ */
+import { BOOKING_PURPOSES, type ScheduledBooking } from "@classcam/protocol";
+
+export type BookingPurpose = (typeof BOOKING_PURPOSES)[number];
+export type BookingStatus = "draft" | "confirmed" | "cancelled";
+
+/** How a class with pupils on the "do not record" list is handled. */
+export const MITIGATIONS = ["camera-position", "privacy-mask", "audio-off"] as const;
+export type Mitigation = (typeof MITIGATIONS)[number];
+
+export interface Booking {
+  bookingId: string;
+  deviceId: string;
+  teacherId: string;
+  start: string;
+  end: string;
+  purpose: BookingPurpose;
+  /** Every member of staff who will be in the footage, the teacher included. */
+  staff: readonly string[];
+  audio: boolean;
+  status: BookingStatus;
+  /** The class has pupils on the school's "do not record" list. */
+  doNotRecordPupils: boolean;
+  mitigation: { kind: Mitigation; note: string } | null;
+}
+
+export interface BookingPolicy {
+  /** Longest booking allowed, in minutes. */
+  maxMinutes: number;
+  /** Whether the button works outside a booking (default: no). */
+  allowUnbookedRecording: boolean;
+}
+
+export const DEFAULT_BOOKING_POLICY: BookingPolicy = {
+  maxMinutes: 120,
+  allowUnbookedRecording: false,
+};
+
+const MINUTE = 60_000;
+
+function instant(value: string): number {
+  return /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+}
+
+/** Half-open intervals [start, end) overlap. */
+export function overlaps(
+  a: Pick<Booking, "start" | "end">,
+  b: Pick<Booking, "start" | "end">,
+): boolean {
+  return instant(a.start) < instant(b.end) && instant(b.start) < instant(a.end);
+}
+
+/**
+ * Every reason a booking cannot stand as written, given the device's other
+ * bookings; empty when it can. `existing` may include the booking itself
+ * (an amendment): it is not counted against itself.
+ */
+export function bookingProblems(
+  booking: Booking,
+  existing: readonly Booking[],
+  policy: BookingPolicy,
+  now: Date,
+): string[] {
+  const problems: string[] = [];
+  const start = instant(booking.start);
+  const end = instant(booking.end);
+  if (Number.isNaN(start)) problems.push(`start '${booking.start}' is not a date and time`);
+  if (Number.isNaN(end)) problems.push(`end '${booking.end}' is not a date and time`);
+  if (!BOOKING_PURPOSES.includes(booking.purpose)) {
+    problems.push(`purpose must be one of ${BOOKING_PURPOSES.join(", ")}`);
+  }
+  if (!booking.staff.includes(booking.teacherId)) {
+    problems.push("the teacher must be among the staff in the recording");
+  }
+  if (new Set(booking.staff).size !== booking.staff.length)
+    problems.push("staff lists someone twice");
+  if (booking.mitigation?.kind === "audio-off" && booking.audio) {
+    problems.push("the mitigation is 'audio off' but the booking records audio");
+  }
+  if (booking.mitigation !== null && booking.mitigation.note.trim() === "") {
+    problems.push("say how the mitigation is applied (a note)");
+  }
+  if (Number.isNaN(start) || Number.isNaN(end)) return problems;
+
+  if (end <= start) problems.push("end must be after start");
+  else if (end - start > policy.maxMinutes * MINUTE) {
+    problems.push(
+      `a booking is at most ${policy.maxMinutes} minutes (this one is ${Math.round((end - start) / MINUTE)})`,
+    );
+  }
+  if (booking.status !== "cancelled" && end <= now.getTime())
+    problems.push("the booking is in the past");
+  if (booking.status === "confirmed" && booking.doNotRecordPupils && booking.mitigation === null) {
+    problems.push(
+      "the class has pupils on the do-not-record list: state the mitigation " +
+        `(${MITIGATIONS.join(", ")}) before confirming`,
+    );
+  }
+  if (booking.status !== "cancelled") {
+    for (const other of existing) {
+      if (
+        other.bookingId !== booking.bookingId &&
+        other.deviceId === booking.deviceId &&
+        other.status !== "cancelled" &&
+        overlaps(booking, other)
+      ) {
+        problems.push(
+          `overlaps booking ${other.bookingId} (${other.start} – ${other.end}) on this device`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * What a device is sent: its confirmed bookings that have not ended, up to
+ * `horizonDays` ahead, in time order, so it can check the button offline.
+ */
+export function deviceSchedule(
+  bookings: readonly Booking[],
+  deviceId: string,
+  now: Date,
+  horizonDays = 14,
+): ScheduledBooking[] {
+  const until = now.getTime() + horizonDays * 24 * 60 * MINUTE;
+  return bookings
+    .filter(
+      (booking) =>
+        booking.deviceId === deviceId &&
+        booking.status === "confirmed" &&
+        instant(booking.end) > now.getTime() &&
+        instant(booking.start) < until,
+    )
+    .sort((a, b) => instant(a.start) - instant(b.start))
+    .map(({ bookingId, start, end, purpose, audio }) => ({
+      bookingId,
+      start,
+      end,
+      purpose,
+      audio,
+    }));
+}
+
+export type StartCheck =
+  | { allowed: true; booking: ScheduledBooking | null; stopBy: string | null }
+  | { allowed: false; reason: "no-booking" };
+
+/**
+ * May recording start at `at`? Inside a booking: yes, and it stops at the
+ * booking's end at the latest. Outside one: only if policy allows unbooked
+ * recording. The device runs this on the button; the controller runs it on
+ * each `recording.started` event to flag one that matches no booking.
+ */
+export function checkStart(
+  schedule: readonly ScheduledBooking[],
+  at: Date,
+  allowUnbookedRecording: boolean,
+): StartCheck {
+  const time = at.getTime();
+  const booking = schedule.find((slot) => instant(slot.start) <= time && time < instant(slot.end));
+  if (booking) return { allowed: true, booking, stopBy: booking.end };
+  return allowUnbookedRecording
+    ? { allowed: true, booking: null, stopBy: null }
+    : { allowed: false, reason: "no-booking" };
+}
