@@ -2,3 +2,4 @@ export * from "./ids.js";
 export * from "./topics.js";
 export * from "./schemas.js";
 export * from "./validate.js";
+export * from "./buffer-rules.js";
