@@ -4,3 +4,4 @@ export { Broker, ConnackCode, MAX_PACKET_BYTES } from "./broker/broker.js";
 export { DeviceRegistry, type Device } from "./domain/devices.js";
 export { Database } from "./db/database.js";
 export { migrate, migrations, type Migration } from "./db/migrations.js";
+export { AuditLog, type AuditEntry, type AuditInput } from "./domain/audit.js";

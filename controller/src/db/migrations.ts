@@ -60,6 +60,47 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX rejected_by_device ON rejected_messages (device_id, received_at);
     `,
   },
+  {
+    version: 2,
+    name: "append-only, hash-chained audit log",
+    // Triggers make the log append-only for the application itself: no UPDATE,
+    // no DELETE, and an INSERT must extend the chain (next seq, previous hash).
+    // Someone editing the file directly can drop them; AuditLog.verify() is
+    // what catches that.
+    sql: `
+      CREATE TABLE audit_log (
+        seq         INTEGER PRIMARY KEY CHECK (seq > 0),
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL CHECK (actor != ''),
+        action      TEXT NOT NULL CHECK (action != ''),
+        subject     TEXT NOT NULL,
+        detail_json TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash        TEXT NOT NULL CHECK (length(hash) = 64)
+      ) STRICT;
+      CREATE INDEX audit_by_actor ON audit_log (actor, seq);
+      CREATE INDEX audit_by_action ON audit_log (action, seq);
+      CREATE INDEX audit_by_subject ON audit_log (subject, seq);
+      CREATE INDEX audit_by_time ON audit_log (at);
+
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log is append-only');
+      END;
+      CREATE TRIGGER audit_log_extends_chain BEFORE INSERT ON audit_log
+      WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_log)
+        OR NEW.prev_hash IS NOT coalesce(
+          (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1),
+          '0000000000000000000000000000000000000000000000000000000000000000')
+      BEGIN
+        SELECT RAISE(ABORT, 'audit_log entries must extend the chain (next seq, previous hash)');
+      END;
+    `,
+  },
 ];
 
 export interface MigrationResult {
