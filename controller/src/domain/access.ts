@@ -1,0 +1,136 @@
+/**
+ * Need-to-know access to recordings, as one pure decision. The owner may view,
+ * comment, share, ask to keep and delete (unless on hold). Whom the owner
+ * shares with may view and comment until the share expires — no re-sharing.
+ * SLT and the headteacher may open footage for an investigation with a
+ * written reason (audited, and shown to the owner), and place or release
+ * holds. The Bursar, IT and the DPO see metadata, never footage. There are no
+ * parent accounts, no public links and no download.
+ */
+
+export const ROLES = ["teacher", "coach", "slt", "headteacher", "bursar", "it", "dpo"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const RECORDING_ACTIONS = [
+  "view",
+  "comment",
+  "share",
+  "request-archive",
+  "consent",
+  "delete",
+  "view-metadata",
+  "open-investigation",
+  "place-hold",
+  "release-hold",
+  "download",
+] as const;
+export type RecordingAction = (typeof RECORDING_ACTIONS)[number];
+
+export interface Person {
+  id: string;
+  roles: readonly Role[];
+}
+
+export interface RecordingAccess {
+  ownerId: string;
+  /** Staff on the booking: the people in the footage, whose consent an archive needs. */
+  staff: readonly string[];
+  onHold: boolean;
+  shares: readonly { withId: string; expiresAt: string | null; revoked: boolean }[];
+  /** Investigations opened on this recording, each by one SLT member or the headteacher. */
+  investigations: readonly { openedBy: string; reason: string; closed: boolean }[];
+}
+
+export type AccessDecision =
+  | {
+      allowed: true;
+      basis: "owner" | "share" | "investigation" | "staff" | "leadership" | "metadata";
+    }
+  | { allowed: false; reason: string };
+
+/** The shortest written reason accepted for opening footage in an investigation. */
+export const MIN_INVESTIGATION_REASON = 20;
+
+const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
+const METADATA: readonly Role[] = ["teacher", "coach", "slt", "headteacher", "bursar", "it", "dpo"];
+
+const allow = (basis: Extract<AccessDecision, { allowed: true }>["basis"]): AccessDecision => ({
+  allowed: true,
+  basis,
+});
+const refuse = (reason: string): AccessDecision => ({ allowed: false, reason });
+
+function activeShare(person: Person, recording: RecordingAccess, now: Date): boolean {
+  return recording.shares.some(
+    (share) =>
+      share.withId === person.id &&
+      !share.revoked &&
+      (share.expiresAt === null || Date.parse(share.expiresAt) > now.getTime()),
+  );
+}
+
+function investigating(person: Person, recording: RecordingAccess): boolean {
+  return (
+    person.roles.some((role) => LEADERSHIP.includes(role)) &&
+    recording.investigations.some((i) => i.openedBy === person.id && !i.closed)
+  );
+}
+
+/**
+ * May `person` do `action` to `recording` now? `reason` is the written reason
+ * that opening an investigation requires.
+ */
+export function decide(
+  person: Person,
+  action: RecordingAction,
+  recording: RecordingAccess,
+  now: Date,
+  reason = "",
+): AccessDecision {
+  const owner = person.id === recording.ownerId;
+  const leadership = person.roles.some((role) => LEADERSHIP.includes(role));
+  switch (action) {
+    case "view":
+    case "comment":
+      if (owner) return allow("owner");
+      if (activeShare(person, recording, now)) return allow("share");
+      if (investigating(person, recording)) return allow("investigation");
+      if (recording.shares.some((share) => share.withId === person.id)) {
+        return refuse("the share has expired or was withdrawn");
+      }
+      return refuse(
+        leadership
+          ? "footage is need-to-know: open an investigation with a written reason first"
+          : "footage is need-to-know: only its owner and whom the owner shares it with",
+      );
+    case "share":
+      if (owner) return allow("owner");
+      return refuse("only the owner may share a recording (shared footage cannot be re-shared)");
+    case "request-archive":
+      if (owner) return allow("owner");
+      return refuse("only the owner may ask to keep a recording");
+    case "consent":
+      if (recording.staff.includes(person.id)) return allow("staff");
+      return refuse("only staff in the recording give or withdraw consent to keep it");
+    case "delete":
+      if (!owner) return refuse("only the owner may delete a recording");
+      if (recording.onHold) return refuse("the recording is on hold and cannot be deleted");
+      return allow("owner");
+    case "view-metadata":
+      if (owner || person.roles.some((role) => METADATA.includes(role))) return allow("metadata");
+      return refuse("no role that may see recordings' metadata");
+    case "open-investigation":
+      if (!leadership)
+        return refuse("only SLT or the headteacher may open footage for an investigation");
+      if (reason.trim().length < MIN_INVESTIGATION_REASON) {
+        return refuse(`give a written reason of at least ${MIN_INVESTIGATION_REASON} characters`);
+      }
+      return allow("leadership");
+    case "place-hold":
+    case "release-hold":
+      if (leadership) return allow("leadership");
+      return refuse("only SLT or the headteacher may place or release a hold");
+    case "download":
+      return refuse("recordings cannot be downloaded");
+  }
+}

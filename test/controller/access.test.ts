@@ -1,0 +1,119 @@
+// Who may do what to a recording: every kind of person against every action,
+// including the cross-cases (another teacher, a coach re-sharing, the Bursar
+// opening footage, an expired share).
+import t from "tap";
+import {
+  MIN_INVESTIGATION_REASON,
+  RECORDING_ACTIONS,
+  decide,
+  type Person,
+  type RecordingAccess,
+  type RecordingAction,
+} from "../../controller/src/domain/access.js";
+
+const NOW = new Date("2026-11-23T12:00:00.000Z");
+const recording: RecordingAccess = {
+  ownerId: "t.owner",
+  staff: ["t.owner", "t.staff"],
+  onHold: false,
+  shares: [
+    { withId: "c.shared", expiresAt: "2026-11-30T00:00:00.000Z", revoked: false },
+    { withId: "c.open-ended", expiresAt: null, revoked: false },
+    { withId: "c.expired", expiresAt: "2026-11-23T11:59:59.999Z", revoked: false },
+    { withId: "c.revoked", expiresAt: null, revoked: true },
+  ],
+  investigations: [
+    { openedBy: "s.investigating", reason: "complaint received on 20 November", closed: false },
+    { openedBy: "s.closed", reason: "an earlier matter, now closed", closed: true },
+  ],
+};
+
+const person = (id: string, ...roles: Person["roles"]): Person => ({ id, roles });
+
+// Y = allowed, . = refused, in the order of RECORDING_ACTIONS:
+// view, comment, share, request-archive, consent, delete, view-metadata,
+// open-investigation (with a proper reason), place-hold, release-hold, download
+const MATRIX: [string, Person, string][] = [
+  ["the owner", person("t.owner", "teacher"), "YYYYYYY...."],
+  [
+    "another teacher (teacher A opening B's recording)",
+    person("t.other", "teacher"),
+    "......Y....",
+  ],
+  ["staff in the recording, not the owner", person("t.staff", "teacher"), "....Y.Y...."],
+  ["a coach it is shared with", person("c.shared", "coach"), "YY....Y...."],
+  ["a coach with an open-ended share", person("c.open-ended", "coach"), "YY....Y...."],
+  ["a coach whose share has expired", person("c.expired", "coach"), "......Y...."],
+  ["a coach whose share was withdrawn", person("c.revoked", "coach"), "......Y...."],
+  ["a coach it is not shared with", person("c.none", "coach"), "......Y...."],
+  ["SLT without an investigation", person("s.lead", "slt"), "......YYYY."],
+  ["SLT with an open investigation", person("s.investigating", "slt"), "YY....YYYY."],
+  ["SLT whose investigation is closed", person("s.closed", "slt"), "......YYYY."],
+  ["the headteacher", person("h.head", "headteacher"), "......YYYY."],
+  ["the Bursar", person("b.bursar", "bursar"), "......Y...."],
+  ["IT", person("i.tech", "it"), "......Y...."],
+  ["the DPO", person("d.dpo", "dpo"), "......Y...."],
+  ["someone with no role (there are no parent accounts)", person("p.parent"), "..........."],
+];
+
+void t.test("every person against every action", async (t) => {
+  for (const [who, someone, expected] of MATRIX) {
+    RECORDING_ACTIONS.forEach((action: RecordingAction, index) => {
+      const decision = decide(
+        someone,
+        action,
+        recording,
+        NOW,
+        "a reason that is long enough to be read",
+      );
+      const want = expected[index] === "Y";
+      t.equal(decision.allowed, want, `${who}: ${action}`);
+      if (!decision.allowed) t.ok(decision.reason.length > 10, `${who}: ${action} says why`);
+    });
+  }
+});
+
+void t.test("refusals say why", async (t) => {
+  const reason = (someone: Person, action: RecordingAction, access = recording, why = "") => {
+    const decision = decide(someone, action, access, NOW, why);
+    return decision.allowed ? "allowed" : decision.reason;
+  };
+  t.match(reason(person("c.shared", "coach"), "share"), /cannot be re-shared/);
+  t.match(reason(person("c.expired", "coach"), "view"), /expired or was withdrawn/);
+  t.match(reason(person("b.bursar", "bursar"), "view"), /need-to-know/);
+  t.match(
+    reason(person("s.lead", "slt"), "view"),
+    /open an investigation with a written reason first/,
+  );
+  t.match(
+    reason(person("t.owner", "teacher"), "delete", { ...recording, onHold: true }),
+    /on hold/,
+  );
+  t.match(reason(person("t.owner", "teacher"), "download"), /cannot be downloaded/);
+  t.match(
+    reason(
+      person("s.lead", "slt"),
+      "open-investigation",
+      recording,
+      "x".repeat(MIN_INVESTIGATION_REASON - 1),
+    ),
+    new RegExp(`at least ${MIN_INVESTIGATION_REASON} characters`),
+  );
+  t.equal(
+    reason(
+      person("s.lead", "slt"),
+      "open-investigation",
+      recording,
+      "x".repeat(MIN_INVESTIGATION_REASON),
+    ),
+    "allowed",
+  );
+});
+
+void t.test("a share runs until its expiry instant, not a moment longer", async (t) => {
+  const share = { withId: "c.timed", expiresAt: "2026-11-23T12:00:00.000Z", revoked: false };
+  const access = { ...recording, shares: [share] };
+  const coach = person("c.timed", "coach");
+  t.ok(decide(coach, "view", access, new Date("2026-11-23T11:59:59.999Z")).allowed);
+  t.notOk(decide(coach, "view", access, new Date("2026-11-23T12:00:00.000Z")).allowed);
+});
