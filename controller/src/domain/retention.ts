@@ -1,0 +1,98 @@
+/**
+ * Retention on the controller: what the sweep deletes, here and on the
+ * devices. Footage lives in a device's buffer for `bufferDays`; it is kept
+ * longer only as an archive (by everyone's consent) for `archiveDays`, or as
+ * an exemplar until released. The owner may delete at any time. A hold stops
+ * every deletion, whatever else is due, until it is released. Pure: the clock
+ * is an argument.
+ */
+
+export interface RetentionPolicy {
+  /** Days footage stays in a device's rolling buffer (1–14, default 7). */
+  bufferDays: number;
+  /** Days an archived recording is kept (default two years). */
+  archiveDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionPolicy = { bufferDays: 7, archiveDays: 730 };
+
+export interface RetainedRecording {
+  recordingId: string;
+  deviceId: string;
+  /** null while the recording is in progress. */
+  endedAt: string | null;
+  onHold: boolean;
+  /** Kept by consent: when it was archived, and whether it is in the exemplar bank. */
+  archive: { archivedAt: string; exemplar: boolean } | null;
+  /** The owner asked for deletion (it waits while the recording is on hold). */
+  deletionRequestedAt: string | null;
+  /** Where copies exist now. */
+  onDevice: boolean;
+  onController: boolean;
+}
+
+export type DeletionReason = "owner-request" | "buffer-retention" | "archive-retention";
+
+export interface SweepPlan {
+  /** Copies the controller deletes now. */
+  controller: { recordingId: string; reason: DeletionReason }[];
+  /** Copies the devices are asked to delete (they also apply buffer retention themselves). */
+  devices: { recordingId: string; deviceId: string; reason: DeletionReason }[];
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Why a recording's copies must go now, or null to keep them. */
+export function deletionDue(
+  recording: RetainedRecording,
+  policy: RetentionPolicy,
+  now: Date,
+): DeletionReason | null {
+  if (recording.onHold || recording.endedAt === null) return null;
+  if (recording.deletionRequestedAt !== null) return "owner-request";
+  const { archive } = recording;
+  if (archive === null) {
+    return Date.parse(recording.endedAt) + policy.bufferDays * DAY <= now.getTime()
+      ? "buffer-retention"
+      : null;
+  }
+  if (archive.exemplar) return null;
+  return Date.parse(archive.archivedAt) + policy.archiveDays * DAY <= now.getTime()
+    ? "archive-retention"
+    : null;
+}
+
+/**
+ * The sweep: every copy that is due goes, and nothing else. An archived
+ * recording's device copy is the device's own buffer footage: it follows
+ * buffer retention once the upload is done.
+ */
+export function planSweep(
+  recordings: readonly RetainedRecording[],
+  policy: RetentionPolicy,
+  now: Date,
+): SweepPlan {
+  const plan: SweepPlan = { controller: [], devices: [] };
+  for (const recording of recordings) {
+    const due = deletionDue(recording, policy, now);
+    const { recordingId, deviceId } = recording;
+    if (due !== null) {
+      if (recording.onController) plan.controller.push({ recordingId, reason: due });
+      if (recording.onDevice) plan.devices.push({ recordingId, deviceId, reason: due });
+      continue;
+    }
+    const bufferExpired =
+      !recording.onHold &&
+      recording.endedAt !== null &&
+      Date.parse(recording.endedAt) + policy.bufferDays * DAY <= now.getTime();
+    if (
+      recording.onDevice &&
+      recording.archive !== null &&
+      recording.onController &&
+      bufferExpired
+    ) {
+      plan.devices.push({ recordingId, deviceId, reason: "buffer-retention" });
+    }
+  }
+  return plan;
+}
