@@ -3,7 +3,6 @@
  * Schema used for validation and the TypeScript type both come from here.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { DEVICE_ID_PATTERN } from "./ids.js";
 import type { RequestOp } from "./topics.js";
 
 /** Largest payload either side accepts on any topic. */
@@ -18,8 +17,6 @@ const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 function OneOf<const T extends readonly string[]>(values: T) {
   return Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
 }
-
-export const DeviceIdSchema = Type.String({ pattern: DEVICE_ID_PATTERN, maxLength: 64 });
 
 // ---------------------------------------------------------------- availability
 
@@ -173,22 +170,6 @@ export const EventEnvelopeSchema = Type.Object(
 export type DeviceEvent = {
   [K in EventKind]: { id: string; seq: number; at: string; kind: K; data: EventData<K> };
 }[EventKind];
-
-/** The whole event union as one JSON Schema, for documentation and other tools. */
-export const DeviceEventSchema = Type.Union(
-  EVENT_KINDS.map((kind) =>
-    Type.Object(
-      {
-        id: Uuid,
-        seq: Count,
-        at: Timestamp,
-        kind: Type.Literal(kind),
-        data: EVENT_DATA_SCHEMAS[kind],
-      },
-      strict,
-    ),
-  ),
-);
 
 // ---------------------------------------------------------------- ack
 

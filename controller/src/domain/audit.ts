@@ -89,7 +89,7 @@ export interface AuditPage {
 export type AuditVerification =
   { ok: true; entries: number } | { ok: false; seq: number; problem: string };
 
-export type Clock = () => Date;
+import type { Clock } from "./clock.js";
 
 export const MAX_PAGE = 1000;
 const VERIFY_BATCH = 10_000;

@@ -15,7 +15,7 @@ import { DomainError } from "./errors.js";
 import { VerifiedSecrets, generateSecret, hashSecret, verifySecret } from "./secrets.js";
 
 export type DeviceStatus = "active" | "disabled" | "retired";
-export type Clock = () => Date;
+import type { Clock } from "./clock.js";
 
 export interface Device {
   id: string;
