@@ -378,9 +378,12 @@ export class Broker {
           this.revoke(deviceId, status);
         }
       }
-      for (const { deviceId, config } of await this.options.registry.activeConfigs()) {
-        if (this.publishedConfig.get(deviceId) !== config.version)
-          this.publishConfig(deviceId, config);
+      const versions = await this.options.registry.activeConfigVersions();
+      for (const [deviceId, version] of versions) {
+        if (this.publishedConfig.get(deviceId) === version) continue;
+        // only a changed config is read and parsed
+        const device = await this.options.registry.get(deviceId);
+        if (device?.status === "active") this.publishConfig(deviceId, device.config);
       }
     } catch (error) {
       this.log.error({ err: error }, "device sync failed");

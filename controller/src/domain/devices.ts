@@ -216,6 +216,14 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     );
   }
 
+  /** The config version of every active device: cheap to compare against what was published. */
+  async activeConfigVersions(): Promise<Map<string, number>> {
+    const rows = await this.db.all<{ id: string; config_version: number }>(
+      "SELECT id, config_version FROM devices WHERE status = 'active'",
+    );
+    return new Map(rows.map((row) => [row.id, row.config_version]));
+  }
+
   /** Current configuration of every active device, for the broker to publish. */
   async activeConfigs(): Promise<{ deviceId: string; config: DeviceConfig }[]> {
     const rows = await this.db.all<{ id: string; config_json: string }>(
