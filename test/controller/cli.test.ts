@@ -105,6 +105,24 @@ void t.test("a port already in use is a one-line error, and nothing is left runn
   t.match(err.join("\n"), new RegExp(`cannot listen: .*EADDRINUSE.*${port}`));
 });
 
+void t.test("an unreadable TLS file is a clear error before anything starts", async (t) => {
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const config = join(dir.path, "c.json");
+  const missing = join(dir.path, "no-such-cert.pem");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      dataDir: dir.path,
+      mqtt: { tls: { port: 0, certFile: missing, keyFile: missing } },
+      log: { level: "silent" },
+    }),
+  );
+  const { sink, err } = io();
+  t.equal(await run(["serve", "--config", config], sink), 2);
+  t.match(err.join("\n"), `cannot read the MQTT TLS certificate ${missing}: ENOENT`);
+});
+
 void t.test("--help describes the commands and the environment", async (t) => {
   const { sink, out } = io();
   t.equal(await run(["--help"], sink), 0);

@@ -231,3 +231,19 @@ void t.test("MQTT over TLS when a certificate is configured", async (t) => {
   await client.endAsync();
   await sleep(10);
 });
+
+void t.test("/healthz reports connected devices and ingest counts, nothing personal", async (t) => {
+  const controller = await startController();
+  t.teardown(() => controller.close());
+  const secret = await controller.enrol("room-7");
+  const client = await connectDevice(controller.url, "room-7", secret);
+  t.teardown(() => client.endAsync());
+  await eventually(() => controller.app.broker.connectedDevices().includes("room-7"));
+  const response = await controller.app.inject({ method: "GET", url: "/healthz" });
+  t.equal(response.statusCode, 200);
+  t.same(response.json(), {
+    status: "ok",
+    devicesConnected: 1,
+    ingest: { committed: 0, duplicates: 0, rejected: 0 },
+  });
+});
