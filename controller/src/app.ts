@@ -14,6 +14,20 @@ import { DeviceRegistry } from "./domain/devices.js";
 import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
+import { authRoutes } from "./routes/auth.js";
+import { schoolRoutes } from "./routes/school.js";
+import { AuditLog } from "./domain/audit.js";
+import { Custodian } from "./domain/custodian.js";
+import { DomainError } from "./domain/errors.js";
+import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
+import { PolicyStore } from "./domain/policy.js";
+import { Projector } from "./domain/projector.js";
+import { Recordings } from "./domain/recordings.js";
+import { Timetable } from "./domain/timetable.js";
+import fastifyCookie from "@fastify/cookie";
+import fastifyHelmet from "@fastify/helmet";
+import fastifySwagger from "@fastify/swagger";
+import fastifyPlugin from "fastify-plugin";
 
 export interface BuildOptions {
   config: ControllerConfig;
@@ -21,6 +35,10 @@ export interface BuildOptions {
   now?: () => Date;
   /** How often the broker picks up device changes made by another process. */
   syncIntervalMs?: number;
+  /** Sign-in limits (tests lower them). */
+  signInLimits?: SignInLimits;
+  /** Run the custodian's timers (sweep, deliveries, config refresh); tests drive it by hand. */
+  timers?: boolean;
 }
 
 declare module "fastify" {
@@ -29,8 +47,24 @@ declare module "fastify" {
     devices: DeviceRegistry;
     broker: Broker;
     config: ControllerConfig;
+    audit: AuditLog;
+    people: People;
+    policy: PolicyStore;
+    timetable: Timetable;
+    recordings: Recordings;
+    projector: Projector;
+    custodian: Custodian;
   }
 }
+
+/** HTTP status for each kind of domain refusal. */
+const STATUS: Record<DomainError["code"], number> = {
+  invalid: 400,
+  unauthorised: 401,
+  forbidden: 403,
+  "not-found": 404,
+  conflict: 409,
+};
 
 export const DATABASE_FILE = "controller.sqlite";
 
@@ -61,21 +95,154 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       now,
       syncIntervalMs: options.syncIntervalMs,
     });
+    const audit = new AuditLog(db, now);
+    const policy = new PolicyStore(db, audit);
+    const people = new People(
+      db,
+      audit,
+      now,
+      { absoluteMinutes: config.http.sessionHours * 60, idleMinutes: config.http.idleMinutes },
+      options.signInLimits,
+    );
+    const timetable = new Timetable(db, audit, policy, now);
+    const recordings = new Recordings(db, audit, policy, now);
+    const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
+    const started = broker;
+    const publicUrl = config.http.publicUrl ?? `http://${config.http.host}:${config.http.port}`;
+    const custodian = new Custodian(
+      db,
+      audit,
+      policy,
+      timetable,
+      devices,
+      {
+        isConnected: (deviceId) => started.connectedDevices().includes(deviceId),
+        request: (deviceId, op, args, timeoutMs) => started.request(deviceId, op, args, timeoutMs),
+      },
+      logger.child({ part: "custodian" }),
+      {
+        recordingsDir: join(config.dataDir, "recordings"),
+        uploadUrl: (id) => new URL(`/api/uploads/${id}`, publicUrl).toString(),
+      },
+      now,
+    );
+    const background = (what: string, job: Promise<unknown>) => {
+      job.catch((error: unknown) => {
+        logger.error({ err: error }, `${what} failed`);
+      });
+    };
+    started.ingest.onCommitted = () => {
+      background("applying device events", projector.catchUp());
+    };
+    timetable.on("changed", (deviceId) => {
+      background("pushing a schedule", custodian.refreshConfig(deviceId));
+    });
+    recordings.on("protectionChanged", (deviceId) => {
+      background("pushing holds and uploads", custodian.refreshConfig(deviceId));
+    });
+    recordings.on("uploadWanted", () => {
+      background("asking for an upload", custodian.deliver());
+    });
+    recordings.on("deletionWanted", () => {
+      background("deleting a recording", custodian.sweep());
+    });
+    await projector.catchUp();
+    await custodian.refreshAll();
+
     const httpLogger: FastifyBaseLogger = logger.child({ part: "http" });
     const app: FastifyInstance = fastify({
       loggerInstance: httpLogger,
-      bodyLimit: 256 * 1024,
+      bodyLimit: 64 * 1024,
+      // unknown fields are refused, not silently dropped; query strings still become numbers
+      ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
     });
     app.decorate("config", config);
     app.decorate("db", db);
     app.decorate("devices", devices);
     app.decorate("broker", broker);
-    const started = broker;
+    app.decorate("audit", audit);
+    app.decorate("people", people);
+    app.decorate("policy", policy);
+    app.decorate("timetable", timetable);
+    app.decorate("recordings", recordings);
+    app.decorate("projector", projector);
+    app.decorate("custodian", custodian);
     app.addHook("onClose", async () => {
+      custodian.stop();
       await started.close();
+      await projector.catchUp().catch(() => undefined);
       await db.close();
     });
+    app.setErrorHandler((error, request, reply) => {
+      if (error instanceof SignInLimited) {
+        return reply
+          .code(429)
+          .header("retry-after", String(error.retryAfterSeconds))
+          .send({ statusCode: 429, error: "Too Many Requests", message: error.message });
+      }
+      if (error instanceof DomainError) {
+        const statusCode = STATUS[error.code];
+        return reply.code(statusCode).send({
+          statusCode,
+          error: error.code,
+          message: error.message,
+        });
+      }
+      const status = (error as { statusCode?: number }).statusCode;
+      if (typeof status === "number" && status >= 400 && status < 500) {
+        return reply.code(status).send({
+          statusCode: status,
+          error: (error as { code?: string }).code ?? "bad-request",
+          message: (error as Error).message,
+        });
+      }
+      request.log.error({ err: error }, "request failed");
+      return reply.code(500).send({
+        statusCode: 500,
+        error: "internal",
+        message: "something went wrong on the server; it is logged",
+      });
+    });
+    await app.register(fastifyHelmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          imgSrc: ["'self'", "data:", "blob:"],
+          mediaSrc: ["'self'", "blob:"],
+          frameAncestors: ["'none'"],
+        },
+      },
+    });
+    await app.register(fastifyCookie);
+    await app.register(fastifySwagger, {
+      openapi: {
+        info: {
+          title: "classcam controller API",
+          version: "1",
+          description:
+            "The school server's HTTP API. Sign in with POST /api/session; send the session's " +
+            "csrfToken in X-CSRF-Token on every change.",
+        },
+        components: {
+          securitySchemes: {
+            session: { type: "apiKey", in: "cookie", name: "classcam_session" },
+          },
+        },
+        security: [{ session: [] }],
+      },
+    });
     await app.register(healthRoutes);
+    await app.register(fastifyPlugin(authRoutes));
+    await app.register(schoolRoutes);
+    app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
+    if (options.timers !== false) {
+      const minute = 60_000;
+      custodian.start({
+        deliverMs: minute,
+        sweepMs: config.retention.sweepMinutes * minute,
+        refreshMs: 60 * minute,
+      });
+    }
     return app;
   } catch (error) {
     await broker?.close();

@@ -12,6 +12,9 @@ import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry, type Device } from "./domain/devices.js";
 import { DomainError } from "./domain/errors.js";
+import { AuditLog } from "./domain/audit.js";
+import { People } from "./domain/people.js";
+import type { Role } from "./domain/access.js";
 
 export interface Io {
   out: (line: string) => void;
@@ -37,6 +40,15 @@ Commands:
   device enable ID              let a disabled device connect again
   device rotate-secret ID       issue a new secret; the old one stops working
   device retire ID              retire a device for good (its id is never reused)
+  user add ID --name NAME --roles R1,R2
+                                add an account; prints a one-time password ONCE
+  user reset-password ID        issue a new one-time password; ends the account's sessions
+  user list                     list accounts with their roles
+
+Roles: teacher, coach, slt, headteacher, bursar, it, dpo, admin (admin manages
+accounts). A new controller has no accounts and no default password: create the
+first administrator with 'user add ID --name NAME --roles admin,...' or with the
+one-time setup token the controller prints when it starts with no accounts.
 
 Options:
   --config FILE   JSON config file (also CLASSCAM_CONFIG)
@@ -59,6 +71,8 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
       options: {
         config: { type: "string" },
         room: { type: "string" },
+        name: { type: "string" },
+        roles: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -91,6 +105,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
     return serve(config, io);
   }
   if (command === "device") return deviceCommand(config, rest, values, io);
+  if (command === "user") return userCommand(config, rest, values, io);
   io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
   return 2;
 }
@@ -127,6 +142,16 @@ async function serve(config: ControllerConfig, io: Io): Promise<number> {
     { mqtt: port, mqttTls: tlsPort, http: address, dataDir: config.dataDir },
     "controller ready",
   );
+  const setupToken = await app.people.issueSetupToken();
+  if (setupToken !== null) {
+    io.out(
+      `\nThis controller has no accounts yet. Create the first administrator with the\n` +
+        `one-time setup token below (POST ${address}/api/setup, or the dashboard's set-up page),\n` +
+        `or run 'classcam-controller user add ID --name NAME --roles admin'.\n` +
+        `  setup token: ${setupToken}\n` +
+        "It works once, and a new one is printed at each start until an account exists.\n",
+    );
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, "shutting down");
@@ -215,6 +240,85 @@ async function deviceCommand(
   } catch (error) {
     if (error instanceof DomainError) {
       io.err(`classcam-controller device ${action}: ${error.message}`);
+      return error.code === "not-found" ? 3 : 2;
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function userCommand(
+  config: ControllerConfig,
+  args: readonly string[],
+  values: { name?: string | undefined; roles?: string | undefined; json: boolean },
+  io: Io,
+): Promise<number> {
+  const [action, id, ...extra] = args;
+  const usage = (message: string) => {
+    io.err(`classcam-controller user: ${message}\nTry 'classcam-controller --help'.`);
+    return 2;
+  };
+  const actions = ["add", "reset-password", "list"];
+  if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
+  if (!actions.includes(action)) return usage(`unknown command '${action}'`);
+  if (action === "list" ? id !== undefined : id === undefined) {
+    return usage(action === "list" ? "'list' takes no user id" : `'${action}' needs a user id`);
+  }
+  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  if (action === "add" && (values.name === undefined || values.roles === undefined)) {
+    return usage("'add' needs --name NAME and --roles R1,R2");
+  }
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+  const db = await Database.open(join(config.dataDir, DATABASE_FILE));
+  try {
+    await migrate(db);
+    const people = new People(db, new AuditLog(db));
+    switch (action) {
+      case "list": {
+        const users = await people.list();
+        if (values.json) io.out(JSON.stringify(users));
+        else if (users.length === 0) io.out("no accounts yet");
+        else {
+          for (const user of users) {
+            io.out(
+              `${user.id.padEnd(20)} ${user.status.padEnd(9)} ${user.roles.join(",").padEnd(24)} ${user.displayName}`,
+            );
+          }
+        }
+        break;
+      }
+      case "add": {
+        const roles = (values.roles ?? "")
+          .split(",")
+          .map((role) => role.trim())
+          .filter((r) => r !== "");
+        const { user, temporaryPassword } = await people.add(
+          { id: id ?? "", displayName: values.name ?? "", roles: roles as Role[] },
+          "cli",
+        );
+        io.out(
+          values.json
+            ? JSON.stringify({ ...user, temporaryPassword })
+            : `added ${user.id} (${user.roles.join(", ")})\none-time password: ${temporaryPassword}\n` +
+                "Shown once; it must be changed at the first sign-in.",
+        );
+        break;
+      }
+      case "reset-password": {
+        const temporaryPassword = await people.resetPassword(id ?? "", "cli");
+        io.out(
+          values.json
+            ? JSON.stringify({ id, temporaryPassword })
+            : `new one-time password for ${id ?? ""}: ${temporaryPassword}\nShown once; it must be changed at the next sign-in.`,
+        );
+        break;
+      }
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof DomainError) {
+      io.err(`classcam-controller user ${action}: ${error.message}`);
       return error.code === "not-found" ? 3 : 2;
     }
     throw error;

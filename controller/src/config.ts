@@ -16,7 +16,26 @@ export const ControllerConfigSchema = Type.Object(
   {
     /** Where the database and other state live. */
     dataDir: Type.String({ minLength: 1 }),
-    http: Type.Object({ host: Type.String({ minLength: 1 }), port: Port }, strict),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        /** The address devices and browsers reach the controller at (for upload URLs). */
+        publicUrl: Type.Optional(Type.String({ format: "uri", pattern: "^https?://" })),
+        /** A session ends this many hours after sign-in. */
+        sessionHours: Type.Integer({ minimum: 1, maximum: 24 }),
+        /** A session ends after this many minutes without a request. */
+        idleMinutes: Type.Integer({ minimum: 5, maximum: 1440 }),
+      },
+      strict,
+    ),
+    retention: Type.Object(
+      {
+        /** How often the retention sweep runs. */
+        sweepMinutes: Type.Integer({ minimum: 1, maximum: 1440 }),
+      },
+      strict,
+    ),
     mqtt: Type.Object(
       {
         host: Type.String({ minLength: 1 }),
@@ -56,7 +75,8 @@ export type ControllerConfig = Static<typeof ControllerConfigSchema>;
 
 export const DEFAULT_CONFIG: ControllerConfig = {
   dataDir: "data/controller",
-  http: { host: "127.0.0.1", port: 8080 },
+  http: { host: "127.0.0.1", port: 8080, sessionHours: 12, idleMinutes: 120 },
+  retention: { sweepMinutes: 60 },
   mqtt: { host: "0.0.0.0", port: 1883 },
   security: { connectFailuresPerWindow: 10, connectFailureWindowSeconds: 60 },
   log: { level: "info" },
@@ -97,6 +117,12 @@ export const ENVIRONMENT: readonly {
     path: "mqtt.tls.caFile",
     type: "string",
     help: "TLS CA chain (PEM)",
+  },
+  {
+    name: "CLASSCAM_PUBLIC_URL",
+    path: "http.publicUrl",
+    type: "string",
+    help: "URL devices reach the controller at",
   },
   {
     name: "CLASSCAM_LOG_LEVEL",

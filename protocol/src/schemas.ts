@@ -230,6 +230,11 @@ export const DeviceConfigSchema = Type.Object(
     masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }),
     /** Recordings under a hold: never deleted or overwritten on the device. */
     holds: Type.Array(Uuid, { maxItems: 5000 }),
+    /**
+     * Recordings the staff in them agreed to keep, waiting to be uploaded: never
+     * deleted or overwritten on the device, even before the upload request arrives.
+     */
+    uploads: Type.Optional(Type.Array(Uuid, { maxItems: 5000 })),
   },
   strict,
 );

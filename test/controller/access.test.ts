@@ -38,14 +38,14 @@ const MATRIX: [string, Person, string][] = [
   [
     "another teacher (teacher A opening B's recording)",
     person("t.other", "teacher"),
-    "......Y....",
+    "...........",
   ],
   ["staff in the recording, not the owner", person("t.staff", "teacher"), "....Y.Y...."],
   ["a coach it is shared with", person("c.shared", "coach"), "YY....Y...."],
   ["a coach with an open-ended share", person("c.open-ended", "coach"), "YY....Y...."],
-  ["a coach whose share has expired", person("c.expired", "coach"), "......Y...."],
-  ["a coach whose share was withdrawn", person("c.revoked", "coach"), "......Y...."],
-  ["a coach it is not shared with", person("c.none", "coach"), "......Y...."],
+  ["a coach whose share has expired", person("c.expired", "coach"), "..........."],
+  ["a coach whose share was withdrawn", person("c.revoked", "coach"), "..........."],
+  ["a coach it is not shared with", person("c.none", "coach"), "..........."],
   ["SLT without an investigation", person("s.lead", "slt"), "......YYYY."],
   ["SLT with an open investigation", person("s.investigating", "slt"), "YY....YYYY."],
   ["SLT whose investigation is closed", person("s.closed", "slt"), "......YYYY."],
@@ -53,6 +53,7 @@ const MATRIX: [string, Person, string][] = [
   ["the Bursar", person("b.bursar", "bursar"), "......Y...."],
   ["IT", person("i.tech", "it"), "......Y...."],
   ["the DPO", person("d.dpo", "dpo"), "......Y...."],
+  ["an administrator", person("a.admin", "admin"), "......Y...."],
   ["someone with no role (there are no parent accounts)", person("p.parent"), "..........."],
 ];
 

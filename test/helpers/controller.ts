@@ -13,7 +13,12 @@ import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { FastifyInstance } from "fastify";
-import { build, DEFAULT_CONFIG, type ControllerConfig } from "@classcam/controller";
+import {
+  build,
+  DEFAULT_CONFIG,
+  type ControllerConfig,
+  type SignInLimits,
+} from "@classcam/controller";
 import { topics } from "@classcam/protocol";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -47,7 +52,7 @@ export function testConfig(
   return {
     ...DEFAULT_CONFIG,
     dataDir,
-    http: { host: "127.0.0.1", port: 0 },
+    http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port: 0 },
     mqtt: { host: "127.0.0.1", port: 0 },
     log: { level: "warn" },
     ...overrides,
@@ -70,6 +75,8 @@ export async function startController(
     config?: Partial<ControllerConfig>;
     port?: number;
     syncIntervalMs?: number;
+    now?: () => Date;
+    signInLimits?: SignInLimits;
   } = {},
 ): Promise<TestController> {
   const dir = options.dataDir === undefined ? tempDir() : null;
@@ -79,6 +86,9 @@ export async function startController(
     config: testConfig(dataDir, options.config),
     logger,
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.signInLimits !== undefined && { signInLimits: options.signInLimits }),
+    timers: false,
   });
   const { port } = await app.broker.listen({ host: "127.0.0.1", port: options.port ?? 0 });
   return {
@@ -197,7 +207,7 @@ export class ControllerProcess {
       JSON.stringify({
         dataDir: this.dataDir,
         mqtt: { host: "127.0.0.1", port: this.mqttPort },
-        http: { host: "127.0.0.1", port: 0 },
+        http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port: 0 },
         log: { level: "info" },
       }),
     );

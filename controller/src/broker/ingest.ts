@@ -78,6 +78,9 @@ export class Ingest {
     failedBatches: 0,
   };
 
+  /** Called after a batch with new events commits (the projector listens). */
+  onCommitted: (() => void) | null = null;
+
   constructor(private readonly options: IngestOptions) {
     this.now = options.now ?? (() => new Date());
     this.maxBatch = options.maxBatch ?? 1000;
@@ -199,6 +202,7 @@ export class Ingest {
         );
         this.stats.batches += 1;
         for (const [deviceId, ack] of acks) this.sendAcks(deviceId, ack);
+        if (events.length > 0) this.onCommitted?.();
       } catch (error) {
         // nothing of the batch was committed and nothing is acked: the devices resend
         this.stats.failedBatches += 1;

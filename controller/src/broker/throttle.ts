@@ -30,6 +30,19 @@ export class ConnectThrottle {
     return this.recent(source).length >= this.options.maxFailures;
   }
 
+  /** How long until the source may try again (0 when it is not blocked). */
+  retryAfterMs(source: string): number {
+    const recent = this.recent(source);
+    if (recent.length < this.options.maxFailures) return 0;
+    const oldest = recent[recent.length - this.options.maxFailures] ?? this.now();
+    return Math.max(0, oldest + this.options.windowMs - this.now());
+  }
+
+  /** Forgets a source's failures (a correct password proves the account's owner). */
+  clear(source: string): void {
+    this.failures.delete(source);
+  }
+
   recordFailure(source: string): void {
     const kept = this.recent(source);
     kept.push(this.now());

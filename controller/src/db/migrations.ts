@@ -101,6 +101,167 @@ export const migrations: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    name: "people, sessions, policy, bookings, recordings and their governance",
+    sql: `
+      CREATE TABLE settings (
+        key        TEXT PRIMARY KEY,
+        value_json TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE users (
+        id                   TEXT PRIMARY KEY,
+        display_name         TEXT NOT NULL,
+        roles_json           TEXT NOT NULL,
+        password_hash        TEXT NOT NULL,
+        must_change_password INTEGER NOT NULL DEFAULT 0,
+        status               TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at           TEXT NOT NULL,
+        password_changed_at  TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        token_hash   TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users (id),
+        csrf_token   TEXT NOT NULL,
+        address      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        expires_at   TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_by_user ON sessions (user_id);
+
+      CREATE TABLE bookings (
+        id              TEXT PRIMARY KEY,
+        device_id       TEXT NOT NULL REFERENCES devices (id),
+        teacher_id      TEXT NOT NULL REFERENCES users (id),
+        start_at        TEXT NOT NULL,
+        end_at          TEXT NOT NULL,
+        purpose         TEXT NOT NULL,
+        staff_json      TEXT NOT NULL,
+        audio           INTEGER NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('draft', 'confirmed', 'cancelled')),
+        class_code      TEXT,
+        do_not_record   INTEGER NOT NULL,
+        mitigation_kind TEXT,
+        mitigation_note TEXT,
+        created_by      TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX bookings_by_device ON bookings (device_id, start_at);
+      CREATE INDEX bookings_by_time ON bookings (start_at);
+      CREATE INDEX bookings_by_teacher ON bookings (teacher_id, start_at);
+
+      CREATE TABLE recordings (
+        id                    TEXT PRIMARY KEY,
+        device_id             TEXT NOT NULL REFERENCES devices (id),
+        booking_id            TEXT REFERENCES bookings (id),
+        owner_id              TEXT REFERENCES users (id),
+        staff_json            TEXT NOT NULL,
+        purpose               TEXT,
+        started_at            TEXT NOT NULL,
+        ended_at              TEXT,
+        audio                 INTEGER NOT NULL,
+        encoder               TEXT NOT NULL,
+        stop_reason           TEXT,
+        duration_seconds      REAL,
+        segments              INTEGER,
+        bytes                 INTEGER,
+        flag                  TEXT,
+        on_device             INTEGER NOT NULL DEFAULT 1,
+        on_controller         INTEGER NOT NULL DEFAULT 0,
+        archive_state         TEXT NOT NULL DEFAULT 'none' CHECK (archive_state IN
+                                ('none', 'awaiting-consent', 'uploading', 'archived')),
+        archive_requested_at  TEXT,
+        upload_token_hash     TEXT,
+        archived_at           TEXT,
+        exemplar              INTEGER NOT NULL DEFAULT 0,
+        deletion_requested_at TEXT,
+        deleted_at            TEXT
+      ) STRICT;
+      CREATE INDEX recordings_by_owner ON recordings (owner_id, started_at);
+      CREATE INDEX recordings_by_device ON recordings (device_id, started_at);
+      CREATE INDEX recordings_live ON recordings (deleted_at, started_at);
+
+      CREATE TABLE consents (
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        user_id      TEXT NOT NULL REFERENCES users (id),
+        decision     TEXT NOT NULL CHECK (decision IN ('agree', 'decline')),
+        decided_at   TEXT NOT NULL,
+        PRIMARY KEY (recording_id, user_id)
+      ) STRICT;
+      CREATE INDEX consents_by_user ON consents (user_id);
+
+      CREATE TABLE shares (
+        id           INTEGER PRIMARY KEY,
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        with_id      TEXT NOT NULL REFERENCES users (id),
+        created_by   TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        revoked_at   TEXT
+      ) STRICT;
+      CREATE INDEX shares_by_recording ON shares (recording_id);
+      CREATE INDEX shares_by_user ON shares (with_id);
+
+      CREATE TABLE comments (
+        id           INTEGER PRIMARY KEY,
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        author_id    TEXT NOT NULL REFERENCES users (id),
+        at_seconds   REAL NOT NULL,
+        body         TEXT NOT NULL,
+        created_at   TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX comments_by_recording ON comments (recording_id, at_seconds);
+
+      CREATE TABLE holds (
+        id             INTEGER PRIMARY KEY,
+        recording_id   TEXT NOT NULL REFERENCES recordings (id),
+        placed_by      TEXT NOT NULL,
+        reason         TEXT NOT NULL,
+        placed_at      TEXT NOT NULL,
+        released_by    TEXT,
+        release_reason TEXT,
+        released_at    TEXT
+      ) STRICT;
+      CREATE INDEX holds_by_recording ON holds (recording_id, released_at);
+
+      CREATE TABLE investigations (
+        id           INTEGER PRIMARY KEY,
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        opened_by    TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        opened_at    TEXT NOT NULL,
+        closed_at    TEXT
+      ) STRICT;
+      CREATE INDEX investigations_by_recording ON investigations (recording_id);
+
+      CREATE TABLE deletions (
+        id           INTEGER PRIMARY KEY,
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        copy         TEXT NOT NULL CHECK (copy IN ('controller', 'device')),
+        reason       TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        done_at      TEXT,
+        bytes        INTEGER,
+        UNIQUE (recording_id, copy)
+      ) STRICT;
+      CREATE INDEX deletions_pending ON deletions (done_at, copy);
+
+      CREATE TABLE alerts (
+        id         INTEGER PRIMARY KEY,
+        device_id  TEXT NOT NULL REFERENCES devices (id),
+        kind       TEXT NOT NULL,
+        detail     TEXT NOT NULL,
+        raised_at  TEXT NOT NULL,
+        cleared_at TEXT,
+        cleared_by TEXT
+      ) STRICT;
+      CREATE INDEX alerts_open ON alerts (cleared_at, device_id);
+    `,
+  },
 ];
 
 export interface MigrationResult {

@@ -8,7 +8,17 @@
  * parent accounts, no public links and no download.
  */
 
-export const ROLES = ["teacher", "coach", "slt", "headteacher", "bursar", "it", "dpo"] as const;
+/** `admin` manages accounts and roles; like the Bursar and IT it never sees footage. */
+export const ROLES = [
+  "teacher",
+  "coach",
+  "slt",
+  "headteacher",
+  "bursar",
+  "it",
+  "dpo",
+  "admin",
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export const RECORDING_ACTIONS = [
@@ -52,7 +62,8 @@ export type AccessDecision =
 export const MIN_INVESTIGATION_REASON = 20;
 
 const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
-const METADATA: readonly Role[] = ["teacher", "coach", "slt", "headteacher", "bursar", "it", "dpo"];
+/** Roles that see every recording's metadata (never its footage). */
+const METADATA: readonly Role[] = ["slt", "headteacher", "bursar", "it", "dpo", "admin"];
 
 const allow = (basis: Extract<AccessDecision, { allowed: true }>["basis"]): AccessDecision => ({
   allowed: true,
@@ -117,8 +128,18 @@ export function decide(
       if (recording.onHold) return refuse("the recording is on hold and cannot be deleted");
       return allow("owner");
     case "view-metadata":
-      if (owner || person.roles.some((role) => METADATA.includes(role))) return allow("metadata");
-      return refuse("no role that may see recordings' metadata");
+      if (
+        owner ||
+        recording.staff.includes(person.id) ||
+        activeShare(person, recording, now) ||
+        person.roles.some((role) => METADATA.includes(role))
+      ) {
+        return allow("metadata");
+      }
+      return refuse(
+        "a recording's details are for its owner, the staff in it, whom it is shared with, " +
+          "and the school's leadership, Bursar, IT, DPO and administrators",
+      );
     case "open-investigation":
       if (!leadership)
         return refuse("only SLT or the headteacher may open footage for an investigation");

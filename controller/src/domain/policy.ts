@@ -1,0 +1,107 @@
+/**
+ * The school's policy, one document kept in the database: retention, booking
+ * limits, whether unbooked recording is allowed, whether bookings record audio
+ * by default, and the classes with pupils on the "do not record" list (by
+ * class code only: no pupil's name is stored). Every change is audited with
+ * what it was before.
+ */
+import type { Database, Transaction } from "../db/database.js";
+import type { AuditLog } from "./audit.js";
+import { DEFAULT_BOOKING_POLICY, type BookingPolicy } from "./bookings.js";
+import { DomainError } from "./errors.js";
+import { DEFAULT_RETENTION, type RetentionPolicy } from "./retention.js";
+
+export interface SchoolPolicy {
+  retention: RetentionPolicy;
+  bookings: BookingPolicy;
+  /** Whether a new booking records audio unless the booker says otherwise. */
+  audioDefault: boolean;
+  /** Class codes with pupils on the "do not record" list. */
+  doNotRecordClasses: string[];
+}
+
+export const DEFAULT_POLICY: SchoolPolicy = {
+  retention: DEFAULT_RETENTION,
+  bookings: DEFAULT_BOOKING_POLICY,
+  audioDefault: true,
+  doNotRecordClasses: [],
+};
+
+export const CLASS_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$";
+
+/** Every reason a policy cannot stand; empty when it can. */
+export function policyProblems(policy: SchoolPolicy): string[] {
+  const problems: string[] = [];
+  const { bufferDays, archiveDays } = policy.retention;
+  if (!Number.isInteger(bufferDays) || bufferDays < 1 || bufferDays > 14) {
+    problems.push("buffer retention is a whole number of days from 1 to 14");
+  }
+  if (!Number.isInteger(archiveDays) || archiveDays < 1 || archiveDays > 3650) {
+    problems.push("archive retention is a whole number of days from 1 to 3650");
+  } else if (archiveDays < bufferDays) {
+    problems.push("archive retention must not be shorter than buffer retention");
+  }
+  const { maxMinutes } = policy.bookings;
+  if (!Number.isInteger(maxMinutes) || maxMinutes < 5 || maxMinutes > 480) {
+    problems.push("the longest booking is a whole number of minutes from 5 to 480");
+  }
+  const codes = policy.doNotRecordClasses;
+  const pattern = new RegExp(CLASS_CODE_PATTERN);
+  for (const code of codes) {
+    if (!pattern.test(code)) problems.push(`'${code}' is not a class code`);
+  }
+  if (new Set(codes.map((c) => c.toLowerCase())).size !== codes.length) {
+    problems.push("a class is listed twice on the do-not-record list");
+  }
+  return problems;
+}
+
+export class PolicyStore {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async get(tx?: Transaction): Promise<SchoolPolicy> {
+    const sql = "SELECT value_json FROM settings WHERE key = 'policy'";
+    const row = tx
+      ? await tx.get<{ value_json: string }>(sql)
+      : await this.db.get<{ value_json: string }>(sql);
+    return row ? (JSON.parse(row.value_json) as SchoolPolicy) : DEFAULT_POLICY;
+  }
+
+  /** Replaces the parts given; audited with the policy before and after. */
+  async update(
+    change: {
+      retention?: Partial<RetentionPolicy>;
+      bookings?: Partial<BookingPolicy>;
+      audioDefault?: boolean;
+      doNotRecordClasses?: string[];
+    },
+    actor: string,
+  ): Promise<SchoolPolicy> {
+    return this.db.transaction(async (tx) => {
+      const before = await this.get(tx);
+      const after: SchoolPolicy = {
+        retention: { ...before.retention, ...change.retention },
+        bookings: { ...before.bookings, ...change.bookings },
+        audioDefault: change.audioDefault ?? before.audioDefault,
+        doNotRecordClasses: change.doNotRecordClasses ?? before.doNotRecordClasses,
+      };
+      const problems = policyProblems(after);
+      if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));
+      await tx.run(
+        "INSERT INTO settings (key, value_json) VALUES ('policy', ?) " +
+          "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json",
+        [JSON.stringify(after)],
+      );
+      await this.audit.append(tx, {
+        actor,
+        action: "policy.change",
+        subject: "policy",
+        detail: { before, after },
+      });
+      return after;
+    });
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The devices' events, applied to the school's tables: a `recording.started`
+ * becomes a recording owned by the booking's teacher (or is flagged when it
+ * matches no booking and the school does not allow unbooked recording), a
+ * `recording.stopped` ends it, a `recording.deleted` records the deletion, and
+ * faults raise alerts.
+ *
+ * The projector reads the events table in insertion order from a cursor kept
+ * in the same transaction as what it writes, so every event is applied exactly
+ * once, whenever it arrived and however often the controller restarted.
+ */
+import type { Logger } from "pino";
+import type { DeviceEvent, EventData } from "@classcam/protocol";
+import type { Database, Transaction } from "../db/database.js";
+import type { AuditLog } from "./audit.js";
+import type { Clock } from "./clock.js";
+import { checkStart } from "./bookings.js";
+import type { PolicyStore } from "./policy.js";
+import { toBooking, type StoredBooking } from "./timetable.js";
+
+const BATCH = 500;
+/** A recording may start this early before its booking (the device's clock, a keen teacher). */
+export const EARLY_START_MS = 2 * 60_000;
+/** A recording that stops later than this after its booking's end is flagged. */
+export const OVERRUN_MS = 60_000;
+
+export type AlertKind =
+  | "buffer-full"
+  | "lamp-fault"
+  | "camera-lost"
+  | "config-rejected"
+  | "unbooked-recording"
+  | "protected-footage-deleted";
+
+export async function raiseAlert(
+  tx: Transaction,
+  deviceId: string,
+  kind: AlertKind,
+  detail: string,
+  at: string,
+): Promise<void> {
+  const open = await tx.get(
+    "SELECT 1 FROM alerts WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
+    [deviceId, kind],
+  );
+  if (open) return;
+  await tx.run("INSERT INTO alerts (device_id, kind, detail, raised_at) VALUES (?, ?, ?, ?)", [
+    deviceId,
+    kind,
+    detail,
+    at,
+  ]);
+}
+
+export class Projector {
+  private running: Promise<void> | null = null;
+  /** Bumped by every call; the loop runs until it has seen the latest. */
+  private requested = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly policy: PolicyStore,
+    private readonly logger: Logger,
+    private readonly clock: Clock = () => new Date(),
+  ) {}
+
+  /** Applies every event not applied yet; calls made while running run once more after it. */
+  catchUp(): Promise<void> {
+    this.requested += 1;
+    if (this.running) return this.running;
+    this.running = (async () => {
+      let seen = -1;
+      while (seen !== this.requested) {
+        seen = this.requested;
+        while (await this.step()) {
+          /* next batch */
+        }
+      }
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async step(): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const cursor = await tx.get<{ value_json: string }>(
+        "SELECT value_json FROM settings WHERE key = 'projector_cursor'",
+      );
+      const after = cursor ? (JSON.parse(cursor.value_json) as number) : 0;
+      const rows = await tx.all<{
+        rowid: number;
+        id: string;
+        device_id: string;
+        seq: number;
+        kind: DeviceEvent["kind"];
+        occurred_at: string;
+        data_json: string;
+      }>(
+        "SELECT rowid, id, device_id, seq, kind, occurred_at, data_json FROM events " +
+          "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+        [after, BATCH],
+      );
+      for (const row of rows) {
+        const event = {
+          id: row.id,
+          seq: row.seq,
+          at: row.occurred_at,
+          kind: row.kind,
+          data: JSON.parse(row.data_json) as unknown,
+        } as DeviceEvent;
+        try {
+          await this.apply(tx, row.device_id, event);
+        } catch (error) {
+          // one event that cannot be applied must not stop the others; it stays in `events`
+          this.logger.error({ err: error, eventId: row.id, kind: row.kind }, "event not applied");
+        }
+      }
+      const last = rows.at(-1);
+      if (last) {
+        await tx.run(
+          "INSERT INTO settings (key, value_json) VALUES ('projector_cursor', ?) " +
+            "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json",
+          [JSON.stringify(last.rowid)],
+        );
+      }
+      return rows.length === BATCH;
+    });
+  }
+
+  private async apply(tx: Transaction, deviceId: string, event: DeviceEvent): Promise<void> {
+    switch (event.kind) {
+      case "recording.started":
+        return this.started(tx, deviceId, event.at, event.data);
+      case "recording.stopped":
+        return this.stopped(tx, event.at, event.data);
+      case "recording.deleted":
+        return this.deleted(tx, deviceId, event.at, event.data);
+      case "archive.requested":
+        return this.archiveRequested(tx, deviceId, event.data.recordingId);
+      case "storage.exhausted":
+        return raiseAlert(
+          tx,
+          deviceId,
+          "buffer-full",
+          `only protected footage is left (${Math.round(event.data.protectedBytes / 1e9)} GB); ` +
+            "new recording is refused until a hold is released or an upload finishes",
+          event.at,
+        );
+      case "lamp.fault":
+        return raiseAlert(tx, deviceId, "lamp-fault", event.data.detail, event.at);
+      case "camera.lost":
+        return raiseAlert(tx, deviceId, "camera-lost", event.data.detail, event.at);
+      case "camera.restored":
+        await tx.run(
+          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = 'camera-lost' AND cleared_at IS NULL",
+          [event.at, deviceId, deviceId],
+        );
+        return;
+      case "config.rejected":
+        return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
+      case "device.started":
+      case "recording.refused":
+      case "config.applied":
+        return;
+    }
+  }
+
+  private async started(
+    tx: Transaction,
+    deviceId: string,
+    at: string,
+    data: EventData<"recording.started">,
+  ): Promise<void> {
+    const time = Date.parse(at);
+    const rows = await tx.all<Parameters<typeof toBooking>[0]>(
+      "SELECT * FROM bookings WHERE device_id = ? AND status = 'confirmed' AND start_at <= ? AND end_at > ?",
+      [deviceId, new Date(time + EARLY_START_MS).toISOString(), at],
+    );
+    const bookings = rows.map(toBooking);
+    const policy = await this.policy.get(tx);
+    const byId = bookings.find((b) => b.bookingId === data.bookingId);
+    const early = (b: StoredBooking) => ({
+      ...b,
+      start: new Date(Date.parse(b.start) - EARLY_START_MS).toISOString(),
+    });
+    const check = checkStart(
+      bookings.map(early),
+      new Date(time),
+      policy.bookings.allowUnbookedRecording,
+    );
+    const booking: StoredBooking | undefined =
+      byId ??
+      (check.allowed && check.booking
+        ? bookings.find((b) => b.bookingId === check.booking?.bookingId)
+        : undefined);
+    const flag = booking ? null : check.allowed ? null : "unbooked";
+    const { changes } = await tx.run(
+      `INSERT INTO recordings (id, device_id, booking_id, owner_id, staff_json, purpose, started_at,
+         audio, encoder, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      [
+        data.recordingId,
+        deviceId,
+        booking?.bookingId ?? null,
+        booking?.teacherId ?? null,
+        JSON.stringify(booking?.staff ?? []),
+        booking?.purpose ?? null,
+        at,
+        data.audio ? 1 : 0,
+        data.encoder,
+        flag,
+      ],
+    );
+    if (changes === 0 || flag === null) return;
+    await raiseAlert(
+      tx,
+      deviceId,
+      "unbooked-recording",
+      `recording ${data.recordingId} started at ${at} outside any booking`,
+      at,
+    );
+    await this.audit.append(tx, {
+      actor: deviceId,
+      action: "recording.flag",
+      subject: data.recordingId,
+      detail: { flag, bookingId: data.bookingId },
+    });
+  }
+
+  private async stopped(
+    tx: Transaction,
+    at: string,
+    data: EventData<"recording.stopped">,
+  ): Promise<void> {
+    const row = await tx.get<{ end_at: string | null; flag: string | null; device_id: string }>(
+      "SELECT b.end_at, r.flag, r.device_id FROM recordings r LEFT JOIN bookings b ON b.id = r.booking_id WHERE r.id = ?",
+      [data.recordingId],
+    );
+    if (!row) return;
+    const overran =
+      row.end_at !== null &&
+      row.flag === null &&
+      Date.parse(at) > Date.parse(row.end_at) + OVERRUN_MS;
+    await tx.run(
+      `UPDATE recordings SET ended_at = ?, stop_reason = ?, duration_seconds = ?, segments = ?,
+         bytes = ?, flag = coalesce(flag, ?) WHERE id = ?`,
+      [
+        at,
+        data.reason,
+        data.durationSeconds,
+        data.segments,
+        data.bytes,
+        overran ? "overran-booking" : null,
+        data.recordingId,
+      ],
+    );
+    if (overran) {
+      await this.audit.append(tx, {
+        actor: row.device_id,
+        action: "recording.flag",
+        subject: data.recordingId,
+        detail: { flag: "overran-booking", bookingEnd: row.end_at },
+      });
+    }
+  }
+
+  private async deleted(
+    tx: Transaction,
+    deviceId: string,
+    at: string,
+    data: EventData<"recording.deleted">,
+  ): Promise<void> {
+    const row = await tx.get<{ archive_state: string; held: number; on_controller: number }>(
+      `SELECT archive_state, on_controller,
+         EXISTS (SELECT 1 FROM holds WHERE recording_id = r.id AND released_at IS NULL) AS held
+       FROM recordings r WHERE id = ?`,
+      [data.recordingId],
+    );
+    if (!row) return;
+    await tx.run("UPDATE recordings SET on_device = 0 WHERE id = ?", [data.recordingId]);
+    await tx.run(
+      `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at, bytes)
+       VALUES (?, 'device', ?, ?, ?, ?)
+       ON CONFLICT (recording_id, copy) DO UPDATE SET done_at = excluded.done_at, bytes = excluded.bytes`,
+      [data.recordingId, `device-${data.reason}`, at, at, data.bytes],
+    );
+    await tx.run(
+      "UPDATE recordings SET deleted_at = ? WHERE id = ? AND on_controller = 0 AND deleted_at IS NULL",
+      [at, data.recordingId],
+    );
+    await this.audit.append(tx, {
+      actor: deviceId,
+      action: "footage.delete",
+      subject: data.recordingId,
+      detail: { copy: "device", reason: data.reason, bytes: data.bytes },
+    });
+    const uploading = row.archive_state === "uploading" && row.on_controller === 0;
+    if (row.held === 1 || uploading) {
+      await raiseAlert(
+        tx,
+        deviceId,
+        "protected-footage-deleted",
+        `the device deleted recording ${data.recordingId} (${data.reason}) although it was ` +
+          (row.held === 1 ? "on hold" : "awaiting upload"),
+        at,
+      );
+    }
+  }
+
+  /** A long press of the record button: the owner asks to keep the recording. */
+  private async archiveRequested(
+    tx: Transaction,
+    deviceId: string,
+    recordingId: string,
+  ): Promise<void> {
+    const row = await tx.get<{
+      owner_id: string | null;
+      archive_state: string;
+      ended_at: string | null;
+    }>("SELECT owner_id, archive_state, ended_at FROM recordings WHERE id = ? AND device_id = ?", [
+      recordingId,
+      deviceId,
+    ]);
+    if (!row || row.owner_id === null || row.archive_state !== "none") return;
+    await tx.run(
+      "UPDATE recordings SET archive_state = 'awaiting-consent', archive_requested_at = ? WHERE id = ?",
+      [this.clock().toISOString(), recordingId],
+    );
+    await this.audit.append(tx, {
+      actor: deviceId,
+      action: "archive.request",
+      subject: recordingId,
+      detail: { via: "record button", owner: row.owner_id },
+    });
+  }
+}

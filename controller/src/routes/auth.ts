@@ -1,0 +1,352 @@
+/**
+ * Sign-in, sessions and CSRF for the HTTP API, and the accounts routes.
+ *
+ * - The session token travels only in a `Secure; HttpOnly; SameSite=Strict`
+ *   cookie; the database keeps its hash.
+ * - Every state change (any method but GET/HEAD) from a session must carry
+ *   the session's CSRF token in `X-CSRF-Token`, and a cross-site `Origin` is
+ *   refused outright.
+ * - A route says which roles may use it; a signed-in person without one gets
+ *   403, nobody signed in gets 401. Someone with a one-time password may only
+ *   change it.
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
+import { Type } from "@sinclair/typebox";
+import type { Role } from "../domain/access.js";
+import { DomainError } from "../domain/errors.js";
+import { personOf, type Session } from "../domain/people.js";
+import {
+  Obj,
+  Ok,
+  Password,
+  Role as RoleSchema,
+  SessionSchema,
+  UserId,
+  UserSchema,
+  errors,
+} from "./schemas.js";
+
+export const SESSION_COOKIE = "classcam_session";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    session: Session | null;
+    sessionToken: string | null;
+  }
+}
+
+/** Anyone signed in, whatever their roles. */
+export const ANYONE = "anyone";
+
+/** A preHandler that lets through people holding one of `roles`. */
+export function allow(...roles: (Role | typeof ANYONE)[]): preHandlerHookHandler {
+  return (request, _reply, done) => {
+    const { session } = request;
+    if (!session) {
+      done(new DomainError("unauthorised", "sign in first"));
+      return;
+    }
+    if (session.user.mustChangePassword) {
+      done(new DomainError("forbidden", "change your one-time password before anything else"));
+      return;
+    }
+    if (roles.includes(ANYONE) || session.user.roles.some((role) => roles.includes(role))) {
+      done();
+      return;
+    }
+    done(
+      new DomainError(
+        "forbidden",
+        `this needs one of these roles: ${roles.join(", ")}; you have ${session.user.roles.join(", ") || "none"}`,
+      ),
+    );
+  };
+}
+
+/** The signed-in person (routes behind `allow()` always have one). */
+export function me(request: FastifyRequest): { id: string; roles: readonly Role[]; name: string } {
+  const { session } = request;
+  if (!session) throw new DomainError("unauthorised", "sign in first");
+  return { ...personOf(session.user), name: session.user.displayName };
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function setCookie(reply: FastifyReply, token: string, maxAgeSeconds: number): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    path: "/",
+    httpOnly: true,
+    secure: true,
+    sameSite: "strict",
+    maxAge: maxAgeSeconds,
+  });
+}
+
+export function authRoutes(app: FastifyInstance): void {
+  app.decorateRequest("session", null);
+  app.decorateRequest("sessionToken", null);
+
+  app.addHook("onRequest", async (request) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token === undefined) return;
+    request.session = await app.people.session(token);
+    request.sessionToken = request.session ? token : null;
+  });
+
+  app.addHook("preHandler", (request, _reply, done) => {
+    try {
+      checkCsrf(request);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  function checkCsrf(request: FastifyRequest): void {
+    if (request.method === "GET" || request.method === "HEAD") return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== "null") {
+      let host: string;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        throw new DomainError("forbidden", "the request's Origin is not a URL");
+      }
+      if (host !== request.headers.host) {
+        throw new DomainError("forbidden", "cross-site requests are refused");
+      }
+    }
+    const { session } = request;
+    if (!session) return;
+    const given = request.headers["x-csrf-token"];
+    if (typeof given !== "string" || !sameToken(given, session.csrfToken)) {
+      throw new DomainError(
+        "forbidden",
+        "missing or wrong X-CSRF-Token header (take it from GET /api/session)",
+      );
+    }
+  }
+
+  app.get(
+    "/api/setup",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Whether the controller still needs its first administrator",
+        response: { 200: Obj({ needed: Type.Boolean() }) },
+      },
+    },
+    async () => ({ needed: (await app.people.count()) === 0 }),
+  );
+
+  app.post(
+    "/api/setup",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Create the first administrator with the one-time setup token",
+        body: Obj({
+          token: Type.String({ minLength: 1, maxLength: 200 }),
+          id: UserId,
+          displayName: Type.String({ minLength: 1, maxLength: 100 }),
+          password: Password,
+          roles: Type.Optional(Type.Array(RoleSchema, { maxItems: 8 })),
+        }),
+        response: { 201: UserSchema, ...errors(400, 403) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as {
+        token: string;
+        id: string;
+        displayName: string;
+        password: string;
+        roles?: Role[];
+      };
+      const user = await app.people.setUp({ ...body, roles: body.roles ?? [] });
+      return reply.code(201).send(user);
+    },
+  );
+
+  app.post(
+    "/api/session",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Sign in",
+        body: Obj({ id: Type.String({ minLength: 1, maxLength: 64 }), password: Password }),
+        response: { 200: SessionSchema, ...errors(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { id, password } = request.body as { id: string; password: string };
+      const { token, session } = await app.people.signIn(id, password, request.ip);
+      setCookie(reply, token, app.config.http.sessionHours * 3600);
+      return session;
+    },
+  );
+
+  app.get(
+    "/api/session",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Who is signed in, and the CSRF token for state changes",
+        response: { 200: SessionSchema, ...errors(401) },
+      },
+    },
+    (request) => {
+      if (!request.session) throw new DomainError("unauthorised", "sign in first");
+      return request.session;
+    },
+  );
+
+  app.delete(
+    "/api/session",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Sign out",
+        response: { 200: Ok, ...errors(401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { session, sessionToken } = request;
+      if (!session || sessionToken === null) throw new DomainError("unauthorised", "sign in first");
+      await app.people.signOut(sessionToken, session.user.id);
+      reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      return { ok: true as const };
+    },
+  );
+
+  app.post(
+    "/api/session/password",
+    {
+      schema: {
+        tags: ["session"],
+        summary: "Change my password (other sessions end)",
+        body: Obj({ current: Password, next: Password }),
+        response: { 200: Ok, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { session, sessionToken } = request;
+      if (!session || sessionToken === null) throw new DomainError("unauthorised", "sign in first");
+      const { current, next } = request.body as { current: string; next: string };
+      await app.people.changePassword(session.user.id, current, next, sessionToken);
+      return { ok: true as const };
+    },
+  );
+
+  app.get(
+    "/api/staff",
+    {
+      preHandler: allow(ANYONE),
+      schema: {
+        tags: ["people"],
+        summary: "The staff directory: names and roles, for choosing whom to book or share with",
+        response: {
+          200: Type.Array(
+            Obj({ id: UserId, displayName: Type.String(), roles: Type.Array(RoleSchema) }),
+          ),
+          ...errors(401, 403),
+        },
+      },
+    },
+    async () =>
+      (await app.people.list())
+        .filter((user) => user.status === "active")
+        .map(({ id, displayName, roles }) => ({ id, displayName, roles })),
+  );
+
+  app.get(
+    "/api/users",
+    {
+      preHandler: allow("admin"),
+      schema: {
+        tags: ["people"],
+        summary: "Every account",
+        response: { 200: Type.Array(UserSchema), ...errors(401, 403) },
+      },
+    },
+    () => app.people.list(),
+  );
+
+  app.post(
+    "/api/users",
+    {
+      preHandler: allow("admin"),
+      schema: {
+        tags: ["people"],
+        summary: "Add an account; its one-time password is shown once",
+        body: Obj({
+          id: UserId,
+          displayName: Type.String({ minLength: 1, maxLength: 100 }),
+          roles: Type.Array(RoleSchema, { maxItems: 8 }),
+        }),
+        response: {
+          201: Obj({ user: UserSchema, temporaryPassword: Type.String() }),
+          ...errors(400, 401, 403, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { id: string; displayName: string; roles: Role[] };
+      return reply.code(201).send(await app.people.add(body, me(request).id));
+    },
+  );
+
+  app.patch(
+    "/api/users/:id",
+    {
+      preHandler: allow("admin"),
+      schema: {
+        tags: ["people"],
+        summary: "Change an account's name, roles or status (roles or disabling end its sessions)",
+        params: Obj({ id: UserId }),
+        body: Type.Partial(
+          Obj({
+            displayName: Type.String({ minLength: 1, maxLength: 100 }),
+            roles: Type.Array(RoleSchema, { maxItems: 8 }),
+            status: Type.Unsafe<"active" | "disabled">({
+              type: "string",
+              enum: ["active", "disabled"],
+            }),
+          }),
+          { minProperties: 1 },
+        ),
+        response: { 200: UserSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return app.people.update(
+        id,
+        request.body as Parameters<typeof app.people.update>[1],
+        me(request).id,
+      );
+    },
+  );
+
+  app.post(
+    "/api/users/:id/password-reset",
+    {
+      preHandler: allow("admin"),
+      schema: {
+        tags: ["people"],
+        summary: "Issue a new one-time password (shown once); the account's sessions end",
+        params: Obj({ id: UserId }),
+        response: { 200: Obj({ temporaryPassword: Type.String() }), ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      return { temporaryPassword: await app.people.resetPassword(id, me(request).id) };
+    },
+  );
+}

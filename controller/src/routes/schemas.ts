@@ -1,0 +1,250 @@
+/**
+ * The HTTP API's JSON Schemas (TypeBox): every body, param, query and
+ * response. Objects refuse unknown fields; strings have lengths; ids have
+ * patterns, so nothing path-like or oversized reaches the domain.
+ */
+import { Type, type TSchema } from "@sinclair/typebox";
+import { BOOKING_PURPOSES, DEVICE_ID_PATTERN, PrivacyMaskSchema } from "@classcam/protocol";
+import { ROLES } from "../domain/access.js";
+import { MITIGATIONS } from "../domain/bookings.js";
+import { CLASS_CODE_PATTERN } from "../domain/policy.js";
+import { USER_ID_PATTERN } from "../domain/people.js";
+
+const strict = { additionalProperties: false } as const;
+export const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T) =>
+  Type.Object(props, strict);
+export const OneOf = <const T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Timestamp = Type.String({ format: "date-time", maxLength: 40 });
+export const UserId = Type.String({ pattern: USER_ID_PATTERN, maxLength: 64 });
+export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, maxLength: 64 });
+export const Uuid = Type.String({ format: "uuid", maxLength: 36 });
+export const Serial = Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 });
+export const Role = OneOf(ROLES);
+export const Reason = Type.String({ minLength: 1, maxLength: 2000 });
+export const Password = Type.String({ minLength: 1, maxLength: 256 });
+export const ClassCode = Type.String({ pattern: CLASS_CODE_PATTERN, maxLength: 32 });
+
+export const ErrorSchema = Obj({
+  statusCode: Type.Integer(),
+  error: Type.String(),
+  message: Type.String(),
+});
+export const Ok = Obj({ ok: Type.Literal(true) });
+
+export const UserSchema = Obj({
+  id: UserId,
+  displayName: Type.String(),
+  roles: Type.Array(Role),
+  status: OneOf(["active", "disabled"]),
+  mustChangePassword: Type.Boolean(),
+  createdAt: Timestamp,
+});
+export const SessionSchema = Obj({
+  user: UserSchema,
+  csrfToken: Type.String(),
+  expiresAt: Timestamp,
+});
+
+export const Mitigation = Obj({
+  kind: OneOf(MITIGATIONS),
+  note: Type.String({ minLength: 1, maxLength: 500 }),
+});
+export const BookingSchema = Obj({
+  bookingId: Uuid,
+  deviceId: DeviceId,
+  teacherId: UserId,
+  start: Timestamp,
+  end: Timestamp,
+  purpose: OneOf(BOOKING_PURPOSES),
+  staff: Type.Array(UserId),
+  audio: Type.Boolean(),
+  status: OneOf(["draft", "confirmed", "cancelled"]),
+  classCode: Nullable(Type.String()),
+  doNotRecordPupils: Type.Boolean(),
+  mitigation: Nullable(Mitigation),
+  createdBy: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+const BookingFields = {
+  start: Timestamp,
+  end: Timestamp,
+  purpose: OneOf(BOOKING_PURPOSES),
+  staff: Type.Array(UserId, { minItems: 1, maxItems: 20 }),
+  audio: Type.Boolean(),
+  classCode: Nullable(ClassCode),
+  mitigation: Nullable(Mitigation),
+  status: OneOf(["draft", "confirmed"]),
+};
+export const BookingCreate = Obj({
+  deviceId: DeviceId,
+  teacherId: Type.Optional(UserId),
+  start: Timestamp,
+  end: Timestamp,
+  purpose: OneOf(BOOKING_PURPOSES),
+  staff: Type.Optional(BookingFields.staff),
+  audio: Type.Optional(Type.Boolean()),
+  classCode: Type.Optional(BookingFields.classCode),
+  mitigation: Type.Optional(BookingFields.mitigation),
+  status: Type.Optional(BookingFields.status),
+});
+export const BookingAmend = Type.Partial(Obj(BookingFields), { minProperties: 1 });
+
+export const RecordingSummarySchema = Obj({
+  recordingId: Uuid,
+  deviceId: DeviceId,
+  room: Type.String(),
+  bookingId: Nullable(Type.String()),
+  ownerId: Nullable(Type.String()),
+  ownerName: Nullable(Type.String()),
+  purpose: Nullable(Type.String()),
+  staff: Type.Array(Type.String()),
+  startedAt: Timestamp,
+  endedAt: Nullable(Timestamp),
+  audio: Type.Boolean(),
+  durationSeconds: Nullable(Type.Number()),
+  bytes: Nullable(Type.Integer()),
+  flag: Nullable(Type.String()),
+  status: OneOf(["recording", "in-buffer", "awaiting-consent", "uploading", "archived", "deleted"]),
+  onHold: Type.Boolean(),
+  exemplar: Type.Boolean(),
+  onDevice: Type.Boolean(),
+  onController: Type.Boolean(),
+  overwriteAt: Nullable(Timestamp),
+  deletionRequestedAt: Nullable(Timestamp),
+});
+export const HoldSchema = Obj({
+  holdId: Type.Integer(),
+  recordingId: Uuid,
+  placedBy: Type.String(),
+  reason: Type.String(),
+  placedAt: Timestamp,
+  releasedBy: Nullable(Type.String()),
+  releaseReason: Nullable(Type.String()),
+  releasedAt: Nullable(Timestamp),
+});
+export const InvestigationSchema = Obj({
+  investigationId: Type.Integer(),
+  recordingId: Uuid,
+  openedBy: Type.String(),
+  reason: Type.String(),
+  openedAt: Timestamp,
+  closedAt: Nullable(Timestamp),
+});
+export const ShareSchema = Obj({
+  shareId: Type.Integer(),
+  withId: Type.String(),
+  withName: Type.String(),
+  createdAt: Timestamp,
+  expiresAt: Nullable(Timestamp),
+  revokedAt: Nullable(Timestamp),
+});
+export const CommentSchema = Obj({
+  commentId: Type.Integer(),
+  recordingId: Uuid,
+  authorId: Type.String(),
+  authorName: Type.String(),
+  atSeconds: Type.Number(),
+  body: Type.String(),
+  createdAt: Timestamp,
+});
+export const RecordingDetailSchema = Type.Composite(
+  [
+    RecordingSummarySchema,
+    Obj({
+      consents: Type.Array(
+        Obj({
+          userId: Type.String(),
+          name: Type.String(),
+          decision: OneOf(["agree", "decline", "pending"]),
+          decidedAt: Nullable(Timestamp),
+        }),
+      ),
+      shares: Type.Array(ShareSchema),
+      investigations: Type.Array(InvestigationSchema),
+      holds: Type.Array(HoldSchema),
+      allowed: Type.Array(Type.String()),
+    }),
+  ],
+  strict,
+);
+
+export const PolicySchema = Obj({
+  retention: Obj({
+    bufferDays: Type.Integer({ minimum: 1, maximum: 14 }),
+    archiveDays: Type.Integer({ minimum: 1, maximum: 3650 }),
+  }),
+  bookings: Obj({
+    maxMinutes: Type.Integer({ minimum: 5, maximum: 480 }),
+    allowUnbookedRecording: Type.Boolean(),
+  }),
+  audioDefault: Type.Boolean(),
+  doNotRecordClasses: Type.Array(ClassCode, { maxItems: 500 }),
+});
+export const PolicyChange = Obj({
+  retention: Type.Optional(Type.Partial(PolicySchema.properties.retention)),
+  bookings: Type.Optional(Type.Partial(PolicySchema.properties.bookings)),
+  audioDefault: Type.Optional(Type.Boolean()),
+  doNotRecordClasses: Type.Optional(PolicySchema.properties.doNotRecordClasses),
+});
+
+export const DeviceSchema = Obj({
+  id: DeviceId,
+  room: Type.String(),
+  status: OneOf(["active", "disabled", "retired"]),
+  enrolledAt: Timestamp,
+  online: Type.Boolean(),
+  lastSeenAt: Nullable(Timestamp),
+  lamp: Nullable(Type.String()),
+  recording: Type.Boolean(),
+  software: Nullable(Type.String()),
+  encoder: Nullable(Type.String()),
+  storage: Nullable(
+    Obj({
+      totalBytes: Type.Integer(),
+      freeBytes: Type.Integer(),
+      bufferBytes: Type.Integer(),
+      protectedBytes: Type.Integer(),
+    }),
+  ),
+  temperatureC: Nullable(Type.Number()),
+  bytesWritten: Nullable(Type.Integer()),
+  configVersion: Type.Integer(),
+  configApplied: Nullable(Type.Integer()),
+  masks: Type.Array(PrivacyMaskSchema),
+  alerts: Type.Array(Type.String()),
+});
+export const AlertSchema = Obj({
+  alertId: Type.Integer(),
+  deviceId: DeviceId,
+  room: Type.String(),
+  kind: Type.String(),
+  detail: Type.String(),
+  raisedAt: Timestamp,
+});
+
+export const AuditEntrySchema = Obj({
+  seq: Type.Integer(),
+  at: Timestamp,
+  actor: Type.String(),
+  action: Type.String(),
+  subject: Type.String(),
+  detail: Type.Unsafe<Record<string, unknown>>({ type: "object", additionalProperties: true }),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+export const DeletionSchema = Obj({
+  recordingId: Uuid,
+  copy: OneOf(["controller", "device"]),
+  reason: Type.String(),
+  requestedAt: Timestamp,
+  doneAt: Nullable(Timestamp),
+  bytes: Nullable(Type.Integer()),
+});
+
+/** The common error answers every protected route may give. */
+export const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((code) => [code, ErrorSchema]));
