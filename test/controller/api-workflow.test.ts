@@ -134,7 +134,7 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
   const view = await as["teacher-a"].post(`/api/recordings/${recordingId}/views`);
   t.equal(view.status, 200);
   t.match(view.json(), { basis: "owner", watermark: /^Ms teacher-a · 2026-11-23T/ });
-  t.equal((await as["teacher-c"].post(`/api/recordings/${recordingId}/views`)).status, 404);
+  t.equal((await as["teacher-c"].post(`/api/recordings/${recordingId}/views`)).status, 403);
   t.equal((await as.bursar.post(`/api/recordings/${recordingId}/views`)).status, 403);
 
   // share with the coach; the coach views and comments, cannot re-share

@@ -34,7 +34,8 @@ void t.test(
     t.teardown(dir.remove);
     const first = await startController({ dataDir: dir.path });
     const secret = await first.enrol("room-1", "Science 1");
-    await first.app.devices.updateConfig("room-1", { retention: { bufferDays: 3 } });
+    const masks = [{ x: 0, y: 0, width: 0.25, height: 0.5 }];
+    await first.app.devices.updateConfig("room-1", { masks });
     await first.close();
     // as a SIGKILL would leave it: the database still says "connected"
     const stale = await Database.open(join(dir.path, "controller.sqlite"));
@@ -49,7 +50,7 @@ void t.test(
     const config = await receiveConfig(client, "room-1");
     t.equal(config.version, 2, "the newest version, after a broker restart");
     t.equal(config.room, "Science 1");
-    t.same(config.retention, { bufferDays: 3 });
+    t.same(config.masks, masks);
   },
 );
 

@@ -260,16 +260,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   ): Promise<RecordingAccess & { row: RecordingRow; basis: string }> {
     const access = await this.accessOf(tx, id);
     const decision = decide(person, action, access, this.clock(), reason);
-    if (!decision.allowed) {
-      // a person who may not even see that it exists is told it does not
-      if (
-        action !== "view-metadata" &&
-        !decide(person, "view-metadata", access, this.clock()).allowed
-      ) {
-        throw new DomainError("not-found", `no recording '${id}'`);
-      }
-      throw new DomainError("forbidden", decision.reason);
-    }
+    if (!decision.allowed) throw new DomainError("forbidden", decision.reason);
     return { ...access, basis: decision.basis };
   }
 
@@ -311,7 +302,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
     }
     if (before !== undefined) {
       conditions.push("r.started_at < ?");
-      params.push(before);
+      params.push(new Date(before).toISOString());
     }
     const rows = await this.db.all<RecordingRow>(
       `${SELECT} WHERE ${conditions.join(" AND ")} ORDER BY r.started_at DESC LIMIT ${MAX_LIST}`,
@@ -545,6 +536,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       if (!user) throw new DomainError("invalid", `no member of staff '${withId}'`);
       if (user.status !== "active")
         throw new DomainError("invalid", `'${withId}' has no active account`);
+      if (expiresAt !== null) expiresAt = new Date(expiresAt).toISOString();
       if (expiresAt !== null && Date.parse(expiresAt) <= this.clock().getTime()) {
         throw new DomainError("invalid", "the share's expiry is in the past");
       }
@@ -826,6 +818,12 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   }
 
   async openInvestigation(person: Person, id: string, reason: string): Promise<Investigation> {
+    if (reason.trim().length < MIN_INVESTIGATION_REASON) {
+      throw new DomainError(
+        "invalid",
+        `give a written reason of at least ${MIN_INVESTIGATION_REASON} characters`,
+      );
+    }
     const investigationId = await this.db.transaction(async (tx) => {
       await this.authorise(tx, person, "open-investigation", id, reason);
       const open = await tx.get(

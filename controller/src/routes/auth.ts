@@ -11,7 +11,7 @@
  *   change it.
  */
 import { timingSafeEqual } from "node:crypto";
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { Role } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
@@ -40,7 +40,7 @@ declare module "fastify" {
 export const ANYONE = "anyone";
 
 /** A preHandler that lets through people holding one of `roles`. */
-export function allow(...roles: (Role | typeof ANYONE)[]): preHandlerHookHandler {
+export function allow(...roles: (Role | typeof ANYONE)[]): onRequestHookHandler {
   return (request, _reply, done) => {
     const { session } = request;
     if (!session) {
@@ -98,7 +98,8 @@ export function authRoutes(app: FastifyInstance): void {
     request.sessionToken = request.session ? token : null;
   });
 
-  app.addHook("preHandler", (request, _reply, done) => {
+  // before any route's own checks and before the body is even validated
+  app.addHook("onRequest", (request, _reply, done) => {
     try {
       checkCsrf(request);
       done();
@@ -246,7 +247,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.get(
     "/api/staff",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["people"],
         summary: "The staff directory: names and roles, for choosing whom to book or share with",
@@ -267,7 +268,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.get(
     "/api/users",
     {
-      preHandler: allow("admin"),
+      onRequest: allow("admin"),
       schema: {
         tags: ["people"],
         summary: "Every account",
@@ -280,7 +281,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.post(
     "/api/users",
     {
-      preHandler: allow("admin"),
+      onRequest: allow("admin"),
       schema: {
         tags: ["people"],
         summary: "Add an account; its one-time password is shown once",
@@ -304,7 +305,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.patch(
     "/api/users/:id",
     {
-      preHandler: allow("admin"),
+      onRequest: allow("admin"),
       schema: {
         tags: ["people"],
         summary: "Change an account's name, roles or status (roles or disabling end its sessions)",
@@ -336,7 +337,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.post(
     "/api/users/:id/password-reset",
     {
-      preHandler: allow("admin"),
+      onRequest: allow("admin"),
       schema: {
         tags: ["people"],
         summary: "Issue a new one-time password (shown once); the account's sessions end",

@@ -91,7 +91,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/devices",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["fleet"],
         summary: "The classroom devices, with health for the fleet roles",
@@ -116,7 +116,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/devices",
     {
-      preHandler: allow("it"),
+      onRequest: allow("it"),
       schema: {
         tags: ["fleet"],
         summary: "Enrol a device; its secret is shown once",
@@ -144,7 +144,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/devices/:id/:action",
     {
-      preHandler: allow("it"),
+      onRequest: allow("it"),
       schema: {
         tags: ["fleet"],
         summary: "Disable, enable or retire a device, or rotate its secret (shown once)",
@@ -175,7 +175,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.put(
     "/api/devices/:id/masks",
     {
-      preHandler: allow("slt", "headteacher", "dpo"),
+      onRequest: allow("slt", "headteacher", "dpo"),
       schema: {
         tags: ["fleet"],
         summary: "Set a device's privacy masks (burned into the picture at capture)",
@@ -203,7 +203,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/alerts",
     {
-      preHandler: allow(...FLEET, "dpo"),
+      onRequest: allow(...FLEET, "dpo"),
       schema: {
         tags: ["fleet"],
         summary:
@@ -225,7 +225,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/alerts/:alertId/clear",
     {
-      preHandler: allow("it", "slt", "headteacher"),
+      onRequest: allow("it", "slt", "headteacher"),
       schema: {
         tags: ["fleet"],
         summary: "Mark an alert as dealt with",
@@ -252,7 +252,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/bookings",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["timetable"],
         summary: "Bookings overlapping a window (at most 62 days)",
@@ -272,7 +272,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/bookings/:id",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["timetable"],
         summary: "One booking",
@@ -286,7 +286,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/bookings",
     {
-      preHandler: allow("teacher", "bursar", "slt", "headteacher"),
+      onRequest: allow("teacher", "bursar", "slt", "headteacher"),
       schema: {
         tags: ["timetable"],
         summary: "Book a slot (a teacher for themself; the Bursar, SLT and headteacher for anyone)",
@@ -301,7 +301,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.patch(
     "/api/bookings/:id",
     {
-      preHandler: allow("teacher", "bursar", "slt", "headteacher"),
+      onRequest: allow("teacher", "bursar", "slt", "headteacher"),
       schema: {
         tags: ["timetable"],
         summary: "Amend a booking that has not started (audited)",
@@ -321,7 +321,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/bookings/:id/cancel",
     {
-      preHandler: allow("teacher", "bursar", "slt", "headteacher"),
+      onRequest: allow("teacher", "bursar", "slt", "headteacher"),
       schema: {
         tags: ["timetable"],
         summary: "Cancel a booking (audited, with a reason)",
@@ -342,7 +342,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/policy",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["policy"],
         summary: "The school's policy",
@@ -355,7 +355,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.patch(
     "/api/policy",
     {
-      preHandler: allow("slt", "headteacher", "dpo"),
+      onRequest: allow("slt", "headteacher", "dpo"),
       schema: {
         tags: ["policy"],
         summary: "Change the policy (audited; devices get it at once)",
@@ -377,7 +377,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/recordings",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary:
@@ -398,7 +398,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/consents",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Recordings I am asked to agree to keep",
@@ -411,7 +411,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/recordings/:id",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "A recording's details and what I may do with it",
@@ -425,7 +425,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/views",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Open the footage to watch (audited); gives the watermark to show over it",
@@ -442,7 +442,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/recordings/:id/comments",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Time-stamped comments, in timeline order",
@@ -456,7 +456,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/comments",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Comment at a moment of the recording",
@@ -486,7 +486,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/shares",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Share with a colleague to view and comment (owner only; optional expiry)",
@@ -516,7 +516,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.delete(
     "/api/recordings/:id/shares/:shareId",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Withdraw a share (owner only)",
@@ -534,7 +534,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/archive",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Ask to keep the recording: every member of staff in it must agree",
@@ -557,7 +557,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.delete(
     "/api/recordings/:id/archive",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Withdraw the request to keep (before the upload is done)",
@@ -575,7 +575,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.put(
     "/api/recordings/:id/consent",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Agree or decline to keep a recording I am in (declining cancels the archive)",
@@ -598,7 +598,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/exemplar/release",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary: "Release an exemplar: archive retention applies to it from now on",
@@ -615,7 +615,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.delete(
     "/api/recordings/:id",
     {
-      preHandler: allow(ANYONE),
+      onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
         summary:
@@ -634,7 +634,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/holds",
     {
-      preHandler: allow(...LEADERSHIP, "dpo"),
+      onRequest: allow(...LEADERSHIP, "dpo"),
       schema: {
         tags: ["governance"],
         summary: "Holds in force",
@@ -647,7 +647,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/holds",
     {
-      preHandler: allow(...LEADERSHIP),
+      onRequest: allow(...LEADERSHIP),
       schema: {
         tags: ["governance"],
         summary:
@@ -672,7 +672,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/holds/:holdId/release",
     {
-      preHandler: allow(...LEADERSHIP),
+      onRequest: allow(...LEADERSHIP),
       schema: {
         tags: ["governance"],
         summary: "Release a hold, with a written reason",
@@ -692,7 +692,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/recordings/:id/investigations",
     {
-      preHandler: allow(...LEADERSHIP),
+      onRequest: allow(...LEADERSHIP),
       schema: {
         tags: ["governance"],
         summary: "Open footage for an investigation, with a written reason (the owner sees it)",
@@ -716,7 +716,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/investigations/:investigationId/close",
     {
-      preHandler: allow(...LEADERSHIP),
+      onRequest: allow(...LEADERSHIP),
       schema: {
         tags: ["governance"],
         summary: "Close an investigation: the footage is need-to-know again",
@@ -737,7 +737,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.post(
     "/api/retention/sweep",
     {
-      preHandler: allow("it", "dpo"),
+      onRequest: allow("it", "dpo"),
       schema: {
         tags: ["governance"],
         summary: "Run the retention sweep now (it also runs on its own every hour)",
@@ -774,7 +774,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/deletions",
     {
-      preHandler: allow("dpo", "it"),
+      onRequest: allow("dpo", "it"),
       schema: {
         tags: ["governance"],
         summary: "The record of deletions, newest first",
@@ -815,7 +815,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/audit",
     {
-      preHandler: allow("dpo"),
+      onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
         summary: "A page of the audit log, filtered by person, recording, action or date",
@@ -844,7 +844,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/audit/verify",
     {
-      preHandler: allow("dpo"),
+      onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
         summary: "Walk the hash chain and name the first edited, removed or inserted entry",
@@ -888,7 +888,7 @@ export function schoolRoutes(app: FastifyInstance): void {
   app.get(
     "/api/audit/export",
     {
-      preHandler: allow("dpo"),
+      onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
         summary: "Export the (filtered) audit log as JSON or CSV",

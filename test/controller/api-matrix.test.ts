@@ -1,0 +1,409 @@
+// Every role against every route: allowed, or refused with 401 (nobody signed
+// in) or 403 (signed in without the role). A route missing from the table
+// fails the test, so a new route cannot ship without its row. Then the
+// cross-cases on one real recording: teacher A opening teacher B's recording,
+// a coach re-sharing, the Bursar opening footage, an expired share.
+import t from "tap";
+import { randomUUID } from "node:crypto";
+import type { InjectOptions } from "fastify";
+import { PEOPLE, startSchool, deviceEvent, type PersonId } from "../helpers/school.js";
+
+const START = new Date("2026-11-23T08:00:00.000Z");
+const GHOST = randomUUID();
+type Who = PersonId | "anyone" | "public";
+
+interface Row {
+  method: InjectOptions["method"];
+  path: string;
+  /** OpenAPI path, when `path` has values filled in. */
+  route: string;
+  body?: unknown;
+  who: readonly Who[];
+}
+
+const r = (
+  method: Row["method"],
+  route: string,
+  who: readonly Who[],
+  path = route,
+  body?: unknown,
+): Row => ({
+  method,
+  route,
+  path,
+  who,
+  ...(body !== undefined && { body }),
+});
+const byRole = (...roles: string[]): PersonId[] =>
+  PEOPLE.filter((p) => p.roles.some((role: string) => roles.includes(role))).map((p) => p.id);
+
+const week = "from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z";
+let userSerial = 0;
+let deviceSerial = 0;
+const ROWS: Row[] = [
+  r("GET", "/healthz", ["public"]),
+  r("GET", "/api/setup", ["public"]),
+  r("GET", "/api/session", ["anyone"]),
+  r("GET", "/api/staff", ["anyone"]),
+  r("GET", "/api/users", byRole("admin")),
+  r("POST", "/api/users", byRole("admin"), "/api/users", () => ({
+    id: `matrix-${++userSerial}`,
+    displayName: "Matrix",
+    roles: ["coach"],
+  })),
+  r("PATCH", "/api/users/{id}", byRole("admin"), "/api/users/not-a-user", { displayName: "X" }),
+  r(
+    "POST",
+    "/api/users/{id}/password-reset",
+    byRole("admin"),
+    "/api/users/not-a-user/password-reset",
+  ),
+  r("GET", "/api/devices", ["anyone"]),
+  r("POST", "/api/devices", byRole("it"), "/api/devices", () => ({
+    id: `m-${++deviceSerial}`,
+    room: "M",
+  })),
+  r("POST", "/api/devices/{id}/{action}", byRole("it"), "/api/devices/ghost/disable"),
+  r(
+    "PUT",
+    "/api/devices/{id}/masks",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/devices/ghost/masks",
+    { masks: [] },
+  ),
+  r("GET", "/api/alerts", byRole("bursar", "it", "slt", "headteacher", "admin", "dpo")),
+  r(
+    "POST",
+    "/api/alerts/{alertId}/clear",
+    byRole("it", "slt", "headteacher"),
+    "/api/alerts/999999/clear",
+  ),
+  r("GET", "/api/bookings", ["anyone"], `/api/bookings?${week}`),
+  r("GET", "/api/bookings/{id}", ["anyone"], `/api/bookings/${GHOST}`),
+  r("POST", "/api/bookings", byRole("teacher", "bursar", "slt", "headteacher"), "/api/bookings", {
+    deviceId: "ghost",
+    start: "2026-11-24T09:00:00Z",
+    end: "2026-11-24T10:00:00Z",
+    purpose: "coaching",
+  }),
+  r(
+    "PATCH",
+    "/api/bookings/{id}",
+    byRole("teacher", "bursar", "slt", "headteacher"),
+    `/api/bookings/${GHOST}`,
+    { audio: false },
+  ),
+  r(
+    "POST",
+    "/api/bookings/{id}/cancel",
+    byRole("teacher", "bursar", "slt", "headteacher"),
+    `/api/bookings/${GHOST}/cancel`,
+    { reason: "ill" },
+  ),
+  r("GET", "/api/policy", ["anyone"]),
+  r("PATCH", "/api/policy", byRole("slt", "headteacher", "dpo"), "/api/policy", {
+    audioDefault: true,
+  }),
+  r("GET", "/api/recordings", ["anyone"]),
+  r("GET", "/api/consents", ["anyone"]),
+  r("GET", "/api/recordings/{id}", ["anyone"], `/api/recordings/${GHOST}`),
+  r("DELETE", "/api/recordings/{id}", ["anyone"], `/api/recordings/${GHOST}`),
+  r("POST", "/api/recordings/{id}/views", ["anyone"], `/api/recordings/${GHOST}/views`),
+  r("GET", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`),
+  r("POST", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`, {
+    atSeconds: 1,
+    body: "hi",
+  }),
+  r("POST", "/api/recordings/{id}/shares", ["anyone"], `/api/recordings/${GHOST}/shares`, {
+    withId: "coach",
+  }),
+  r(
+    "DELETE",
+    "/api/recordings/{id}/shares/{shareId}",
+    ["anyone"],
+    `/api/recordings/${GHOST}/shares/1`,
+  ),
+  r("POST", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`, {}),
+  r("DELETE", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`),
+  r("PUT", "/api/recordings/{id}/consent", ["anyone"], `/api/recordings/${GHOST}/consent`, {
+    decision: "agree",
+  }),
+  r(
+    "POST",
+    "/api/recordings/{id}/exemplar/release",
+    ["anyone"],
+    `/api/recordings/${GHOST}/exemplar/release`,
+  ),
+  r("GET", "/api/holds", byRole("slt", "headteacher", "dpo")),
+  r(
+    "POST",
+    "/api/recordings/{id}/holds",
+    byRole("slt", "headteacher"),
+    `/api/recordings/${GHOST}/holds`,
+    { reason: "a reason long enough" },
+  ),
+  r(
+    "POST",
+    "/api/holds/{holdId}/release",
+    byRole("slt", "headteacher"),
+    "/api/holds/999999/release",
+    { reason: "a reason long enough" },
+  ),
+  r(
+    "POST",
+    "/api/recordings/{id}/investigations",
+    byRole("slt", "headteacher"),
+    `/api/recordings/${GHOST}/investigations`,
+    { reason: "a reason that is long enough to read" },
+  ),
+  r(
+    "POST",
+    "/api/investigations/{investigationId}/close",
+    byRole("slt", "headteacher"),
+    "/api/investigations/999999/close",
+  ),
+  r("POST", "/api/retention/sweep", byRole("it", "dpo")),
+  r("GET", "/api/deletions", byRole("dpo", "it")),
+  r("GET", "/api/audit", byRole("dpo")),
+  r("GET", "/api/audit/verify", byRole("dpo")),
+  r("GET", "/api/audit/export", byRole("dpo"), "/api/audit/export?format=json"),
+];
+/** Routes whose use is covered elsewhere because the call changes the caller's own session. */
+const SESSION_ROUTES = [
+  "POST /api/setup",
+  "POST /api/session",
+  "DELETE /api/session",
+  "POST /api/session/password",
+];
+
+void t.test("every role against every route", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+
+  const openapi = (await school.anonymous.get("/api/openapi.json")).json<{
+    paths: Record<string, Record<string, unknown>>;
+  }>();
+  const documented = Object.entries(openapi.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  const covered = [...ROWS.map((row) => `${row.method} ${row.route}`), ...SESSION_ROUTES];
+  t.same(
+    documented.filter((route) => !covered.includes(route)),
+    [],
+    "every route in the OpenAPI document has a row in the matrix",
+  );
+  t.same(
+    covered.filter((route) => !documented.includes(route)),
+    [],
+    "and every row is a documented route",
+  );
+
+  for (const row of ROWS) {
+    const body = () => (typeof row.body === "function" ? (row.body as () => unknown)() : row.body);
+    const anon = await school.anonymous.call(row.method, row.path, body());
+    if (row.who.includes("public")) {
+      t.not(anon.status, 401, `${row.method} ${row.path}: public`);
+    } else {
+      t.equal(anon.status, 401, `${row.method} ${row.path}: nobody signed in → 401`);
+      t.match(anon.json(), { message: /sign in/ });
+    }
+    for (const person of PEOPLE) {
+      const reply = await school.as[person.id].call(row.method, row.path, body());
+      const allowed =
+        row.who.includes("anyone") || row.who.includes("public") || row.who.includes(person.id);
+      if (allowed) {
+        t.notOk(
+          [401, 403].includes(reply.status),
+          `${row.method} ${row.path}: ${person.id} allowed (${reply.status} ${JSON.stringify(reply.body).slice(0, 120)})`,
+        );
+      } else {
+        t.equal(reply.status, 403, `${row.method} ${row.path}: ${person.id} refused`);
+        t.match(reply.json(), { message: /needs one of these roles/ });
+      }
+    }
+  }
+});
+
+void t.test("the cross-cases on one recording", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+  const { as, app } = school;
+  const booking = await as["teacher-a"].post("/api/bookings", {
+    deviceId: "room-1",
+    start: "2026-11-23T09:00:00Z",
+    end: "2026-11-23T10:00:00Z",
+    purpose: "coaching",
+    staff: ["teacher-a", "teacher-b"],
+  });
+  const bookingId = booking.json<{ bookingId: string }>().bookingId;
+  const id = randomUUID();
+  await deviceEvent(
+    app,
+    "room-1",
+    "recording.started",
+    { recordingId: id, bookingId, audio: true, encoder: "libx264" },
+    new Date("2026-11-23T09:01:00Z"),
+  );
+  await deviceEvent(
+    app,
+    "room-1",
+    "recording.stopped",
+    { recordingId: id, reason: "button", durationSeconds: 600, segments: 150, bytes: 1000 },
+    new Date("2026-11-23T09:11:00Z"),
+  );
+  t.equal(
+    (await as["teacher-a"].post(`/api/recordings/${id}/shares`, { withId: "coach" })).status,
+    201,
+  );
+  t.equal(
+    (
+      await as["teacher-a"].post(`/api/recordings/${id}/shares`, {
+        withId: "coach-2",
+        expiresAt: "2026-11-23T12:00:00Z",
+      })
+    ).status,
+    201,
+  );
+  await school.advance(4 * 3_600_000); // coach-2's share has expired
+
+  const expect = async (
+    who: PersonId,
+    method: Row["method"],
+    path: string,
+    status: number,
+    message?: RegExp,
+    body?: unknown,
+  ) => {
+    const reply = await as[who].call(method, path, body);
+    t.equal(reply.status, status, `${who} ${method} ${path} → ${status}`);
+    if (message) t.match(reply.json().message, message);
+  };
+  const views = `/api/recordings/${id}/views`;
+  await expect("teacher-a", "POST", views, 200);
+  await expect("teacher-c", "POST", views, 403, /only its owner/);
+  await expect("teacher-c", "GET", `/api/recordings/${id}`, 403, /details are for its owner/);
+  await expect("teacher-b", "POST", views, 403, /need-to-know/);
+  await expect("teacher-b", "GET", `/api/recordings/${id}`, 200);
+  await expect("coach", "POST", views, 200);
+  await expect("coach", "POST", `/api/recordings/${id}/shares`, 403, /cannot be re-shared/, {
+    withId: "coach-2",
+  });
+  await expect("coach-2", "POST", views, 403, /expired or was withdrawn/);
+  await expect("coach-2", "POST", `/api/recordings/${id}/comments`, 403, /expired/, {
+    atSeconds: 1,
+    body: "late",
+  });
+  await expect("bursar", "POST", views, 403, /need-to-know/);
+  await expect("bursar", "GET", `/api/recordings/${id}`, 200);
+  await expect("it", "POST", views, 403, /need-to-know/);
+  await expect("dpo", "POST", views, 403, /need-to-know/);
+  await expect("admin", "POST", views, 403, /need-to-know/);
+  await expect("slt", "POST", views, 403, /open an investigation/);
+  await expect("head", "POST", views, 403, /open an investigation/);
+  await expect("teacher-b", "DELETE", `/api/recordings/${id}`, 403, /only the owner/);
+  await expect("coach", "POST", `/api/recordings/${id}/archive`, 403, /only the owner/, {});
+  await expect(
+    "slt",
+    "POST",
+    `/api/recordings/${id}/investigations`,
+    400,
+    /at least 20 characters/,
+    { reason: "because" },
+  );
+  const listMine = (await as["teacher-c"].get("/api/recordings?scope=all")).status;
+  t.equal(listMine, 403, "a teacher cannot list every recording");
+  const shared = (await as.coach.get("/api/recordings?scope=shared")).json<unknown[]>();
+  t.equal(shared.length, 1, "the coach sees it under 'shared with me'");
+  t.equal(
+    (await as["coach-2"].get("/api/recordings?scope=shared")).json<unknown[]>().length,
+    0,
+    "not after expiry",
+  );
+  // there is no download route and no public link
+  t.equal((await school.anonymous.get(`/api/recordings/${id}`)).status, 401);
+  t.equal((await as["teacher-a"].get(`/api/recordings/${id}/download`)).status, 404);
+});
+
+void t.test("sign-in, sessions and CSRF", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+  const { as } = school;
+  // a state change without the CSRF token is refused and changes nothing
+  const before = (await as.dpo.get("/api/audit?limit=1000")).json<{ entries: unknown[] }>().entries
+    .length;
+  const noCsrf = await as["teacher-a"].call(
+    "POST",
+    "/api/bookings",
+    {
+      deviceId: "room-1",
+      start: "2026-11-24T09:00:00Z",
+      end: "2026-11-24T10:00:00Z",
+      purpose: "coaching",
+    },
+    { "x-csrf-token": "wrong" },
+  );
+  t.equal(noCsrf.status, 403);
+  t.match(noCsrf.json().message, /X-CSRF-Token/);
+  const crossSite = await as["teacher-a"].call(
+    "POST",
+    "/api/recordings/" + GHOST + "/views",
+    undefined,
+    { origin: "https://evil.example" },
+  );
+  t.equal(crossSite.status, 403);
+  t.match(crossSite.json().message, /cross-site/);
+  const after = (await as.dpo.get("/api/audit?limit=1000")).json<{ entries: unknown[] }>().entries
+    .length;
+  t.equal(after, before, "nothing was written");
+
+  // the cookie is Secure, HttpOnly and SameSite=Strict
+  const signIn = await school.app.inject({
+    method: "POST",
+    url: "/api/session",
+    payload: { id: "coach", password: "correct horse battery 5x staple" },
+  });
+  t.equal(signIn.statusCode, 200);
+  const cookie = String(signIn.headers["set-cookie"]);
+  t.match(cookie, /HttpOnly/);
+  t.match(cookie, /Secure/);
+  t.match(cookie, /SameSite=Strict/);
+  t.match(
+    String(signIn.headers["content-security-policy"]),
+    /default-src 'self'/,
+    "helmet's headers are on",
+  );
+
+  // one message for an unknown account and a wrong password; limits per account
+  const wrong = await school.anonymous.post("/api/session", {
+    id: "teacher-a",
+    password: "not the password",
+  });
+  const unknown = await school.anonymous.post("/api/session", {
+    id: "nobody-at-all",
+    password: "not the password",
+  });
+  t.equal(wrong.status, 401);
+  t.equal(unknown.status, 401);
+  t.equal(wrong.json().message, unknown.json().message);
+  for (let i = 0; i < 4; i += 1)
+    await school.anonymous.post("/api/session", { id: "teacher-a", password: "wrong again" });
+  const limited = await school.anonymous.post("/api/session", {
+    id: "teacher-a",
+    password: "correct horse battery 9x staple",
+  });
+  t.equal(limited.status, 429, "the account is locked for a while, even with the right password");
+  t.ok(Number(limited.headers["retry-after"]) > 0);
+  // per address: other accounts from the same address are limited after 20 failures
+  for (let i = 0; i < 20; i += 1)
+    await school.anonymous.post("/api/session", { id: `guess-${i}`, password: "guess" });
+  const addressLimited = await school.anonymous.post("/api/session", {
+    id: "coach",
+    password: "correct horse battery 5x staple",
+  });
+  t.equal(addressLimited.status, 429);
+  t.match(addressLimited.json().message, /from this address/);
+
+  // sign-out ends the session
+  t.equal((await as.coach.delete("/api/session")).status, 200);
+  t.equal((await as.coach.get("/api/session")).status, 401);
+});
