@@ -189,6 +189,13 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         });
       }
       const status = (error as { statusCode?: number }).statusCode;
+      if (status === 415) {
+        return reply.code(415).send({
+          statusCode: 415,
+          error: "unsupported-media-type",
+          message: "send the body as JSON, with Content-Type: application/json",
+        });
+      }
       if (typeof status === "number" && status >= 400 && status < 500) {
         return reply.code(status).send({
           statusCode: status,

@@ -44,6 +44,10 @@ Commands:
                                 add an account; prints a one-time password ONCE
   user reset-password ID        issue a new one-time password; ends the account's sessions
   user list                     list accounts with their roles
+  audit verify                  walk the audit log's hash chain; exit 1 naming the
+                                first edited, removed or inserted entry
+  audit export --format json|csv
+                                print the whole audit log (for the DPO)
 
 Roles: teacher, coach, slt, headteacher, bursar, it, dpo, admin (admin manages
 accounts). A new controller has no accounts and no default password: create the
@@ -73,6 +77,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
         room: { type: "string" },
         name: { type: "string" },
         roles: { type: "string" },
+        format: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -106,6 +111,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
   }
   if (command === "device") return deviceCommand(config, rest, values, io);
   if (command === "user") return userCommand(config, rest, values, io);
+  if (command === "audit") return auditCommand(config, rest, values, io);
   io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
   return 2;
 }
@@ -322,6 +328,45 @@ async function userCommand(
       return error.code === "not-found" ? 3 : 2;
     }
     throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function auditCommand(
+  config: ControllerConfig,
+  args: readonly string[],
+  values: { format?: string | undefined; json: boolean },
+  io: Io,
+): Promise<number> {
+  const [action, ...extra] = args;
+  const usage = (message: string) => {
+    io.err(`classcam-controller audit: ${message}\nTry 'classcam-controller --help'.`);
+    return 2;
+  };
+  if (action !== "verify" && action !== "export") {
+    return usage(
+      action === undefined ? "which command? verify or export" : `unknown command '${action}'`,
+    );
+  }
+  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const format = values.format ?? "json";
+  if (action === "export" && format !== "json" && format !== "csv") {
+    return usage(`--format must be json or csv, not '${format}'`);
+  }
+  const db = await Database.open(join(config.dataDir, DATABASE_FILE));
+  try {
+    await migrate(db);
+    const audit = new AuditLog(db);
+    if (action === "export") {
+      process.stdout.write(await audit.export(format as "json" | "csv"));
+      return 0;
+    }
+    const result = await audit.verify();
+    if (values.json) io.out(JSON.stringify(result));
+    else if (result.ok) io.out(`audit log intact: ${result.entries} entries, hash chain verified`);
+    else io.out(`AUDIT LOG TAMPERED: ${result.problem}`);
+    return result.ok ? 0 : 1;
   } finally {
     await db.close();
   }

@@ -129,3 +129,70 @@ void t.test("--help describes the commands and the environment", async (t) => {
   t.match(out.join("\n"), /device enrol ID --room ROOM/);
   t.match(out.join("\n"), /CLASSCAM_MQTT_PORT/);
 });
+
+void t.test("user add, first sign-in, audit verify on a tampered file", async (t) => {
+  const dir = tempDir();
+  t.teardown(dir.remove);
+  const config = join(dir.path, "c.json");
+  const dataDir = join(dir.path, "data");
+  writeFileSync(config, JSON.stringify({ dataDir }));
+  const cli = async (...args: string[]) => {
+    const { sink, out, err } = io();
+    const code = await run([...args, "--config", config], sink);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  };
+  t.equal((await cli("user", "list")).out, "no accounts yet", "a new controller has no accounts");
+  const refused = await cli("user", "add", "head");
+  t.equal(refused.code, 2);
+  t.match(refused.err, /needs --name NAME and --roles/);
+  const badRole = await cli("user", "add", "head", "--name", "Head", "--roles", "admin,parent");
+  t.equal(badRole.code, 2);
+  t.match(badRole.err, /unknown role 'parent'/);
+  const added = await cli(
+    "user",
+    "add",
+    "head",
+    "--name",
+    "Ms Head",
+    "--roles",
+    "admin,headteacher",
+    "--json",
+  );
+  t.equal(added.code, 0, added.err);
+  const { temporaryPassword } = JSON.parse(added.out) as { temporaryPassword: string };
+  t.match(temporaryPassword, /^[a-z2-9]{5}(-[a-z2-9]{5}){3}$/, "a one-time password, shown once");
+  const second = await cli("user", "add", "dpo", "--name", "Mr DPO", "--roles", "dpo");
+  t.match(second.out, /one-time password: /);
+  t.match((await cli("user", "list")).out, /head\s+active\s+admin,headteacher\s+Ms Head/);
+  t.notMatch((await cli("user", "list")).out, temporaryPassword);
+
+  const intact = await cli("audit", "verify");
+  t.equal(intact.code, 0);
+  t.match(intact.out, /audit log intact: 2 entries/);
+  const exported = await cli("audit", "export", "--format", "xml");
+  t.equal(exported.code, 2);
+  t.match(exported.err, /--format must be json or csv/);
+
+  // someone with the file edits entry 1 (dropping the trigger that forbids it)
+  const sqlite3 = (await import("sqlite3")).default;
+  await new Promise<void>((resolve, reject) => {
+    const raw = new sqlite3.Database(join(dataDir, "controller.sqlite"), (error) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      raw.exec(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1;",
+        (failed) => {
+          raw.close(() => {
+            if (failed) reject(failed);
+            else resolve();
+          });
+        },
+      );
+    });
+  });
+  const tampered = await cli("audit", "verify");
+  t.equal(tampered.code, 1, "verify fails");
+  t.match(tampered.out, /AUDIT LOG TAMPERED: entry 1 was altered/, "and names the entry");
+});
