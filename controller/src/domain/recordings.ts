@@ -11,6 +11,7 @@ import { EventEmitter } from "node:events";
 import type { Database, Transaction } from "../db/database.js";
 import {
   MIN_INVESTIGATION_REASON,
+  RECORDING_ACTIONS,
   decide,
   type Person,
   type RecordingAccess,
@@ -345,18 +346,8 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
     const investigations = owner || leadership ? await this.investigationsOf(id) : [];
     const holds = owner || leadership || person.roles.includes("dpo") ? await this.holdsOf(id) : [];
     const now = this.clock();
-    const allowed = (
-      [
-        "view",
-        "comment",
-        "share",
-        "request-archive",
-        "consent",
-        "delete",
-        "open-investigation",
-        "place-hold",
-        "release-hold",
-      ] as const
+    const allowed = RECORDING_ACTIONS.filter(
+      (action) => action !== "view-metadata" && action !== "download",
     ).filter(
       (action) => decide(person, action, access, now, "x".repeat(MIN_INVESTIGATION_REASON)).allowed,
     );

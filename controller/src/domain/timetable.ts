@@ -304,17 +304,28 @@ export class Timetable extends EventEmitter<TimetableEvents> {
     return booking;
   }
 
+  /** The booking, if `person` may change or cancel it. */
+  private async managed(
+    tx: Transaction,
+    person: Person,
+    id: string,
+    verb: "change" | "cancel",
+  ): Promise<StoredBooking> {
+    const row = await tx.get<BookingRow>(`SELECT ${COLUMNS} FROM bookings WHERE id = ?`, [id]);
+    if (!row) throw new DomainError("not-found", `no booking '${id}'`);
+    const booking = toBooking(row);
+    if (!mayManage(person, booking)) {
+      throw new DomainError(
+        "forbidden",
+        `only the booking's teacher, whoever made it, the Bursar, SLT or the headteacher may ${verb} it`,
+      );
+    }
+    return booking;
+  }
+
   async amend(person: Person, id: string, change: BookingChange): Promise<StoredBooking> {
     const booking = await this.db.transaction(async (tx) => {
-      const row = await tx.get<BookingRow>(`SELECT ${COLUMNS} FROM bookings WHERE id = ?`, [id]);
-      if (!row) throw new DomainError("not-found", `no booking '${id}'`);
-      const before = toBooking(row);
-      if (!mayManage(person, before)) {
-        throw new DomainError(
-          "forbidden",
-          "only the booking's teacher, whoever made it, the Bursar, SLT or the headteacher may change it",
-        );
-      }
+      const before = await this.managed(tx, person, id, "change");
       if (before.status === "cancelled") {
         throw new DomainError("conflict", "the booking was cancelled; make a new one");
       }
@@ -352,15 +363,7 @@ export class Timetable extends EventEmitter<TimetableEvents> {
 
   async cancel(person: Person, id: string, reason: string): Promise<StoredBooking> {
     const booking = await this.db.transaction(async (tx) => {
-      const row = await tx.get<BookingRow>(`SELECT ${COLUMNS} FROM bookings WHERE id = ?`, [id]);
-      if (!row) throw new DomainError("not-found", `no booking '${id}'`);
-      const before = toBooking(row);
-      if (!mayManage(person, before)) {
-        throw new DomainError(
-          "forbidden",
-          "only the booking's teacher, whoever made it, the Bursar, SLT or the headteacher may cancel it",
-        );
-      }
+      const before = await this.managed(tx, person, id, "cancel");
       if (before.status === "cancelled") {
         throw new DomainError("conflict", "the booking is already cancelled");
       }
