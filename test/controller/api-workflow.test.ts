@@ -3,9 +3,9 @@
 // upload, hold, delete, sweep — and every step in the audit log.
 import t from "tap";
 import { randomUUID } from "node:crypto";
-import { parse, topics, type RequestOp } from "@classcam/protocol";
-import { connectDevice, eventually } from "../helpers/controller.js";
-import { startSchool } from "../helpers/school.js";
+import { topics } from "@classcam/protocol";
+import { eventually } from "../helpers/controller.js";
+import { answeringDevice, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const HOUR = 3_600_000;
@@ -15,34 +15,7 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
   const school = await startSchool({ start: START });
   t.teardown(school.close);
   const { as, app, clock } = school;
-  const secret = (await app.devices.rotateSecret("room-1")).secret;
-  const device = await connectDevice(school.controller.url, "room-1", secret);
-  t.teardown(() => device.endAsync());
-  // the device answers requests: uploads and deletions succeed
-  const requests: { op: string; args: Record<string, unknown> }[] = [];
-  device.on("message", (topic, payload) => {
-    const op = topic.split("/").at(-1) as RequestOp;
-    if (!topic.includes("/request/")) return;
-    const request = parse.request(op, payload);
-    if (!request.ok) throw new Error(request.error);
-    const args = request.value.args as Record<string, unknown>;
-    requests.push({ op, args });
-    const data =
-      op === "upload-recording"
-        ? { recordingId: args.recordingId, segments: 150, bytes: 1000 }
-        : op === "delete-recording"
-          ? { recordingId: args.recordingId, bytes: 1000 }
-          : { at: new Date().toISOString() };
-    device.publish(
-      topics.response("room-1", op),
-      JSON.stringify({ id: request.value.id, status: "ok", data, error: null }),
-      { qos: 1 },
-    );
-  });
-  await device.subscribeAsync(
-    ["upload-recording", "delete-recording"].map((op) => topics.request("room-1", op as RequestOp)),
-    { qos: 1 },
-  );
+  const { device, requests } = await answeringDevice(t, school, "room-1");
 
   // teacher A books a coaching slot with teacher B in the room
   const booking = await as["teacher-a"].post("/api/bookings", {

@@ -7,7 +7,9 @@
  */
 import type { FastifyInstance, InjectOptions } from "fastify";
 import type { Role } from "@classcam/controller";
-import { startController, type TestController } from "./controller.js";
+import type { MqttClient } from "mqtt";
+import { parse, topics, type RequestOp } from "@classcam/protocol";
+import { connectDevice, startController, type TestController } from "./controller.js";
 
 export interface Reply {
   status: number;
@@ -182,4 +184,44 @@ export async function deviceEvent(
     );
   });
   await app.projector.catchUp();
+}
+
+/**
+ * A device on a real MQTT connection that answers the controller's upload and
+ * delete requests with success, and remembers them. `device.publishAsync`
+ * sends its events.
+ */
+export async function answeringDevice(
+  t: { teardown: (fn: () => unknown) => void },
+  school: School,
+  deviceId: string,
+): Promise<{ device: MqttClient; requests: { op: string; args: Record<string, unknown> }[] }> {
+  const secret = (await school.app.devices.rotateSecret(deviceId)).secret;
+  const device = await connectDevice(school.controller.url, deviceId, secret);
+  t.teardown(() => device.endAsync());
+  const requests: { op: string; args: Record<string, unknown> }[] = [];
+  device.on("message", (topic, payload) => {
+    if (!topic.includes("/request/")) return;
+    const op = topic.split("/").at(-1) as RequestOp;
+    const request = parse.request(op, payload);
+    if (!request.ok) throw new Error(request.error);
+    const args = request.value.args as Record<string, unknown>;
+    requests.push({ op, args });
+    const data =
+      op === "upload-recording"
+        ? { recordingId: args.recordingId, segments: 150, bytes: 1000 }
+        : op === "delete-recording"
+          ? { recordingId: args.recordingId, bytes: 1000 }
+          : { at: new Date().toISOString() };
+    device.publish(
+      topics.response(deviceId, op),
+      JSON.stringify({ id: request.value.id, status: "ok", data, error: null }),
+      { qos: 1 },
+    );
+  });
+  await device.subscribeAsync(
+    (["upload-recording", "delete-recording"] as const).map((op) => topics.request(deviceId, op)),
+    { qos: 1 },
+  );
+  return { device, requests };
 }
