@@ -6,7 +6,7 @@
 import t from "tap";
 import { randomUUID } from "node:crypto";
 import type { InjectOptions } from "fastify";
-import { PEOPLE, startSchool, deviceEvent, type PersonId } from "../helpers/school.js";
+import { PASSWORD, PEOPLE, startSchool, deviceEvent, type PersonId } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const GHOST = randomUUID();
@@ -406,4 +406,112 @@ void t.test("sign-in, sessions and CSRF", async (t) => {
   // sign-out ends the session
   t.equal((await as.coach.delete("/api/session")).status, 200);
   t.equal((await as.coach.get("/api/session")).status, 401);
+});
+
+void t.test("one-time passwords, password change, idle and absolute session ends", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+  const { app, as, clock } = school;
+  // a new account must change its one-time password before anything else
+  const added = await as.admin.post("/api/users", {
+    id: "newbie",
+    displayName: "New",
+    roles: ["teacher"],
+  });
+  t.equal(added.status, 201);
+  const { temporaryPassword } = added.json<{ temporaryPassword: string }>();
+  const { Caller } = await import("../helpers/school.js");
+  const newbie = new Caller(app, "newbie");
+  t.equal(
+    (await newbie.signIn(temporaryPassword)).json<{ user: { mustChangePassword: boolean } }>().user
+      .mustChangePassword,
+    true,
+  );
+  const blocked = await newbie.get("/api/recordings");
+  t.equal(blocked.status, 403);
+  t.match(blocked.json().message, /change your one-time password/);
+  const weak = await newbie.post("/api/session/password", {
+    current: temporaryPassword,
+    next: "newbie-password-1",
+  });
+  t.equal(weak.status, 400);
+  t.match(weak.json().message, /must not contain the user name/);
+  const second = new Caller(app, "newbie");
+  await second.signIn(temporaryPassword);
+  t.equal(
+    (
+      await newbie.post("/api/session/password", {
+        current: temporaryPassword,
+        next: "a much better passphrase",
+      })
+    ).status,
+    200,
+  );
+  t.equal((await newbie.get("/api/recordings")).status, 200, "then everything opens");
+  t.equal(
+    (await second.get("/api/session")).status,
+    401,
+    "other sessions end with a password change",
+  );
+  t.equal((await newbie.signIn(temporaryPassword)).status, 401, "the one-time password is spent");
+
+  // idle: two hours without a request ends a session; activity keeps it going
+  const coach = as.coach;
+  clock.advance(119 * 60_000);
+  t.equal((await coach.get("/api/session")).status, 200);
+  clock.advance(119 * 60_000);
+  t.equal((await coach.get("/api/session")).status, 200, "activity keeps the session alive");
+  clock.advance(121 * 60_000);
+  t.equal((await coach.get("/api/session")).status, 401, "idle for two hours: signed out");
+  // absolute: twelve hours after sign-in, whatever the activity
+  const dpo = as.dpo;
+  t.equal((await dpo.signIn(PASSWORD("dpo"))).status, 200);
+  for (let i = 0; i < 12; i += 1) {
+    clock.advance(61 * 60_000);
+    if (i < 11) t.equal((await dpo.get("/api/session")).status, 200);
+  }
+  t.equal((await dpo.get("/api/session")).status, 401, "twelve hours after sign-in: signed out");
+
+  // disabling an account ends its sessions at once
+  await school.advance(0);
+  t.equal((await as.admin.patch("/api/users/teacher-c", { status: "disabled" })).status, 200);
+  t.equal((await as["teacher-c"].get("/api/session")).status, 401);
+  t.equal((await as["teacher-c"].signIn("correct horse battery 9x staple")).status, 401);
+  t.equal(
+    (await as.admin.patch("/api/users/admin", { status: "disabled" })).status,
+    409,
+    "an admin cannot lock themself out",
+  );
+});
+
+void t.test("the setup token makes the first administrator once", async (t) => {
+  const { startController } = await import("../helpers/controller.js");
+  const controller = await startController();
+  t.teardown(() => controller.close());
+  const { app } = controller;
+  const { Caller } = await import("../helpers/school.js");
+  const anyone = new Caller(app, "head");
+  t.same((await anyone.get("/api/setup")).json(), { needed: true });
+  const token = await app.people.issueSetupToken();
+  t.ok(token !== null && token.length >= 32);
+  const body = {
+    id: "head",
+    displayName: "Ms Head",
+    password: "a long passphrase for the school",
+    roles: ["headteacher"],
+  };
+  const wrong = await anyone.post("/api/setup", { ...body, token: "guess" });
+  t.equal(wrong.status, 403);
+  t.match(wrong.json().message, /setup token is wrong/);
+  const made = await anyone.post("/api/setup", { ...body, token });
+  t.equal(made.status, 201);
+  t.same(made.json<{ roles: string[] }>().roles.sort(), ["admin", "headteacher"]);
+  t.equal(
+    (await anyone.post("/api/setup", { ...body, id: "head2", token })).status,
+    403,
+    "once only",
+  );
+  t.same((await anyone.get("/api/setup")).json(), { needed: false });
+  t.equal(await app.people.issueSetupToken(), null, "no new token once an account exists");
+  t.equal((await anyone.signIn(body.password)).status, 200);
 });
