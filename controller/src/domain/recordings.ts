@@ -175,8 +175,13 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
     super();
   }
 
-  private async summary(row: RecordingRow): Promise<RecordingSummary> {
-    const policy = await this.policy.get();
+  /** Summaries of rows, with the policy read once for all of them. */
+  private async summaries(rows: readonly RecordingRow[]): Promise<RecordingSummary[]> {
+    const { bufferDays } = (await this.policy.get()).retention;
+    return rows.map((row) => this.summary(row, bufferDays));
+  }
+
+  private summary(row: RecordingRow, bufferDays: number): RecordingSummary {
     const kept = row.archive_state !== "none" || row.held === 1;
     return {
       recordingId: row.id,
@@ -201,7 +206,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       overwriteAt:
         row.ended_at === null || kept || row.deleted_at !== null
           ? null
-          : new Date(Date.parse(row.ended_at) + policy.retention.bufferDays * DAY).toISOString(),
+          : new Date(Date.parse(row.ended_at) + bufferDays * DAY).toISOString(),
       deletionRequestedAt: row.deletion_requested_at,
     };
   }
@@ -309,7 +314,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       `${SELECT} WHERE ${conditions.join(" AND ")} ORDER BY r.started_at DESC LIMIT ${MAX_LIST}`,
       params,
     );
-    return Promise.all(rows.map((row) => this.summary(row)));
+    return this.summaries(rows);
   }
 
   async detail(person: Person, id: string): Promise<RecordingDetail> {
@@ -352,7 +357,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       (action) => decide(person, action, access, now, "x".repeat(MIN_INVESTIGATION_REASON)).allowed,
     );
     return {
-      ...(await this.summary(row)),
+      ...this.summary(row, (await this.policy.get()).retention.bufferDays),
       consents:
         row.archive_state === "none"
           ? []
@@ -717,7 +722,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
        ORDER BY r.started_at DESC LIMIT ${MAX_LIST}`,
       [person.id, person.id],
     );
-    return Promise.all(rows.map((row) => this.summary(row)));
+    return this.summaries(rows);
   }
 
   /** The owner deletes a recording (refused while it is on hold); the sweep carries it out. */
