@@ -37,7 +37,7 @@
  *   node --conditions=classcam-source --import=tsx test/bench/api-reads.ts
  *   node --conditions=classcam-source --import=tsx test/bench/api-reads.ts --only school --seconds 4
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -78,6 +78,7 @@ Options:
   --trust-days N         school days of bookings in the trust, ending with the
                          school year (default 50; the school has all 194)
   --sweep-recordings N   ended recordings for the sweep (default 100000)
+  --unloaded-seconds S   each read again from one session alone, for this long (default 2)
   --only LIST            comma-separated: school, trust, sweep (default all three)
   --help                 this text
 `;
@@ -127,6 +128,18 @@ function schoolDays(): string[] {
     }
   }
   return days;
+}
+
+/**
+ * The trust's school days when capped: `count` days ending three school weeks
+ * after today, so this week and every device's 14-day schedule are fully
+ * booked and the rest is history.
+ */
+function trustWindow(days: readonly string[], count: number): string[] {
+  const today = iso(NOW.getTime()).slice(0, 10);
+  const index = days.findIndex((day) => day >= today);
+  const end = Math.min(days.length, (index < 0 ? days.length : index) + 15);
+  return days.slice(Math.max(0, end - count), end);
 }
 
 /** The week the clock is in, Monday 00:00 to the next Monday. */
@@ -654,6 +667,14 @@ async function buildBase(dir: string, options: Options): Promise<Base> {
   }
 }
 
+/**
+ * Writes the seeded data out now (sync(1)), so the kernel's write-back of
+ * hundreds of MB does not compete with the measurements for the CPU.
+ */
+function flushToDisk(): void {
+  execFileSync("sync");
+}
+
 function copyBase(base: Base, dir: string): void {
   mkdirSync(dir, { recursive: true });
   copyFileSync(base.file, join(dir, DATABASE_FILE));
@@ -951,7 +972,9 @@ async function seedDataset(
   }
   const staffCount = await app.db.get<{ n: number }>("SELECT count(*) AS n FROM users");
   const auditCount = await app.db.get<{ n: number }>("SELECT max(seq) AS n FROM audit_log");
-  const pages = await app.db.get<{ n: number }>("PRAGMA page_count");
+  const size = await app.db.get<{ bytes: number }>(
+    "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+  );
   return {
     schools,
     devices: bulk.counts.devices,
@@ -967,7 +990,7 @@ async function seedDataset(
     alerts: bulk.counts.alerts,
     auditEntries: auditCount?.n ?? 0,
     seconds: (performance.now() - started) / 1000,
-    databaseMb: ((pages?.n ?? 0) * 4096) / 1024 / 1024,
+    databaseMb: (size?.bytes ?? 0) / 2 ** 20,
   };
 }
 
@@ -1199,6 +1222,12 @@ interface Trace {
 
 const oneLine = (sql: string): string => sql.replace(/\s+/g, " ").trim();
 
+/** What the broker's 5-second sync reads (DeviceRegistry); not part of any request. */
+const BROKER_SYNC_SQL = new Set([
+  "SELECT id, status FROM devices WHERE status != 'active'",
+  "SELECT id, config_version FROM devices WHERE status = 'active'",
+]);
+
 /**
  * One request through app.inject with every database read recorded (SQL,
  * time, rows), then each distinct statement's EXPLAIN QUERY PLAN.
@@ -1208,13 +1237,15 @@ async function traceRequest(app: FastifyInstance, path: string, cookie: string):
   const get = db.get.bind(db);
   const all = db.all.bind(db);
   const traced: TracedQuery[] = [];
-  db.get = async <T>(sql: string, params: Params = []): Promise<T | undefined> => {
+  db.get = async <T>(sql: string, given?: Params): Promise<T | undefined> => {
+    const params = given ?? [];
     const started = performance.now();
     const row = await get<T>(sql, params);
     traced.push({ sql, params, ms: performance.now() - started, rows: row === undefined ? 0 : 1 });
     return row;
   };
-  db.all = async <T>(sql: string, params: Params = []): Promise<T[]> => {
+  db.all = async <T>(sql: string, given?: Params): Promise<T[]> => {
+    const params = given ?? [];
     const started = performance.now();
     const rows = await all<T>(sql, params);
     traced.push({ sql, params, ms: performance.now() - started, rows: rows.length });
@@ -1231,7 +1262,7 @@ async function traceRequest(app: FastifyInstance, path: string, cookie: string):
     Reflect.deleteProperty(db, "all");
   }
   const distinct = new Map<string, TracedQuery & { count: number }>();
-  for (const query of traced) {
+  for (const query of traced.filter((q) => !BROKER_SYNC_SQL.has(q.sql))) {
     const seen = distinct.get(query.sql);
     if (!seen) distinct.set(query.sql, { ...query, count: 1 });
     else {
@@ -1262,7 +1293,12 @@ async function traceRequest(app: FastifyInstance, path: string, cookie: string):
       ),
     });
   }
-  return { status, bytes, statements: traced.length, queries };
+  return {
+    status,
+    bytes,
+    statements: [...distinct.values()].reduce((sum, q) => sum + q.count, 0),
+    queries,
+  };
 }
 
 interface Measured {
@@ -1327,6 +1363,10 @@ async function measure(
 }
 
 interface ReadResult extends Measured {
+  /** One session alone (no concurrency): the read's own service time. */
+  unloaded: Measured;
+  /** Its p50 / GET /healthz's p50, both from one session alone. */
+  aloneP50Ratio: number | null;
   key: string;
   label: string;
   path: string;
@@ -1388,11 +1428,13 @@ function readsFor(spec: DatasetSpec, options: Options, auditRows: number): ReadS
       as: "teacher",
       paths: () => [`/api/bookings?${weekQuery}`],
       // a whole trust's week is tens of thousands of bookings per answer: fewer at once
-      concurrency: heavyWeek ? Math.min(n, 5) : n,
-      maxRequests: heavyWeek ? 25 : options.maxRequests,
+      concurrency: heavyWeek ? Math.min(n, 2) : n,
+      maxRequests: heavyWeek ? 6 : options.maxRequests,
       target: spec.name === "school",
       ...(heavyWeek && {
-        note: "every room of the trust in one answer; run at 5 concurrent, 25 requests at most",
+        note:
+          "every room of the trust in one answer (seconds each): run at 2 concurrent, " +
+          "6 requests at most, against a baseline at 2",
       }),
     },
     {
@@ -1425,7 +1467,8 @@ function readsFor(spec: DatasetSpec, options: Options, auditRows: number): ReadS
       paths: (w) =>
         Array.from(
           { length: 10 },
-          (_, k) => `/api/audit?limit=100&afterSeq=${middle + (((w * 10 + k) * 997) % 100_000)}`,
+          (_, k) =>
+            `/api/audit?limit=100&afterSeq=${middle + (((w * 10 + k) * 997) % Math.max(1, Math.floor(auditRows / 4)))}`,
         ),
       concurrency: n,
       maxRequests: options.maxRequests,
@@ -1480,6 +1523,7 @@ async function runDataset(
     );
     // what the broker's 5-second sync would do: publish the new devices' configs, once
     await app.broker.sync();
+    flushToDisk();
     const sample = [
       deviceId(0, 0),
       deviceId(0, 1),
@@ -1496,6 +1540,8 @@ async function runDataset(
       as === "dpo" ? base.dpoCookies : base.teacherCookies;
 
     const baselines = new Map<number, Measured & { path: string; trace: Trace }>();
+    const secondsAt = (concurrency: number) =>
+      concurrency === 1 ? options.unloadedSeconds : options.seconds;
     const baselineAt = async (concurrency: number) => {
       const known = baselines.get(concurrency);
       if (known) return known;
@@ -1507,7 +1553,7 @@ async function runDataset(
         () => ["/healthz"],
         concurrency,
         options.maxRequests,
-        options.seconds,
+        secondsAt(concurrency),
       );
       controller.lines.length = 0;
       const result = { ...measured, path: "/healthz", trace };
@@ -1519,6 +1565,7 @@ async function runDataset(
       return result;
     };
     await baselineAt(options.concurrency);
+    await baselineAt(1);
 
     const reads: ReadResult[] = [];
     for (const read of readsFor(spec, options, base.auditRows)) {
@@ -1538,6 +1585,17 @@ async function runDataset(
         options.seconds,
       );
       controller.lines.length = 0;
+      // the same read from one session alone: its service time without queueing
+      const unloaded = await measure(
+        client,
+        origin,
+        cookies,
+        read.paths,
+        1,
+        read.maxRequests,
+        options.unloadedSeconds,
+      );
+      controller.lines.length = 0;
       const p99 = measured.latency.p99;
       const result: ReadResult = {
         ...measured,
@@ -1547,6 +1605,8 @@ async function runDataset(
         note: read.note ?? null,
         p50Ratio: ratio(measured.latency.p50, baseline.latency.p50),
         p99Ratio: ratio(p99, baseline.latency.p99),
+        unloaded,
+        aloneP50Ratio: ratio(unloaded.latency.p50, (await baselineAt(1)).latency.p50),
         targetMet: read.target
           ? p99 !== null && p99 < TARGET_P99_MS && measured.failures === 0
           : null,
@@ -1555,7 +1615,8 @@ async function runDataset(
       reads.push(result);
       progress(
         `${spec.name}: ${read.label} ×${read.concurrency}: p50 ${fixed(measured.latency.p50, 1)} ms, ` +
-          `p99 ${fixed(p99, 1)} ms (n=${measured.latency.count}, ${fixed(measured.meanResponseKb, 0)} KB each` +
+          `p99 ${fixed(p99, 1)} ms (n=${measured.latency.count}, ${fixed(measured.meanResponseKb, 0)} KB each; ` +
+          `alone p50 ${fixed(unloaded.latency.p50, 1)} ms` +
           `${measured.failures > 0 ? `, ${measured.failures} FAILED: ${measured.firstFailure ?? ""}` : ""})`,
       );
     }
@@ -1692,6 +1753,7 @@ async function runSweep(base: Base, dir: string, options: Options): Promise<Swee
       await bulk.flush(tx);
     });
     await app.broker.sync();
+    flushToDisk();
     const seedSeconds = (performance.now() - started) / 1000;
     progress(
       `sweep: ${total.toLocaleString("en-GB")} recordings seeded in ${seedSeconds.toFixed(1)} s`,
@@ -1788,24 +1850,32 @@ function datasetReport(result: DatasetResult): string[] {
     "p99 ms",
     "p50 ×base",
     "p99 ×base",
+    "alone p50/p99 ms",
+    "alone p50 ×base",
     "req/s",
-    "server CPU",
+    "CPU srv/cli/other %",
     "KB/answer",
     "SQL/req",
     `target p99 < ${TARGET_P99_MS} ms`,
   ];
+  const cpu = (m: Measured) =>
+    `${fixed(m.serverCpuPercent, 0)}/${fixed(m.clientCpuPercent, 0)}/${fixed(m.othersCpuPercent, 0)}`;
   const rows: string[][] = [];
   for (const baseline of result.baselines) {
     rows.push([
-      `baseline GET /healthz`,
+      baseline.concurrency === 1
+        ? "baseline GET /healthz (one session alone)"
+        : "baseline GET /healthz",
       String(baseline.concurrency),
       String(baseline.latency.count),
       fixed(baseline.latency.p50, 2),
       fixed(baseline.latency.p99, 2),
       "1",
       "1",
+      "",
+      "",
       fixed(baseline.requestsPerSecond, 0),
-      fixed(baseline.serverCpuPercent, 0, " %"),
+      cpu(baseline),
       fixed(baseline.meanResponseKb, 1),
       String(baseline.trace.statements),
       "",
@@ -1820,14 +1890,16 @@ function datasetReport(result: DatasetResult): string[] {
       fixed(read.latency.p99, 1),
       ratioText(read.p50Ratio),
       ratioText(read.p99Ratio),
+      `${fixed(read.unloaded.latency.p50, 1)}/${fixed(read.unloaded.latency.p99, 1)}`,
+      ratioText(read.aloneP50Ratio),
       fixed(read.requestsPerSecond, 0),
-      fixed(read.serverCpuPercent, 0, " %"),
+      cpu(read),
       fixed(read.meanResponseKb, 1),
       String(read.trace.statements),
       read.targetMet === null ? "(trust: not held to it)" : read.targetMet ? "MET" : "NOT MET",
     ]);
   }
-  lines.push(...table(headers, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
+  lines.push(...table(headers, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])));
   for (const read of result.reads) {
     if (read.note !== null) lines.push(`note: ${read.label}: ${read.note}`);
     if (read.failures > 0) {
@@ -1836,7 +1908,11 @@ function datasetReport(result: DatasetResult): string[] {
       );
     }
   }
-  const noisy = [...result.baselines, ...result.reads].filter((m) => m.othersCpuPercent > 15);
+  const noisy = [
+    ...result.baselines,
+    ...result.reads,
+    ...result.reads.map((read) => read.unloaded),
+  ].filter((m) => m.othersCpuPercent > 15);
   if (noisy.length > 0) {
     lines.push(
       `WARNING: other processes used more than 15 % of a core during ${noisy.length} of the windows ` +
@@ -1920,7 +1996,25 @@ interface Options {
   trustDevices: number;
   trustDays: number;
   sweepRecordings: number;
+  unloadedSeconds: number;
   only: Set<string>;
+}
+
+/** The commit measured, and which files differ from it (the tree may be mid-change). */
+function revision(): { commit: string; changed: string[] } {
+  const git = (args: string[]) =>
+    execFileSync("git", args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    return {
+      commit: git(["rev-parse", "--short", "HEAD"]).trim(),
+      changed: git(["status", "--porcelain", "--", "controller", "protocol"])
+        .split("\n")
+        .map((line) => line.slice(3).trim())
+        .filter((file) => file !== ""),
+    };
+  } catch {
+    return { commit: "unknown", changed: [] };
+  }
 }
 
 const runStarted = performance.now();
@@ -1952,6 +2046,7 @@ async function main(): Promise<number> {
       "trust-devices": { type: "string" },
       "trust-days": { type: "string" },
       "sweep-recordings": { type: "string" },
+      "unloaded-seconds": { type: "string" },
       only: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -1971,6 +2066,7 @@ async function main(): Promise<number> {
     trustDevices: positiveInt(values["trust-devices"], "--trust-devices", 3000),
     trustDays: Math.min(days.length, positiveInt(values["trust-days"], "--trust-days", 50)),
     sweepRecordings: positiveInt(values["sweep-recordings"], "--sweep-recordings", 100_000),
+    unloadedSeconds: positiveNumber(values["unloaded-seconds"], "--unloaded-seconds", 2),
     only: new Set((values.only ?? "school,trust,sweep").split(",").map((part) => part.trim())),
   };
   for (const part of options.only) {
@@ -1986,6 +2082,7 @@ async function main(): Promise<number> {
     throw new Error(`--school-devices is at most ${DEVICES_PER_SCHOOL} (one school)`);
   }
 
+  const code = revision();
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown"}), ${(totalmem() / 2 ** 30).toFixed(0)} GB, node ${process.version}`;
   const loadBefore = loadavg()[0] ?? 0;
   const week = currentWeek();
@@ -1993,6 +2090,7 @@ async function main(): Promise<number> {
     `api-reads bench: ${options.concurrency} concurrent signed-in sessions over HTTP (loopback), ` +
       `${options.seconds} s per read (at most ${options.maxRequests} requests) after one warm-up round\n` +
       `machine: ${machine}; load average ${loadBefore.toFixed(2)}\n` +
+      `code: ${code.commit}${code.changed.length > 0 ? ` plus uncommitted changes to ${code.changed.join(", ")}` : ""}\n` +
       `controller clock fixed at ${NOW.toISOString()}; the week read is ${week.from} … ${week.to}\n\n`,
   );
 
@@ -2017,7 +2115,7 @@ async function main(): Promise<number> {
       {
         name: "trust",
         devices: options.trustDevices,
-        days: days.slice(-options.trustDays),
+        days: trustWindow(days, options.trustDays),
         seed: 2,
       },
       base,
@@ -2037,7 +2135,12 @@ async function main(): Promise<number> {
     "Latency is measured at the client: request sent → whole answer read, over keep-alive connections,",
     "each session a closed loop. ×base = the read's p50 (p99) / GET /healthz's p50 (p99) on the same",
     "server at the same concurrency with the same session cookies (so the session lookup every request",
-    "makes is in both). Request logging at info level (as in production) is on for every request.",
+    "makes is in both). alone = the same read from one session with nothing else in flight (its own",
+    "service time); alone ×base = that p50 / GET /healthz's p50 alone. CPU srv/cli/other = % of one",
+    "core used in the window by the server process (SQLite threads included), the load client, and",
+    "everything else on the machine. Client and server share the machine's cores, so at 50-way the",
+    "baseline is bounded by the client's CPU as much as by the server's. Request logging at info level",
+    "(as in production) is on for every request.",
     `base database: ${base.auditRows.toLocaleString("en-GB")} audit entries seeded in ${base.seconds.audit.toFixed(1)} s; ` +
       `chain check ${base.verify.ok ? "ok" : "FAILED"} (${base.verify.checked}); ` +
       `accounts and sessions in ${base.seconds.accounts.toFixed(1)} s`,
@@ -2045,8 +2148,8 @@ async function main(): Promise<number> {
     ...(results.trust ? datasetReport(results.trust) : []),
     ...(results.trust
       ? [
-          `(trust capped: bookings cover the last ${options.trustDays} of the ${days.length} school days, ` +
-            "to keep seeding short; the school has the whole year)",
+          `(trust capped to keep seeding short: its bookings cover ${results.trust.counts.schoolDays} of the ` +
+            `${days.length} school days, ending three school weeks after the clock; the school has the whole year)`,
         ]
       : []),
     ...(results.sweep ? sweepReport(results.sweep) : []),
@@ -2079,6 +2182,7 @@ async function main(): Promise<number> {
           node: process.version,
           loadAverageBefore: loadBefore,
         },
+        code,
         options: { ...options, only: [...options.only] },
         controllerClock: NOW.toISOString(),
         week,

@@ -39,6 +39,12 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
     "the device's schedule carries the booking",
   );
 
+  const fleet = (await as.it.get("/api/devices")).json<
+    { id: string; online: boolean; configVersion: number; masks: unknown[] }[]
+  >();
+  t.match(fleet, [{ id: "room-1", online: true, masks: [] }], "the fleet shows the device online");
+  t.ok((fleet[0]?.configVersion ?? 0) >= 2, "with the config version that carries the schedule");
+
   // an overlapping booking is refused with the reason
   const overlap = await as["teacher-c"].post("/api/bookings", {
     deviceId: "room-1",

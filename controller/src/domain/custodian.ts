@@ -143,7 +143,10 @@ export class Custodian {
               EXISTS (SELECT 1 FROM holds h WHERE h.recording_id = r.id AND h.released_at IS NULL) AS held
        FROM recordings r
        WHERE r.deleted_at IS NULL AND r.ended_at IS NOT NULL
-         AND (r.deletion_requested_at IS NOT NULL OR r.ended_at <= ?)`,
+         AND (r.deletion_requested_at IS NOT NULL OR r.ended_at <= ?)
+         -- a device deletion already queued is not planned again (unless a controller copy remains)
+         AND (r.on_controller = 1 OR NOT EXISTS
+               (SELECT 1 FROM deletions d WHERE d.recording_id = r.id AND d.copy = 'device'))`,
       [cutoff],
     );
     const recordings: RetainedRecording[] = rows.map((row) => ({
@@ -166,13 +169,12 @@ export class Custodian {
     }
     if (plan.devices.length > 0) {
       await this.db.transaction(async (tx) => {
-        for (const { recordingId, reason } of plan.devices) {
-          await tx.run(
-            `INSERT INTO deletions (recording_id, copy, reason, requested_at)
-             VALUES (?, 'device', ?, ?) ON CONFLICT (recording_id, copy) DO NOTHING`,
-            [recordingId, reason, now.toISOString()],
-          );
-        }
+        await tx.run(
+          `INSERT INTO deletions (recording_id, copy, reason, requested_at)
+           SELECT value ->> 'recordingId', 'device', value ->> 'reason', ? FROM json_each(?)
+           WHERE true ON CONFLICT (recording_id, copy) DO NOTHING`,
+          [now.toISOString(), JSON.stringify(plan.devices)],
+        );
         // a request to keep that ran out of time goes with the footage
         await tx.run(
           `UPDATE recordings SET archive_state = 'none' WHERE archive_state = 'awaiting-consent'

@@ -68,6 +68,10 @@ function toDevice(row: DeviceRow): Device {
   };
 }
 
+export type DeviceOverview = Omit<Device, "config"> & {
+  config: Pick<DeviceConfig, "version" | "masks">;
+};
+
 export type CredentialCheck =
   { ok: true } | { ok: false; reason: "unknown-device" | "wrong-secret" | "disabled" | "retired" };
 
@@ -199,6 +203,27 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
   async list(): Promise<Device[]> {
     const rows = await this.db.all<DeviceRow>(`SELECT ${COLUMNS} FROM devices ORDER BY id`);
     return rows.map(toDevice);
+  }
+
+  /**
+   * Every device for the fleet page, with only the parts of its config the page
+   * shows (the version and the masks): the schedule stays in the database.
+   */
+  async overview(): Promise<DeviceOverview[]> {
+    const rows = await this.db.all<
+      Omit<DeviceRow, "config_json"> & { config_version: number; masks_json: string }
+    >(
+      "SELECT id, room, status, enrolled_at, status_changed_at, connected, availability, " +
+        "availability_at, state_json, last_seen_at, last_seq, config_version, " +
+        "json_extract(config_json, '$.masks') AS masks_json FROM devices ORDER BY id",
+    );
+    return rows.map((row) => ({
+      ...toDevice({ ...row, config_json: "null" }),
+      config: {
+        version: row.config_version,
+        masks: JSON.parse(row.masks_json) as DeviceConfig["masks"],
+      },
+    }));
   }
 
   /** Devices that may not be connected (disabled or retired), with their status. */

@@ -43,6 +43,8 @@ export interface BookingInput {
 export type BookingChange = Partial<Omit<BookingInput, "deviceId" | "teacherId">>;
 
 const TIMETABLERS: readonly Role[] = ["bursar", "slt", "headteacher"];
+/** No policy allows a booking longer than this (8 hours). */
+const LONGEST_BOOKING_MS = 480 * 60_000;
 /** The widest window one listing covers. */
 export const MAX_LIST_DAYS = 62;
 
@@ -161,8 +163,13 @@ export class Timetable extends EventEmitter<TimetableEvents> {
     if (to - from > MAX_LIST_DAYS * 86_400_000) {
       throw new DomainError("invalid", `list at most ${MAX_LIST_DAYS} days at a time`);
     }
-    const conditions = ["start_at < ?", "end_at > ?"];
-    const params: unknown[] = [new Date(to).toISOString(), new Date(from).toISOString()];
+    // the lower bound on start_at lets the index skip the whole history before the window
+    const conditions = ["start_at < ?", "start_at > ?", "end_at > ?"];
+    const params: unknown[] = [
+      new Date(to).toISOString(),
+      new Date(from - LONGEST_BOOKING_MS).toISOString(),
+      new Date(from).toISOString(),
+    ];
     if (query.deviceId !== undefined) {
       conditions.push("device_id = ?");
       params.push(query.deviceId);

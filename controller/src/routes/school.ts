@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
-import type { Device } from "../domain/devices.js";
+import type { DeviceOverview } from "../domain/devices.js";
 import type { BookingChange, BookingInput } from "../domain/timetable.js";
 import type { ListScope } from "../domain/recordings.js";
 import { DomainError } from "../domain/errors.js";
@@ -54,7 +54,7 @@ interface AlertRow {
   raised_at: string;
 }
 
-function fleetView(device: Device, alerts: readonly string[]) {
+function fleetView(device: DeviceOverview, alerts: readonly string[]) {
   const { state } = device;
   return {
     id: device.id,
@@ -106,7 +106,7 @@ export function schoolRoutes(app: FastifyInstance): void {
       for (const alert of alerts) {
         byDevice.set(alert.device_id, [...(byDevice.get(alert.device_id) ?? []), alert.kind]);
       }
-      const list = (await devices.list()).filter((d) =>
+      const list = (await devices.overview()).filter((d) =>
         status ? d.status === status : d.status !== "retired",
       );
       return list.map((device) => fleetView(device, byDevice.get(device.id) ?? []));
