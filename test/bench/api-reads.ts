@@ -54,7 +54,15 @@ import { deviceSchedule, type Booking } from "../../controller/src/domain/bookin
 import { defaultConfig } from "../../controller/src/domain/devices.js";
 import { REPO, nodeArgs, startController, tempDir } from "../helpers/controller.js";
 import { seeded } from "../helpers/events.js";
-import { errorText, latencyOf, pool, positiveInt, positiveNumber, type Latency } from "./shared.js";
+import {
+  errorText,
+  latencyOf,
+  pool,
+  positiveInt,
+  positiveNumber,
+  runBenchmark,
+  type Latency,
+} from "./shared.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -2206,26 +2214,5 @@ async function main(): Promise<number> {
 if (process.argv.includes("--client")) {
   runClient();
 } else {
-  let interrupted = false;
-  const interrupt = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`bench: ${signal}; cleaning up\n`);
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
-  main()
-    .catch((error: unknown) => {
-      if (!interrupted) process.stderr.write(`bench: ${errorText(error)}\n`);
-      return 1;
-    })
-    .then(async (code) => {
-      await cleanUp();
-      process.exit(interrupted ? 130 : code);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`bench: clean-up failed: ${errorText(error)}\n`);
-      process.exit(1);
-    });
+  runBenchmark(main, cleanUp);
 }

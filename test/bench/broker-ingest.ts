@@ -36,6 +36,7 @@ import {
   type LoadMessage,
   type LoadResult,
   pool,
+  runBenchmark,
   sleep,
 } from "./shared.js";
 
@@ -826,27 +827,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let interrupted = false;
-const interrupt = (signal: NodeJS.Signals) => {
-  if (interrupted) return;
-  interrupted = true;
-  process.stderr.write(`bench: ${signal}; stopping and cleaning up\n`);
-  void cleanUp().finally(() => process.exit(130));
-};
-process.once("SIGINT", interrupt);
-process.once("SIGTERM", interrupt);
-
-main()
-  .catch((error: unknown) => {
-    // after an interrupt, the children going away is what we asked for
-    if (!interrupted) process.stderr.write(`bench: ${errorText(error)}\n`);
-    return 1;
-  })
-  .then(async (code) => {
-    await cleanUp();
-    process.exit(interrupted ? 130 : code);
-  })
-  .catch((error: unknown) => {
-    process.stderr.write(`bench: clean-up failed: ${errorText(error)}\n`);
-    process.exit(1);
-  });
+runBenchmark(main, cleanUp);

@@ -136,3 +136,33 @@ export async function pool<T>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/**
+ * Runs a benchmark's `main` and always its `cleanUp` (children, temporary
+ * folders), also on SIGINT/SIGTERM; exits with main's code (130 if interrupted).
+ */
+export function runBenchmark(main: () => Promise<number>, cleanUp: () => Promise<void>): void {
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`bench: ${signal}; stopping and cleaning up\n`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  main()
+    .catch((error: unknown) => {
+      // after an interrupt, the children going away is what we asked for
+      if (!interrupted) process.stderr.write(`bench: ${errorText(error)}\n`);
+      return 1;
+    })
+    .then(async (code) => {
+      await cleanUp();
+      process.exit(interrupted ? 130 : code);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`bench: clean-up failed: ${errorText(error)}\n`);
+      process.exit(1);
+    });
+}
