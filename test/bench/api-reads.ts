@@ -87,6 +87,9 @@ Options:
                          school year (default 50; the school has all 194)
   --sweep-recordings N   ended recordings for the sweep (default 100000)
   --unloaded-seconds S   each read again from one session alone, for this long (default 2)
+  --think-ms MS          each session pauses about this long between requests, like a
+                         person reading a page (uniform 0.5–1.5 × MS; default 0:
+                         back to back, which saturates the machine)
   --only LIST            comma-separated: school, trust, sweep (default all three)
   --help                 this text
 `;
@@ -1026,6 +1029,8 @@ interface ClientJob {
   warmupRounds: number;
   maxRequests: number;
   seconds: number;
+  /** Mean pause between one session's requests (0: back to back). */
+  thinkMs: number;
 }
 type ToClient = ClientJob | { type: "stop" };
 
@@ -1074,6 +1079,7 @@ async function runJob(job: ClientJob, send: (message: FromClient) => void): Prom
     job.workers.map(async (worker, w) => {
       for (let k = w; state.issued < job.maxRequests && performance.now() < deadline; k += 1) {
         state.issued += 1;
+        if (job.thinkMs > 0) await sleepMs(job.thinkMs * (0.5 + Math.random()));
         const path = pathOf(worker.paths, k);
         try {
           const reply = await once(worker.cookie, path);
@@ -1340,7 +1346,7 @@ async function measure(
   let machineBefore = machineTicks();
   let measuredAt = performance.now();
   const result = await client.run(
-    { type: "job", origin, workers, warmupRounds: 1, maxRequests, seconds },
+    { type: "job", origin, workers, warmupRounds: 1, maxRequests, seconds, thinkMs: THINK.ms },
     () => {
       cpuBefore = process.cpuUsage();
       machineBefore = machineTicks();
@@ -1995,6 +2001,10 @@ function sweepReport(sweep: SweepResult): string[] {
 
 // ------------------------------------------------------------------ main
 
+/** The pause between a session's requests, from --think-ms (set once in main). */
+const THINK = { ms: 0 };
+const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 interface Options {
   seconds: number;
   maxRequests: number;
@@ -2056,6 +2066,7 @@ async function main(): Promise<number> {
       "sweep-recordings": { type: "string" },
       "unloaded-seconds": { type: "string" },
       only: { type: "string" },
+      "think-ms": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -2064,6 +2075,12 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  THINK.ms = positiveNumber(values["think-ms"], "--think-ms", 0);
+  process.stdout.write(
+    THINK.ms > 0
+      ? `load: each session pauses ${THINK.ms * 0.5}–${THINK.ms * 1.5} ms between requests\n`
+      : "load: each session sends its next request as soon as the last one is answered\n",
+  );
   const days = schoolDays();
   const options: Options = {
     seconds: positiveNumber(values.seconds, "--seconds", 8),
@@ -2191,7 +2208,7 @@ async function main(): Promise<number> {
           loadAverageBefore: loadBefore,
         },
         code,
-        options: { ...options, only: [...options.only] },
+        options: { ...options, only: [...options.only], thinkMs: THINK.ms },
         controllerClock: NOW.toISOString(),
         week,
         targetP99Ms: TARGET_P99_MS,

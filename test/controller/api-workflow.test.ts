@@ -17,6 +17,9 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
   const { as, app, clock } = school;
   const { device, requests } = await answeringDevice(t, school, "room-1");
 
+  const week = "/api/bookings?from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z";
+  t.same((await as.bursar.get(week)).json(), [], "an empty week (and now a cached answer)");
+
   // teacher A books a coaching slot with teacher B in the room
   const booking = await as["teacher-a"].post("/api/bookings", {
     deviceId: "room-1",
@@ -29,6 +32,11 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
   t.equal(booking.status, 201, JSON.stringify(booking.body));
   const bookingId = booking.json<{ bookingId: string }>().bookingId;
   t.equal(booking.json().start, "2026-11-23T09:00:00.000Z", "times are stored in one spelling");
+  t.same(
+    (await as.bursar.get(week)).json<{ bookingId: string }[]>().map((b) => b.bookingId),
+    [bookingId],
+    "the week shows the new booking at once",
+  );
   const schedule = await eventually(async () => {
     const { config } = await app.devices.require("room-1");
     return config.schedule.length > 0 ? config.schedule : null;

@@ -249,6 +249,13 @@ export function schoolRoutes(app: FastifyInstance): void {
   );
 
   // ------------------------------------------------------------------ timetable
+  const weeks = new Map<string, string>();
+  let weeksGeneration = 0;
+  timetable.on("changed", () => {
+    weeksGeneration += 1;
+    weeks.clear();
+  });
+
   app.get(
     "/api/bookings",
     {
@@ -266,7 +273,28 @@ export function schoolRoutes(app: FastifyInstance): void {
         response: { 200: Type.Array(BookingSchema), ...errors(400, 401, 403) },
       },
     },
-    async (request) => timetable.list(request.query as Parameters<typeof timetable.list>[0]),
+    async (request, reply) => {
+      const query = request.query as Parameters<typeof timetable.list>[0];
+      // a whole school's week is the same answer for everyone until a booking changes:
+      // kept serialised, and dropped at any change to the timetable
+      const key = JSON.stringify([
+        query.from,
+        query.to,
+        query.deviceId,
+        query.teacherId,
+        query.includeCancelled,
+      ]);
+      let body = weeks.get(key);
+      if (body === undefined) {
+        const generation = weeksGeneration;
+        body = JSON.stringify(await timetable.list(query));
+        if (generation === weeksGeneration) {
+          if (weeks.size >= 200) weeks.clear();
+          weeks.set(key, body);
+        }
+      }
+      return reply.type("application/json; charset=utf-8").send(body);
+    },
   );
 
   app.get(
