@@ -49,7 +49,12 @@ import type { FastifyInstance } from "fastify";
 import { DATABASE_FILE, type Role } from "@classcam/controller";
 import { checkConfig, type DeviceConfig, type DeviceState } from "@classcam/protocol";
 import type { Params, Transaction } from "../../controller/src/db/database.js";
-import { GENESIS_HASH, canonicalJson, entryHash } from "../../controller/src/domain/audit.js";
+import {
+  GENESIS_HASH,
+  canonicalJson,
+  entryHash,
+  type AuditRow,
+} from "../../controller/src/domain/audit.js";
 import { deviceSchedule, type Booking } from "../../controller/src/domain/bookings.js";
 import { defaultConfig } from "../../controller/src/domain/devices.js";
 import { REPO, nodeArgs, startController, tempDir } from "../helpers/controller.js";
@@ -560,16 +565,10 @@ async function checkChain(app: FastifyInstance, count: number): Promise<Base["ve
   const starts = [1, Math.floor(count / 2), Math.max(1, count - 1000)];
   let ok = total?.n === total?.max;
   for (const start of starts) {
-    const rows = await app.db.all<{
-      seq: number;
-      at: string;
-      actor: string;
-      action: string;
-      subject: string;
-      detail_json: string;
-      prev_hash: string;
-      hash: string;
-    }>("SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 2000", [start]);
+    const rows = await app.db.all<AuditRow>(
+      "SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT 2000",
+      [start],
+    );
     let previous: string | null = null;
     for (const row of rows) {
       const hash = entryHash({

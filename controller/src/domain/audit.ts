@@ -97,7 +97,8 @@ const MAX_DETAIL_BYTES = 64 * 1024;
 const ACTION = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 const CONTROL = /[\p{Cc}]/u;
 
-interface AuditRow {
+/** An audit_log row as stored. */
+export interface AuditRow {
   seq: number;
   at: string;
   actor: string;
