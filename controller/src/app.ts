@@ -48,6 +48,8 @@ declare module "fastify" {
     broker: Broker;
     config: ControllerConfig;
     audit: AuditLog;
+    /** The controller's clock (tests inject a fake one). */
+    now: () => Date;
     people: People;
     policy: PolicyStore;
     timetable: Timetable;
@@ -161,6 +163,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("devices", devices);
     app.decorate("broker", broker);
     app.decorate("audit", audit);
+    app.decorate("now", now);
     app.decorate("people", people);
     app.decorate("policy", policy);
     app.decorate("timetable", timetable);

@@ -53,6 +53,7 @@ import {
   GENESIS_HASH,
   canonicalJson,
   entryHash,
+  rowHash,
   type AuditRow,
 } from "../../controller/src/domain/audit.js";
 import { deviceSchedule, type Booking } from "../../controller/src/domain/bookings.js";
@@ -571,16 +572,8 @@ async function checkChain(app: FastifyInstance, count: number): Promise<Base["ve
     );
     let previous: string | null = null;
     for (const row of rows) {
-      const hash = entryHash({
-        seq: row.seq,
-        at: row.at,
-        actor: row.actor,
-        action: row.action,
-        subject: row.subject,
-        detailJson: row.detail_json,
-        prevHash: row.prev_hash,
-      });
-      if (hash !== row.hash || (previous !== null && row.prev_hash !== previous)) ok = false;
+      if (rowHash(row) !== row.hash || (previous !== null && row.prev_hash !== previous))
+        ok = false;
       if (row.seq === 1 && row.prev_hash !== GENESIS_HASH) ok = false;
       previous = row.hash;
     }

@@ -292,6 +292,19 @@ export function csvField(value: string | number): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** The hash a stored row should carry, from its own fields. */
+export function rowHash(row: AuditRow): string {
+  return entryHash({
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    action: row.action,
+    subject: row.subject,
+    detailJson: row.detail_json,
+    prevHash: row.prev_hash,
+  });
+}
+
 export class AuditLog {
   constructor(
     private readonly db: Database,
@@ -382,16 +395,7 @@ export class AuditLog {
               " (removed)",
           };
         }
-        const hash = entryHash({
-          seq: row.seq,
-          at: row.at,
-          actor: row.actor,
-          action: row.action,
-          subject: row.subject,
-          detailJson: row.detail_json,
-          prevHash: row.prev_hash,
-        });
-        if (hash !== row.hash) {
+        if (rowHash(row) !== row.hash) {
           return {
             ok: false,
             seq: row.seq,

@@ -239,7 +239,7 @@ export function schoolRoutes(app: FastifyInstance): void {
       await app.db.transaction(async (tx) => {
         const { changes } = await tx.run(
           "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL",
-          [new Date().toISOString(), who, alertId],
+          [app.now().toISOString(), who, alertId],
         );
         if (changes === 0) throw new DomainError("not-found", `no open alert ${alertId}`);
         await audit.append(tx, { actor: who, action: "alert.clear", subject: String(alertId) });
