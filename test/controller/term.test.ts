@@ -171,3 +171,65 @@ void t.test("a term day by day: nothing protected is deleted, everything due is"
   t.equal(audited?.n, deletions?.n, "every deletion is recorded and audited");
   t.match(await app.audit.verify(), { ok: true });
 });
+
+void t.test(
+  "a device that refuses a deletion keeps the footage on the list until it succeeds",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const { app, clock } = school;
+    const { refuse } = await answeringDevice(t, school, "room-1");
+    const teacher: Person = { id: "teacher-a", roles: ["teacher"] };
+    const booking = await app.timetable.create(teacher, {
+      deviceId: "room-1",
+      start: "2026-09-07T09:00:00Z",
+      end: "2026-09-07T10:00:00Z",
+      purpose: "coaching",
+    });
+    const id = randomUUID();
+    await deviceEvent(
+      app,
+      "room-1",
+      "recording.started",
+      { recordingId: id, bookingId: booking.bookingId, audio: true, encoder: "libx264" },
+      new Date("2026-09-07T09:00:00Z"),
+    );
+    await deviceEvent(
+      app,
+      "room-1",
+      "recording.stopped",
+      { recordingId: id, reason: "button", durationSeconds: 60, segments: 15, bytes: 1000 },
+      new Date("2026-09-07T09:01:00Z"),
+    );
+    clock.now = new Date("2026-09-07T12:00:00Z");
+    await app.recordings.requestDeletion(teacher, id);
+
+    refuse.error = "disk read-only";
+    await app.custodian.sweep();
+    const pending = await app.db.get<{ done_at: string | null }>(
+      "SELECT done_at FROM deletions WHERE recording_id = ? AND copy = 'device'",
+      [id],
+    );
+    t.same(pending, { done_at: null }, "the deletion stays pending");
+    t.ok(
+      school.controller.lines.some(
+        (line) =>
+          String(line.msg).includes("tried again later") &&
+          JSON.stringify(line.err).includes("disk read-only"),
+      ),
+      "the refusal is logged with the device's reason",
+    );
+    t.match(await app.db.get("SELECT on_device, deleted_at FROM recordings WHERE id = ?", [id]), {
+      on_device: 1,
+      deleted_at: null,
+    });
+
+    refuse.error = null;
+    await app.custodian.deliver();
+    t.match(
+      await app.db.get("SELECT on_device, deleted_at FROM recordings WHERE id = ?", [id]),
+      { on_device: 0, deleted_at: "2026-09-07T12:00:00.000Z" },
+      "the next delivery carries it out",
+    );
+  },
+);

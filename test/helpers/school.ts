@@ -195,7 +195,13 @@ export async function answeringDevice(
   t: { teardown: (fn: () => unknown) => void },
   school: School,
   deviceId: string,
-): Promise<{ device: MqttClient; requests: { op: string; args: Record<string, unknown> }[] }> {
+): Promise<{
+  device: MqttClient;
+  requests: { op: string; args: Record<string, unknown> }[];
+  /** Set to make the device refuse every request with this error. */
+  refuse: { error: string | null };
+}> {
+  const refuse: { error: string | null } = { error: null };
   const secret = (await school.app.devices.rotateSecret(deviceId)).secret;
   const device = await connectDevice(school.controller.url, deviceId, secret);
   t.teardown(() => device.endAsync());
@@ -213,15 +219,15 @@ export async function answeringDevice(
         : op === "delete-recording"
           ? { recordingId: args.recordingId, bytes: 1000 }
           : { at: new Date().toISOString() };
-    device.publish(
-      topics.response(deviceId, op),
-      JSON.stringify({ id: request.value.id, status: "ok", data, error: null }),
-      { qos: 1 },
-    );
+    const answer =
+      refuse.error === null
+        ? { id: request.value.id, status: "ok", data, error: null }
+        : { id: request.value.id, status: "error", data: null, error: refuse.error };
+    device.publish(topics.response(deviceId, op), JSON.stringify(answer), { qos: 1 });
   });
   await device.subscribeAsync(
     (["upload-recording", "delete-recording"] as const).map((op) => topics.request(deviceId, op)),
     { qos: 1 },
   );
-  return { device, requests };
+  return { device, requests, refuse };
 }
