@@ -1,15 +1,11 @@
 /**
- * Versioned schema migrations, run at start. The database's `user_version`
- * says which have run. All pending migrations run in one transaction: if any
- * fails, the database is left exactly as it was.
+ * The controller's versioned schema migrations, run at start by the shared
+ * runner in `@classcam/sqlite` (all pending ones in one transaction).
  */
+import { migrate as runMigrations, type Migration, type MigrationResult } from "@classcam/sqlite";
 import type { Database } from "./database.js";
 
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration, MigrationResult };
 
 export const migrations: readonly Migration[] = [
   {
@@ -264,44 +260,10 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
-export interface MigrationResult {
-  from: number;
-  to: number;
-  applied: string[];
-}
-
-export async function migrate(
+/** Brings the controller's database up to the newest schema. */
+export function migrate(
   db: Database,
   list: readonly Migration[] = migrations,
 ): Promise<MigrationResult> {
-  list.forEach((migration, index) => {
-    if (migration.version !== index + 1) {
-      throw new Error(
-        `migration '${migration.name}' has version ${migration.version}, expected ${index + 1}`,
-      );
-    }
-  });
-  return db.transaction(async (tx) => {
-    const row = await tx.get<{ user_version: number }>("PRAGMA user_version");
-    const from = row?.user_version ?? 0;
-    if (from > list.length) {
-      throw new Error(
-        `database ${db.file} is at schema version ${from}, newer than this controller knows ` +
-          `(${list.length}); refusing to touch it — run the newer controller`,
-      );
-    }
-    const pending = list.slice(from);
-    for (const migration of pending) {
-      try {
-        await tx.exec(migration.sql);
-      } catch (error) {
-        throw new Error(
-          `migration ${migration.version} ('${migration.name}') failed: ${(error as Error).message}; ` +
-            `the database is unchanged at version ${from}`,
-        );
-      }
-    }
-    if (pending.length > 0) await tx.exec(`PRAGMA user_version = ${list.length}`);
-    return { from, to: list.length, applied: pending.map((m) => m.name) };
-  });
+  return runMigrations(db, list, "this controller");
 }

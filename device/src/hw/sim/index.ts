@@ -1,0 +1,179 @@
+/**
+ * The simulated box: a virtual lamp and button that the demo and the tests
+ * drive and read, a test-pattern camera and a tone microphone (ffmpeg's lavfi
+ * sources). Named `sim` everywhere and chosen only by `hardware.backend: "sim"`.
+ * Faults can be injected: a lamp whose writes fail or that reads back wrong,
+ * a camera that is unplugged.
+ */
+import type { DeviceSettings } from "../../config.js";
+import {
+  HardwareMissing,
+  type ButtonInput,
+  type Camera,
+  type FfmpegInput,
+  type Hardware,
+  type LampLevel,
+  type LampOutput,
+  type Microphone,
+} from "../types.js";
+
+export interface LampChange {
+  level: LampLevel;
+  /** `performance.now()` when the level changed. */
+  at: number;
+}
+
+export class SimLamp implements LampOutput {
+  readonly description = "simulated lamp";
+  /** What the lamp physically shows now. */
+  level: LampLevel = "off";
+  /** Every change, oldest first (the tests check the interlock against it). */
+  readonly changes: LampChange[] = [];
+  /** Injected faults: writes throw, or the lamp reads back stuck at a level. */
+  fault: { failWrites: boolean; stuckAt: LampLevel | null } = { failWrites: false, stuckAt: null };
+  private readonly listeners = new Set<(level: LampLevel) => void>();
+
+  write(level: LampLevel): Promise<void> {
+    if (this.fault.failWrites) {
+      return Promise.reject(new Error("simulated lamp: write failed (injected fault)"));
+    }
+    const shown = this.fault.stuckAt ?? level;
+    if (shown !== this.level) {
+      this.level = shown;
+      this.changes.push({ level: shown, at: performance.now() });
+      for (const listener of this.listeners) listener(shown);
+    }
+    return Promise.resolve();
+  }
+
+  read(): Promise<LampLevel> {
+    return Promise.resolve(this.level);
+  }
+
+  /** Calls back on every change of what the lamp shows. */
+  onChange(listener: (level: LampLevel) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+}
+
+export class SimButton implements ButtonInput {
+  readonly description = "simulated record button";
+  private readonly listeners = new Set<(pressed: boolean) => void>();
+  private pressed = false;
+
+  watch(onEdge: (pressed: boolean) => void): () => void {
+    this.listeners.add(onEdge);
+    return () => this.listeners.delete(onEdge);
+  }
+
+  /** Pushes the button down (true) or lets it go (false). */
+  set(pressed: boolean): void {
+    if (pressed === this.pressed) return;
+    this.pressed = pressed;
+    for (const listener of this.listeners) listener(pressed);
+  }
+
+  /** A whole press: down, held for `holdMs`, up. */
+  async press(holdMs = 80): Promise<void> {
+    this.set(true);
+    await new Promise((resolve) => setTimeout(resolve, holdMs));
+    this.set(false);
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return Promise.resolve();
+  }
+}
+
+export class SimCamera implements Camera {
+  readonly nativeH264 = false;
+  private present = true;
+  private readonly watchers = new Set<(present: boolean, detail: string) => void>();
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly fps: number,
+  ) {}
+
+  get description(): string {
+    return `simulated camera (test pattern ${this.width}x${this.height} at ${this.fps} fps)`;
+  }
+
+  check(): Promise<void> {
+    return this.present
+      ? Promise.resolve()
+      : Promise.reject(new HardwareMissing("camera", "the simulated camera is unplugged"));
+  }
+
+  input(): FfmpegInput {
+    return {
+      input: `testsrc2=size=${this.width}x${this.height}:rate=${this.fps}`,
+      options: ["-re", "-f", "lavfi"],
+    };
+  }
+
+  watch(onChange: (present: boolean, detail: string) => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
+  }
+
+  /** Unplugs (false) or plugs back (true) the simulated camera. */
+  setPresent(present: boolean): void {
+    if (present === this.present) return;
+    this.present = present;
+    const detail = present ? "simulated camera plugged in" : "simulated camera unplugged";
+    for (const watcher of this.watchers) watcher(present, detail);
+  }
+}
+
+export class SimMicrophone implements Microphone {
+  readonly description = "simulated microphone (440 Hz tone)";
+  constructor(
+    private readonly sampleRate: number,
+    private readonly channels: number,
+  ) {}
+
+  check(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  input(): FfmpegInput {
+    const layout = this.channels === 1 ? "mono" : "stereo";
+    return {
+      input: `sine=frequency=440:sample_rate=${this.sampleRate},aformat=channel_layouts=${layout}`,
+      options: ["-re", "-f", "lavfi"],
+    };
+  }
+}
+
+export interface SimHardware extends Hardware {
+  readonly backend: "sim";
+  lamp: SimLamp;
+  button: SimButton;
+  camera: SimCamera;
+  microphone: SimMicrophone;
+}
+
+export function simHardware(settings: DeviceSettings["hardware"]): SimHardware {
+  const lamp = new SimLamp();
+  const button = new SimButton();
+  return {
+    backend: "sim",
+    lamp,
+    button,
+    camera: new SimCamera(settings.camera.width, settings.camera.height, settings.camera.fps),
+    microphone: new SimMicrophone(settings.microphone.sampleRate, settings.microphone.channels),
+    async close() {
+      await lamp.write("off").catch(() => undefined);
+      await Promise.all([lamp.close(), button.close()]);
+    },
+  };
+}

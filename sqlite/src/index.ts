@@ -1,0 +1,201 @@
+/**
+ * SQLite through `sqlite3`, in WAL mode. All writes go through `transaction()`,
+ * one at a time on the writer connection; reads use a second connection, so
+ * they never see a half-done transaction and never wait for one.
+ */
+import sqlite3 from "sqlite3";
+
+export type Params = readonly unknown[] | Record<string, unknown>;
+
+/** One promise-returning connection. */
+export class Connection {
+  private constructor(private readonly raw: sqlite3.Database) {}
+
+  static open(file: string, mode: "read" | "write"): Promise<Connection> {
+    const flags =
+      mode === "write" ? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE : sqlite3.OPEN_READONLY;
+    return new Promise((resolve, reject) => {
+      const raw = new sqlite3.Database(file, flags, (error) => {
+        if (error) reject(new Error(`cannot open database ${file}: ${error.message}`));
+        else resolve(new Connection(raw));
+      });
+    });
+  }
+
+  run(sql: string, params: Params = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) => {
+      this.raw.run(sql, params, function (this: sqlite3.RunResult, error: Error | null) {
+        if (error) reject(error);
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      this.raw.get(sql, params, (error: Error | null, row: T | undefined) => {
+        if (error) reject(error);
+        else resolve(row);
+      });
+    });
+  }
+
+  all<T>(sql: string, params: Params = []): Promise<T[]> {
+    return new Promise((resolve, reject) => {
+      this.raw.all(sql, params, (error: Error | null, rows: T[]) => {
+        if (error) reject(error);
+        else resolve(rows);
+      });
+    });
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.raw.exec(sql, (error: Error | null) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.raw.close((error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+}
+
+/** What a transaction body may do: the writer's statements, nothing else. */
+export type Transaction = Pick<Connection, "run" | "get" | "all" | "exec">;
+
+export class Database {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly file: string,
+    private readonly writer: Connection,
+    private readonly reader: Connection,
+  ) {}
+
+  /**
+   * Opens (creating if needed) the database file. `synchronous=FULL`: a
+   * committed transaction survives a power cut, which is what an
+   * acknowledgement to a device promises.
+   */
+  static async open(file: string): Promise<Database> {
+    const writer = await Connection.open(file, "write");
+    try {
+      await writer.exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; " +
+          "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+      );
+      const mode = await writer.get<{ journal_mode: string }>("PRAGMA journal_mode");
+      if (mode?.journal_mode !== "wal") {
+        throw new Error(`cannot put ${file} in WAL mode (got ${String(mode?.journal_mode)})`);
+      }
+      const reader = await Connection.open(file, "read");
+      await reader.exec("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;");
+      return new Database(file, writer, reader);
+    } catch (error) {
+      await writer.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs `body` in one IMMEDIATE transaction; commits if it resolves, rolls
+   * back and rethrows if it rejects. Transactions run strictly one after another.
+   */
+  transaction<T>(body: (tx: Transaction) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("database is closed"));
+    const run = async (): Promise<T> => {
+      await this.writer.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await body(this.writer);
+        await this.writer.exec("COMMIT");
+        return result;
+      } catch (error) {
+        await this.writer.exec("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Reads committed data on the reader connection. */
+  get<T>(sql: string, params: Params = []): Promise<T | undefined> {
+    return this.reader.get<T>(sql, params);
+  }
+
+  all<T>(sql: string, params: Params = []): Promise<T[]> {
+    return this.reader.all<T>(sql, params);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.reader.close();
+    await this.writer.close();
+  }
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export interface MigrationResult {
+  from: number;
+  to: number;
+  applied: string[];
+}
+
+/**
+ * Versioned schema migrations: the database's `user_version` says which have
+ * run. All pending migrations run in one transaction: if any fails, the
+ * database is left exactly as it was. A database newer than `list` is refused.
+ */
+export async function migrate(
+  db: Database,
+  list: readonly Migration[],
+  program = "this program",
+): Promise<MigrationResult> {
+  list.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new Error(
+        `migration '${migration.name}' has version ${migration.version}, expected ${index + 1}`,
+      );
+    }
+  });
+  return db.transaction(async (tx) => {
+    const row = await tx.get<{ user_version: number }>("PRAGMA user_version");
+    const from = row?.user_version ?? 0;
+    if (from > list.length) {
+      throw new Error(
+        `database ${db.file} is at schema version ${from}, newer than ${program} knows ` +
+          `(${list.length}); refusing to touch it — run the newer version`,
+      );
+    }
+    const pending = list.slice(from);
+    for (const migration of pending) {
+      try {
+        await tx.exec(migration.sql);
+      } catch (error) {
+        throw new Error(
+          `migration ${migration.version} ('${migration.name}') failed: ${(error as Error).message}; ` +
+            `the database is unchanged at version ${from}`,
+        );
+      }
+    }
+    if (pending.length > 0) await tx.exec(`PRAGMA user_version = ${list.length}`);
+    return { from, to: list.length, applied: pending.map((m) => m.name) };
+  });
+}
