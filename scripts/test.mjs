@@ -14,6 +14,9 @@ try {
     mosquitto_pub: "mosquitto-clients",
     mosquitto_sub: "mosquitto-clients",
     openssl: "openssl",
+    ffmpeg: "ffmpeg",
+    ffprobe: "ffmpeg",
+    setpriv: "util-linux",
   });
 } catch (error) {
   process.stderr.write(`classcam: ${error.message}\n`);

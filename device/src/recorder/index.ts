@@ -1,0 +1,18 @@
+/** The capture pipeline: encoder choice, the ffmpeg capture, and clean-up of strays. */
+export {
+  chooseEncoder,
+  forgetEncoderProbes,
+  type EncoderChoice,
+  type EncoderName,
+  type EncoderOptions,
+} from "./encoder.js";
+export {
+  Capture,
+  PLAYLIST_NAME,
+  parsePlaylist,
+  segmentName,
+  type CaptureEnd,
+  type CaptureOptions,
+  type ClosedSegment,
+} from "./capture.js";
+export { killStrayCaptures, type StrayOptions } from "./strays.js";
