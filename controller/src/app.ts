@@ -16,9 +16,11 @@ import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
 import { authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
+import { uploadRoutes } from "./routes/uploads.js";
 import { AuditLog } from "./domain/audit.js";
 import { Custodian } from "./domain/custodian.js";
 import { DomainError } from "./domain/errors.js";
+import { Footage, UploadRefused } from "./domain/footage.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
@@ -56,6 +58,7 @@ declare module "fastify" {
     recordings: Recordings;
     projector: Projector;
     custodian: Custodian;
+    footage: Footage;
   }
 }
 
@@ -111,6 +114,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
     const started = broker;
     const publicUrl = config.http.publicUrl ?? `http://${config.http.host}:${config.http.port}`;
+    const recordingsDir = join(config.dataDir, "recordings");
+    const footage = new Footage(db, audit, recordings, recordingsDir, now);
     const custodian = new Custodian(
       db,
       audit,
@@ -123,7 +128,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       },
       logger.child({ part: "custodian" }),
       {
-        recordingsDir: join(config.dataDir, "recordings"),
+        recordingsDir,
         uploadUrl: (id) => new URL(`/api/uploads/${id}`, publicUrl).toString(),
       },
       now,
@@ -148,6 +153,15 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     recordings.on("deletionWanted", () => {
       background("deleting a recording", custodian.sweep());
     });
+    footage.on("uploadWanted", (_recordingId, deviceId) => {
+      background(
+        "asking for footage to watch",
+        custodian.refreshConfig(deviceId).then(() => custodian.deliver()),
+      );
+    });
+    footage.on("uploaded", (_recordingId, deviceId) => {
+      background("pushing uploads", custodian.refreshConfig(deviceId));
+    });
     await projector.catchUp();
     await custodian.refreshAll();
 
@@ -170,6 +184,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("recordings", recordings);
     app.decorate("projector", projector);
     app.decorate("custodian", custodian);
+    app.decorate("footage", footage);
     app.addHook("onClose", async () => {
       custodian.stop();
       await started.close();
@@ -192,7 +207,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         });
       }
       const status = (error as { statusCode?: number }).statusCode;
-      if (status === 415) {
+      if (status === 415 && !(error instanceof UploadRefused)) {
         return reply.code(415).send({
           statusCode: 415,
           error: "unsupported-media-type",
@@ -231,11 +246,13 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
           version: "1",
           description:
             "The school server's HTTP API. Sign in with POST /api/session; send the session's " +
-            "csrfToken in X-CSRF-Token on every change.",
+            "csrfToken in X-CSRF-Token on every change. The upload routes are for classroom " +
+            "devices: the one-time token of an upload request, as a bearer token.",
         },
         components: {
           securitySchemes: {
             session: { type: "apiKey", in: "cookie", name: "classcam_session" },
+            uploadToken: { type: "http", scheme: "bearer" },
           },
         },
         security: [{ session: [] }],
@@ -244,6 +261,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(healthRoutes);
     await app.register(fastifyPlugin(authRoutes));
     await app.register(schoolRoutes);
+    await app.register(uploadRoutes);
     app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
     if (options.timers !== false) {
       const minute = 60_000;

@@ -2,10 +2,10 @@
 // oversize bodies, bad ids, SQL metacharacters and path traversal — each a 4xx
 // with a message that says what is wrong, and nothing written.
 import t from "tap";
-import { randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { InjectOptions } from "fastify";
 import { ROLES } from "@classcam/controller";
-import { Caller, startSchool } from "../helpers/school.js";
+import { Caller, deviceEvent, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const ID = randomUUID();
@@ -59,6 +59,8 @@ const ROUTES: { method: InjectOptions["method"]; path: string; body?: Record<str
       path: `/api/recordings/${ID}/investigations`,
       body: { reason: "a reason that is long enough to read" },
     },
+    { method: "GET", path: `/api/recordings/${ID}/footage/index.m3u8` },
+    { method: "GET", path: `/api/recordings/${ID}/footage/seg-00001.ts` },
   ];
 
 const NASTY_IDS = [
@@ -173,6 +175,16 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
         await expect4xx("bad id", route.method, parts.join("/"), route.body);
       }
     }
+  }
+
+  // footage segment names that are not names
+  for (const name of [
+    "..%2F..%2Fcontroller.sqlite",
+    "index.m3u8.ts.sh",
+    "%00.ts",
+    "x".repeat(80),
+  ]) {
+    await expect4xx("bad segment name", "GET", `/api/recordings/${ID}/footage/${name}`);
   }
 
   // queries
@@ -308,3 +320,165 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     "no user was added",
   );
 });
+
+void t.test(
+  "bad input on the device upload routes: 4xx, a clear message, nothing written",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const { app } = school;
+    const recordingId = randomUUID();
+    await deviceEvent(
+      app,
+      "room-1",
+      "recording.started",
+      { recordingId, bookingId: null, audio: false, encoder: "libx264" },
+      new Date("2026-11-23T09:00:00Z"),
+    );
+    await deviceEvent(
+      app,
+      "room-1",
+      "recording.stopped",
+      { recordingId, reason: "button", durationSeconds: 4, segments: 2, bytes: 2 },
+      new Date("2026-11-23T09:01:00Z"),
+    );
+    const token = randomBytes(24).toString("base64url");
+    await app.db.transaction((tx) =>
+      tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
+        createHash("sha256").update(token).digest("hex"),
+        recordingId,
+      ]),
+    );
+    const tables = (
+      await app.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ).map((r) => r.name);
+    t.ok(tables.includes("uploads") && tables.includes("upload_segments"));
+    const fingerprint = async () => {
+      const counts: Record<string, number> = {};
+      for (const table of tables.filter((name) => name !== "sessions")) {
+        counts[table] =
+          (await app.db.get<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`))?.n ?? -1;
+      }
+      return counts;
+    };
+    const before = await fingerprint();
+
+    const expect4xx = async (
+      what: string,
+      method: InjectOptions["method"],
+      url: string,
+      payload?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
+      const reply = await app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}`, ...headers },
+        ...(payload !== undefined && { payload: payload as InjectOptions["payload"] }),
+      });
+      t.ok(
+        reply.statusCode >= 400 && reply.statusCode < 500,
+        `${what}: ${method} ${url.slice(0, 70)} → ${reply.statusCode}`,
+      );
+      const message = reply.json<{ message?: unknown }>().message;
+      t.ok(
+        typeof message === "string" && message.length > 5,
+        `${what}: says what is wrong (${String(message).slice(0, 100)})`,
+      );
+      return { status: reply.statusCode, message: String(message) };
+    };
+
+    const segment = {
+      seq: 1,
+      name: "seg-00001.ts",
+      durationSeconds: 2,
+      bytes: 1,
+      sha256: "0".repeat(64),
+    };
+    const manifest = `/api/uploads/${recordingId}/manifest`;
+    t.match((await expect4xx("missing fields", "PUT", manifest, {})).message, /must have required/);
+    for (const field of Object.keys(segment)) {
+      await expect4xx(`wrong type of ${field}`, "PUT", manifest, {
+        segments: [{ ...segment, [field]: { nested: [1, 2] } }],
+      });
+    }
+    t.match(
+      (await expect4xx("unknown field", "PUT", manifest, { segments: [segment], isAdmin: true }))
+        .message,
+      /must NOT have additional properties/,
+    );
+    t.match(
+      (
+        await expect4xx("unknown segment field", "PUT", manifest, {
+          segments: [{ ...segment, x: 1 }],
+        })
+      ).message,
+      /must NOT have additional properties/,
+    );
+    const big = await expect4xx("oversize body", "PUT", manifest, {
+      segments: [segment],
+      padding: "x".repeat(7 * 1024 * 1024),
+    });
+    t.equal(big.status, 413);
+    const many = Array.from({ length: 30_001 }, (_, i) => ({
+      ...segment,
+      seq: i,
+      name: `s-${i}.ts`,
+    }));
+    await expect4xx("too many segments", "PUT", manifest, { segments: many });
+    await expect4xx("not JSON", "PUT", manifest, "{not json", {
+      "content-type": "application/json",
+    });
+    await expect4xx("wrong content type", "PUT", manifest, "a=1", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    for (const name of [
+      "../x.ts",
+      "/etc/passwd",
+      "a\\b.ts",
+      "seg.ts.",
+      "",
+      "x".repeat(70) + ".ts",
+    ]) {
+      await expect4xx(`segment name ${JSON.stringify(name).slice(0, 20)}`, "PUT", manifest, {
+        segments: [{ ...segment, name }],
+      });
+    }
+    for (const [field, value] of [
+      ["seq", -1],
+      ["durationSeconds", 0],
+      ["durationSeconds", 3600],
+      ["bytes", 0],
+      ["bytes", 2 ** 40],
+      ["sha256", "g".repeat(64)],
+    ] as const) {
+      await expect4xx(`${field} ${value}`, "PUT", manifest, {
+        segments: [{ ...segment, [field]: value }],
+      });
+    }
+    const segmentUrl = (name: string) => `/api/uploads/${recordingId}/segments/${name}`;
+    for (const name of ["..%2F..%2Fcontroller.sqlite", "index.m3u8", "%00.ts", "x".repeat(80)]) {
+      await expect4xx("bad segment name", "PUT", segmentUrl(name), Buffer.from("x"), {
+        "content-type": "application/octet-stream",
+        "x-content-sha256": "0".repeat(64),
+      });
+    }
+    await expect4xx("a segment as JSON", "PUT", segmentUrl("seg-00001.ts"), { bytes: "x" });
+    await expect4xx(
+      "a segment with no checksum",
+      "PUT",
+      segmentUrl("seg-00001.ts"),
+      Buffer.from("x"),
+      {
+        "content-type": "application/octet-stream",
+      },
+    );
+    for (const nasty of NASTY_IDS) {
+      await expect4xx("bad recording id", "GET", `/api/uploads/${nasty}`);
+      await expect4xx("bad recording id", "PUT", `/api/uploads/${nasty}/manifest`, {
+        segments: [segment],
+      });
+    }
+    t.same(await fingerprint(), before, "no bad request wrote anything");
+  },
+);

@@ -10,7 +10,8 @@ import { PASSWORD, PEOPLE, startSchool, deviceEvent, type PersonId } from "../he
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const GHOST = randomUUID();
-type Who = PersonId | "anyone" | "public";
+/** `device`: a device route — a bearer upload token, never a session. */
+type Who = PersonId | "anyone" | "public" | "device";
 
 interface Row {
   method: InjectOptions["method"];
@@ -110,6 +111,18 @@ const ROWS: Row[] = [
   r("DELETE", "/api/recordings/{id}", ["anyone"], `/api/recordings/${GHOST}`),
   r("POST", "/api/recordings/{id}/views", ["anyone"], `/api/recordings/${GHOST}/views`),
   r("GET", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`),
+  r(
+    "GET",
+    "/api/recordings/{id}/footage/index.m3u8",
+    ["anyone"],
+    `/api/recordings/${GHOST}/footage/index.m3u8`,
+  ),
+  r(
+    "GET",
+    "/api/recordings/{id}/footage/{segment}",
+    ["anyone"],
+    `/api/recordings/${GHOST}/footage/seg-00001.ts`,
+  ),
   r("POST", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`, {
     atSeconds: 1,
     body: "hi",
@@ -167,6 +180,18 @@ const ROWS: Row[] = [
   r("GET", "/api/audit", byRole("dpo")),
   r("GET", "/api/audit/verify", byRole("dpo")),
   r("GET", "/api/audit/export", byRole("dpo"), "/api/audit/export?format=json"),
+  r("GET", "/api/uploads/{recordingId}", ["device"], `/api/uploads/${GHOST}`),
+  r("PUT", "/api/uploads/{recordingId}/manifest", ["device"], `/api/uploads/${GHOST}/manifest`, {
+    segments: [
+      { seq: 1, name: "seg-00001.ts", durationSeconds: 2, bytes: 1, sha256: "0".repeat(64) },
+    ],
+  }),
+  r(
+    "PUT",
+    "/api/uploads/{recordingId}/segments/{name}",
+    ["device"],
+    `/api/uploads/${GHOST}/segments/seg-00001.ts`,
+  ),
 ];
 /** Routes whose use is covered elsewhere because the call changes the caller's own session. */
 const SESSION_ROUTES = [
@@ -201,6 +226,17 @@ void t.test("every role against every route", async (t) => {
   for (const row of ROWS) {
     const body = () => (typeof row.body === "function" ? (row.body as () => unknown)() : row.body);
     const anon = await school.anonymous.call(row.method, row.path, body());
+    if (row.who.includes("device")) {
+      // a device route: nobody without the upload token, and never anyone's session
+      t.equal(anon.status, 401, `${row.method} ${row.path}: no upload token → 401`);
+      t.match(anon.json(), { message: /upload token/ });
+      for (const person of PEOPLE) {
+        const reply = await school.as[person.id].call(row.method, row.path, body());
+        t.equal(reply.status, 403, `${row.method} ${row.path}: ${person.id}'s session refused`);
+        t.match(reply.json(), { message: /never a signed-in session/ });
+      }
+      continue;
+    }
     if (row.who.includes("public")) {
       t.not(anon.status, 401, `${row.method} ${row.path}: public`);
     } else {
@@ -294,6 +330,13 @@ void t.test("the cross-cases on one recording", async (t) => {
     body: "late",
   });
   await expect("bursar", "POST", views, 403, /need-to-know/);
+  const footage = `/api/recordings/${id}/footage/index.m3u8`;
+  await expect("teacher-c", "GET", footage, 403, /only its owner/);
+  await expect("bursar", "GET", footage, 403, /need-to-know/);
+  await expect("it", "GET", `/api/recordings/${id}/footage/seg-00001.ts`, 403, /need-to-know/);
+  await expect("slt", "GET", footage, 403, /open an investigation/);
+  await expect("coach-2", "GET", footage, 403, /expired or was withdrawn/);
+  await expect("coach", "GET", footage, 404, /asked to upload it/);
   await expect("bursar", "GET", `/api/recordings/${id}`, 200);
   await expect("it", "POST", views, 403, /need-to-know/);
   await expect("dpo", "POST", views, 403, /need-to-know/);

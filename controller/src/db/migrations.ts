@@ -258,6 +258,38 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX alerts_open ON alerts (cleared_at, device_id);
     `,
   },
+  {
+    version: 4,
+    name: "footage uploads: who asked, the device's manifest and each verified segment",
+    // One uploads row per recording whose footage was asked for (to keep it or
+    // to watch it); its segments as the device's manifest named them, each
+    // marked when it arrived and matched its length and SHA-256.
+    sql: `
+      CREATE TABLE uploads (
+        recording_id   TEXT PRIMARY KEY REFERENCES recordings (id),
+        wanted_at      TEXT,
+        wanted_by      TEXT,
+        requested_at   TEXT,
+        manifest_at    TEXT,
+        total_bytes    INTEGER,
+        received_bytes INTEGER NOT NULL DEFAULT 0,
+        completed_at   TEXT
+      ) STRICT;
+      CREATE INDEX uploads_wanted ON uploads (wanted_at);
+
+      CREATE TABLE upload_segments (
+        recording_id     TEXT NOT NULL REFERENCES recordings (id),
+        seq              INTEGER NOT NULL CHECK (seq >= 0),
+        name             TEXT NOT NULL,
+        duration_seconds REAL NOT NULL CHECK (duration_seconds > 0),
+        bytes            INTEGER NOT NULL CHECK (bytes > 0),
+        sha256           TEXT NOT NULL CHECK (length(sha256) = 64),
+        received_at      TEXT,
+        PRIMARY KEY (recording_id, name),
+        UNIQUE (recording_id, seq)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */

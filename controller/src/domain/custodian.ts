@@ -3,7 +3,9 @@
  * configuration (schedule, retention, holds, uploads) from the timetable and
  * policy and pushes it when it changes; it runs the retention sweep, deleting
  * what is due on the controller and asking devices to delete their copies;
- * and it asks devices to upload the recordings everyone agreed to keep. Every
+ * and it asks devices to upload the recordings everyone agreed to keep, and
+ * those someone opened to watch while they were only on the device (the
+ * device protects both meanwhile: they are in its config's `uploads`). Every
  * deletion is recorded in `deletions` and audited.
  */
 import { createHash, randomBytes } from "node:crypto";
@@ -81,8 +83,10 @@ export class Custodian {
       [deviceId],
     );
     const uploads = await this.db.all<{ id: string }>(
-      `SELECT id FROM recordings WHERE device_id = ? AND archive_state = 'uploading'
-         AND on_device = 1 AND deleted_at IS NULL ORDER BY id`,
+      `SELECT r.id FROM recordings r LEFT JOIN uploads u ON u.recording_id = r.id
+       WHERE r.device_id = ? AND r.on_device = 1 AND r.deleted_at IS NULL
+         AND (r.archive_state = 'uploading' OR (u.wanted_at IS NOT NULL AND r.on_controller = 0))
+       ORDER BY r.id`,
       [deviceId],
     );
     const wanted = {
@@ -214,6 +218,9 @@ export class Custodian {
       );
       if (held) throw new Error(`recording ${recordingId} is on hold; not deleting it`);
       await tx.run("UPDATE recordings SET on_controller = 0 WHERE id = ?", [recordingId]);
+      // the upload's record goes with the files: a later request starts afresh
+      await tx.run("DELETE FROM upload_segments WHERE recording_id = ?", [recordingId]);
+      await tx.run("DELETE FROM uploads WHERE recording_id = ?", [recordingId]);
       await tx.run(
         `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at)
          VALUES (?, 'controller', ?, ?, ?)
@@ -244,9 +251,19 @@ export class Custodian {
          JOIN recordings r ON r.id = d.recording_id
        WHERE d.copy = 'device' AND d.done_at IS NULL ORDER BY d.id LIMIT 1000`,
     );
+    // footage someone is waiting to watch first, then archives in the order they were agreed
     const uploads = await this.db.all<{ id: string; device_id: string }>(
-      `SELECT id, device_id FROM recordings WHERE archive_state = 'uploading'
-         AND on_controller = 0 AND on_device = 1 AND deleted_at IS NULL ORDER BY archive_requested_at`,
+      `SELECT r.id, r.device_id FROM recordings r LEFT JOIN uploads u ON u.recording_id = r.id
+       WHERE r.on_controller = 0 AND r.on_device = 1 AND r.deleted_at IS NULL
+         AND r.ended_at IS NOT NULL
+         AND (r.archive_state = 'uploading' OR u.wanted_at IS NOT NULL)
+       ORDER BY u.wanted_at IS NULL, u.wanted_at, r.archive_requested_at`,
+    );
+    // uploads that finished on the controller whose device's answer was lost
+    const finished = await this.db.all<{ id: string; device_id: string }>(
+      `SELECT r.id, r.device_id FROM recordings r JOIN uploads u ON u.recording_id = r.id
+       WHERE r.archive_state = 'uploading' AND r.on_controller = 1 AND r.deleted_at IS NULL
+         AND u.completed_at IS NOT NULL`,
     );
     const work: (() => Promise<void>)[] = [];
     for (const d of deletions) {
@@ -260,6 +277,11 @@ export class Custodian {
       const key = `upload:${u.id}`;
       if (this.inFlight.has(key) || !this.link.isConnected(u.device_id)) continue;
       work.push(() => this.track(key, () => this.upload(u.id, u.device_id)));
+    }
+    for (const f of finished) {
+      const key = `upload:${f.id}`;
+      if (this.inFlight.has(key)) continue;
+      work.push(() => this.track(key, () => this.finishUpload(f.id, f.device_id, null)));
     }
     const concurrency = this.options.concurrency ?? 8;
     await Promise.all(
@@ -317,17 +339,63 @@ export class Custodian {
       this.options.uploadTimeoutMs ?? 2 * 60 * 60_000,
     );
     if (response.status !== "ok") throw new Error(`device could not upload: ${response.error}`);
+    const upload = await this.db.get<{
+      manifest_at: string | null;
+      completed_at: string | null;
+      received_bytes: number;
+      total_bytes: number | null;
+    }>(
+      "SELECT manifest_at, completed_at, received_bytes, total_bytes FROM uploads WHERE recording_id = ?",
+      [recordingId],
+    );
+    if (upload?.manifest_at != null && upload.completed_at === null) {
+      throw new Error(
+        `device reported recording ${recordingId} uploaded, but the controller holds ` +
+          `${upload.received_bytes} of ${upload.total_bytes ?? 0} bytes`,
+      );
+    }
+    if (upload?.manifest_at == null) {
+      // nothing came through the upload routes: a device that only answers is trusted as
+      // before, but it is worth knowing about
+      this.logger.warn(
+        { recordingId, deviceId },
+        "device reported an upload that sent no manifest to the upload routes",
+      );
+    }
+    await this.finishUpload(recordingId, deviceId, {
+      segments: response.data.segments,
+      bytes: response.data.bytes,
+    });
+  }
+
+  /**
+   * The footage is on the controller: an archive is complete; footage
+   * fetched to be watched stays as a viewing copy (buffer retention applies
+   * to it as to the device's); a copy nobody wants any more (consent was
+   * withdrawn meanwhile) goes at once.
+   */
+  private async finishUpload(
+    recordingId: string,
+    deviceId: string,
+    sent: { segments: number; bytes: number } | null,
+  ): Promise<void> {
     const at = this.clock().toISOString();
     const kept = await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ archive_state: string }>(
-        "SELECT archive_state FROM recordings WHERE id = ?",
+      const row = await tx.get<{ archive_state: string; wanted: number }>(
+        `SELECT archive_state, EXISTS (SELECT 1 FROM uploads u WHERE u.recording_id = r.id
+           AND u.wanted_at IS NOT NULL) AS wanted FROM recordings r WHERE id = ?`,
         [recordingId],
       );
       await tx.run(
         "UPDATE recordings SET on_controller = 1, upload_token_hash = NULL WHERE id = ?",
         [recordingId],
       );
-      if (row?.archive_state !== "uploading") return false;
+      if (row?.archive_state !== "uploading") return row?.wanted === 1;
+      const stored = await tx.get<{ segments: number; bytes: number }>(
+        `SELECT count(*) AS segments, coalesce(sum(bytes), 0) AS bytes FROM upload_segments
+         WHERE recording_id = ? AND received_at IS NOT NULL`,
+        [recordingId],
+      );
       await tx.run(
         "UPDATE recordings SET archive_state = 'archived', archived_at = ? WHERE id = ?",
         [at, recordingId],
@@ -336,7 +404,9 @@ export class Custodian {
         actor: "system",
         action: "archive.complete",
         subject: recordingId,
-        detail: { segments: response.data.segments, bytes: response.data.bytes },
+        detail:
+          sent ??
+          (stored ? { segments: stored.segments, bytes: stored.bytes } : { segments: 0, bytes: 0 }),
       });
       return true;
     });
@@ -345,14 +415,20 @@ export class Custodian {
     await this.refreshConfig(deviceId);
   }
 
+  /** A new one-time upload token (only its hash is kept); the last one stops working. */
   private async tokenFor(recordingId: string): Promise<string> {
     const token = randomBytes(24).toString("base64url");
-    await this.db.transaction((tx) =>
-      tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
+    await this.db.transaction(async (tx) => {
+      await tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
         createHash("sha256").update(token).digest("hex"),
         recordingId,
-      ]),
-    );
+      ]);
+      await tx.run(
+        `INSERT INTO uploads (recording_id, requested_at) VALUES (?, ?)
+         ON CONFLICT (recording_id) DO UPDATE SET requested_at = excluded.requested_at`,
+        [recordingId, this.clock().toISOString()],
+      );
+    });
     return token;
   }
 

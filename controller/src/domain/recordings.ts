@@ -21,6 +21,7 @@ import {
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
+import { footageStatus, type FootageFacts, type FootageStatus } from "./footage.js";
 import type { PolicyStore } from "./policy.js";
 
 export type ArchiveState = "none" | "awaiting-consent" | "uploading" | "archived";
@@ -98,6 +99,8 @@ export interface RecordingDetail extends RecordingSummary {
   holds: Hold[];
   /** What the person asking may do, so a front end shows only those buttons. */
   allowed: RecordingAction[];
+  /** Where the footage is: only on the device, asked for, uploading, or on the controller. */
+  footage: FootageStatus;
 }
 
 export interface Comment {
@@ -350,6 +353,11 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       : [];
     const investigations = owner || leadership ? await this.investigationsOf(id) : [];
     const holds = owner || leadership || person.roles.includes("dpo") ? await this.holdsOf(id) : [];
+    const upload = await this.db.get<NonNullable<FootageFacts["upload"]>>(
+      `SELECT wanted_at, requested_at, manifest_at, total_bytes, received_bytes
+       FROM uploads WHERE recording_id = ?`,
+      [id],
+    );
     const now = this.clock();
     const allowed = RECORDING_ACTIONS.filter(
       (action) => action !== "view-metadata" && action !== "download",
@@ -381,6 +389,13 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       investigations,
       holds,
       allowed,
+      footage: footageStatus({
+        onController: row.on_controller === 1,
+        onDevice: row.on_device === 1,
+        deleted: row.deleted_at !== null,
+        archiveState: row.archive_state,
+        ...(upload && { upload }),
+      }),
     };
   }
 

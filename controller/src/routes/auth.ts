@@ -9,6 +9,10 @@
  * - A route says which roles may use it; a signed-in person without one gets
  *   403, nobody signed in gets 401. Someone with a one-time password may only
  *   change it.
+ * - Device routes (`config: DEVICE_ROUTE`: the footage upload) are the one
+ *   exception to CSRF and Origin: they pass only because they carry a bearer
+ *   token, and never with a session (a session cookie on them is refused, and
+ *   no session is looked up). The route itself checks the token.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from "fastify";
@@ -34,7 +38,17 @@ declare module "fastify" {
     session: Session | null;
     sessionToken: string | null;
   }
+  interface FastifyContextConfig {
+    /** A route for devices, authenticated by a bearer token instead of a session. */
+    deviceRoute?: boolean;
+  }
 }
+
+/** Route config that marks a device route (bearer token, never a session, no CSRF). */
+export const DEVICE_ROUTE = { deviceRoute: true } as const;
+
+const isDeviceRoute = (request: FastifyRequest) =>
+  (request.routeOptions.config as { deviceRoute?: boolean } | undefined)?.deviceRoute === true;
 
 /** Anyone signed in, whatever their roles. */
 export const ANYONE = "anyone";
@@ -92,6 +106,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.decorateRequest("sessionToken", null);
 
   app.addHook("onRequest", async (request) => {
+    if (isDeviceRoute(request)) return; // devices have no session
     const token = request.cookies[SESSION_COOKIE];
     if (token === undefined) return;
     request.session = await app.people.session(token);
@@ -109,6 +124,10 @@ export function authRoutes(app: FastifyInstance): void {
   });
 
   function checkCsrf(request: FastifyRequest): void {
+    if (isDeviceRoute(request)) {
+      checkDevice(request);
+      return;
+    }
     if (request.method === "GET" || request.method === "HEAD") return;
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== "null") {
@@ -129,6 +148,23 @@ export function authRoutes(app: FastifyInstance): void {
       throw new DomainError(
         "forbidden",
         "missing or wrong X-CSRF-Token header (take it from GET /api/session)",
+      );
+    }
+  }
+
+  /** A device route passes with a bearer token and no session; the route checks the token. */
+  function checkDevice(request: FastifyRequest): void {
+    if (request.cookies[SESSION_COOKIE] !== undefined) {
+      throw new DomainError(
+        "forbidden",
+        "the upload routes take a device's upload token, never a signed-in session",
+      );
+    }
+    const authorization = request.headers.authorization;
+    if (typeof authorization !== "string" || !/^Bearer \S+$/.test(authorization)) {
+      throw new DomainError(
+        "unauthorised",
+        "the upload routes need the device's upload token: Authorization: Bearer <token>",
       );
     }
   }

@@ -9,6 +9,13 @@ import { ROLES } from "../domain/access.js";
 import { MITIGATIONS } from "../domain/bookings.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
+import {
+  MAX_MANIFEST_SEGMENTS,
+  MAX_SEGMENT_BYTES,
+  MAX_SEGMENT_SECONDS,
+  SEGMENT_NAME_PATTERN,
+  SHA256_PATTERN,
+} from "../domain/footage.js";
 
 const strict = { additionalProperties: false } as const;
 export const Obj = <T extends Parameters<typeof Type.Object>[0]>(props: T) =>
@@ -151,6 +158,11 @@ export const CommentSchema = Obj({
   body: Type.String(),
   createdAt: Timestamp,
 });
+export const FootageStatusSchema = Obj({
+  state: OneOf(["on-device", "upload-requested", "uploading", "on-controller", "unavailable"]),
+  receivedBytes: Nullable(Type.Integer()),
+  totalBytes: Nullable(Type.Integer()),
+});
 export const RecordingDetailSchema = Type.Composite(
   [
     RecordingSummarySchema,
@@ -167,6 +179,7 @@ export const RecordingDetailSchema = Type.Composite(
       investigations: Type.Array(InvestigationSchema),
       holds: Type.Array(HoldSchema),
       allowed: Type.Array(Type.String()),
+      footage: FootageStatusSchema,
     }),
   ],
   strict,
@@ -243,6 +256,26 @@ export const DeletionSchema = Obj({
   requestedAt: Timestamp,
   doneAt: Nullable(Timestamp),
   bytes: Nullable(Type.Integer()),
+});
+
+export const SegmentName = Type.String({ pattern: SEGMENT_NAME_PATTERN, maxLength: 66 });
+export const ManifestSchema = Obj({
+  segments: Type.Array(
+    Obj({
+      seq: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
+      name: SegmentName,
+      durationSeconds: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SEGMENT_SECONDS }),
+      bytes: Type.Integer({ minimum: 1, maximum: MAX_SEGMENT_BYTES }),
+      sha256: Type.String({ pattern: SHA256_PATTERN }),
+    }),
+    { minItems: 1, maxItems: MAX_MANIFEST_SEGMENTS },
+  ),
+});
+export const UploadProgressSchema = Obj({
+  receivedBytes: Type.Integer(),
+  totalBytes: Type.Integer(),
+  received: Type.Array(Type.String()),
+  complete: Type.Boolean(),
 });
 
 /** The common error answers every protected route may give. */

@@ -5,6 +5,8 @@
  * serves; the finer need-to-know rules for footage are `decide()`'s, applied
  * in the domain.
  */
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { DeviceOverview } from "../domain/devices.js";
@@ -32,6 +34,7 @@ import {
   Reason,
   RecordingDetailSchema,
   RecordingSummarySchema,
+  SegmentName,
   Serial,
   ShareSchema,
   Timestamp,
@@ -78,7 +81,7 @@ function fleetView(device: DeviceOverview, alerts: readonly string[]) {
 }
 
 export function schoolRoutes(app: FastifyInstance): void {
-  const { timetable, recordings, policy, audit, devices, custodian } = app;
+  const { timetable, recordings, policy, audit, devices, custodian, footage } = app;
 
   // ------------------------------------------------------------------ fleet
   const openAlerts = async (): Promise<AlertRow[]> =>
@@ -465,6 +468,56 @@ export function schoolRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => recordings.view(me(request), (request.params as { id: string }).id),
+  );
+
+  // footage as HLS, for whoever may view it; never cached, never offered as a download
+  app.get(
+    "/api/recordings/:id/footage/index.m3u8",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary:
+          "The footage's HLS playlist (audited as playing it). 404 while the footage is only " +
+          "on the device — asking for it asks the device to upload it",
+        params: RecordingParams,
+        response: {
+          200: Type.String({ description: "application/vnd.apple.mpegurl" }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const path = await footage.playlist(me(request), (request.params as { id: string }).id);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("application/vnd.apple.mpegurl")
+        .send(await readFile(path, "utf8"));
+    },
+  );
+
+  app.get(
+    "/api/recordings/:id/footage/:segment",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "One segment of the footage (MPEG-TS), for whoever may view it",
+        params: Obj({ id: Uuid, segment: SegmentName }),
+        response: {
+          200: Type.String({ description: "video/mp2t" }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, segment } = request.params as { id: string; segment: string };
+      const path = await footage.segment(me(request), id, segment);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("video/mp2t")
+        .send(createReadStream(path));
+    },
   );
 
   app.get(

@@ -1,0 +1,131 @@
+/**
+ * The footage upload, for classroom devices: the manifest of a recording's
+ * HLS segments, then each segment's raw bytes, then (any time) the progress.
+ * A device authenticates with the one-time token the custodian sent with its
+ * `upload-recording` request, as `Authorization: Bearer <token>`; these
+ * routes never take a session (see `DEVICE_ROUTE` in `auth.ts`). The checks
+ * on names, lengths and checksums are the domain's (`domain/footage.ts`).
+ */
+import { Readable } from "node:stream";
+import type { FastifyInstance, onRequestAsyncHookHandler } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { MAX_MANIFEST_SEGMENTS, UploadRefused, type ManifestSegment } from "../domain/footage.js";
+import { DEVICE_ROUTE } from "./auth.js";
+import { ManifestSchema, Obj, SegmentName, UploadProgressSchema, Uuid, errors } from "./schemas.js";
+
+const UploadParams = Obj({ recordingId: Uuid });
+const SegmentParams = Obj({ recordingId: Uuid, name: SegmentName });
+const security = [{ uploadToken: [] }];
+/** A manifest entry is about 130 bytes of JSON. */
+const MANIFEST_BODY_LIMIT = MAX_MANIFEST_SEGMENTS * 200;
+
+export async function uploadRoutes(app: FastifyInstance): Promise<void> {
+  const { footage } = app;
+
+  /** The bearer token against the recording's upload token, before any body is read. */
+  const token: onRequestAsyncHookHandler = async (request) => {
+    const { recordingId } = request.params as { recordingId: string };
+    await footage.authenticate(recordingId, request.headers.authorization);
+  };
+
+  app.get(
+    "/api/uploads/:recordingId",
+    {
+      config: DEVICE_ROUTE,
+      onRequest: token,
+      schema: {
+        tags: ["uploads"],
+        summary: "How far a recording's upload got (for the device with its upload token)",
+        security,
+        params: UploadParams,
+        response: { 200: UploadProgressSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => footage.progress((request.params as { recordingId: string }).recordingId),
+  );
+
+  app.put(
+    "/api/uploads/:recordingId/manifest",
+    {
+      config: DEVICE_ROUTE,
+      onRequest: token,
+      bodyLimit: MANIFEST_BODY_LIMIT,
+      schema: {
+        tags: ["uploads"],
+        summary:
+          "The recording's segments (name, length, SHA-256); answers which are already in, " +
+          "so an interrupted upload resumes",
+        security,
+        params: UploadParams,
+        body: ManifestSchema,
+        response: {
+          200: Obj({ received: Type.Array(Type.String()), complete: Type.Boolean() }),
+          ...errors(400, 401, 403, 404, 409, 413),
+        },
+      },
+    },
+    async (request) => {
+      const { recordingId } = request.params as { recordingId: string };
+      const { segments } = request.body as { segments: ManifestSegment[] };
+      return footage.putManifest(recordingId, segments);
+    },
+  );
+
+  // the segment's body is raw bytes, streamed to disk: no parser reads it into memory
+  await app.register((segments: FastifyInstance, _options, done) => {
+    segments.removeAllContentTypeParsers();
+    segments.addContentTypeParser("*", (_request, payload, parsed) => {
+      parsed(null, payload);
+    });
+    segments.put(
+      "/api/uploads/:recordingId/segments/:name",
+      {
+        config: DEVICE_ROUTE,
+        onRequest: token,
+        schema: {
+          tags: ["uploads"],
+          summary:
+            "One segment's bytes (application/octet-stream, X-Content-SHA256); kept only if " +
+            "its length and checksum match the manifest",
+          security,
+          params: SegmentParams,
+          headers: Type.Object({
+            "x-content-sha256": Type.Optional(Type.String({ maxLength: 64 })),
+          }),
+          response: {
+            200: Obj({
+              name: Type.String(),
+              receivedBytes: Type.Integer(),
+              totalBytes: Type.Integer(),
+              complete: Type.Boolean(),
+            }),
+            ...errors(400, 401, 403, 409, 413, 415, 422),
+          },
+        },
+      },
+      async (request) => {
+        const { recordingId, name } = request.params as { recordingId: string; name: string };
+        const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+        if (type !== "application/octet-stream") {
+          throw new UploadRefused(
+            415,
+            "unsupported-media-type",
+            "send the segment's bytes as the body, with Content-Type: application/octet-stream",
+          );
+        }
+        const length = request.headers["content-length"];
+        const sha256 = request.headers["x-content-sha256"];
+        return footage.receiveSegment(
+          recordingId,
+          name,
+          request.body instanceof Readable ? request.body : Readable.from([]),
+          {
+            sha256: typeof sha256 === "string" ? sha256 : undefined,
+            contentLength: length === undefined ? undefined : Number(length),
+          },
+        );
+      },
+    );
+    done();
+  });
+}
