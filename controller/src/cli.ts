@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { ConfigError, ENVIRONMENT, loadConfig, type ControllerConfig } from "./config.js";
-import { DATABASE_FILE, build, mqttListenOptions } from "./app.js";
+import { DATABASE_FILE, mqttListenOptions } from "./app.js";
+import { setupTokenNotice, startController } from "./server.js";
 import { createLogger } from "./logger.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
@@ -118,46 +119,21 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
 
 async function serve(config: ControllerConfig, io: Io): Promise<number> {
   const logger = createLogger(config.log.level);
-  let listen;
   try {
-    listen = mqttListenOptions(config);
+    mqttListenOptions(config); // reads the TLS files: a bad one is a usage error (exit 2)
   } catch (error) {
     io.err(`classcam-controller: ${(error as Error).message}`);
     return 2;
   }
-  const app = await build({ config, logger });
-  let port: number;
-  let tlsPort: number | null;
-  let address: string;
+  let running;
   try {
-    ({ port, tlsPort } = await app.broker.listen(listen));
-    address = await app.listen({ host: config.http.host, port: config.http.port });
+    running = await startController(config, logger);
   } catch (error) {
-    // e.g. EADDRINUSE: say which address, not a stack trace
-    io.err(`classcam-controller: cannot listen: ${(error as Error).message}`);
-    await app.close();
+    // e.g. EADDRINUSE or a bad TLS file: say which, not a stack trace
+    io.err(`classcam-controller: ${(error as Error).message}`);
     return 1;
   }
-  if (tlsPort === null) {
-    logger.warn(
-      { part: "broker" },
-      "MQTT without TLS: device secrets cross the network in clear; set mqtt.tls for production",
-    );
-  }
-  logger.info(
-    { mqtt: port, mqttTls: tlsPort, http: address, dataDir: config.dataDir },
-    "controller ready",
-  );
-  const setupToken = await app.people.issueSetupToken();
-  if (setupToken !== null) {
-    io.out(
-      `\nThis controller has no accounts yet. Create the first administrator with the\n` +
-        `one-time setup token below (POST ${address}/api/setup, or the dashboard's set-up page),\n` +
-        `or run 'classcam-controller user add ID --name NAME --roles admin'.\n` +
-        `  setup token: ${setupToken}\n` +
-        "It works once, and a new one is printed at each start until an account exists.\n",
-    );
-  }
+  if (running.setupToken !== null) io.out(setupTokenNotice(running.address, running.setupToken));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, "shutting down");
@@ -166,7 +142,7 @@ async function serve(config: ControllerConfig, io: Io): Promise<number> {
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
-  await app.close();
+  await running.close();
   return 0;
 }
 

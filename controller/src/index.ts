@@ -7,3 +7,4 @@ export { migrate, migrations, type Migration } from "./db/migrations.js";
 export { AuditLog, type AuditEntry, type AuditInput } from "./domain/audit.js";
 export { People, type SignInLimits, type User } from "./domain/people.js";
 export { ROLES, type Role } from "./domain/access.js";
+export { startController, setupTokenNotice, type RunningController } from "./server.js";
