@@ -41,6 +41,11 @@ export const DeviceSettingsSchema = Type.Object(
             /** The BCM line number on the Pi's GPIO header (the sysfs base is added at start). */
             pin: Pin,
             activeLow: Type.Boolean(),
+            /**
+             * An input wired to the lamp's current sense, read back after every change. Without it
+             * the read-back is the output latch: a failed driver is caught, a blown bulb is not.
+             */
+            sensePin: Type.Optional(Pin),
           },
           strict,
         ),
@@ -187,18 +192,18 @@ export function checkSettings(value: unknown, source = "settings"): SettingsResu
   const settings = result.value;
   const problems: string[] = [];
   const idProblem = deviceIdProblem(settings.deviceId);
-  if (idProblem !== null) problems.push(`/deviceId: ${idProblem}`);
+  if (idProblem !== null) problems.push(`deviceId: ${idProblem}`);
   const { camera } = settings.hardware;
   if (settings.recorder.encoder === "copy" && camera.inputFormat !== "h264") {
     problems.push(
-      `/recorder/encoder: 'copy' needs a camera that gives H.264 (hardware.camera.inputFormat is '${camera.inputFormat}')`,
+      `recorder.encoder: 'copy' needs a camera that gives H.264 (hardware.camera.inputFormat is '${camera.inputFormat}')`,
     );
   }
   if (camera.width % 2 !== 0 || camera.height % 2 !== 0) {
-    problems.push("/hardware/camera: width and height must be even numbers");
+    problems.push("hardware.camera: width and height must be even numbers");
   }
   if (settings.demo !== undefined && settings.hardware.backend !== "sim") {
-    problems.push("/demo: the virtual button endpoint exists only with hardware.backend 'sim'");
+    problems.push("demo: the virtual button endpoint exists only with hardware.backend 'sim'");
   }
   if (problems.length > 0) return { ok: false, error: `${source}: ${problems.join("; ")}` };
   return { ok: true, settings };

@@ -89,7 +89,8 @@ export function devicePaths(dataDir: string): DevicePaths {
 export async function openStore(dataDir: string): Promise<{ db: Database; paths: DevicePaths }> {
   const paths = devicePaths(dataDir);
   for (const dir of [paths.dataDir, paths.buffer, paths.run]) mkdirSync(dir, { recursive: true });
-  const db = await Database.open(paths.database);
+  // small pages: each segment's index rows cost a few KiB of writes, not tens (SD-card wear)
+  const db = await Database.open(paths.database, { pageSize: 1024 });
   try {
     await migrate(db, DEVICE_MIGRATIONS, "this device daemon");
   } catch (error) {

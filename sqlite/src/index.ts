@@ -86,9 +86,16 @@ export class Database {
    * committed transaction survives a power cut, which is what an
    * acknowledgement to a device promises.
    */
-  static async open(file: string): Promise<Database> {
+  static async open(file: string, options: { pageSize?: number } = {}): Promise<Database> {
     const writer = await Connection.open(file, "write");
     try {
+      // takes effect only while the file is new (before WAL mode and the first table)
+      if (options.pageSize !== undefined) {
+        if (![512, 1024, 2048, 4096, 8192, 16384, 32768, 65536].includes(options.pageSize)) {
+          throw new Error(`page size ${options.pageSize} is not a power of two from 512 to 65536`);
+        }
+        await writer.exec(`PRAGMA page_size = ${options.pageSize}`);
+      }
       await writer.exec(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; " +
           "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",

@@ -23,6 +23,7 @@ void t.test("tsc builds every package (strict, project references)", async (t) =
 
 void t.test("the tests and scripts type-check too", async (t) => {
   check(t, "tsc", ["-p", "test", "--noEmit"]);
+  check(t, "tsc", ["-p", "scripts", "--noEmit"]);
 });
 
 void t.test("eslint passes (no floating promises, exhaustive switches)", async (t) => {

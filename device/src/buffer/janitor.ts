@@ -91,6 +91,8 @@ export class Janitor {
   private lastProblem: string | null = null;
   /** The report of the latest finished pass. */
   lastReport: JanitorReport | null = null;
+  /** When `lastReport` was made (the janitor's clock). */
+  lastReportAt: Date | null = null;
 
   constructor(private readonly o: JanitorOptions) {
     if (!Number.isSafeInteger(o.reserveBytes) || o.reserveBytes < 0) {
@@ -114,6 +116,29 @@ export class Janitor {
     const pass = this.queue.then(() => this.pass(reason));
     this.queue = pass.catch(() => undefined);
     return pass;
+  }
+
+  /**
+   * Whether a new recording may start, answered at once from a pass at most
+   * `freshMs` old that allowed recording (a new pass then runs behind it, and a
+   * recording that fills the disk is stopped by the session); otherwise from a
+   * pass run now. A press must light the lamp within milliseconds.
+   */
+  async mayRecordQuickly(
+    freshMs = 30_000,
+  ): Promise<{ ok: boolean; refusal: JanitorRefusal | null }> {
+    const report = this.lastReport;
+    const at = this.lastReportAt;
+    if (
+      report !== null &&
+      at !== null &&
+      !report.refuseRecording &&
+      this.o.now().getTime() - at.getTime() <= freshMs
+    ) {
+      void this.run("after-press");
+      return { ok: true, refusal: null };
+    }
+    return this.mayRecord();
   }
 
   /** Whether a new recording may start now (runs a pass first); the session calls this before starting. */
@@ -169,6 +194,7 @@ export class Janitor {
     }
     this.lastProblem = report.problem;
     this.lastReport = report;
+    this.lastReportAt = this.o.now();
     return report;
   }
 

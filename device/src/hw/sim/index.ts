@@ -31,11 +31,15 @@ export class SimLamp implements LampOutput {
   readonly changes: LampChange[] = [];
   /** Injected faults: writes throw, or the lamp reads back stuck at a level. */
   fault: { failWrites: boolean; stuckAt: LampLevel | null } = { failWrites: false, stuckAt: null };
+  /** How long a write takes to show, like a relay or a GPIO write through sysfs (0: at once). */
+  latencyMs: () => number = () => 0;
   private readonly listeners = new Set<(level: LampLevel) => void>();
 
-  write(level: LampLevel): Promise<void> {
+  async write(level: LampLevel): Promise<void> {
+    const latency = this.latencyMs();
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (this.fault.failWrites) {
-      return Promise.reject(new Error("simulated lamp: write failed (injected fault)"));
+      throw new Error("simulated lamp: write failed (injected fault)");
     }
     const shown = this.fault.stuckAt ?? level;
     if (shown !== this.level) {
@@ -43,7 +47,6 @@ export class SimLamp implements LampOutput {
       this.changes.push({ level: shown, at: performance.now() });
       for (const listener of this.listeners) listener(shown);
     }
-    return Promise.resolve();
   }
 
   read(): Promise<LampLevel> {

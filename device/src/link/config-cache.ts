@@ -1,0 +1,98 @@
+/**
+ * The controller's retained config for this device (schedule, retention,
+ * masks, audio per booking, holds, uploads), kept on disk so the rules are
+ * enforced while the controller is away and after a restart. A payload that
+ * fails validation is refused with its reason and the last good config stays.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { checkConfig, parse, parseJson, type DeviceConfig } from "@classcam/protocol";
+
+export type ConfigOutcome =
+  | { outcome: "applied"; config: DeviceConfig }
+  | { outcome: "unchanged" }
+  | { outcome: "rejected"; version: number | null; reason: string };
+
+export class ConfigCache {
+  private value: DeviceConfig | null = null;
+  private readonly listeners = new Set<(config: DeviceConfig) => void>();
+
+  constructor(private readonly file: string) {}
+
+  /** Reads the last good config from disk; a damaged file is reported and ignored. */
+  load(): { loaded: boolean; problem: string | null } {
+    let text: string;
+    try {
+      text = readFileSync(this.file, "utf8");
+    } catch {
+      return { loaded: false, problem: null };
+    }
+    const result = parse.config(text);
+    if (!result.ok) return { loaded: false, problem: `${this.file}: ${result.error}` };
+    this.value = result.value;
+    return { loaded: true, problem: null };
+  }
+
+  get current(): DeviceConfig | null {
+    return this.value;
+  }
+
+  onChange(listener: (config: DeviceConfig) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A config payload from the controller: applied (and saved) when valid and newer. */
+  receive(payload: Buffer | string): ConfigOutcome {
+    const result = parse.config(payload);
+    if (!result.ok) {
+      const json = parseJson(payload);
+      const version = json.ok ? versionOf(json.value) : null;
+      return { outcome: "rejected", version, reason: result.error };
+    }
+    const config = result.value;
+    if (this.value !== null && config.version <= this.value.version) {
+      return config.version === this.value.version
+        ? { outcome: "unchanged" }
+        : {
+            outcome: "rejected",
+            version: config.version,
+            reason: `version ${config.version} is older than the applied version ${this.value.version}`,
+          };
+    }
+    this.save(config);
+    this.value = config;
+    for (const listener of this.listeners) listener(config);
+    return { outcome: "applied", config };
+  }
+
+  /** Written to a temporary file, flushed, then renamed over the old one: never half-written. */
+  private save(config: DeviceConfig): void {
+    const checked = checkConfig(config);
+    if (!checked.ok) throw new Error(`refusing to save an invalid config: ${checked.error}`);
+    const temporary = `${this.file}.tmp`;
+    writeFileSync(temporary, JSON.stringify(config, null, 2));
+    const fd = openSync(temporary, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, this.file);
+    const dir = openSync(dirname(this.file), "r");
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+}
+
+/** The `version` of a payload that failed validation, when it has a usable one. */
+function versionOf(value: unknown): number | null {
+  if (typeof value !== "object" || value === null) return null;
+  const version = (value as { version?: unknown }).version;
+  return typeof version === "number" && Number.isSafeInteger(version) && version >= 0
+    ? version
+    : null;
+}
