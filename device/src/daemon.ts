@@ -25,7 +25,7 @@ import { Outbox } from "./link/outbox.js";
 import { uploadRecording } from "./link/uploader.js";
 import { chooseEncoder, killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
 import { Session } from "./session/session.js";
-import { openStore, type DevicePaths } from "./store.js";
+import { devicePaths, openStore, type DevicePaths } from "./store.js";
 import { SOFTWARE_VERSION } from "./version.js";
 
 export interface DaemonOptions {
@@ -83,16 +83,11 @@ export class Daemon {
     const now = options.now ?? (() => new Date());
 
     // 1. before anything else: no capture from an earlier run may survive
-    const { db, paths } = await openStore(settings.dataDir);
-    try {
-      const killed = await killStrayCaptures(paths.buffer, logger);
-      if (killed.length > 0) {
-        logger.warn({ pids: killed }, "killed capture processes left by an earlier run");
-      }
-    } catch (error) {
-      await db.close();
-      throw error;
+    const killed = await killStrayCaptures(devicePaths(settings.dataDir).buffer, logger);
+    if (killed.length > 0) {
+      logger.warn({ pids: killed }, "killed capture processes left by an earlier run");
     }
+    const { db, paths } = await openStore(settings.dataDir);
 
     // 2. hardware: a missing part is a start-up error naming it
     let hardware: Hardware;

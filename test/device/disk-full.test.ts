@@ -6,7 +6,6 @@
 // reserve, new recording is refused with one storage.exhausted alert.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { readFile, statfs } from "node:fs/promises";
 import { join } from "node:path";
 import t from "tap";
@@ -24,25 +23,11 @@ import {
   writeSegment,
   type TestDevice,
 } from "./buffer-helpers.js";
+import { mountTmpfs } from "../helpers/device.js";
 
 const NOW = new Date("2026-11-23T15:00:00.000Z");
 const TMPFS_BYTES = 64 * MiB;
 const RESERVE = 16 * MiB;
-
-function mountTmpfs(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_BYTES}`, "tmpfs", dir], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new Error(
-      `cannot mount a 64 MiB tmpfs at ${dir} (this test needs root and mount(8)): ` +
-        (stderr || (error as Error).message),
-    );
-  }
-}
 
 async function fileSha256(path: string): Promise<string> {
   return createHash("sha256")
@@ -60,7 +45,7 @@ void t.test("filling a real 64 MiB disk", async (t) => {
   });
   d = await openDevice(new Date(NOW.getTime() - 12 * HOUR), (dataDir) => {
     const buffer = join(dataDir, "buffer");
-    mountTmpfs(buffer);
+    mountTmpfs(TMPFS_BYTES, buffer);
     mounted = buffer;
   });
   const device = d;

@@ -3,6 +3,7 @@
  * test-pattern camera, tone microphone — real ffmpeg) with its data in a temp
  * folder, connected over real MQTT to a test controller it is enrolled with.
  */
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -149,4 +150,21 @@ export function cacheBoxConfig(
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(devicePaths(dataDir).config, JSON.stringify(config));
   return config;
+}
+
+/** Mounts a tmpfs of `bytes` at `dir` (needs root); fails with the reason, never skips. */
+export function mountTmpfs(bytes: number, dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${bytes}`, "tmpfs", dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(
+      `cannot mount a ${Math.round(bytes / 1048576)} MiB tmpfs at ${dir} (this test needs root and mount(8)): ` +
+        (stderr || (error as Error).message),
+    );
+  }
+  return () => execFileSync("umount", [dir]);
 }
