@@ -18,6 +18,7 @@ import type { AuditLog } from "./audit.js";
 import { deviceSchedule } from "./bookings.js";
 import type { Clock } from "./clock.js";
 import type { DeviceRegistry } from "./devices.js";
+import { heldUpload, uploadShortfall } from "./footage.js";
 import type { PolicyStore } from "./policy.js";
 import { planSweep, type DeletionReason, type RetainedRecording } from "./retention.js";
 import type { Timetable } from "./timetable.js";
@@ -281,7 +282,7 @@ export class Custodian {
     for (const f of finished) {
       const key = `upload:${f.id}`;
       if (this.inFlight.has(key)) continue;
-      work.push(() => this.track(key, () => this.finishUpload(f.id, f.device_id, null)));
+      work.push(() => this.track(key, () => this.finishUpload(f.id, f.device_id)));
     }
     const concurrency = this.options.concurrency ?? 8;
     await Promise.all(
@@ -330,6 +331,14 @@ export class Custodian {
     });
   }
 
+  /**
+   * Asks the device to upload the recording. Its answer is not taken on
+   * trust: the recording is on the controller only when the controller holds
+   * the complete upload (every segment of the manifest in and verified). An
+   * `ok` without that is refused like a device's error — logged with what is
+   * missing, still pending, asked again (with a new token) at the next
+   * delivery. An upload that is complete here counts whatever the answer.
+   */
   private async upload(recordingId: string, deviceId: string): Promise<void> {
     const token = await this.tokenFor(recordingId);
     const response = await this.link.request(
@@ -338,59 +347,61 @@ export class Custodian {
       { recordingId, url: this.options.uploadUrl(recordingId), token },
       this.options.uploadTimeoutMs ?? 2 * 60 * 60_000,
     );
-    if (response.status !== "ok") throw new Error(`device could not upload: ${response.error}`);
-    const upload = await this.db.get<{
-      manifest_at: string | null;
-      completed_at: string | null;
-      received_bytes: number;
-      total_bytes: number | null;
-    }>(
-      "SELECT manifest_at, completed_at, received_bytes, total_bytes FROM uploads WHERE recording_id = ?",
-      [recordingId],
-    );
-    if (upload?.manifest_at != null && upload.completed_at === null) {
+    const held = await heldUpload(this.db, recordingId);
+    const missing = uploadShortfall(held);
+    if (missing !== null) {
+      if (response.status !== "ok") throw new Error(`device could not upload: ${response.error}`);
       throw new Error(
-        `device reported recording ${recordingId} uploaded, but the controller holds ` +
-          `${upload.received_bytes} of ${upload.total_bytes ?? 0} bytes`,
+        `device reported recording ${recordingId} uploaded, but ${missing}; ` +
+          "it is not taken as on the controller",
       );
     }
-    if (upload?.manifest_at == null) {
-      // nothing came through the upload routes: a device that only answers is trusted as
-      // before, but it is worth knowing about
+    if (response.status !== "ok") {
       this.logger.warn(
-        { recordingId, deviceId },
-        "device reported an upload that sent no manifest to the upload routes",
+        { recordingId, deviceId, error: response.error },
+        "device answered an upload with an error, but the controller holds all of it",
+      );
+    } else if (
+      response.data.segments !== held.segments ||
+      response.data.bytes !== held.receivedBytes
+    ) {
+      this.logger.warn(
+        {
+          recordingId,
+          deviceId,
+          reported: { segments: response.data.segments, bytes: response.data.bytes },
+          held: { segments: held.segments, bytes: held.receivedBytes },
+        },
+        "device reported other counts than the upload the controller verified; the controller's stand",
       );
     }
-    await this.finishUpload(recordingId, deviceId, {
-      segments: response.data.segments,
-      bytes: response.data.bytes,
-    });
+    await this.finishUpload(recordingId, deviceId);
   }
 
   /**
-   * The footage is on the controller: an archive is complete; footage
-   * fetched to be watched stays as a viewing copy (buffer retention applies
-   * to it as to the device's); a copy nobody wants any more (consent was
-   * withdrawn meanwhile) goes at once.
+   * The footage is on the controller (the upload finished through the upload
+   * routes: every segment verified): an archive is complete; footage fetched
+   * to be watched stays as a viewing copy (buffer retention applies to it as
+   * to the device's); a copy nobody wants any more (consent was withdrawn
+   * meanwhile) goes at once. The audit states what the controller verified,
+   * not what the device said.
    */
-  private async finishUpload(
-    recordingId: string,
-    deviceId: string,
-    sent: { segments: number; bytes: number } | null,
-  ): Promise<void> {
+  private async finishUpload(recordingId: string, deviceId: string): Promise<void> {
     const at = this.clock().toISOString();
     const kept = await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ archive_state: string; wanted: number }>(
-        `SELECT archive_state, EXISTS (SELECT 1 FROM uploads u WHERE u.recording_id = r.id
-           AND u.wanted_at IS NOT NULL) AS wanted FROM recordings r WHERE id = ?`,
+      const row = await tx.get<{ archive_state: string; on_controller: number; wanted: number }>(
+        `SELECT archive_state, on_controller, EXISTS (SELECT 1 FROM uploads u
+           WHERE u.recording_id = r.id AND u.wanted_at IS NOT NULL) AS wanted
+         FROM recordings r WHERE id = ?`,
         [recordingId],
       );
-      await tx.run(
-        "UPDATE recordings SET on_controller = 1, upload_token_hash = NULL WHERE id = ?",
-        [recordingId],
-      );
-      if (row?.archive_state !== "uploading") return row?.wanted === 1;
+      if (row?.on_controller !== 1) {
+        // the copy went (a retention sweep) between the check and now: nothing to finish
+        throw new Error(`recording ${recordingId}'s upload is no longer on the controller`);
+      }
+      // the token is spent: the upload is over
+      await tx.run("UPDATE recordings SET upload_token_hash = NULL WHERE id = ?", [recordingId]);
+      if (row.archive_state !== "uploading") return row.wanted === 1;
       const stored = await tx.get<{ segments: number; bytes: number }>(
         `SELECT count(*) AS segments, coalesce(sum(bytes), 0) AS bytes FROM upload_segments
          WHERE recording_id = ? AND received_at IS NOT NULL`,
@@ -404,9 +415,7 @@ export class Custodian {
         actor: "system",
         action: "archive.complete",
         subject: recordingId,
-        detail:
-          sent ??
-          (stored ? { segments: stored.segments, bytes: stored.bytes } : { segments: 0, bytes: 0 }),
+        detail: { segments: stored?.segments ?? 0, bytes: stored?.bytes ?? 0 },
       });
       return true;
     });

@@ -117,6 +117,74 @@ export function footageStatus(facts: FootageFacts): FootageStatus {
   return { state: "on-device", ...none };
 }
 
+/** What the controller holds of a recording's upload: what a device's "uploaded" is checked against. */
+export interface HeldUpload {
+  /** The device's manifest came through the upload routes. */
+  manifest: boolean;
+  /** Every segment arrived and the playlist was written (`uploads.completed_at`). */
+  completed: boolean;
+  onController: boolean;
+  /** Segments in the manifest, and those stored and verified (length and SHA-256). */
+  segments: number;
+  verified: number;
+  totalBytes: number;
+  receivedBytes: number;
+}
+
+/** What the controller holds of a recording's upload (nothing, when none was ever asked for). */
+export async function heldUpload(
+  db: Pick<Database, "get">,
+  recordingId: string,
+): Promise<HeldUpload> {
+  const row = await db.get<{
+    manifest: number;
+    completed: number;
+    on_controller: number;
+    segments: number;
+    verified: number;
+    total_bytes: number;
+    received_bytes: number;
+  }>(
+    `SELECT u.manifest_at IS NOT NULL AS manifest, u.completed_at IS NOT NULL AS completed,
+            r.on_controller, count(s.name) AS segments, count(s.received_at) AS verified,
+            coalesce(u.total_bytes, 0) AS total_bytes,
+            coalesce(sum(CASE WHEN s.received_at IS NOT NULL THEN s.bytes END), 0) AS received_bytes
+     FROM uploads u JOIN recordings r ON r.id = u.recording_id
+       LEFT JOIN upload_segments s ON s.recording_id = u.recording_id
+     WHERE u.recording_id = ? GROUP BY u.recording_id`,
+    [recordingId],
+  );
+  return {
+    manifest: row?.manifest === 1,
+    completed: row?.completed === 1,
+    onController: row?.on_controller === 1,
+    segments: row?.segments ?? 0,
+    verified: row?.verified ?? 0,
+    totalBytes: row?.total_bytes ?? 0,
+    receivedBytes: row?.received_bytes ?? 0,
+  };
+}
+
+/**
+ * Why the controller does not hold the complete upload — in words for the
+ * log — or null when it does: a manifest came, every segment in it is stored
+ * and verified, and the recording is on the controller. Pure.
+ */
+export function uploadShortfall(held: HeldUpload): string | null {
+  if (!held.manifest) return "nothing came through the upload routes (no manifest)";
+  if (held.segments === 0) return "its manifest names no segments";
+  if (held.verified < held.segments) {
+    return (
+      `the controller holds ${held.verified} of its ${held.segments} segments ` +
+      `(${held.receivedBytes} of ${held.totalBytes} bytes)`
+    );
+  }
+  if (!held.completed || !held.onController) {
+    return "every segment is in but the upload was not finished on the controller";
+  }
+  return null;
+}
+
 /**
  * An upload refused with an HTTP status the domain's errors do not name:
  * 413 (too large), 415 (not raw bytes), 422 (bytes that do not match the

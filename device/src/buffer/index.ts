@@ -140,6 +140,8 @@ export class BufferIndex {
     startedAt: Date;
     audio: boolean;
     encoder: string;
+    /** Runs inside the transaction that creates the row (the session raises `recording.started` here). */
+    alsoInTransaction?: (tx: Transaction) => Promise<unknown>;
   }): Promise<string> {
     checkRecordingId(r.recordingId);
     checkDate("startedAt", r.startedAt);
@@ -182,6 +184,7 @@ export class BufferIndex {
             r.recordingId,
           ],
         );
+        await r.alsoInTransaction?.(tx);
       });
       try {
         await mkdir(dir, { recursive: true });

@@ -230,6 +230,14 @@ export class Session {
         startedAt,
         audio: decision.audio,
         encoder: encoder.name,
+        // the event commits with the row: a crash cannot leave one without the other
+        alsoInTransaction: (tx) =>
+          raiseEvent(
+            tx,
+            "recording.started",
+            { recordingId, bookingId, audio: decision.audio, encoder: encoder.name },
+            startedAt,
+          ),
       });
       capture = await Capture.start({
         dir,
@@ -267,14 +275,6 @@ export class Session {
     this.active = recording;
     this.lastRecordingId = recordingId;
     this.stats.started += 1;
-    await this.o.db.transaction((tx) =>
-      raiseEvent(
-        tx,
-        "recording.started",
-        { recordingId, bookingId, audio: decision.audio, encoder: encoder.name },
-        startedAt,
-      ),
-    );
     this.log.info(
       { recordingId, bookingId, audio: decision.audio, encoder: encoder.name },
       "recording started",
