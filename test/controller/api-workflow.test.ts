@@ -184,6 +184,9 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
     return detail.status === "archived" ? detail : null;
   });
   t.equal(archived.onController, true);
+  t.match(archived.footage, { state: "on-controller" }, "the device really uploaded it");
+  const played = await as["teacher-a"].get(`/api/recordings/${recordingId}/footage/index.m3u8`);
+  t.equal(played.status, 200, "and it plays");
 
   // SLT places a hold; the owner cannot delete; the device is told to protect it
   const hold = await as.slt.post(`/api/recordings/${recordingId}/holds`, {

@@ -2,10 +2,12 @@
 // recordings from device events, requests to keep with everyone's consent,
 // exemplars, holds placed and released, owners deleting — and the retention
 // sweep each evening, with a device on a real MQTT connection carrying out its
-// deletions and uploads. Every evening: nothing protected was deleted, and
+// deletions and uploads (real segments, through the upload routes). Every evening: nothing protected was deleted, and
 // everything due is gone.
 import t from "tap";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Person } from "../../controller/src/domain/access.js";
 import { seeded } from "../helpers/events.js";
 import { answeringDevice, deviceEvent, startSchool } from "../helpers/school.js";
@@ -133,6 +135,11 @@ void t.test("a term day by day: nothing protected is deleted, everything due is"
         continue;
       }
       if (row.archive_state === "archived") {
+        if (row.on_controller === 1)
+          check(
+            existsSync(join(school.controller.dataDir, "recordings", row.id, "index.m3u8")),
+            "an archive on the controller has its footage there",
+          );
         const archiveDue =
           row.exemplar === 0 && Date.parse(row.archived_at ?? "") + ARCHIVE_DAYS * DAY <= now;
         check(

@@ -17,7 +17,13 @@ import { parse, topics } from "@classcam/protocol";
 import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
 import { seeded } from "../helpers/events.js";
 import { connectDevice, eventually, tempDir } from "../helpers/controller.js";
-import { deviceEvent, startSchool, type School } from "../helpers/school.js";
+import {
+  answeringDevice,
+  deviceEvent,
+  deviceFootage,
+  startSchool,
+  type School,
+} from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 
@@ -57,11 +63,9 @@ const TOTAL = SEGMENTS.reduce((sum, s) => sum + s.bytes, 0);
 const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
 
 // ------------------------------------------------------------------ helpers
-async function listening(school: School): Promise<string> {
-  await school.app.listen({ host: "127.0.0.1", port: 0 });
-  const address = school.app.server.address();
-  if (typeof address !== "object" || address === null) throw new Error("not listening");
-  return `http://127.0.0.1:${address.port}`;
+/** The school's controller listens on loopback, at the publicUrl its upload URLs name. */
+function listening(school: School): Promise<string> {
+  return Promise.resolve(school.httpUrl);
 }
 
 /** A recording by teacher A on room-1, ended, only on the device. */
@@ -677,9 +681,8 @@ void t.test(
       if (!request.ok) throw new Error(request.error);
       const { args } = request.value;
       requests.push(args);
-      // the test controller listens on an ephemeral port its publicUrl cannot name
-      const url = new URL(new URL(args.url).pathname, base).toString();
-      void uploadRecording({ ...args, url, segments: SEGMENTS, dir: footageDir.path })
+      t.equal(new URL(args.url).origin, base, "the upload URL names the controller's publicUrl");
+      void uploadRecording({ ...args, segments: SEGMENTS, dir: footageDir.path })
         .then(
           (done) => ({
             status: "ok",
@@ -840,3 +843,188 @@ void t.test("over HTTPS the device trusts the school's CA file, and only it", as
     { message: /cannot read the controller's CA file/ },
   );
 });
+
+// ------------------------------------------------------------------ a device's word against what arrived
+
+/** The controller's record of the recording, and whether the device is told to protect it. */
+async function where(school: School, recordingId: string) {
+  const row = await school.app.db.get<{ archive_state: string; on_controller: number }>(
+    "SELECT archive_state, on_controller FROM recordings WHERE id = ?",
+    [recordingId],
+  );
+  const { config } = await school.app.devices.require("room-1");
+  const audit = (await school.as.dpo.get(`/api/audit?subject=${recordingId}&limit=1000`)).json<{
+    entries: { action: string; detail: Record<string, unknown> }[];
+  }>().entries;
+  return {
+    ...row,
+    protectedOnDevice: config.uploads?.includes(recordingId) ?? false,
+    archiveComplete: audit.filter((e) => e.action === "archive.complete").map((e) => e.detail),
+    files: stored(school, recordingId),
+  };
+}
+
+void t.test(
+  "a device that says it uploaded when nothing arrived is not believed: kept pending, asked again",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const base = await listening(school);
+    const id = await recording(school);
+    const room = await answeringDevice(t, school, "room-1");
+    const footage = await deviceFootage();
+    room.lie.uploads = true;
+    const asked = () =>
+      room.requests.filter((r) => r.op === "upload-recording" && r.args.recordingId === id);
+    const refusals = () =>
+      school.controller.lines.filter(
+        (line) =>
+          String(line.msg).includes("tried again later") &&
+          JSON.stringify(line.err ?? null).includes(`recording ${id} uploaded`),
+      );
+    const reason = (n: number) => String((refusals()[n]?.err as { message?: unknown }).message);
+
+    // teacher A keeps it (nobody else is in it): the device is asked at once, and lies
+    const ask = await school.as["teacher-a"].post(`/api/recordings/${id}/archive`, {});
+    t.equal(ask.json().status, "uploading", JSON.stringify(ask.body));
+    await eventually(() => (refusals().length > 0 ? true : null), 10_000, "the device's answer");
+    t.equal(asked().length, 1, "the device was asked once");
+    t.match(
+      reason(0),
+      /device reported recording \S+ uploaded, but nothing came through the upload routes \(no manifest\)/,
+      "the log says why its ok is not believed",
+    );
+    t.match(
+      await where(school, id),
+      {
+        archive_state: "uploading",
+        on_controller: 0,
+        protectedOnDevice: true,
+        archiveComplete: [],
+        files: [],
+      },
+      "not on the controller, not archived, still protected on the device",
+    );
+    t.match((await school.as["teacher-a"].get(`/api/recordings/${id}`)).json(), {
+      status: "uploading",
+      onController: false,
+      footage: { state: "upload-requested" },
+    });
+
+    // part of the upload arrives with that request's token (a device cut off part way),
+    // and the device says ok again at the next delivery
+    const firstToken = String(asked()[0]?.args.token);
+    const first = footage.segments[0];
+    if (!first) throw new Error("no footage");
+    const authorization = `Bearer ${firstToken}`;
+    const manifest = await raw(
+      `${base}/api/uploads/${id}/manifest`,
+      "PUT",
+      { authorization, "content-type": "application/json" },
+      JSON.stringify({ segments: footage.segments }),
+    );
+    t.same(manifest.json, { received: [], complete: false });
+    const part = await raw(
+      `${base}/api/uploads/${id}/segments/${first.name}`,
+      "PUT",
+      {
+        authorization,
+        "content-type": "application/octet-stream",
+        "x-content-sha256": first.sha256,
+      },
+      readFileSync(join(footage.dir, first.name)),
+    );
+    t.match(part.json, { complete: false });
+    await school.app.custodian.deliver();
+    t.equal(asked().length, 2, "asked again at the next delivery");
+    t.not(asked()[1]?.args.token, firstToken, "with a fresh token");
+    t.equal(
+      (await raw(`${base}/api/uploads/${id}`, "GET", { authorization })).status,
+      401,
+      "the first token no longer works",
+    );
+    t.equal(refusals().length, 2);
+    t.match(
+      reason(1),
+      `the controller holds 1 of its ${footage.segments.length} segments ` +
+        `(${first.bytes} of ${footage.bytes} bytes)`,
+      "an incomplete upload is not believed either, and the log says how far it got",
+    );
+    t.match(await where(school, id), {
+      archive_state: "uploading",
+      on_controller: 0,
+      protectedOnDevice: true,
+      archiveComplete: [],
+    });
+
+    // the device uploads for real: the archive completes
+    room.lie.uploads = false;
+    await school.app.custodian.deliver();
+    t.equal(asked().length, 3);
+    t.same(room.uploaded, [
+      { recordingId: id, segments: footage.segments.length, bytes: footage.bytes },
+    ]);
+    t.equal(refusals().length, 2, "this answer is believed");
+    t.match(await where(school, id), {
+      archive_state: "archived",
+      on_controller: 1,
+      archiveComplete: [{ segments: footage.segments.length, bytes: footage.bytes }],
+      files: [...footage.segments.map((s) => s.name), "index.m3u8"].sort(),
+    });
+    await eventually(
+      async () => ((await where(school, id)).protectedOnDevice ? null : true),
+      10_000,
+      "the recording to leave the device's uploads",
+    );
+    const list = await watch(school, "teacher-a", `/api/recordings/${id}/footage/index.m3u8`);
+    t.equal(list.statusCode, 200);
+    t.same(
+      list.body.split("\n").filter((line) => line.endsWith(".ts")),
+      footage.segments.map((s) => s.name),
+      "and it plays",
+    );
+    await school.app.custodian.deliver();
+    t.equal(asked().length, 3, "nothing more is asked for");
+  },
+);
+
+void t.test(
+  "an upload that finished through the routes counts though the device's answer was lost",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const base = await listening(school);
+    const id = await recording(school);
+    // no device is connected: nothing is asked, and no answer can come
+    const ask = await school.as["teacher-a"].post(`/api/recordings/${id}/archive`, {});
+    t.equal(ask.json().status, "uploading");
+    await school.app.custodian.deliver();
+    t.match(await where(school, id), { archive_state: "uploading", on_controller: 0 });
+
+    // the device got the request and uploaded everything; its answer never arrived
+    const token = await issueToken(school.app, id);
+    await uploadRecording({
+      url: `${base}/api/uploads/${id}`,
+      token,
+      recordingId: id,
+      segments: SEGMENTS,
+      dir: footageDir.path,
+    });
+    t.match(await where(school, id), { archive_state: "uploading", on_controller: 1 });
+    await school.app.custodian.deliver();
+    t.match(
+      await where(school, id),
+      {
+        archive_state: "archived",
+        on_controller: 1,
+        archiveComplete: [{ segments: SEGMENTS.length, bytes: TOTAL }],
+      },
+      "the next delivery completes the archive from what the controller holds",
+    );
+    t.equal(
+      (await raw(`${base}/api/uploads/${id}`, "GET", { authorization: `Bearer ${token}` })).status,
+      401,
+      "and the upload's token is spent",
+    );
+  },
+);

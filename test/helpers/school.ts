@@ -3,13 +3,33 @@
 /**
  * A school on a real controller: accounts for every role (signed in through
  * the HTTP API, one-time passwords changed), a classroom device, and an API
- * client per person that keeps its session cookie and CSRF token.
+ * client per person that keeps its session cookie and CSRF token. The
+ * controller listens for HTTP on a loopback port that its `publicUrl` names,
+ * so the upload URLs it hands devices work as they are.
  */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import type { FastifyInstance, InjectOptions } from "fastify";
-import type { Role } from "@classcam/controller";
+import { DEFAULT_CONFIG, type Role } from "@classcam/controller";
 import type { MqttClient } from "mqtt";
-import { parse, topics, type RequestOp } from "@classcam/protocol";
-import { connectDevice, startController, type TestController } from "./controller.js";
+import {
+  parse,
+  topics,
+  type DeviceResponse,
+  type RequestArgs,
+  type RequestOp,
+} from "@classcam/protocol";
+import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
+import {
+  connectDevice,
+  freePort,
+  startController,
+  tempDir,
+  type TestController,
+} from "./controller.js";
 
 export interface Reply {
   status: number;
@@ -105,6 +125,8 @@ export type PersonId = (typeof PEOPLE)[number]["id"];
 export interface School {
   controller: TestController;
   app: FastifyInstance;
+  /** Where the controller listens for HTTP, `http://127.0.0.1:<port>` (also its publicUrl). */
+  httpUrl: string;
   as: Record<PersonId, Caller>;
   anonymous: Caller;
   clock: { now: Date; advance: (ms: number) => void };
@@ -122,7 +144,7 @@ export async function startSchool(
       clock.now = new Date(clock.now.getTime() + ms);
     },
   };
-  const controller = await startController({ now: () => clock.now });
+  const { controller, httpUrl } = await listeningController(() => clock.now);
   const { app } = controller;
   const as = {} as Record<PersonId, Caller>;
   for (const person of PEOPLE) {
@@ -148,6 +170,7 @@ export async function startSchool(
   return {
     controller,
     app,
+    httpUrl,
     as,
     anonymous: new Caller(app, "nobody"),
     clock,
@@ -157,6 +180,31 @@ export async function startSchool(
     },
     close: () => controller.close(),
   };
+}
+
+/**
+ * A controller listening for HTTP on a free loopback port, with that address
+ * as its publicUrl (chosen before it is built: the upload URLs are made from
+ * it). A port taken in between is tried again with another.
+ */
+async function listeningController(
+  now: () => Date,
+): Promise<{ controller: TestController; httpUrl: string }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePort();
+    const httpUrl = `http://127.0.0.1:${port}`;
+    const controller = await startController({
+      now,
+      config: { http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl } },
+    });
+    try {
+      await controller.app.listen({ host: "127.0.0.1", port });
+      return { controller, httpUrl };
+    } catch (error) {
+      await controller.close();
+      if ((error as { code?: unknown }).code !== "EADDRINUSE" || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** A device event as the ingest would store it, applied by the projector. */
@@ -186,26 +234,122 @@ export async function deviceEvent(
   await app.projector.catchUp();
 }
 
+/** Footage as a device's buffer holds it: segment files in a folder, as its index lists them. */
+export interface DeviceFootage {
+  dir: string;
+  segments: UploadSegment[];
+  bytes: number;
+}
+
+let footage: Promise<DeviceFootage> | null = null;
+
 /**
- * A device on a real MQTT connection that answers the controller's upload and
- * delete requests with success, and remembers them. `device.publishAsync`
- * sends its events.
+ * Two tiny real HLS MPEG-TS segments (one second each of ffmpeg's test
+ * picture), made once per test process and kept in a temporary folder until
+ * it exits. Every recording a test device uploads is these segments.
+ */
+export function deviceFootage(): Promise<DeviceFootage> {
+  footage ??= makeFootage();
+  return footage;
+}
+
+async function makeFootage(): Promise<DeviceFootage> {
+  const dir = tempDir("classcam-device-footage-");
+  process.once("exit", dir.remove);
+  await promisify(execFile)("ffmpeg", [
+    ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "2"],
+    ...["-c:v", "libx264", "-g", "5", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
+    ...["-hls_segment_filename", join(dir.path, "seg-%05d.ts"), join(dir.path, "source.m3u8")],
+  ]);
+  const lines = (await readFile(join(dir.path, "source.m3u8"), "utf8")).split("\n");
+  const segments: UploadSegment[] = [];
+  for (const [i, line] of lines.entries()) {
+    const duration = /^#EXTINF:([\d.]+),/.exec(line)?.[1];
+    const name = lines[i + 1]?.trim();
+    if (duration === undefined || name === undefined) continue;
+    const bytes = await readFile(join(dir.path, name));
+    segments.push({
+      seq: Number(/(\d+)\.ts$/.exec(name)?.[1]),
+      name,
+      durationSeconds: Number(duration),
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+    });
+  }
+  if (segments.length < 2) throw new Error(`ffmpeg made ${segments.length} segment(s), not 2`);
+  return { dir: dir.path, segments, bytes: segments.reduce((sum, s) => sum + s.bytes, 0) };
+}
+
+export interface AnsweringDevice {
+  device: MqttClient;
+  requests: { op: string; args: Record<string, unknown> }[];
+  /** Set to make the device refuse every request with this error. */
+  refuse: { error: string | null };
+  /** Set to make the device answer upload requests "ok" without uploading anything. */
+  lie: { uploads: boolean };
+  /** The uploads it carried out, as it reported them. */
+  uploaded: { recordingId: string; segments: number; bytes: number }[];
+}
+
+/**
+ * A device on a real MQTT connection that carries out the controller's
+ * requests, truthfully: asked to upload a recording, it uploads
+ * `deviceFootage()` through the real upload routes with the device's own
+ * uploader (to the URL and with the token of the request), then answers with
+ * what it sent; asked to delete one, it says it did. It remembers every
+ * request. `refuse` makes it answer every request with an error, `lie` makes
+ * it answer upload requests "ok" without sending anything.
+ * `device.publishAsync` sends its events.
  */
 export async function answeringDevice(
   t: { teardown: (fn: () => unknown) => void },
   school: School,
   deviceId: string,
-): Promise<{
-  device: MqttClient;
-  requests: { op: string; args: Record<string, unknown> }[];
-  /** Set to make the device refuse every request with this error. */
-  refuse: { error: string | null };
-}> {
+): Promise<AnsweringDevice> {
   const refuse: { error: string | null } = { error: null };
+  const lie = { uploads: false };
+  const uploaded: AnsweringDevice["uploaded"] = [];
+  const { dir, segments, bytes } = await deviceFootage();
   const secret = (await school.app.devices.rotateSecret(deviceId)).secret;
   const device = await connectDevice(school.controller.url, deviceId, secret);
-  t.teardown(() => device.endAsync());
+  /** Uploads under way: the device stops only after they are over (and answered, if it can). */
+  const working = new Set<Promise<unknown>>();
+  t.teardown(async () => {
+    while (working.size > 0) await Promise.allSettled([...working]);
+    await device.endAsync();
+  });
   const requests: { op: string; args: Record<string, unknown> }[] = [];
+
+  type Answer = Omit<DeviceResponse<RequestOp>, "id">;
+  const upload = async ({ recordingId, url, token }: RequestArgs<"upload-recording">) => {
+    try {
+      const sent = await uploadRecording({
+        ...{ url, token, recordingId, segments, dir },
+        ...{ attempts: 3, backoffMs: 10 },
+      });
+      uploaded.push({ recordingId, ...sent });
+      return { status: "ok", data: { recordingId, ...sent }, error: null } as const;
+    } catch (error) {
+      return { status: "error", data: null, error: (error as Error).message } as const;
+    }
+  };
+  /** Its answer: at once, unless it has an upload to do first. */
+  const answerTo = (op: RequestOp, args: Record<string, unknown>): Answer | Promise<Answer> => {
+    if (refuse.error !== null) return { status: "error", data: null, error: refuse.error };
+    const recordingId = String(args.recordingId);
+    switch (op) {
+      case "upload-recording":
+        return lie.uploads
+          ? // the counts it would have sent: nothing in the answer gives the lie away
+            { status: "ok", data: { recordingId, segments: segments.length, bytes }, error: null }
+          : upload(args as RequestArgs<"upload-recording">);
+      case "delete-recording":
+        return { status: "ok", data: { recordingId, bytes: 1000 }, error: null };
+      case "ping":
+        return { status: "ok", data: { at: new Date().toISOString() }, error: null };
+    }
+  };
+
   device.on("message", (topic, payload) => {
     if (!topic.includes("/request/")) return;
     const op = topic.split("/").at(-1) as RequestOp;
@@ -213,21 +357,29 @@ export async function answeringDevice(
     if (!request.ok) throw new Error(request.error);
     const args = request.value.args as Record<string, unknown>;
     requests.push({ op, args });
-    const data =
-      op === "upload-recording"
-        ? { recordingId: args.recordingId, segments: 150, bytes: 1000 }
-        : op === "delete-recording"
-          ? { recordingId: args.recordingId, bytes: 1000 }
-          : { at: new Date().toISOString() };
-    const answer =
-      refuse.error === null
-        ? { id: request.value.id, status: "ok", data, error: null }
-        : { id: request.value.id, status: "error", data: null, error: refuse.error };
-    device.publish(topics.response(deviceId, op), JSON.stringify(answer), { qos: 1 });
+    const send = (answer: Answer) => {
+      // the controller may have closed (the test is over) before an answer goes
+      if (!device.connected || device.disconnecting) return;
+      device.publish(
+        topics.response(deviceId, op),
+        JSON.stringify({ id: request.value.id, ...answer }),
+        { qos: 1 },
+        () => undefined,
+      );
+    };
+    const answer = answerTo(op, args);
+    // a quick answer goes in the same tick, with the request's acknowledgement: one written
+    // a tick later waits on Nagle's algorithm and the broker's delayed ACK (~40 ms a request)
+    if (!(answer instanceof Promise)) {
+      send(answer);
+      return;
+    }
+    const work = answer.then(send).finally(() => working.delete(work));
+    working.add(work);
   });
   await device.subscribeAsync(
     (["upload-recording", "delete-recording"] as const).map((op) => topics.request(deviceId, op)),
     { qos: 1 },
   );
-  return { device, requests, refuse };
+  return { device, requests, refuse, lie, uploaded };
 }

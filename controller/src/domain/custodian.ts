@@ -372,7 +372,7 @@ export class Custodian {
           reported: { segments: response.data.segments, bytes: response.data.bytes },
           held: { segments: held.segments, bytes: held.receivedBytes },
         },
-        "device reported other counts than the upload the controller verified; the controller's stand",
+        "device reported other counts than the controller verified; the audit has the controller's",
       );
     }
     await this.finishUpload(recordingId, deviceId);
