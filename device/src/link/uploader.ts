@@ -3,9 +3,13 @@
  * `upload-recording` request asks: first the manifest (each segment's name,
  * length and SHA-256), whose answer names the segments the controller already
  * holds, so an interrupted upload resumes where it stopped; then each missing
- * segment, streamed from disk. A segment is hashed again just before it is
- * sent: one that no longer matches its checksum (a bad sector, a truncated
- * file) is refused here with a clear error, never sent.
+ * segment. A segment is read from disk into memory once (segments are a few
+ * seconds of footage: a few MB at most) and hashed again before it is sent:
+ * one that no longer matches its checksum (a bad sector, a truncated file) is
+ * refused here with a clear error, never sent, and what is sent is exactly the
+ * bytes that were checked. The next segment is read and checked while the
+ * current one is on the wire, so the device's disk and hashing overlap with
+ * the network and the controller's own work.
  *
  * Network failures, timeouts and the controller's 5xx/408/429 answers are
  * retried with exponential backoff a bounded number of times; any other
@@ -13,12 +17,11 @@
  * `caFile` when it is given (the school's own CA).
  */
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import { join } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 
 export interface UploadSegment {
   seq: number;
@@ -76,6 +79,8 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\.ts$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** A segment goes on the wire in slices of this size, so progress (and an abort) come as it goes. */
+const SEND_SLICE_BYTES = 256 * 1024;
 
 interface Answer {
   status: number;
@@ -119,15 +124,32 @@ function checkOptions(options: UploadOptions): URL {
   return url;
 }
 
-/** The file's SHA-256 and length, read from disk now. */
-async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    bytes += chunk.length;
+/**
+ * A segment's bytes, read from disk now and checked against the index: the
+ * bytes to send, or an `UploadFailed` saying why they must not be sent.
+ */
+async function readSegment(dir: string, segment: UploadSegment): Promise<Buffer> {
+  let data: Buffer;
+  try {
+    data = await readFile(join(dir, segment.name));
+  } catch (error) {
+    throw new UploadFailed(
+      `segment ${segment.name} cannot be read on this device: ${(error as Error).message}`,
+      null,
+      false,
+    );
   }
-  return { sha256: hash.digest("hex"), bytes };
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  if (sha256 !== segment.sha256 || data.length !== segment.bytes) {
+    throw new UploadFailed(
+      `segment ${segment.name} on this device's disk no longer matches its checksum ` +
+        `(${data.length} bytes hashing to ${sha256}; the index says ${segment.bytes} ` +
+        `bytes, ${segment.sha256}): it was not sent`,
+      null,
+      false,
+    );
+  }
+  return data;
 }
 
 function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -178,12 +200,17 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
   const authorization = `Bearer ${options.token}`;
   const at = (path: string) => new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base);
 
-  /** One HTTP exchange; a network failure rejects, any answer resolves. */
+  /**
+   * One HTTP exchange; a network failure rejects, any answer resolves. A
+   * body with `onSent` goes out in slices, `onSent` counting the bytes as
+   * they are handed to the connection.
+   */
   const exchange = (
     method: string,
     target: URL,
     headers: Record<string, string | number>,
-    body: Buffer | (() => Readable) | null,
+    body: Buffer | null,
+    onSent?: (bytes: number) => void,
   ): Promise<Answer> =>
     new Promise<Answer>((resolve, reject) => {
       const transport = target.protocol === "https:" ? https : http;
@@ -222,8 +249,32 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
       });
       request.on("error", reject);
       if (body === null) request.end();
-      else if (Buffer.isBuffer(body)) request.end(body);
-      else pipeline(body(), request).catch(reject);
+      else if (onSent === undefined) request.end(body);
+      else {
+        const send = async () => {
+          for (let at = 0; at < body.length; at += SEND_SLICE_BYTES) {
+            const slice = body.subarray(at, at + SEND_SLICE_BYTES);
+            onSent(slice.length);
+            if (!request.write(slice)) {
+              // a request that fails, is aborted or is answered early closes instead: its
+              // error or answer settles the exchange
+              await new Promise<void>((resolve) => {
+                const go = () => {
+                  request.off("drain", go).off("close", go);
+                  resolve();
+                };
+                request.once("drain", go).once("close", go);
+              });
+              if (request.destroyed) return;
+            }
+          }
+          request.end();
+        };
+        send().catch((error: unknown) => {
+          request.destroy();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+      }
     });
 
   const describe = (answer: Answer) => {
@@ -303,27 +354,23 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
     const missing = [...options.segments]
       .filter((s) => !already.has(s.name))
       .sort((a, b) => a.seq - b.seq);
-    for (const segment of missing) {
-      const path = join(options.dir, segment.name);
-      let onDisk: { sha256: string; bytes: number };
-      try {
-        onDisk = await hashFile(path);
-      } catch (error) {
-        throw new UploadFailed(
-          `segment ${segment.name} cannot be read on this device: ${(error as Error).message}`,
-          null,
-          false,
-        );
-      }
-      if (onDisk.sha256 !== segment.sha256 || onDisk.bytes !== segment.bytes) {
-        throw new UploadFailed(
-          `segment ${segment.name} on this device's disk no longer matches its checksum ` +
-            `(${onDisk.bytes} bytes hashing to ${onDisk.sha256}; the index says ${segment.bytes} ` +
-            `bytes, ${segment.sha256}): it was not sent`,
-          null,
-          false,
-        );
-      }
+    /** The segment's checked bytes; a refusal is kept until its turn comes (earlier ones go first). */
+    const read = (segment: UploadSegment) => {
+      const reading = readSegment(options.dir, segment);
+      reading.catch(() => undefined); // awaited in its turn, or never if the upload ends first
+      return reading;
+    };
+    /** The next segment's reading, started while the one before it is being stored. */
+    const ahead: { reading?: Promise<Buffer> | undefined } = {};
+    for (const [i, segment] of missing.entries()) {
+      const data = await (ahead.reading ?? read(segment));
+      ahead.reading = undefined;
+      // the next segment is read and hashed once this one is on the wire, while the
+      // controller stores it: the device's own work is then off the path the bytes take
+      const following = missing[i + 1];
+      const readFollowing = () => {
+        if (following !== undefined) ahead.reading ??= read(following);
+      };
       const answer = (await withRetries(`sending ${segment.name}`, () => {
         let sent = 0;
         return exchange(
@@ -334,18 +381,15 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
             "content-length": segment.bytes,
             "x-content-sha256": segment.sha256,
           },
-          () =>
-            Readable.from(
-              (async function* () {
-                for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-                  sent += chunk.length;
-                  options.onProgress?.(held + sent, totalBytes);
-                  yield chunk;
-                }
-              })(),
-            ),
+          data,
+          (bytes) => {
+            sent += bytes;
+            options.onProgress?.(held + sent, totalBytes);
+            if (sent === segment.bytes) readFollowing();
+          },
         );
       })) as { complete?: unknown };
+      readFollowing();
       held += segment.bytes;
       complete = answer.complete === true;
     }
