@@ -67,7 +67,7 @@ void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, as
           violations.push(`capture ${pids.join(",")} alive while the lamp was off`);
         }
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
   })();
 
