@@ -109,6 +109,7 @@ export class Daemon {
       onFault: (fault) => session?.lampFault(fault),
     });
     await lamp.darken();
+    const lampAtStart = lamp.mode;
 
     // 3. the buffer as the last run left it, and the last good config
     const index = new BufferIndex(db, paths.buffer, now);
@@ -223,6 +224,14 @@ export class Daemon {
       { software: SOFTWARE_VERSION, bootId: started.bootId },
       now(),
     );
+    if (lampAtStart === "error") {
+      // the lamp could not be driven off or read back at start: say so, nothing may record
+      await outbox.raise(
+        "lamp.fault",
+        { expected: "off", observed: null, detail: "the lamp could not be driven off at start-up" },
+        now(),
+      );
+    }
     if (settings.demo !== undefined) {
       if (!(hardware.lamp instanceof SimLamp)) {
         throw new Error("the demo panel needs the sim hardware backend");

@@ -7,11 +7,12 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import type { EventKind } from "@classcam/protocol";
-import { REFUSED_BLINKS, WINK_PERIOD_MS } from "@classcam/device";
+import { REFUSED_BLINKS, WINK_PERIOD_MS, devicePaths, simHardware } from "@classcam/device";
 import {
   boxDir,
   boxSettings,
   cacheBoxConfig,
+  processesMentioning,
   startBox,
   until,
   type TestBox,
@@ -198,3 +199,25 @@ void t.test("a long press asks to keep the recording just made", async (t) => {
   t.same(await events(b, "archive.requested"), [{ recordingId }]);
   t.equal(b.daemon.session.phase, "idle", "a long press does not start a recording");
 });
+
+void t.test(
+  "a lamp that cannot be driven at start-up: reported, and nothing records",
+  async (t) => {
+    const dir = boxDir();
+    cacheBoxConfig(dir.path);
+    const settings = boxSettings("room-session", "x".repeat(32), OFFLINE, dir.path);
+    const hw = simHardware(settings.hardware);
+    hw.lamp.fault = { failWrites: true, stuckAt: null };
+    const b = await startBox(settings, { hw });
+    t.teardown(async () => {
+      await b.stop();
+      dir.remove();
+    });
+    t.equal(b.daemon.lamp.mode, "error", "the lamp shows the fault pattern (as far as it can)");
+    t.match(await events(b, "lamp.fault"), [{ expected: "off", observed: null }]);
+    await b.daemon.press("short");
+    t.equal(b.daemon.session.phase, "idle", "the press does not record");
+    t.match(await events(b, "recording.refused"), [{ reason: "lamp-fault" }]);
+    t.equal(processesMentioning(devicePaths(dir.path).buffer).length, 0, "no capture process");
+  },
+);
