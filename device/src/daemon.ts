@@ -12,7 +12,7 @@ import type { Database } from "@classcam/sqlite";
 import type { DeviceSettings } from "./config.js";
 import { BufferIndex, BYTES_WRITTEN_COUNTER } from "./buffer/index.js";
 import { Janitor } from "./buffer/janitor.js";
-import { healthFigures, storageFigures } from "./buffer/health.js";
+import { healthFigures, readStatfs, storageFigures } from "./buffer/health.js";
 import { openHardware } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
@@ -27,6 +27,9 @@ import { chooseEncoder, killStrayCaptures, type CaptureEnd } from "./recorder/in
 import { Session } from "./session/session.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
 import { SOFTWARE_VERSION } from "./version.js";
+
+/** How often the free space is checked while recording. */
+const SPACE_CHECK_MS = 2000;
 
 export interface DaemonOptions {
   settings: DeviceSettings;
@@ -46,6 +49,8 @@ export class Daemon {
   readonly bootId = randomUUID();
   private readonly startedAt: Date;
   private stateTimer: NodeJS.Timeout | null = null;
+  private spaceTimer: NodeJS.Timeout | null = null;
+  private checkingSpace = false;
   private stopWatchingButton: (() => void) | null = null;
   private stopWatchingCamera: (() => void) | null = null;
   private publishing: Promise<void> | null = null;
@@ -259,6 +264,8 @@ export class Daemon {
     link.start();
     started.stateTimer = setInterval(() => started.tick(), options.stateIntervalMs ?? 30_000);
     started.stateTimer.unref();
+    started.spaceTimer = setInterval(() => void started.watchSpace(), SPACE_CHECK_MS);
+    started.spaceTimer.unref();
     started.changed();
     logger.info(
       {
@@ -336,16 +343,30 @@ export class Daemon {
 
   private tick(): void {
     this.changed();
-    const report = this.janitor.lastReport;
-    const storage = report?.storage;
-    if (
-      report?.refuseRecording === true &&
-      this.session.phase === "recording" &&
-      storage !== null &&
-      storage !== undefined &&
-      storage.freeBytes < this.settings.storage.reserveBytes / 4
-    ) {
-      this.session.diskFull();
+  }
+
+  /**
+   * While recording, the free space is looked at every few seconds: below the
+   * floor the janitor makes room (unprotected footage, oldest first), and if it
+   * cannot, the recording stops (reason disk-full) before ffmpeg runs dry.
+   */
+  private async watchSpace(): Promise<void> {
+    if (this.session.phase !== "recording" || this.checkingSpace) return;
+    this.checkingSpace = true;
+    try {
+      const floor = Math.min(this.settings.storage.reserveBytes / 4, 64 * 1024 * 1024);
+      const { freeBytes } = await readStatfs(this.paths.buffer);
+      if (freeBytes >= floor) return;
+      const report = await this.janitor.run("low-space");
+      const after = report.storage?.freeBytes ?? freeBytes;
+      if (after < floor) {
+        this.logger.warn({ freeBytes: after, floor }, "the disk is full: stopping the recording");
+        this.session.diskFull();
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, "could not check the free space");
+    } finally {
+      this.checkingSpace = false;
     }
   }
 
@@ -405,6 +426,7 @@ export class Daemon {
     await this.session.close();
     this.stopped = true;
     if (this.stateTimer !== null) clearInterval(this.stateTimer);
+    if (this.spaceTimer !== null) clearInterval(this.spaceTimer);
     await this.panel?.close();
     await this.janitor.stop();
     await this.publishing;

@@ -122,3 +122,33 @@ void t.test("a full disk overwrites the oldest unprotected footage, then refuses
     "the lamp blinked the refusal (and never lit for a capture)",
   );
 });
+
+void t.test("the disk filling up mid-recording stops it, closed segments kept", async (t) => {
+  const dir = boxDir();
+  cacheBoxConfig(dir.path);
+  const buffer = devicePaths(dir.path).buffer;
+  const unmount = mountTmpfs(24 * MiB, buffer);
+  const box = await startBox(
+    boxSettings("room-full-2", "f".repeat(32), "mqtt://127.0.0.1:9", dir.path, {
+      storage: { reserveBytes: 4 * MiB },
+    }),
+  );
+  t.teardown(async () => {
+    await box.stop();
+    unmount();
+    dir.remove();
+  });
+  await box.daemon.press("short");
+  const id = box.daemon.session.recording?.recordingId ?? "";
+  await until(async () => ((await box.daemon.index.get(id))?.segments ?? 0) >= 1, "a segment");
+  // something else takes every byte that is left
+  const free = (await box.daemon.state()).storage?.freeBytes ?? 0;
+  writeFileSync(join(buffer, "filler.bin"), Buffer.alloc(free));
+  await until(() => box.daemon.session.phase === "idle", "the recording to stop", 20_000);
+  const row = await box.daemon.index.get(id);
+  t.equal(row?.stopReason, "disk-full", "stopped because the disk is full");
+  t.ok((row?.segments ?? 0) >= 1, "the segments closed before are kept");
+  t.equal(box.daemon.lamp.mode, "off", "the lamp is off");
+  const stopped = await kinds(box, "recording.stopped");
+  t.equal(stopped.at(-1)?.reason, "disk-full", "reported with its reason");
+});
