@@ -40,6 +40,7 @@ import {
   tempDir,
 } from "../helpers/controller.js";
 import { errorText, positiveInt, positiveNumber, runBenchmark, sleep } from "./shared.js";
+import { listSegments } from "../helpers/media.js";
 
 const HELP = `Usage: npm run bench:upload -- [options]
 
@@ -146,21 +147,7 @@ function makeFootage(dir: string, seconds: number, kbps: number): UploadSegment[
     ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
-  const lines = readFileSync(join(dir, "source.m3u8"), "utf8").split("\n");
-  const segments: UploadSegment[] = [];
-  for (const [i, line] of lines.entries()) {
-    const duration = /^#EXTINF:([\d.]+),/.exec(line)?.[1];
-    const name = lines[i + 1]?.trim();
-    if (duration === undefined || name === undefined) continue;
-    const bytes = readFileSync(join(dir, name));
-    segments.push({
-      seq: Number(/(\d+)\.ts$/.exec(name)?.[1]),
-      name,
-      durationSeconds: Number(duration),
-      bytes: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    });
-  }
+  const segments: UploadSegment[] = listSegments(dir, "source.m3u8");
   if (segments.length === 0) throw new Error(`ffmpeg made no segments in ${dir}`);
   return segments;
 }

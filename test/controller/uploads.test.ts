@@ -24,6 +24,7 @@ import {
   startSchool,
   type School,
 } from "../helpers/school.js";
+import { listSegments } from "../helpers/media.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 
@@ -41,24 +42,7 @@ execFileSync(
   { stdio: "inherit" },
 );
 /** The segments as the device's buffer index would list them. */
-const SEGMENTS: UploadSegment[] = (() => {
-  const lines = readFileSync(join(footageDir.path, "source.m3u8"), "utf8").split("\n");
-  const list: UploadSegment[] = [];
-  for (const [i, line] of lines.entries()) {
-    const duration = /^#EXTINF:([\d.]+),/.exec(line)?.[1];
-    const name = lines[i + 1]?.trim();
-    if (duration === undefined || name === undefined) continue;
-    const bytes = readFileSync(join(footageDir.path, name));
-    list.push({
-      seq: Number(/(\d+)\.ts$/.exec(name)?.[1]),
-      name,
-      durationSeconds: Number(duration),
-      bytes: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    });
-  }
-  return list;
-})();
+const SEGMENTS: UploadSegment[] = listSegments(footageDir.path, "source.m3u8");
 const TOTAL = SEGMENTS.reduce((sum, s) => sum + s.bytes, 0);
 const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
 

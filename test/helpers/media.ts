@@ -4,7 +4,9 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 
 export interface ProbedStream {
   codec_type: string;
@@ -144,4 +146,33 @@ export async function commandLine(pid: number): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** A segment as a device's buffer index lists it (and as an upload manifest names it). */
+export interface ListedSegment {
+  seq: number;
+  name: string;
+  durationSeconds: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** The segments an HLS playlist in `dir` lists, with their sizes and SHA-256. */
+export function listSegments(dir: string, playlist = "index.m3u8"): ListedSegment[] {
+  const lines = readFileSync(join(dir, playlist), "utf8").split("\n");
+  const segments: ListedSegment[] = [];
+  for (const [i, line] of lines.entries()) {
+    const duration = /^#EXTINF:([\d.]+),/.exec(line)?.[1];
+    const name = lines[i + 1]?.trim();
+    if (duration === undefined || name === undefined) continue;
+    const bytes = readFileSync(join(dir, name));
+    segments.push({
+      seq: Number(/(\d+)\.ts$/.exec(name)?.[1]),
+      name,
+      durationSeconds: Number(duration),
+      bytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+    });
+  }
+  return segments;
 }

@@ -8,8 +8,6 @@
  * so the upload URLs it hands devices work as they are.
  */
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -30,6 +28,7 @@ import {
   tempDir,
   type TestController,
 } from "./controller.js";
+import { listSegments } from "./media.js";
 
 export interface Reply {
   status: number;
@@ -261,21 +260,7 @@ async function makeFootage(): Promise<DeviceFootage> {
     ...["-c:v", "libx264", "-g", "5", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
     ...["-hls_segment_filename", join(dir.path, "seg-%05d.ts"), join(dir.path, "source.m3u8")],
   ]);
-  const lines = (await readFile(join(dir.path, "source.m3u8"), "utf8")).split("\n");
-  const segments: UploadSegment[] = [];
-  for (const [i, line] of lines.entries()) {
-    const duration = /^#EXTINF:([\d.]+),/.exec(line)?.[1];
-    const name = lines[i + 1]?.trim();
-    if (duration === undefined || name === undefined) continue;
-    const bytes = await readFile(join(dir.path, name));
-    segments.push({
-      seq: Number(/(\d+)\.ts$/.exec(name)?.[1]),
-      name,
-      durationSeconds: Number(duration),
-      bytes: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    });
-  }
+  const segments: UploadSegment[] = listSegments(dir.path, "source.m3u8");
   if (segments.length < 2) throw new Error(`ffmpeg made ${segments.length} segment(s), not 2`);
   return { dir: dir.path, segments, bytes: segments.reduce((sum, s) => sum + s.bytes, 0) };
 }
