@@ -17,6 +17,7 @@ try {
     ffmpeg: "ffmpeg",
     ffprobe: "ffmpeg",
     setpriv: "util-linux",
+    "systemd-analyze": "systemd",
   });
 } catch (error) {
   process.stderr.write(`classcam: ${error.message}\n`);
