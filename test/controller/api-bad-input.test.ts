@@ -3,9 +3,22 @@
 // with a message that says what is wrong, and nothing written.
 import t from "tap";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import type { InjectOptions } from "fastify";
+import type { FastifyInstance, InjectOptions } from "fastify";
 import { ROLES } from "@classcam/controller";
 import { Caller, deviceEvent, startSchool } from "../helpers/school.js";
+
+/** Rows in every table but sessions (which sign-ins write): equal before and after means nothing was written. */
+async function rowCounts(app: FastifyInstance): Promise<Record<string, number>> {
+  const tables = await app.db.all<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'sessions'",
+  );
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    counts[name] =
+      (await app.db.get<{ n: number }>(`SELECT count(*) AS n FROM "${name}"`))?.n ?? -1;
+  }
+  return counts;
+}
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const ID = randomUUID();
@@ -88,17 +101,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
   });
   await all.signIn("all the roles at once 42");
 
-  const tables = (
-    await app.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-  ).map((r) => r.name);
-  const fingerprint = async () => {
-    const counts: Record<string, number> = {};
-    for (const table of tables.filter((name) => name !== "sessions")) {
-      counts[table] =
-        (await app.db.get<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`))?.n ?? -1;
-    }
-    return counts;
-  };
+  const fingerprint = () => rowCounts(app);
   const before = await fingerprint();
 
   const expect4xx = async (
@@ -349,18 +352,9 @@ void t.test(
         recordingId,
       ]),
     );
-    const tables = (
-      await app.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-    ).map((r) => r.name);
-    t.ok(tables.includes("uploads") && tables.includes("upload_segments"));
-    const fingerprint = async () => {
-      const counts: Record<string, number> = {};
-      for (const table of tables.filter((name) => name !== "sessions")) {
-        counts[table] =
-          (await app.db.get<{ n: number }>(`SELECT count(*) AS n FROM "${table}"`))?.n ?? -1;
-      }
-      return counts;
-    };
+    const fingerprint = () => rowCounts(app);
+    const counted = Object.keys(await fingerprint());
+    t.ok(counted.includes("uploads") && counted.includes("upload_segments"));
     const before = await fingerprint();
 
     const expect4xx = async (
