@@ -4,7 +4,7 @@
 // bytes, uploads cut off at random points and resumed, and opening footage
 // that is only on the device asking the device for it over a real MQTT
 // connection.
-import t from "tap";
+import t, { type Test } from "tap";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -48,8 +48,11 @@ const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
 
 // ------------------------------------------------------------------ helpers
 /** The school's controller listens on loopback, at the publicUrl its upload URLs name. */
-function listening(school: School): Promise<string> {
-  return Promise.resolve(school.httpUrl);
+/** A school (closed at the test's end), where devices upload to, and one recording only on the device. */
+async function schoolWithRecording(t: Test): Promise<{ school: School; base: string; id: string }> {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+  return { school, base: school.httpUrl, id: await recording(school) };
 }
 
 /** A recording by teacher A on room-1, ended, only on the device. */
@@ -156,10 +159,7 @@ void t.test(
   "a full upload, then the footage plays for whoever may view it, and only them",
   async (t) => {
     t.ok(SEGMENTS.length >= 3, `ffmpeg made ${SEGMENTS.length} segments, ${TOTAL} bytes`);
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     const playlist = `/api/recordings/${id}/footage/index.m3u8`;
 
     const before = await watch(school, "teacher-a", playlist);
@@ -319,10 +319,7 @@ void t.test(
 void t.test(
   "tokens: missing, wrong, another recording's, replaced, or with a session → refused",
   async (t) => {
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     const other = await recording(school);
     const token = await issueToken(school.app, id);
     const otherToken = await issueToken(school.app, other);
@@ -371,10 +368,7 @@ void t.test(
 void t.test(
   "names, bytes and sizes: traversal, corruption, mismatch → refused, nothing kept",
   async (t) => {
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     const token = await issueToken(school.app, id);
     const auth = { authorization: `Bearer ${token}` };
     const first = SEGMENTS[0];
@@ -517,10 +511,7 @@ void t.test(
     const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
     t.comment(`seed ${seed} (replay with CLASSCAM_TEST_SEED=${seed})`);
     const random = seeded(seed);
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     const token = await issueToken(school.app, id);
 
     // a loopback proxy that drops connections after a chosen number of bytes
@@ -651,7 +642,7 @@ void t.test(
     const school = await startSchool({ start: START });
     t.teardown(school.close);
     const { app } = school;
-    const base = await listening(school);
+    const base = school.httpUrl;
     const id = await recording(school);
 
     // the classroom device: answers upload requests by uploading with the uploader
@@ -758,10 +749,7 @@ void t.test(
 );
 
 void t.test("over HTTPS the device trusts the school's CA file, and only it", async (t) => {
-  const school = await startSchool({ start: START });
-  t.teardown(school.close);
-  const base = await listening(school);
-  const id = await recording(school);
+  const { school, base, id } = await schoolWithRecording(t);
   const token = await issueToken(school.app, id);
   const pki = tempDir("classcam-pki-");
   t.teardown(pki.remove);
@@ -851,10 +839,7 @@ async function where(school: School, recordingId: string) {
 void t.test(
   "a device that says it uploaded when nothing arrived is not believed: kept pending, asked again",
   async (t) => {
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     const room = await answeringDevice(t, school, "room-1");
     const footage = await deviceFootage();
     room.lie.uploads = true;
@@ -975,10 +960,7 @@ void t.test(
 void t.test(
   "an upload that finished through the routes counts though the device's answer was lost",
   async (t) => {
-    const school = await startSchool({ start: START });
-    t.teardown(school.close);
-    const base = await listening(school);
-    const id = await recording(school);
+    const { school, base, id } = await schoolWithRecording(t);
     // no device is connected: nothing is asked, and no answer can come
     const ask = await school.as["teacher-a"].post(`/api/recordings/${id}/archive`, {});
     t.equal(ask.json().status, "uploading");
