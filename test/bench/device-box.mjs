@@ -10,9 +10,9 @@
  * built packages (npm run build), so the daemon's memory is what a box's
  * would be, not tsx's.
  */
-import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { Daemon, loadSettings } from "@classcam/device";
+import { processUsage } from "./proc-usage.mjs";
 
 const [file, mode, count] = process.argv.slice(2);
 if (file === undefined || (mode !== "latency" && mode !== "record") || count === undefined) {
@@ -27,25 +27,6 @@ const hw = daemon.hardware;
 if (!("level" in hw.lamp)) throw new Error("the bench needs the sim hardware");
 const lamp = hw.lamp;
 const button = hw.button;
-
-/**
- * This process's own CPU ticks and those of its reaped children (ffmpeg), and
- * the bytes it and its reaped children caused to be written to storage (Linux
- * adds a child's I/O counts to its parent's when the parent reaps it).
- */
-function usage() {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
-  const io = readFileSync("/proc/self/io", "utf8");
-  return {
-    ownTicks: (fields[11] ?? 0) + (fields[12] ?? 0),
-    childTicks: (fields[13] ?? 0) + (fields[14] ?? 0),
-    writeBytes: Number(/write_bytes: (\d+)/.exec(io)?.[1] ?? 0),
-  };
-}
 
 async function press() {
   button.set(true);
@@ -95,7 +76,7 @@ if (mode === "latency") {
   }
   process.stdout.write(`${JSON.stringify({ lampMs, firstSegmentMs })}\n`);
 } else {
-  const before = usage();
+  const before = processUsage();
   await press();
   await until("recording");
   const id = daemon.session.recording?.recordingId ?? "";
@@ -103,7 +84,7 @@ if (mode === "latency") {
   await sleep(debounce);
   await press();
   await until("idle");
-  const after = usage();
+  const after = processUsage();
   const row = await daemon.index.get(id);
   process.stdout.write(
     `${JSON.stringify({

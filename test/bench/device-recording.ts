@@ -16,7 +16,7 @@
  *   npm run bench:device -- --seconds 60 --presses 100
  */
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -30,6 +30,8 @@ import { outputArguments } from "../../device/src/recorder/capture.js";
 import { REPO, tempDir } from "../helpers/controller.js";
 import { cacheBoxConfig } from "../helpers/device.js";
 import { latencyOf, positiveInt, runBenchmark, sleep } from "./shared.js";
+import { processUsage } from "./proc-usage.mjs";
+import { listSegments } from "../helpers/media.js";
 
 const HELP = `Usage: npm run bench:device -- [options]
 
@@ -48,29 +50,13 @@ const TARGETS = { cpuRatio: 1.05, rssMb: 80, lampP99Ms: 5, writeRatio: 1.05 };
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const scratch = tempDir("classcam-bench-device-");
 
-function selfUsage(): { childTicks: number; writeBytes: number } {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat
-    .slice(stat.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
-  const io = readFileSync("/proc/self/io", "utf8");
+/** Bytes and seconds of the footage the playlist in `dir` lists. */
+function footage(dir: string): { bytes: number; seconds: number } {
+  const segments = listSegments(dir);
   return {
-    childTicks: (fields[13] ?? 0) + (fields[14] ?? 0),
-    writeBytes: Number(/write_bytes: (\d+)/.exec(io)?.[1] ?? 0),
+    bytes: segments.reduce((sum, s) => sum + s.bytes, 0),
+    seconds: segments.reduce((sum, s) => sum + s.durationSeconds, 0),
   };
-}
-
-function footageBytes(dir: string): number {
-  return readdirSync(dir)
-    .filter((name) => name.endsWith(".ts"))
-    .reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
-}
-
-/** Seconds of footage the playlist lists. */
-function footageSeconds(dir: string): number {
-  const playlist = readFileSync(join(dir, "index.m3u8"), "utf8");
-  return [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 /** The bare ffmpeg: the recorder's own inputs and output arguments, no daemon around it. */
@@ -103,7 +89,7 @@ async function bareFfmpeg(settings: DeviceSettings, seconds: number, round: numb
     }),
     join(dir, "index.m3u8"),
   ];
-  const before = selfUsage();
+  const before = processUsage();
   const child = spawn("ffmpeg", args, { stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -112,12 +98,12 @@ async function bareFfmpeg(settings: DeviceSettings, seconds: number, round: numb
   child.stdin.end("q");
   const code = await exited;
   if (code !== 0) throw new Error(`bare ffmpeg failed (${code}): ${stderr}`);
-  const after = selfUsage();
+  const after = processUsage();
   return {
     cpuSeconds: (after.childTicks - before.childTicks) / TICK,
     writeBytes: after.writeBytes - before.writeBytes,
-    footageBytes: footageBytes(dir),
-    footageSeconds: footageSeconds(dir),
+    footageBytes: footage(dir).bytes,
+    footageSeconds: footage(dir).seconds,
   };
 }
 
@@ -211,7 +197,7 @@ async function main(): Promise<number> {
       dir: string;
     };
     box.footageBytes += d.footageBytes;
-    box.footageSeconds += footageSeconds(d.dir);
+    box.footageSeconds += footage(d.dir).seconds;
     box.writeBytes += d.writeBytes;
     box.daemonCpuTicks += d.daemonCpuTicks;
     box.captureCpuTicks += d.captureCpuTicks;
