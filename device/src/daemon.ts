@@ -185,7 +185,7 @@ export class Daemon {
       lamp,
       camera: hardware.camera,
       microphone: hardware.microphone,
-      db,
+      outbox,
       index,
       janitor,
       config,
@@ -262,7 +262,7 @@ export class Daemon {
     );
     janitor.start();
     link.start();
-    started.stateTimer = setInterval(() => started.tick(), options.stateIntervalMs ?? 30_000);
+    started.stateTimer = setInterval(() => started.changed(), options.stateIntervalMs ?? 30_000);
     started.stateTimer.unref();
     started.spaceTimer = setInterval(() => void started.watchSpace(), SPACE_CHECK_MS);
     started.spaceTimer.unref();
@@ -339,10 +339,6 @@ export class Daemon {
           this.changed();
         }
       });
-  }
-
-  private tick(): void {
-    this.changed();
   }
 
   /**

@@ -14,7 +14,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { DeviceState, EventData } from "@classcam/protocol";
-import type { Database } from "@classcam/sqlite";
 import type { DeviceSettings } from "../config.js";
 import type { BufferIndex, RecordingStopReason } from "../buffer/index.js";
 import type { Janitor } from "../buffer/janitor.js";
@@ -22,7 +21,7 @@ import { HardwareMissing, type Camera, type Microphone } from "../hw/types.js";
 import { LampFault, type Lamp, type LampFaultDetail } from "../hw/lamp.js";
 import type { Press } from "../hw/press.js";
 import type { ConfigCache } from "../link/config-cache.js";
-import { raiseEvent } from "../link/outbox.js";
+import { raiseEvent, type Outbox } from "../link/outbox.js";
 import { Capture, chooseEncoder, type CaptureEnd, type EncoderChoice } from "../recorder/index.js";
 import { decideBooking } from "./booking.js";
 
@@ -45,7 +44,8 @@ export interface SessionOptions {
   lamp: Lamp;
   camera: Camera;
   microphone: Microphone;
-  db: Database;
+  /** Events that stand alone; those that go with a buffer change commit with it. */
+  outbox: Outbox;
   index: BufferIndex;
   janitor: Janitor;
   config: ConfigCache;
@@ -125,7 +125,7 @@ export class Session {
       void r.capture.kill();
     }
     void this.enqueue(async () => {
-      await this.o.db.transaction((tx) => raiseEvent(tx, "lamp.fault", fault, this.o.now()));
+      await this.o.outbox.raise("lamp.fault", fault, this.o.now());
       this.o.changed();
       if (this.active !== null) await this.stop("lamp-fault");
     });
@@ -135,9 +135,7 @@ export class Session {
   cameraChanged(present: boolean, detail: string): void {
     void this.enqueue(async () => {
       const at = this.o.now();
-      await this.o.db.transaction((tx) =>
-        raiseEvent(tx, present ? "camera.restored" : "camera.lost", { detail }, at),
-      );
+      await this.o.outbox.raise(present ? "camera.restored" : "camera.lost", { detail }, at);
       this.o.changed();
       if (!present && this.active !== null) await this.stop("camera-lost");
     });
@@ -215,7 +213,7 @@ export class Session {
           ? error.fault
           : { expected: "on", observed: null, detail: (error as Error).message };
       this.stats.lampFaults += 1;
-      await this.o.db.transaction((tx) => raiseEvent(tx, "lamp.fault", fault, this.o.now()));
+      await this.o.outbox.raise("lamp.fault", fault, this.o.now());
       await this.refuse("lamp-fault", bookingId, fault.detail, false);
       return;
     }
@@ -335,9 +333,7 @@ export class Session {
   ): Promise<void> {
     this.stats.refused += 1;
     this.log.info({ reason, bookingId, detail }, "recording refused");
-    await this.o.db.transaction((tx) =>
-      raiseEvent(tx, "recording.refused", { reason, bookingId }, this.o.now()),
-    );
+    await this.o.outbox.raise("recording.refused", { reason, bookingId }, this.o.now());
     this.o.changed();
     if (blink) await this.o.lamp.refuse();
   }
@@ -348,9 +344,7 @@ export class Session {
       await this.o.lamp.refuse();
       return;
     }
-    await this.o.db.transaction((tx) =>
-      raiseEvent(tx, "archive.requested", { recordingId }, this.o.now()),
-    );
+    await this.o.outbox.raise("archive.requested", { recordingId }, this.o.now());
     this.log.info({ recordingId }, "asked to keep a recording");
     this.o.changed();
   }
