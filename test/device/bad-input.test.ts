@@ -7,13 +7,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Aedes } from "aedes";
 import mqtt from "mqtt";
 import t from "tap";
-import { checkSettings } from "@classcam/device";
+import { checkSettings, devicePaths } from "@classcam/device";
 import { topics, type DeviceConfig } from "@classcam/protocol";
 import { REPO, tempDir } from "../helpers/controller.js";
 import { boxDir, boxSettings, cacheBoxConfig, startBox, until } from "../helpers/device.js";
@@ -108,6 +108,27 @@ void t.test("the command line refuses bad arguments and files, with exit status 
   t.match(noGpio.stderr, /cannot start: lamp missing: sysfs GPIO is not accessible/);
 });
 
+void t.test("a damaged cached config is reported and ignored: nothing records", async (t) => {
+  const dir = boxDir();
+  cacheBoxConfig(dir.path);
+  const file = devicePaths(dir.path).config;
+  writeFileSync(file, readFileSync(file, "utf8").slice(0, 40)); // cut short, as by a bad disk
+  const box = await startBox(
+    boxSettings("room-damaged", "d".repeat(32), "mqtt://127.0.0.1:9", dir.path),
+  );
+  t.teardown(async () => {
+    await box.stop();
+    dir.remove();
+  });
+  t.equal(box.daemon.config.current, null, "the damaged file is not used");
+  t.ok(
+    box.lines.some((line) => /cached config is damaged/.test(String(line.msg))),
+    "the damage is logged",
+  );
+  await box.daemon.press("short");
+  t.equal(box.daemon.session.phase, "idle", "without a schedule nothing records");
+});
+
 void t.test("bad MQTT payloads are refused; the last good config stays", async (t) => {
   const aedes = await Aedes.createBroker();
   const server = createServer(aedes.handle);
@@ -161,6 +182,31 @@ void t.test("bad MQTT payloads are refused; the last good config stays", async (
   t.same(responses[0]?.topic, topics.response(deviceId, "delete-recording"));
   t.match(responses[0]?.body, { id: requestId, status: "error", data: null });
   t.match(String(responses[0]?.body.error), /recordingId: must be string/, "says what is wrong");
+
+  // well-formed requests the box cannot carry out are answered with the reason
+  const ask = async (op: "delete-recording" | "upload-recording", args: object) => {
+    const id = randomUUID();
+    await peer.publishAsync(
+      topics.request(deviceId, op),
+      JSON.stringify({ id, sentAt: new Date().toISOString(), args }),
+    );
+    await until(() => responses.some((r) => r.body.id === id), `the answer to ${op}`);
+    return responses.find((r) => r.body.id === id)?.body;
+  };
+  const unknown = randomUUID();
+  t.match(
+    await ask("upload-recording", {
+      recordingId: unknown,
+      url: "http://127.0.0.1:9/u",
+      token: "t",
+    }),
+    { status: "error", error: `recording ${unknown} is not on this device` },
+  );
+  t.match(
+    await ask("delete-recording", { recordingId: unknown }),
+    { status: "ok", data: { recordingId: unknown, bytes: 0 } },
+    "deleting what is already gone is done",
+  );
 
   // still working: a good config applies, a ping is answered
   const next: DeviceConfig = { ...good, version: 7, room: "Renamed room" };
