@@ -99,6 +99,7 @@ void t.test(
     t.equal(count("archive.requested"), 1, "one ask to keep");
     t.equal(count("device.started"), 2, "two starts of the daemon");
     t.ok(count("config.applied") >= 2, "configs applied were reported");
+    await controller.app.projector.catchUp(); // events become recordings after the commit
     const recordings = await controller.app.db.all<{ id: string }>(
       "SELECT id FROM recordings WHERE device_id = ?",
       [DEVICE],

@@ -119,7 +119,10 @@ export class Link {
     client.on("message", (topic, payload) => {
       this.receive(topic, payload);
     });
-    this.resendTimer = setInterval(() => this.notify(), 1000);
+    // new events arrive through notify(); the timer only resends what is not acknowledged
+    this.resendTimer = setInterval(() => {
+      if (this.inFlight.size > 0) this.notify();
+    }, 1000);
     this.resendTimer.unref();
   }
 
