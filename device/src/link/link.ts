@@ -172,7 +172,8 @@ export class Link {
         )
         .catch(() => undefined);
     }
-    await client.endAsync();
+    // offline, a graceful end would wait for QoS 1 messages that cannot be delivered
+    await client.endAsync(!client.connected);
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
@@ -208,8 +209,12 @@ export class Link {
       this.inFlight.set(event.id, clock);
       sent += 1;
       this.stats.sent += 1;
-      // QoS 1: the broker has it when this resolves; the ack says it is committed
-      await client.publishAsync(topics.events(this.options.deviceId), event.payload, { qos: 1 });
+      // QoS 1, not awaited: a PUBACK lost with the connection must not stall the link
+      // (or its stop); the application ack is what drops the event, a resend covers the rest
+      client.publish(topics.events(this.options.deviceId), event.payload, { qos: 1 }, (error) => {
+        if (error)
+          this.log.debug({ err: error, eventId: event.id }, "event not sent; resent later");
+      });
     }
   }
 
