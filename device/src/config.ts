@@ -36,6 +36,11 @@ export const DeviceSettingsSchema = Type.Object(
       {
         /** `linux`: GPIO through onoff, ALSA, V4L2. `sim`: a virtual box for the demo and tests. */
         backend: Type.Unsafe<"linux" | "sim">({ type: "string", enum: ["linux", "sim"] }),
+        /**
+         * The label of the GPIO chip the lamp and button lines are on. Default: the
+         * Raspberry Pi's own pin controller (pinctrl-bcm…, pinctrl-rp1), in BCM numbering.
+         */
+        gpioChip: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
         lamp: Type.Object(
           {
             /** The BCM line number on the Pi's GPIO header (the sysfs base is added at start). */
@@ -61,16 +66,46 @@ export const DeviceSettingsSchema = Type.Object(
         ),
         camera: Type.Object(
           {
-            /** The V4L2 device node (linux backend). */
-            device: Type.String({ minLength: 1 }),
-            /** What the camera is asked for: `h264` is copied through, others are encoded. */
-            inputFormat: Type.Unsafe<"h264" | "mjpeg" | "yuyv422">({
+            /**
+             * Which camera, by identity (linux backend), so `/dev/videoN` order
+             * does not matter: every field given must equal the camera's own
+             * (`card` and `driver` as V4L2 reports them, `busInfo` e.g.
+             * `usb-0000:01:00.0-1.2`). Without it, the one USB camera present.
+             */
+            match: Type.Optional(
+              Type.Object(
+                {
+                  card: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+                  driver: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+                  busInfo: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+                },
+                { ...strict, minProperties: 1 },
+              ),
+            ),
+            /** A fixed device node instead of `match` (for a box with one camera that never moves). */
+            device: Type.Optional(Type.String({ pattern: "^/dev/" })),
+            /**
+             * What the camera is asked for. `auto`: the best it offers at this size and
+             * rate — its own H.264 (copied through), then MJPEG, then raw.
+             */
+            inputFormat: Type.Unsafe<"auto" | "h264" | "mjpeg" | "yuyv422">({
               type: "string",
-              enum: ["h264", "mjpeg", "yuyv422"],
+              enum: ["auto", "h264", "mjpeg", "yuyv422"],
             }),
             width: Type.Integer({ minimum: 160, maximum: 3840 }),
             height: Type.Integer({ minimum: 120, maximum: 2160 }),
             fps: Type.Integer({ minimum: 1, maximum: 60 }),
+            /**
+             * The school's camera controls, by the key of the V4L2 control's name
+             * (`power_line_frequency`, `focus_automatic_continuous`…): a number, or a
+             * menu item's name (`"50 Hz"`). Applied before every recording; one the
+             * camera does not have is skipped with a warning.
+             */
+            controls: Type.Record(
+              Type.String({ pattern: "^[a-z0-9_]{1,64}$" }),
+              Type.Union([Type.Integer(), Type.String({ minLength: 1, maxLength: 64 })]),
+              { additionalProperties: false },
+            ),
           },
           strict,
         ),
@@ -138,7 +173,14 @@ export const DEFAULT_SETTINGS: Defaults = {
     backend: "linux",
     lamp: { pin: 17, activeLow: false },
     button: { pin: 27, activeLow: true, debounceMs: 30, longPressMs: 2000 },
-    camera: { device: "/dev/video0", inputFormat: "mjpeg", width: 1280, height: 720, fps: 30 },
+    camera: {
+      inputFormat: "auto",
+      width: 1280,
+      height: 720,
+      fps: 30,
+      // UK mains: at 60 Hz (the usual default) the picture flickers under lights
+      controls: { power_line_frequency: "50 Hz" },
+    },
     microphone: { device: "default", sampleRate: 48_000, channels: 1 },
   },
   recorder: {
@@ -194,13 +236,22 @@ export function checkSettings(value: unknown, source = "settings"): SettingsResu
   const idProblem = deviceIdProblem(settings.deviceId);
   if (idProblem !== null) problems.push(`deviceId: ${idProblem}`);
   const { camera } = settings.hardware;
-  if (settings.recorder.encoder === "copy" && camera.inputFormat !== "h264") {
+  if (
+    settings.recorder.encoder === "copy" &&
+    camera.inputFormat !== "h264" &&
+    camera.inputFormat !== "auto"
+  ) {
     problems.push(
       `recorder.encoder: 'copy' needs a camera that gives H.264 (hardware.camera.inputFormat is '${camera.inputFormat}')`,
     );
   }
   if (camera.width % 2 !== 0 || camera.height % 2 !== 0) {
     problems.push("hardware.camera: width and height must be even numbers");
+  }
+  if (camera.match !== undefined && camera.device !== undefined) {
+    problems.push(
+      "hardware.camera: give either match (which camera) or device (a fixed node), not both",
+    );
   }
   if (settings.demo !== undefined && settings.hardware.backend !== "sim") {
     problems.push("demo: the virtual button endpoint exists only with hardware.backend 'sim'");

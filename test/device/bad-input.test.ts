@@ -46,7 +46,11 @@ void t.test("bad settings are refused with every problem named", async (t) => {
     ],
     [
       "copy without an H.264 camera",
-      { ...GOOD, recorder: { encoder: "copy" } },
+      {
+        ...GOOD,
+        recorder: { encoder: "copy" },
+        hardware: { ...GOOD.hardware, camera: { inputFormat: "mjpeg" } },
+      },
       /'copy' needs a camera that gives H.264/,
     ],
     [

@@ -41,6 +41,10 @@ void t.test("the GPIO base comes from the Pi's pin controller in sysfs", async (
   t.throws(() => gpioNumber(60, pi4.root), /beyond gpiochip512/, "a line past the chip");
   t.throws(() => gpioNumber(17, none.root), /no Raspberry Pi GPIO controller.*gpio-mockup/);
   t.throws(() => gpioNumber(17, join(none.root, "missing")), /cannot list/);
+  // another chip, named by its label (e.g. an I/O expander, or gpio-mockup in the test rig)
+  t.equal(gpioNumber(3, none.root, "gpio-mockup"), 3, "a chip by its label");
+  t.equal(gpioNumber(3, pi5.root, "raspberrypi-exp-gpio"), 628, "the expander, by its label");
+  t.throws(() => gpioNumber(3, pi4.root, "gpio-mockup"), /no GPIO chip labelled 'gpio-mockup'/);
 });
 
 void t.test("the ALSA card check names what is missing", async (t) => {

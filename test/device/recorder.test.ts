@@ -487,5 +487,6 @@ function fakeCamera(nativeH264: boolean): Camera {
     check: () => Promise.resolve(),
     input: () => ({ input: "/dev/video0", options: ["-f", "v4l2"] }),
     watch: () => () => undefined,
+    selfTest: () => Promise.reject(new Error("the encoder tests take no frames")),
   };
 }

@@ -1,13 +1,17 @@
 /** Builds the hardware backend the settings name; there is no implicit choice. */
+import type { Logger } from "pino";
 import type { DeviceSettings } from "../config.js";
 import { linuxHardware } from "./linux/index.js";
 import { simHardware } from "./sim/index.js";
 import type { Hardware } from "./types.js";
 
-export async function openHardware(settings: DeviceSettings["hardware"]): Promise<Hardware> {
+export async function openHardware(
+  settings: DeviceSettings["hardware"],
+  logger?: Logger,
+): Promise<Hardware> {
   switch (settings.backend) {
     case "linux":
-      return linuxHardware(settings);
+      return linuxHardware(settings, { logger });
     case "sim":
       return simHardware(settings);
   }

@@ -40,19 +40,42 @@ export class HardwareMissing extends Error {
   }
 }
 
+/** What one self-test frame showed. */
+export interface CameraSelfTest {
+  ok: boolean;
+  /** In words: what the frame was, or what is wrong with it. */
+  detail: string;
+  /** Which camera, in words. */
+  camera: string;
+  format: string;
+  width: number;
+  height: number;
+  bytes: number;
+  /** Mean brightness 0–255, where the format allows reading it. */
+  meanLuma: number | null;
+}
+
 export interface Camera {
   readonly description: string;
-  /** The camera gives H.264 itself, so it can be copied without re-encoding. */
+  /** The camera gives H.264 itself, so it can be copied without re-encoding (known once checked). */
   readonly nativeH264: boolean;
   readonly width: number;
   readonly height: number;
   readonly fps: number;
-  /** Resolves when the camera is there; rejects with `HardwareMissing` saying what is wrong. */
+  /**
+   * Resolves when the camera is there and set up for recording (its mode chosen);
+   * rejects with `HardwareMissing` saying what is wrong.
+   */
   check(): Promise<void>;
-  /** The ffmpeg input that reads it. */
+  /** The ffmpeg input that reads it, in the mode `check()` chose. */
   input(): FfmpegInput;
   /** Calls back when the camera goes away and when it comes back; returns a function that stops watching. */
   watch(onChange: (present: boolean, detail: string) => void): () => void;
+  /**
+   * Takes one frame and says whether it looks like a picture. Captures: the
+   * caller (the session) calls it only with the lamp lit and read back.
+   */
+  selfTest(): Promise<CameraSelfTest>;
 }
 
 export interface Microphone {

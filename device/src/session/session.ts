@@ -17,7 +17,7 @@ import type { DeviceState, EventData } from "@classcam/protocol";
 import type { DeviceSettings } from "../config.js";
 import type { BufferIndex, RecordingStopReason } from "../buffer/index.js";
 import type { Janitor } from "../buffer/janitor.js";
-import { HardwareMissing, type Camera, type Microphone } from "../hw/types.js";
+import { HardwareMissing, type Camera, type CameraSelfTest, type Microphone } from "../hw/types.js";
 import { LampFault, type Lamp, type LampFaultDetail } from "../hw/lamp.js";
 import type { Press } from "../hw/press.js";
 import type { ConfigCache } from "../link/config-cache.js";
@@ -141,6 +141,46 @@ export class Session {
     });
   }
 
+  /**
+   * One frame from the camera to show it works (asked for by IT). The lamp is
+   * lit (video-only) and read back before the frame is taken and goes dark
+   * after; a lamp that faults meanwhile discards the frame. Refused while
+   * recording, and rejected with the reason when it cannot be done.
+   */
+  selfTest(): Promise<CameraSelfTest> {
+    return this.enqueueResult(async () => {
+      if (this.active !== null) {
+        throw new Error("the box is recording; try the self-test when the recording has ended");
+      }
+      await this.o.camera.check();
+      const faultsBefore = this.stats.lampFaults;
+      try {
+        await this.o.lamp.light("video-only");
+      } catch (error) {
+        const fault: LampFaultDetail =
+          error instanceof LampFault
+            ? error.fault
+            : { expected: "on", observed: null, detail: (error as Error).message };
+        this.stats.lampFaults += 1;
+        await this.o.outbox.raise("lamp.fault", fault, this.o.now());
+        this.o.lamp.showFault();
+        this.o.changed();
+        throw new Error(`the lamp could not be lit (${fault.detail}); no frame was taken`);
+      }
+      try {
+        const result = await this.o.camera.selfTest();
+        if (this.stats.lampFaults !== faultsBefore) {
+          throw new Error("the lamp failed while the frame was taken; the frame was discarded");
+        }
+        this.log.info({ ok: result.ok, detail: result.detail }, "camera self-test");
+        return result;
+      } finally {
+        if (this.stats.lampFaults === faultsBefore) await this.o.lamp.darken();
+        else this.o.lamp.showFault();
+      }
+    });
+  }
+
   /** The janitor found the disk full of protected footage. */
   diskFull(): void {
     void this.enqueue(async () => {
@@ -154,6 +194,25 @@ export class Session {
       if (this.active !== null) await this.stop("shutdown");
     });
     this.closed = true;
+  }
+
+  /** Like `enqueue`, but the step's result or error reaches the caller. */
+  private enqueueResult<T>(step: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error("the daemon is stopping"));
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      void this.enqueue(async () => {
+        try {
+          resolve(await step());
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        } finally {
+          settled = true;
+        }
+      }).then(() => {
+        if (!settled) reject(new Error("the daemon is stopping"));
+      });
+    });
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {

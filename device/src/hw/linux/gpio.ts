@@ -36,15 +36,22 @@ export function listGpioChips(sysfs = "/sys/class/gpio"): GpioChip[] {
   });
 }
 
-/** The sysfs number of header line `pin`, from the chip whose label is the Pi's pin controller. */
-export function gpioNumber(pin: number, sysfs = "/sys/class/gpio"): number {
+/**
+ * The sysfs number of line `pin` on the chip labelled `chipLabel`, or by
+ * default on the Pi's own pin controller (the header's BCM numbering).
+ */
+export function gpioNumber(pin: number, sysfs = "/sys/class/gpio", chipLabel?: string): number {
   const chips = listGpioChips(sysfs);
-  const pi = chips.filter((chip) => PI_LABEL.test(chip.label));
+  const pi = chips.filter((chip) =>
+    chipLabel === undefined ? PI_LABEL.test(chip.label) : chip.label === chipLabel,
+  );
   if (pi.length === 0) {
     const seen = chips.map((chip) => `${chip.name} '${chip.label}'`).join(", ") || "none";
-    throw new Error(
-      `no Raspberry Pi GPIO controller (label pinctrl-bcm… or pinctrl-rp1) under ${sysfs}; chips seen: ${seen}`,
-    );
+    const wanted =
+      chipLabel === undefined
+        ? "no Raspberry Pi GPIO controller (label pinctrl-bcm… or pinctrl-rp1)"
+        : `no GPIO chip labelled '${chipLabel}'`;
+    throw new Error(`${wanted} under ${sysfs}; chips seen: ${seen}`);
   }
   const chip = pi.sort((a, b) => a.base - b.base)[0];
   if (chip === undefined) throw new Error("unreachable: no chip");

@@ -1,22 +1,23 @@
 /**
  * The real box: lamp and button on GPIO through `onoff`, the microphone
- * through ALSA and the camera through V4L2 (read by ffmpeg until the
- * v4l2-camera addon lands). A part that is not there is a clear start-up
+ * through ALSA and the camera through V4L2 (found and set up by our
+ * `v4l2-camera` addon, recorded by ffmpeg). A part that is not there is a clear start-up
  * error naming it — never a fall back to `sim`.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
 import type { Gpio as GpioType } from "onoff";
 import type { DeviceSettings } from "../../config.js";
 import {
   HardwareMissing,
   type ButtonInput,
-  type Camera,
   type FfmpegInput,
   type Hardware,
   type LampLevel,
   type LampOutput,
   type Microphone,
 } from "../types.js";
+import { V4l2Camera } from "./camera.js";
 import { gpioNumber } from "./gpio.js";
 
 type GpioClass = typeof GpioType;
@@ -80,72 +81,6 @@ class GpioButton implements ButtonInput {
   }
 }
 
-/** A V4L2 camera read by ffmpeg's own v4l2 input. */
-export class V4l2Camera implements Camera {
-  readonly nativeH264: boolean;
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-  constructor(
-    private readonly settings: DeviceSettings["hardware"]["camera"],
-    private readonly pollMs = 1000,
-  ) {
-    this.nativeH264 = settings.inputFormat === "h264";
-    this.width = settings.width;
-    this.height = settings.height;
-    this.fps = settings.fps;
-  }
-  get description(): string {
-    return `V4L2 camera ${this.settings.device} (${this.settings.inputFormat} ${this.width}x${this.height}@${this.fps})`;
-  }
-  check(): Promise<void> {
-    const problem = cameraProblem(this.settings.device);
-    return problem === null
-      ? Promise.resolve()
-      : Promise.reject(new HardwareMissing("camera", problem));
-  }
-  input(): FfmpegInput {
-    return {
-      input: this.settings.device,
-      options: [
-        "-f",
-        "v4l2",
-        "-input_format",
-        this.settings.inputFormat,
-        "-video_size",
-        `${this.width}x${this.height}`,
-        "-framerate",
-        String(this.fps),
-        "-thread_queue_size",
-        "512",
-      ],
-    };
-  }
-  watch(onChange: (present: boolean, detail: string) => void): () => void {
-    let present = cameraProblem(this.settings.device) === null;
-    const timer = setInterval(() => {
-      const problem = cameraProblem(this.settings.device);
-      if ((problem === null) !== present) {
-        present = problem === null;
-        onChange(present, problem ?? `${this.settings.device} is back`);
-      }
-    }, this.pollMs);
-    timer.unref();
-    return () => clearInterval(timer);
-  }
-}
-
-function cameraProblem(device: string): string | null {
-  if (!existsSync(device)) return `${device} does not exist (is the camera plugged in?)`;
-  if (!statSync(device).isCharacterDevice()) return `${device} is not a device node`;
-  try {
-    accessSync(device, constants.R_OK | constants.W_OK);
-  } catch {
-    return `${device} cannot be opened by this user (add it to the video group)`;
-  }
-  return null;
-}
-
 /** An ALSA capture device read by ffmpeg. */
 export class AlsaMicrophone implements Microphone {
   constructor(
@@ -201,20 +136,27 @@ export function alsaProblem(device: string, procAsound = "/proc/asound"): string
     .join(", ")}`;
 }
 
+export interface LinuxHardwareOptions {
+  logger?: Logger | undefined;
+  /** Where sysfs GPIO is (tests point it elsewhere). */
+  sysfs?: string;
+}
+
 export async function linuxHardware(
   settings: DeviceSettings["hardware"],
-  sysfs = "/sys/class/gpio",
+  options: LinuxHardwareOptions = {},
 ): Promise<Hardware> {
+  const sysfs = options.sysfs ?? "/sys/class/gpio";
   const Gpio = await loadGpio();
-  const lampLine = gpioNumber(settings.lamp.pin, sysfs);
+  const lampLine = gpioNumber(settings.lamp.pin, sysfs, settings.gpioChip);
   const out = new Gpio(lampLine, "low", "none", { activeLow: settings.lamp.activeLow });
   const sense =
     settings.lamp.sensePin === undefined
       ? null
-      : new Gpio(gpioNumber(settings.lamp.sensePin, sysfs), "in", "none", {
+      : new Gpio(gpioNumber(settings.lamp.sensePin, sysfs, settings.gpioChip), "in", "none", {
           activeLow: settings.lamp.activeLow,
         });
-  const buttonLine = gpioNumber(settings.button.pin, sysfs);
+  const buttonLine = gpioNumber(settings.button.pin, sysfs, settings.gpioChip);
   const input = new Gpio(buttonLine, "in", "both", {
     activeLow: settings.button.activeLow,
     debounceTimeout: settings.button.debounceMs,
@@ -225,7 +167,7 @@ export async function linuxHardware(
     backend: "linux",
     lamp,
     button,
-    camera: new V4l2Camera(settings.camera),
+    camera: new V4l2Camera(settings.camera, { logger: options.logger }),
     microphone: new AlsaMicrophone(settings.microphone),
     async close() {
       await Promise.all([lamp.close(), button.close()]);

@@ -10,6 +10,7 @@ import {
   HardwareMissing,
   type ButtonInput,
   type Camera,
+  type CameraSelfTest,
   type FfmpegInput,
   type Hardware,
   type LampLevel,
@@ -99,11 +100,15 @@ export class SimCamera implements Camera {
   readonly nativeH264 = false;
   private present = true;
   private readonly watchers = new Set<(present: boolean, detail: string) => void>();
+  /** Self-test frames taken, each with the lamp's level at that moment. */
+  readonly selfTests: LampLevel[] = [];
 
   constructor(
     readonly width: number,
     readonly height: number,
     readonly fps: number,
+    /** The simulated lamp, looked at when a frame is taken (as a camera's own LED would be). */
+    private readonly lamp: { readonly level: LampLevel } | null = null,
   ) {}
 
   get description(): string {
@@ -126,6 +131,28 @@ export class SimCamera implements Camera {
   watch(onChange: (present: boolean, detail: string) => void): () => void {
     this.watchers.add(onChange);
     return () => this.watchers.delete(onChange);
+  }
+
+  /** A test-pattern frame; refuses, loudly, if the simulated lamp is dark. */
+  selfTest(): Promise<CameraSelfTest> {
+    if (!this.present) {
+      return Promise.reject(new HardwareMissing("camera", "the simulated camera is unplugged"));
+    }
+    const level = this.lamp?.level ?? "on";
+    this.selfTests.push(level);
+    if (level !== "on") {
+      return Promise.reject(new Error("simulated camera: a frame was asked for with the lamp off"));
+    }
+    return Promise.resolve({
+      ok: true,
+      detail: `a ${this.width}x${this.height} test-pattern frame (simulated camera)`,
+      camera: this.description,
+      format: "rawvideo",
+      width: this.width,
+      height: this.height,
+      bytes: this.width * this.height * 2,
+      meanLuma: null,
+    });
   }
 
   /** Unplugs (false) or plugs back (true) the simulated camera. */
@@ -172,7 +199,7 @@ export function simHardware(settings: DeviceSettings["hardware"]): SimHardware {
     backend: "sim",
     lamp,
     button,
-    camera: new SimCamera(settings.camera.width, settings.camera.height, settings.camera.fps),
+    camera: new SimCamera(settings.camera.width, settings.camera.height, settings.camera.fps, lamp),
     microphone: new SimMicrophone(settings.microphone.sampleRate, settings.microphone.channels),
     async close() {
       await lamp.write("off").catch(() => undefined);

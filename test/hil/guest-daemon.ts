@@ -1,0 +1,142 @@
+/**
+ * Runs inside the HIL guest (from guest-checks.sh): the device daemon on its
+ * `linux` backend, on real drivers — the camera is the kernel's vivid, found
+ * by identity through the v4l2-camera addon; the microphone is the ALSA
+ * loopback, fed with a tone; the lamp and button are lines of the rig's GPIO
+ * chip, driven through sysfs by onoff, the button pressed by writing to the
+ * chip's debugfs file (which raises the line's interrupt, as a real button
+ * would). Prints `@fact daemon.* <value>` lines for hil.test.ts to judge and
+ * copies the recording to $CLASSCAM_HIL_OUTPUT/recording for the host's
+ * ffprobe. It judges nothing itself.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { checkSettings, Daemon } from "@classcam/device";
+import { cacheBoxConfig, until } from "../helpers/device.js";
+
+const LAMP = 17;
+const BUTTON = 27;
+const DEBUGFS = "/sys/kernel/debug/classcam-gpio";
+const out = process.env.CLASSCAM_HIL_OUTPUT ?? "";
+if (out === "") throw new Error("CLASSCAM_HIL_OUTPUT is not set: run me in the rig");
+
+const fact = (name: string, value: string | number | boolean) =>
+  process.stdout.write(`@fact daemon.${name} ${String(value)}\n`);
+const lampLine = () => readFileSync(join(DEBUGFS, String(LAMP)), "utf8").trim();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A short press, held long enough to be seen even while the emulated CPUs are
+ * busy encoding (onoff reads the line's level when it gets to the interrupt).
+ */
+async function press(): Promise<void> {
+  writeFileSync(join(DEBUGFS, String(BUTTON)), "1");
+  await sleep(1500);
+  writeFileSync(join(DEBUGFS, String(BUTTON)), "0");
+}
+
+// the tone plays into the loopback; the daemon records the other side
+const tone = spawn(
+  "ffmpeg",
+  [
+    ...["-nostdin", "-hide_banner", "-loglevel", "error", "-re"],
+    ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+    ...["-ac", "2", "-f", "alsa", "hw:Loopback,0,0"],
+  ],
+  { stdio: "inherit" },
+);
+await until(
+  () => {
+    try {
+      return readFileSync("/proc/asound/Loopback/pcm0p/sub0/status", "utf8").includes("RUNNING");
+    } catch {
+      return false;
+    }
+  },
+  "the tone to play into the loopback",
+  60_000,
+  100,
+);
+
+// the box's data on the guest's own tmpfs (SQLite's WAL wants shared memory, which
+// the 9p share cannot give); the recording is copied out for the host afterwards
+const dataDir = "/run/classcam-hil-box";
+const checked = checkSettings({
+  deviceId: "hil-room",
+  secret: "hil-secret-0123456789abcdef",
+  dataDir,
+  // no controller in the guest: the box records on its cached schedule, as offline
+  controller: { mqttUrl: "mqtt://127.0.0.1:9" },
+  hardware: {
+    backend: "linux",
+    lamp: { pin: LAMP, activeLow: false },
+    button: { pin: BUTTON, activeLow: false, debounceMs: 30, longPressMs: 8000 },
+    camera: {
+      match: { driver: "vivid" },
+      inputFormat: "auto",
+      width: 640,
+      height: 360,
+      fps: 15,
+      controls: { power_line_frequency: "50 Hz", brightness: 128 },
+    },
+    microphone: { device: "hw:Loopback,1,0", sampleRate: 48_000, channels: 2 },
+  },
+  recorder: { x264Preset: "ultrafast", videoKbps: 600, segmentSeconds: 2 },
+  storage: { reserveBytes: 16 * 1024 * 1024, janitorSeconds: 3600 },
+  log: { level: "info" },
+});
+if (!checked.ok) throw new Error(checked.error);
+const settings = checked.settings;
+cacheBoxConfig(settings.dataDir); // a booking around now, with audio
+
+const logger = pino({ level: "info" }, pino.destination(join(out, "daemon.log")));
+const daemon = await Daemon.start({ settings, logger });
+try {
+  fact("backend", daemon.hardware.backend);
+  fact("lamp.idle", lampLine());
+
+  // the camera as the addon found it, and a self-test frame, taken with the lamp lit
+  await until(
+    () => daemon.hardware.camera.description.includes("/dev/video"),
+    "the camera",
+    60_000,
+  );
+  fact("camera", JSON.stringify(daemon.hardware.camera.description));
+  const test = await daemon.selfTest();
+  fact("selftest.ok", test.ok);
+  fact("selftest.detail", JSON.stringify(test.detail));
+  fact("lamp.after-selftest", lampLine());
+
+  // a press on the button's GPIO line starts the recording: the lamp lights first
+  await press();
+  await until(() => daemon.session.phase === "recording", "the recording to start", 60_000, 50);
+  const recordingId = daemon.session.recording?.recordingId ?? "";
+  fact("recording", recordingId);
+  fact("lamp.recording", lampLine());
+  fact("lamp.mode", daemon.lamp.mode);
+  await until(
+    async () => ((await daemon.index.get(recordingId))?.segments ?? 0) >= 3,
+    "three segments",
+    120_000,
+    200,
+  );
+  fact("lamp.during", lampLine());
+
+  await press();
+  await until(() => daemon.session.phase === "idle", "the recording to stop", 60_000, 50);
+  fact("lamp.stopped", lampLine());
+  const recording = await daemon.index.get(recordingId);
+  fact("stop", recording?.stopReason ?? "none");
+  fact("segments", recording?.segments ?? 0);
+  if (recording !== undefined) {
+    const copy = join(out, "recording");
+    cpSync(recording.dir, copy, { recursive: true });
+    fact("dir", copy);
+  }
+} finally {
+  await daemon.stop();
+  fact("lamp.shutdown", lampLine());
+  tone.kill();
+}
