@@ -147,7 +147,12 @@ async function serve(config: ControllerConfig, io: Io): Promise<number> {
 }
 
 function describe(device: Device): string {
-  const contact = device.connected ? "connected" : `last seen ${device.lastSeenAt ?? "never"}`;
+  const contact =
+    device.wipedAt !== null
+      ? `buffer wiped ${device.wipedAt}`
+      : device.connected
+        ? "connected"
+        : `last seen ${device.lastSeenAt ?? "never"}`;
   return `${device.id.padEnd(20)} ${device.status.padEnd(9)} ${device.room.padEnd(20)} ${contact}`;
 }
 

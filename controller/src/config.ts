@@ -26,6 +26,13 @@ export const ControllerConfigSchema = Type.Object(
         sessionHours: Type.Integer({ minimum: 1, maximum: 24 }),
         /** A session ends after this many minutes without a request. */
         idleMinutes: Type.Integer({ minimum: 5, maximum: 1440 }),
+        /** Serve HTTPS with this certificate and key (e.g. from classcam-provision tls init). */
+        tls: Type.Optional(
+          Type.Object(
+            { certFile: Type.String({ minLength: 1 }), keyFile: Type.String({ minLength: 1 }) },
+            strict,
+          ),
+        ),
       },
       strict,
     ),
@@ -117,6 +124,18 @@ export const ENVIRONMENT: readonly {
     path: "mqtt.tls.caFile",
     type: "string",
     help: "TLS CA chain (PEM)",
+  },
+  {
+    name: "CLASSCAM_HTTP_TLS_CERT",
+    path: "http.tls.certFile",
+    type: "string",
+    help: "HTTPS certificate (PEM)",
+  },
+  {
+    name: "CLASSCAM_HTTP_TLS_KEY",
+    path: "http.tls.keyFile",
+    type: "string",
+    help: "HTTPS private key (PEM)",
   },
   {
     name: "CLASSCAM_PUBLIC_URL",

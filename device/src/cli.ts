@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { loadSettings } from "./config.js";
 import { Daemon } from "./daemon.js";
+import { readRetirement, retires } from "./link/retire.js";
 
 const HELP = `classcam-device — the classroom box's daemon
 
@@ -19,7 +20,8 @@ The settings file is the JSON bundle written by 'classcam-provision enrol'
 hardware.backend must be named: 'linux' for the real box, 'sim' for the
 simulated one used by the demo and the tests (never chosen implicitly).
 
-Exit status: 0 clean stop, 1 failure at run time, 2 bad arguments or settings.
+Exit status: 0 clean stop, 1 failure at run time, 2 bad arguments or settings,
+3 (check) the box was retired: it wiped its buffer and will not record.
 `;
 
 export interface Io {
@@ -71,6 +73,15 @@ export async function run(argv: string[], io: Io = stdio): Promise<number> {
     return 2;
   }
   if (command === "check") {
+    const marker = readRetirement(settings.dataDir);
+    if (marker !== null && retires(marker, settings.deviceId)) {
+      io.out(
+        `${values.settings}: device ${settings.deviceId} is RETIRED (told ${marker.retiredAt}, ` +
+          `buffer ${marker.wipedAt === null ? "wipe unfinished" : `wiped ${marker.wipedAt}`}): ` +
+          "it will not record; enrol it afresh with a new device id to use it again",
+      );
+      return 3;
+    }
     io.out(
       `${values.settings}: good (device ${settings.deviceId}, ${settings.hardware.backend} hardware, controller ${settings.controller.mqttUrl})`,
     );

@@ -16,16 +16,18 @@ import { healthFigures, readStatfs, storageFigures } from "./buffer/health.js";
 import { openHardware } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
-import type { Hardware } from "./hw/types.js";
+import type { CameraSelfTest, Hardware } from "./hw/types.js";
 import { SimLamp } from "./hw/sim/index.js";
 import { SimPanel } from "./hw/sim/panel.js";
 import { ConfigCache } from "./link/config-cache.js";
 import { Link } from "./link/link.js";
 import { Outbox } from "./link/outbox.js";
+import { Retirement } from "./link/retire.js";
 import { uploadRecording } from "./link/uploader.js";
 import { chooseEncoder, killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
 import { Session } from "./session/session.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
+import { SystemdService } from "./systemd/index.js";
 import { SOFTWARE_VERSION } from "./version.js";
 
 /** How often the free space is checked while recording. */
@@ -56,6 +58,8 @@ export class Daemon {
   private publishing: Promise<void> | null = null;
   private publishAgain = false;
   private stopped = false;
+  /** READY=1, STATUS= lines and watchdog pings, when systemd runs the daemon (`Type=notify`). */
+  private systemd: SystemdService | null = null;
   /** The encoder the recorder would use now (found at start, so the first press is quick). */
   encoder: string | null = null;
   /** The simulated box's front panel (demo only). */
@@ -97,7 +101,7 @@ export class Daemon {
     // 2. hardware: a missing part is a start-up error naming it
     let hardware: Hardware;
     try {
-      hardware = options.hardware ?? (await openHardware(settings.hardware));
+      hardware = options.hardware ?? (await openHardware(settings.hardware, logger));
     } catch (error) {
       await db.close();
       throw error;
@@ -153,6 +157,15 @@ export class Daemon {
       return daemon;
     };
 
+    const retirement = new Retirement({
+      deviceId: settings.deviceId,
+      paths,
+      db,
+      outbox,
+      logger,
+      now,
+      box: running,
+    });
     const link = new Link({
       deviceId: settings.deviceId,
       secret: settings.secret,
@@ -168,6 +181,8 @@ export class Daemon {
         ping: () => Promise.resolve({ at: now().toISOString() }),
         "delete-recording": (args) => running().deleteRecording(args.recordingId),
         "upload-recording": (args) => running().uploadRecording(args),
+        retire: () => retirement.retire(),
+        "self-test": () => running().selfTest(),
       },
       onConfigApplied: (version) => {
         void outbox.raise("config.applied", { version }, now()).then(changed);
@@ -220,6 +235,11 @@ export class Daemon {
     );
     const started = daemon;
     lamp.onModeChange(() => started.changed());
+    // a retired box (link/retire.ts) finishes its wipe, shows the error pattern and records nothing
+    if (await retirement.resume()) {
+      started.systemd = SystemdService.start(started);
+      return started;
+    }
     started.stopWatchingButton = hardware.button.watch((pressed) => buttons.edge(pressed));
     started.stopWatchingCamera = hardware.camera.watch((present, detail) =>
       session.cameraChanged(present, detail),
@@ -250,16 +270,27 @@ export class Daemon {
         press: (press) => session.press(press),
       });
     }
-    // probe the encoders now, not at the first press; the state says which one is used
-    chooseEncoder(settings.recorder, hardware.camera, { masks: config.current?.masks ?? [] }).then(
-      (choice) => {
-        started.encoder = choice.name;
-        logger.info({ encoder: choice.name, why: choice.why }, "encoder chosen");
-        started.changed();
-      },
-      (error: unknown) =>
-        logger.error({ err: error }, "no usable encoder: recording will be refused"),
-    );
+    // find the camera and probe the encoders now, not at the first press; the state says which encoder
+    const probeEncoder = () =>
+      chooseEncoder(settings.recorder, hardware.camera, {
+        masks: config.current?.masks ?? [],
+      }).then(
+        (choice) => {
+          started.encoder = choice.name;
+          logger.info({ encoder: choice.name, why: choice.why }, "encoder chosen");
+          started.changed();
+        },
+        (error: unknown) =>
+          logger.error({ err: error }, "no usable encoder: recording will be refused"),
+      );
+    void hardware.camera
+      .check()
+      .then(
+        () => logger.info({ camera: hardware.camera.description }, "camera ready"),
+        (error: unknown) =>
+          logger.warn({ err: error }, "camera not ready: recording is refused until it is"),
+      )
+      .then(probeEncoder);
     janitor.start();
     link.start();
     started.stateTimer = setInterval(() => started.changed(), options.stateIntervalMs ?? 30_000);
@@ -275,7 +306,13 @@ export class Daemon {
       },
       "classroom daemon started",
     );
+    started.systemd = SystemdService.start(started);
     return started;
+  }
+
+  /** One camera frame with the lamp lit, to show IT the camera works (the `self-test` request). */
+  selfTest(): Promise<CameraSelfTest> {
+    return this.session.selfTest();
   }
 
   /** A press of the record button from elsewhere (the demo's keyboard and HTTP endpoint). */
@@ -416,6 +453,7 @@ export class Daemon {
   /** Stops in reverse order: the recording, the janitor, the link, the lamp, the hardware, the database. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    this.systemd?.stopping();
     this.stopWatchingButton?.();
     this.stopWatchingCamera?.();
     this.buttons.close();
@@ -430,6 +468,7 @@ export class Daemon {
     await this.lamp.close();
     await this.hardware.close();
     await this.db.close();
+    await this.systemd?.close();
     this.logger.info("classroom daemon stopped");
   }
 }

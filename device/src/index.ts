@@ -1,6 +1,7 @@
 export * from "./config.js";
 export { Daemon, type DaemonOptions } from "./daemon.js";
 export { devicePaths, openStore, type DevicePaths } from "./store.js";
+export { RETIRED_FILE, readRetirement, retires, type RetiredMarker } from "./link/retire.js";
 export * from "./hw/index.js";
 export { simHardware, type SimHardware, SimLamp, SimButton, SimCamera } from "./hw/sim/index.js";
 export { decideBooking, EARLY_START_MS, UNBOOKED_LIMIT_MS } from "./session/booking.js";

@@ -146,6 +146,22 @@ export const EVENT_DATA_SCHEMAS = {
     { version: Type.Union([Type.Null(), Count]), reason: Text(2000) },
     strict,
   ),
+  /**
+   * A retired device wiped its buffer: every recording, its index and the
+   * events still waiting to be sent (this report is the last event it sends).
+   */
+  "device.wiped": Type.Object(
+    {
+      /** When the device was told it is retired. */
+      retiredAt: Timestamp,
+      recordings: Count,
+      segments: Count,
+      bytes: Count,
+      /** Events still waiting in the outbox, dropped unsent. */
+      droppedEvents: Count,
+    },
+    strict,
+  ),
 } as const;
 
 export type EventKind = keyof typeof EVENT_DATA_SCHEMAS;
@@ -260,6 +276,39 @@ export const REQUEST_SCHEMAS = {
       strict,
     ),
     data: Type.Object({ recordingId: Uuid, segments: Count, bytes: Count }, strict),
+  },
+  /** The device is retired: it stops recording, wipes its buffer and reports `device.wiped`. */
+  retire: {
+    args: Type.Object({}, strict),
+    data: Type.Object(
+      {
+        /** When it wiped (now, or at an earlier notice). */
+        wipedAt: Timestamp,
+        /** False when the buffer had already been wiped at an earlier notice. */
+        wipedNow: Type.Boolean(),
+      },
+      strict,
+    ),
+  },
+  /**
+   * One frame from the camera, taken with the lamp lit (video-only) and read
+   * back; refused while recording. Says whether the picture looks right.
+   */
+  "self-test": {
+    args: Type.Object({}, strict),
+    data: Type.Object(
+      {
+        ok: Type.Boolean(),
+        detail: Text(500),
+        camera: Text(300),
+        format: Text(32),
+        width: Count,
+        height: Count,
+        bytes: Count,
+        meanLuma: Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: 255 })]),
+      },
+      strict,
+    ),
   },
 } as const satisfies Record<RequestOp, { args: TSchema; data: TSchema }>;
 

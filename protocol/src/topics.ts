@@ -12,8 +12,17 @@ import { deviceIdProblem, isDeviceId } from "./ids.js";
 export const PROTOCOL_VERSION = "v1";
 export const TOPIC_ROOT = `classcam/${PROTOCOL_VERSION}/devices`;
 
-/** Operations the controller may ask of a device (`request/<op>` → `response/<op>`). */
-export const REQUEST_OPS = ["ping", "delete-recording", "upload-recording"] as const;
+/**
+ * Operations the controller may ask of a device (`request/<op>` → `response/<op>`).
+ * `retire` is the notice a retired device gets when it connects: wipe the buffer.
+ */
+export const REQUEST_OPS = [
+  "ping",
+  "delete-recording",
+  "upload-recording",
+  "retire",
+  "self-test",
+] as const;
 export type RequestOp = (typeof REQUEST_OPS)[number];
 
 export function isRequestOp(value: string): value is RequestOp {

@@ -168,15 +168,33 @@ void t.test(
   },
 );
 
-void t.test("mosquitto_pub: a retired device is refused: not authorised", async (t) => {
-  const secret = await controller.enrol("room-old");
-  await controller.app.devices.retire("room-old");
+void t.test("mosquitto_pub: a disabled device is refused: not authorised", async (t) => {
+  const secret = await controller.enrol("room-off");
+  await controller.app.devices.disable("room-off");
   const result = await run("mosquitto_pub", [
-    ...connection("room-old", "room-old", secret),
+    ...connection("room-off", "room-off", secret),
     "-t",
-    topics.events("room-old"),
+    topics.events("room-off"),
     "-m",
     "{}",
   ]);
   t.match(result.stderr, /Connection Refused: not authori[sz]ed/);
+});
+
+void t.test("mosquitto_sub: a retired device is let in only to hear it is retired", async (t) => {
+  const secret = await controller.enrol("room-old");
+  await controller.app.devices.retire("room-old");
+  const result = await run("mosquitto_sub", [
+    ...connection("room-old", "room-old", secret),
+    ...["-q", "1", "-t", topics.request("room-old", "retire"), "-C", "1", "-W", "5", "-v"],
+  ]);
+  t.equal(result.code, 0, result.stderr);
+  t.match(result.stdout, topics.request("room-old", "retire"), "the retire notice arrives");
+  // and it may not read anything else
+  const other = await run("mosquitto_sub", [
+    ...connection("room-old", "room-old", secret),
+    ...["-q", "1", "-t", topics.config("room-old"), "-C", "1", "-W", "2"],
+  ]);
+  t.not(other.code, 0, "its config is not served to a retired box");
+  t.equal(other.stdout, "");
 });

@@ -233,15 +233,30 @@ void t.test("a disabled device is refused, and enabled again it connects", async
   t.equal(await connackOf(connectDevice(controller.url, id, secret)), 0);
 });
 
-void t.test("a retired device is refused, and retiring drops a live connection", async (t) => {
-  const id = "room-retired";
-  const secret = await controller.enrol(id);
-  const client = await connectDevice(controller.url, id, secret);
-  await controller.app.devices.retire(id);
-  t.ok(await closedWithin(client, 5000), "the live connection is dropped");
-  client.end(true);
-  t.equal(await connackOf(connectDevice(controller.url, id, secret)), ConnackCode.notAuthorized);
-});
+void t.test(
+  "retiring drops a live connection; the retired device is let in only to be told",
+  async (t) => {
+    const id = "room-retired";
+    const secret = await controller.enrol(id);
+    const client = await connectDevice(controller.url, id, secret);
+    await controller.app.devices.retire(id);
+    t.ok(await closedWithin(client, 5000), "the live connection is dropped");
+    client.end(true);
+    // with its own secret it is let in, to hear it is retired and nothing else (provisioning tests)
+    const again = await connectDevice(controller.url, id, secret);
+    t.teardown(() => again.end(true));
+    const notice = new Promise<string>((resolve) =>
+      again.once("message", (topic) => resolve(topic)),
+    );
+    await again.subscribeAsync([topics.config(id), topics.request(id, "retire")], { qos: 1 });
+    t.equal(await notice, topics.request(id, "retire"), "the retire notice, not a config");
+    t.notOk(controller.app.broker.connectedDevices().includes(id), "never shown connected");
+    t.equal(
+      await connackOf(connectDevice(controller.url, id, `${secret}x`)),
+      ConnackCode.badUsernameOrPassword,
+    );
+  },
+);
 
 void t.test("a rotated secret replaces the old one at once", async (t) => {
   const id = "room-rotated";

@@ -332,6 +332,27 @@ export async function answeringDevice(
         return { status: "ok", data: { recordingId, bytes: 1000 }, error: null };
       case "ping":
         return { status: "ok", data: { at: new Date().toISOString() }, error: null };
+      case "retire":
+        return {
+          status: "ok",
+          data: { wipedAt: new Date().toISOString(), wipedNow: true },
+          error: null,
+        };
+      case "self-test":
+        return {
+          status: "ok",
+          data: {
+            ok: true,
+            detail: "a 320x240 frame (answering test device)",
+            camera: "answering test device",
+            format: "yuyv422",
+            width: 320,
+            height: 240,
+            bytes: 320 * 240 * 2,
+            meanLuma: 120,
+          },
+          error: null,
+        };
     }
   };
 

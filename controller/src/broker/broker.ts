@@ -37,6 +37,12 @@ import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
 import { canLeaveWill, canPublish, canReceive, canSubscribe } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
+import {
+  RetiredClients,
+  canPublishRetired,
+  canReceiveRetired,
+  screenRetiredEvent,
+} from "./retired.js";
 import { ConnectThrottle } from "./throttle.js";
 
 export interface BrokerOptions {
@@ -47,6 +53,8 @@ export interface BrokerOptions {
   now?: () => Date;
   /** How often to pick up changes made outside this process (e.g. the CLI). */
   syncIntervalMs?: number;
+  /** How long a retired device may stay connected to be told to wipe (see retired.ts). */
+  retiredGraceMs?: number;
 }
 
 export interface ListenOptions {
@@ -83,6 +91,7 @@ export class Broker {
   private readonly aedes: Aedes;
   private readonly log: Logger;
   private readonly throttle: ConnectThrottle;
+  private readonly retired: RetiredClients;
   private readonly connectPackets = new WeakMap<Client, ConnectPacket>();
   private readonly clients = new Map<string, Client>();
   private readonly publishedConfig = new Map<string, number>();
@@ -111,6 +120,12 @@ export class Broker {
       sendAck: (deviceId, ack) => {
         this.sendAck(deviceId, ack);
       },
+    });
+    this.retired = new RetiredClients({
+      publish: (topic, payload) => this.publish(topic, payload, false),
+      logger: options.logger,
+      now: this.now,
+      graceMs: options.retiredGraceMs,
     });
   }
 
@@ -146,7 +161,11 @@ export class Broker {
         }
         done(null, subscription);
       },
-      authorizeForward: (client, packet) => (canReceive(client.id, packet.topic) ? packet : null),
+      authorizeForward: (client, packet) => {
+        const retired = self().retired.has(client);
+        const may = retired ? canReceiveRetired : canReceive;
+        return may(client.id, packet.topic) ? packet : null;
+      },
     });
     const broker = new Broker(options, aedes);
     ref.broker = broker;
@@ -177,13 +196,20 @@ export class Broker {
     this.aedes.on("publish", (packet, client) => {
       this.onPublish(packet, client);
     });
+    this.aedes.on("subscribe", (subscriptions, client) => {
+      this.retired.subscribed(
+        client,
+        subscriptions.map((s) => s.topic),
+      );
+    });
     this.aedes.on("clientReady", (client) => {
-      if (!isDeviceId(client.id)) return;
+      if (!isDeviceId(client.id) || this.retired.has(client)) return;
       this.clients.set(client.id, client);
       this.ingest.connection(client.id, true);
       this.log.info({ deviceId: client.id }, "device connected");
     });
     this.aedes.on("clientDisconnect", (client) => {
+      this.retired.forget(client);
       if (this.clients.get(client.id) !== client) return;
       this.clients.delete(client.id);
       this.ingest.connection(client.id, false);
@@ -260,8 +286,13 @@ export class Broker {
             refuse(ConnackCode.badUsernameOrPassword, `wrong secret for device '${username}'`);
             break;
           case "disabled":
+            refuse(ConnackCode.notAuthorized, `device '${username}' is disabled`);
+            break;
           case "retired":
-            refuse(ConnackCode.notAuthorized, `device '${username}' is ${result.reason}`);
+            // let in only to be told to wipe its buffer (retired.ts)
+            this.log.info({ deviceId: username, source }, "retired device connected");
+            this.retired.admit(client);
+            done(null, true);
             break;
         }
       },
@@ -279,7 +310,9 @@ export class Broker {
         ? null
         : new Error(`broker-held will on '${packet.topic}' refused`);
     }
-    const decision = canPublish(client.id, packet);
+    const decision = this.retired.has(client)
+      ? canPublishRetired(client.id, packet)
+      : canPublish(client.id, packet);
     if (decision.allowed) return null;
     this.log.warn(
       { deviceId: client.id, topic: packet.topic, reason: decision.reason },
@@ -294,6 +327,10 @@ export class Broker {
     // authorizePublish has already refused any topic outside the client's own subtree
     if (client !== null && client.id !== parsed.deviceId) return;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (this.retired.has(client)) {
+      this.onRetiredPublish(parsed.deviceId, parsed.channel, packet.topic, payload);
+      return;
+    }
     switch (parsed.channel) {
       case "events":
         this.ingest.event(parsed.deviceId, packet.topic, payload);
@@ -312,6 +349,34 @@ export class Broker {
       case "request":
         break; // controller→device: filtered out above
     }
+  }
+
+  /** A retired device speaks: only its wipe report counts (retired.ts). */
+  private onRetiredPublish(
+    deviceId: string,
+    channel: string,
+    topic: string,
+    payload: Buffer,
+  ): void {
+    if (channel === "response") {
+      const parsed = parse.response("retire", payload);
+      if (parsed.ok) this.log.info({ deviceId, ...parsed.value.data }, "retired device answered");
+      else this.log.warn({ deviceId, reason: parsed.error }, "retired device's answer refused");
+      return;
+    }
+    if (channel !== "events") return; // availability and state: a retired device is not shown
+    const refused = screenRetiredEvent(deviceId, payload);
+    if (refused === null) {
+      this.ingest.event(deviceId, topic, payload);
+      return;
+    }
+    this.ingest.reject({
+      deviceId,
+      topic,
+      ...refused,
+      payload,
+      receivedAt: this.now().toISOString(),
+    });
   }
 
   private publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
@@ -493,6 +558,7 @@ export class Broker {
     if (this.closed) return;
     this.closed = true;
     if (this.syncTimer) clearInterval(this.syncTimer);
+    this.retired.close();
     const stopped = this.servers.map(
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );

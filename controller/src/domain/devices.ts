@@ -30,6 +30,8 @@ export interface Device {
   lastSeq: number | null;
   state: DeviceState | null;
   config: DeviceConfig;
+  /** When the retired device reported its buffer wiped (its `device.wiped` event); else null. */
+  wipedAt: string | null;
 }
 
 interface DeviceRow {
@@ -45,11 +47,17 @@ interface DeviceRow {
   state_json: string | null;
   last_seen_at: string | null;
   last_seq: number | null;
+  wiped_at: string | null;
 }
+
+/** When the device reported its buffer wiped (events_by_kind finds the few such events). */
+const WIPED_AT =
+  "(SELECT min(e.occurred_at) FROM events e WHERE e.kind = 'device.wiped' " +
+  "AND e.device_id = devices.id) AS wiped_at";
 
 const COLUMNS =
   "id, room, status, enrolled_at, status_changed_at, config_json, connected, availability, " +
-  "availability_at, state_json, last_seen_at, last_seq";
+  `availability_at, state_json, last_seen_at, last_seq, ${WIPED_AT}`;
 
 function toDevice(row: DeviceRow): Device {
   return {
@@ -65,6 +73,7 @@ function toDevice(row: DeviceRow): Device {
     lastSeq: row.last_seq,
     state: row.state_json === null ? null : (JSON.parse(row.state_json) as DeviceState),
     config: JSON.parse(row.config_json) as DeviceConfig,
+    wipedAt: row.wiped_at,
   };
 }
 
@@ -214,7 +223,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
       Omit<DeviceRow, "config_json"> & { config_version: number; masks_json: string }
     >(
       "SELECT id, room, status, enrolled_at, status_changed_at, connected, availability, " +
-        "availability_at, state_json, last_seen_at, last_seq, config_version, " +
+        `availability_at, state_json, last_seen_at, last_seq, ${WIPED_AT}, config_version, ` +
         "json_extract(config_json, '$.masks') AS masks_json FROM devices ORDER BY id",
     );
     return rows.map((row) => ({

@@ -229,6 +229,8 @@ export const DeviceSchema = Obj({
   configApplied: Nullable(Type.Integer()),
   masks: Type.Array(PrivacyMaskSchema),
   alerts: Type.Array(Type.String()),
+  /** A retired device's report that it wiped its buffer; null until then. */
+  wipedAt: Nullable(Timestamp),
 });
 export const AlertSchema = Obj({
   alertId: Type.Integer(),

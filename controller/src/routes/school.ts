@@ -42,7 +42,7 @@ import {
   Uuid,
   errors,
 } from "./schemas.js";
-import { PrivacyMaskSchema } from "@classcam/protocol";
+import { PrivacyMaskSchema, REQUEST_SCHEMAS } from "@classcam/protocol";
 
 const RecordingParams = Obj({ id: Uuid });
 const FLEET = ["bursar", "it", "slt", "headteacher", "admin"] as const;
@@ -77,6 +77,7 @@ function fleetView(device: DeviceOverview, alerts: readonly string[]) {
     configApplied: state?.configVersion ?? null,
     masks: device.config.masks,
     alerts: [...alerts],
+    wipedAt: device.wipedAt,
   };
 }
 
@@ -172,6 +173,52 @@ export function schoolRoutes(app: FastifyInstance): void {
       await audit.record({ actor: me(request).id, action: `device.${action}`, subject: id });
       const device = await devices.require(id);
       return { device: fleetView(device, []), ...(secret !== undefined && { secret }) };
+    },
+  );
+
+  app.post(
+    "/api/devices/:id/self-test",
+    {
+      onRequest: allow("it"),
+      schema: {
+        tags: ["fleet"],
+        summary:
+          "Ask a box for one camera frame, taken with its lamp lit, and say whether the picture looks right",
+        params: Obj({ id: DeviceId }),
+        response: {
+          200: Obj({ result: REQUEST_SCHEMAS["self-test"].data }),
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const device = await devices.require(id);
+      if (!app.broker.connectedDevices().includes(id)) {
+        throw new DomainError("conflict", `the box in ${device.room} is not connected`);
+      }
+      const response = await app.broker
+        .request(id, "self-test", {}, 30_000)
+        .catch((error: unknown) => {
+          throw new DomainError("conflict", (error as Error).message);
+        });
+      if (response.status === "error") {
+        await audit.record({
+          actor: me(request).id,
+          action: "device.self-test",
+          subject: id,
+          detail: { ok: false, detail: response.error },
+        });
+        throw new DomainError("conflict", `the box could not take a test frame: ${response.error}`);
+      }
+      const result = response.data;
+      await audit.record({
+        actor: me(request).id,
+        action: "device.self-test",
+        subject: id,
+        detail: { ok: result.ok, detail: result.detail },
+      });
+      return { result };
     },
   );
 
