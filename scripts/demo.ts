@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
   const logger = pino({ level: config.log.level, base: { service: "classcam-controller" } });
-  const controller = await startController(config, logger);
+  // the dashboard's demo page shows the box's panel (lamp and button), through the controller
+  const controller = await startController(config, logger, {
+    demoPanelUrl: `http://127.0.0.1:${panelPort}`,
+  });
   const { app } = controller;
 
   // the demo school lets the button record outside bookings, so it works at once

@@ -16,7 +16,12 @@ import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
 import { authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
+import { oversightRoutes } from "./routes/oversight.js";
 import { uploadRoutes } from "./routes/uploads.js";
+import { liveRoutes } from "./routes/live.js";
+import { demoRoutes } from "./routes/demo.js";
+import { webRoutes } from "./routes/web.js";
+import type { Notices } from "./notices.js";
 import { AuditLog } from "./domain/audit.js";
 import { Custodian } from "./domain/custodian.js";
 import { DomainError } from "./domain/errors.js";
@@ -41,6 +46,8 @@ export interface BuildOptions {
   signInLimits?: SignInLimits;
   /** Run the custodian's timers (sweep, deliveries, config refresh); tests drive it by hand. */
   timers?: boolean;
+  /** The demo's simulated box panel (its lamp and button), for the dashboard's demo panel. */
+  demoPanelUrl?: string | null;
 }
 
 declare module "fastify" {
@@ -59,6 +66,10 @@ declare module "fastify" {
     projector: Projector;
     custodian: Custodian;
     footage: Footage;
+    /** The dashboard's live notices (routes/live.ts): publish, and whoever may see it is told. */
+    notices: Notices;
+    /** Where the demo's simulated box serves its panel (routes/demo.ts); null outside the demo. */
+    demoPanel: { url: string | null };
   }
 }
 
@@ -113,7 +124,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const recordings = new Recordings(db, audit, policy, now);
     const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
     const started = broker;
-    const publicUrl = config.http.publicUrl ?? `http://${config.http.host}:${config.http.port}`;
+    const scheme = config.http.tls ? "https" : "http";
+    const publicUrl =
+      config.http.publicUrl ?? `${scheme}://${config.http.host}:${config.http.port}`;
     const recordingsDir = join(config.dataDir, "recordings");
     const footage = new Footage(db, audit, recordings, recordingsDir, now);
     const custodian = new Custodian(
@@ -166,12 +179,15 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await custodian.refreshAll();
 
     const httpLogger: FastifyBaseLogger = logger.child({ part: "http" });
-    const app: FastifyInstance = fastify({
+    const https = httpsOptions(config);
+    const app = fastify({
       loggerInstance: httpLogger,
       bodyLimit: 64 * 1024,
       // unknown fields are refused, not silently dropped; query strings still become numbers
       ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
-    });
+      // HTTPS when http.tls is set: the same app, only the server differs
+      ...(https && { https }),
+    }) as unknown as FastifyInstance;
     app.decorate("config", config);
     app.decorate("db", db);
     app.decorate("devices", devices);
@@ -234,6 +250,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
           defaultSrc: ["'self'"],
           imgSrc: ["'self'", "data:", "blob:"],
           mediaSrc: ["'self'", "blob:"],
+          // the player's hls.js runs its transmuxer in a worker made from a blob: URL
+          workerSrc: ["'self'", "blob:"],
           frameAncestors: ["'none'"],
         },
       },
@@ -260,8 +278,12 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     });
     await app.register(healthRoutes);
     await app.register(fastifyPlugin(authRoutes));
+    await app.register(fastifyPlugin(liveRoutes));
+    await app.register(fastifyPlugin(demoRoutes), { panelUrl: options.demoPanelUrl ?? null });
     await app.register(schoolRoutes);
+    await app.register(oversightRoutes);
     await app.register(uploadRoutes);
+    await app.register(webRoutes);
     app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
     if (options.timers !== false) {
       const minute = 60_000;
@@ -277,6 +299,20 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await db.close();
     throw error;
   }
+}
+
+/** The HTTPS server's certificate and key when http.tls is set (null: plain HTTP). */
+export function httpsOptions(config: ControllerConfig): { cert: Buffer; key: Buffer } | null {
+  const { tls } = config.http;
+  if (!tls) return null;
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`cannot read the HTTPS ${what} ${file}: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read("certificate", tls.certFile), key: read("key", tls.keyFile) };
 }
 
 /** The broker's listen options from the config, reading the TLS files if any. */

@@ -21,13 +21,19 @@ export interface RunningController {
   close: () => Promise<void>;
 }
 
+export interface StartOptions {
+  /** The demo's simulated box panel, shown live on the dashboard's demo page. */
+  demoPanelUrl?: string;
+}
+
 /** Throws with the reason (e.g. the address is in use), having closed what it opened. */
 export async function startController(
   config: ControllerConfig,
   logger: Logger,
+  options: StartOptions = {},
 ): Promise<RunningController> {
   const listen = mqttListenOptions(config);
-  const app = await build({ config, logger });
+  const app = await build({ config, logger, demoPanelUrl: options.demoPanelUrl ?? null });
   let mqttPort: number;
   let mqttTlsPort: number | null;
   let address: string;

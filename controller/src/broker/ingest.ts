@@ -80,6 +80,8 @@ export class Ingest {
 
   /** Called after a batch with new events commits (the projector listens). */
   onCommitted: (() => void) | null = null;
+  /** Called after a batch commits with the devices whose state, availability or connection changed. */
+  onDevicesChanged: ((deviceIds: readonly string[]) => void) | null = null;
 
   constructor(private readonly options: IngestOptions) {
     this.now = options.now ?? (() => new Date());
@@ -203,6 +205,8 @@ export class Ingest {
         this.stats.batches += 1;
         for (const [deviceId, ack] of acks) this.sendAcks(deviceId, ack);
         if (events.length > 0) this.onCommitted?.();
+        const touched = new Set([...states.keys(), ...availability.keys(), ...presence.keys()]);
+        if (touched.size > 0) this.onDevicesChanged?.([...touched]);
       } catch (error) {
         // nothing of the batch was committed and nothing is acked: the devices resend
         this.stats.failedBatches += 1;

@@ -9,6 +9,7 @@
  * in the same transaction as what it writes, so every event is applied exactly
  * once, whenever it arrived and however often the controller restarted.
  */
+import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import type { DeviceEvent, EventData } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
@@ -52,7 +53,12 @@ export async function raiseAlert(
   ]);
 }
 
-export class Projector {
+export interface ProjectorEvents {
+  /** Device events applied, after their transaction committed (the dashboard's live notices). */
+  applied: [events: readonly { deviceId: string; event: DeviceEvent }[]];
+}
+
+export class Projector extends EventEmitter<ProjectorEvents> {
   private running: Promise<void> | null = null;
   /** Bumped by every call; the loop runs until it has seen the latest. */
   private requested = 0;
@@ -63,7 +69,9 @@ export class Projector {
     private readonly policy: PolicyStore,
     private readonly logger: Logger,
     private readonly clock: Clock = () => new Date(),
-  ) {}
+  ) {
+    super();
+  }
 
   /** Applies every event not applied yet; calls made while running run once more after it. */
   catchUp(): Promise<void> {
@@ -84,7 +92,9 @@ export class Projector {
   }
 
   private async step(): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    const applied: { deviceId: string; event: DeviceEvent }[] = [];
+    const more = await this.db.transaction(async (tx) => {
+      applied.length = 0;
       const cursor = await tx.get<{ value_json: string }>(
         "SELECT value_json FROM settings WHERE key = 'projector_cursor'",
       );
@@ -112,6 +122,7 @@ export class Projector {
         } as DeviceEvent;
         try {
           await this.apply(tx, row.device_id, event);
+          applied.push({ deviceId: row.device_id, event });
         } catch (error) {
           // one event that cannot be applied must not stop the others; it stays in `events`
           this.logger.error({ err: error, eventId: row.id, kind: row.kind }, "event not applied");
@@ -127,6 +138,8 @@ export class Projector {
       }
       return rows.length === BATCH;
     });
+    if (applied.length > 0) this.emit("applied", applied);
+    return more;
   }
 
   private async apply(tx: Transaction, deviceId: string, event: DeviceEvent): Promise<void> {
@@ -160,6 +173,8 @@ export class Projector {
         return;
       case "config.rejected":
         return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
+      case "device.wiped":
+        return this.wiped(tx, deviceId, event.at, event.data);
       case "device.started":
       case "recording.refused":
       case "config.applied":
@@ -265,11 +280,43 @@ export class Projector {
     }
   }
 
+  /**
+   * A retired device wiped its buffer: every recording still on it is gone
+   * from it (each deletion recorded and audited as usual), and the wipe itself
+   * is audited.
+   */
+  private async wiped(
+    tx: Transaction,
+    deviceId: string,
+    at: string,
+    data: EventData<"device.wiped">,
+  ): Promise<void> {
+    const rows = await tx.all<{ id: string; bytes: number | null }>(
+      "SELECT id, bytes FROM recordings WHERE device_id = ? AND on_device = 1 ORDER BY started_at",
+      [deviceId],
+    );
+    for (const row of rows) {
+      await this.deleted(tx, deviceId, at, {
+        recordingId: row.id,
+        reason: "retired",
+        bytes: row.bytes ?? 0,
+      });
+    }
+    await this.audit.append(tx, {
+      actor: deviceId,
+      action: "device.wiped",
+      subject: deviceId,
+      detail: { ...data, recordingsKnownHere: rows.length },
+    });
+  }
+
   private async deleted(
     tx: Transaction,
     deviceId: string,
     at: string,
-    data: EventData<"recording.deleted">,
+    data: Omit<EventData<"recording.deleted">, "reason"> & {
+      reason: EventData<"recording.deleted">["reason"] | "retired";
+    },
   ): Promise<void> {
     const row = await tx.get<{ archive_state: string; held: number; on_controller: number }>(
       `SELECT archive_state, on_controller,

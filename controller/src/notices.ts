@@ -1,0 +1,177 @@
+/**
+ * Live notices for the dashboard: small "something changed" messages, one
+ * topic each, carrying ids and never content. The dashboard refetches what it
+ * shows when a notice names it; `routes/live.ts` sends each person only the
+ * notices about what they may see.
+ *
+ * Where the notices come from:
+ * - the audit log: every change people (and the custodian) make to a
+ *   recording is audited in the same transaction as the change, so reading
+ *   the log's new entries after they commit names every recording that
+ *   changed — `AuditTail` does that, when told something may have changed
+ *   and on a slow timer while anyone listens;
+ * - the projector, for the devices' events (a recording started or stopped);
+ * - the ingest, for devices' state, availability and connection (the lamp);
+ * - the upload routes, for upload progress;
+ * - the timetable, for bookings.
+ *
+ * A listener that throws is logged and the bus goes on (as zigbee2mqtt's bus).
+ */
+import type { Database } from "./db/database.js";
+
+/** The part of a pino (or fastify) logger the notices use. */
+export interface NoticeLogger {
+  error: (details: object, message: string) => void;
+}
+
+export type Notice =
+  /** A recording's details changed (started, stopped, shared, kept, held, deleted…). */
+  | { topic: "recordings"; recordingId: string }
+  /** Footage is arriving from a device. */
+  | {
+      topic: "upload";
+      recordingId: string;
+      receivedBytes: number;
+      totalBytes: number;
+      complete: boolean;
+    }
+  /** Keeping a recording was asked for, agreed, declined or withdrawn. */
+  | { topic: "consents"; recordingId: string }
+  /** Devices' state (lamp, recording, storage), availability or alerts changed. */
+  | { topic: "devices"; deviceIds: string[] }
+  /** A booking on a device was made, amended or cancelled. */
+  | { topic: "bookings"; deviceId: string };
+
+export type NoticeTopic = Notice["topic"];
+export const NOTICE_TOPICS: readonly NoticeTopic[] = [
+  "recordings",
+  "upload",
+  "consents",
+  "devices",
+  "bookings",
+];
+
+export type NoticeListener = (notice: Notice) => void;
+
+export class Notices {
+  private readonly listeners = new Set<NoticeListener>();
+
+  constructor(private readonly logger: NoticeLogger) {}
+
+  publish(notice: Notice): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        this.logger.error({ err: error, topic: notice.topic }, "a notice listener failed");
+      }
+    }
+  }
+
+  /** Returns the function that stops listening. */
+  subscribe(listener: NoticeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get listening(): number {
+    return this.listeners.size;
+  }
+}
+
+/** Audit actions whose subject is a recording, and those that concern keeping it. */
+const RECORDING_ACTION =
+  /^(recording|comment|share|archive|consent|hold|investigation|footage|exemplar)\./;
+const CONSENT_ACTION = /^(archive|consent)\./;
+
+/**
+ * Reads the audit log's entries past the last one read and turns those about
+ * recordings into notices. `poke()` reads soon (coalesced); `start()` also
+ * reads on a timer, for changes made by background work nobody pokes for.
+ */
+export class AuditTail {
+  private lastSeq: number | null = null;
+  private reading: Promise<void> | null = null;
+  /** Bumped when a read is wanted; the reader goes on until it has seen the latest. */
+  private wanted = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly notices: Notices,
+    private readonly logger: NoticeLogger,
+  ) {}
+
+  /** Reads new entries now, or once more after the read in progress (when started). */
+  poke(): Promise<void> {
+    if (!this.started) return Promise.resolve();
+    this.wanted += 1;
+    if (this.reading) return this.reading;
+    this.reading = (async () => {
+      let seen = -1;
+      while (seen !== this.wanted) {
+        seen = this.wanted;
+        await this.read();
+      }
+    })()
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, "reading the audit log for live notices failed");
+      })
+      .finally(() => {
+        this.reading = null;
+      });
+    return this.reading;
+  }
+
+  /** Reads from the log's end as it is now, then on a timer and when poked. */
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    this.lastSeq = null;
+    this.timer = setInterval(() => void this.poke(), intervalMs);
+    this.timer.unref();
+    void this.poke();
+  }
+
+  /** Stops reading: pokes are ignored until the next `start()`. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  get started(): boolean {
+    return this.timer !== null;
+  }
+
+  /** Waits for a read in progress (closing). */
+  async idle(): Promise<void> {
+    await this.reading;
+  }
+
+  private async read(): Promise<void> {
+    if (this.lastSeq === null) {
+      // start from now: what happened before anyone listened is in what they load
+      const head = await this.db.get<{ seq: number | null }>(
+        "SELECT max(seq) AS seq FROM audit_log",
+      );
+      this.lastSeq = head?.seq ?? 0;
+      return;
+    }
+    const rows = await this.db.all<{ seq: number; action: string; subject: string }>(
+      "SELECT seq, action, subject FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000",
+      [this.lastSeq],
+    );
+    const last = rows.at(-1);
+    if (!last) return;
+    this.lastSeq = last.seq;
+    if (rows.length === 1000) this.wanted += 1; // more to read
+    const changed = new Set<string>();
+    const consents = new Set<string>();
+    for (const row of rows) {
+      if (row.subject === "" || !RECORDING_ACTION.test(row.action)) continue;
+      changed.add(row.subject);
+      if (CONSENT_ACTION.test(row.action)) consents.add(row.subject);
+    }
+    for (const recordingId of changed) this.notices.publish({ topic: "recordings", recordingId });
+    for (const recordingId of consents) this.notices.publish({ topic: "consents", recordingId });
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The demo's simulated classroom box, through the controller: its lamp and
+ * its record button, for the dashboard's demo panel. The sim box serves its
+ * panel on its own port (`device/src/hw/sim/panel.ts`); these routes pass
+ * through to it so the dashboard stays on one origin under its strict CSP.
+ * Outside the demo (no panel URL) they answer 404.
+ *
+ * `app.demoPanel.url` is set from `BuildOptions.demoPanelUrl`, or later (a
+ * test sets it once its box is listening).
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { DomainError } from "../domain/errors.js";
+import { ANYONE, allow } from "./auth.js";
+import { Obj, OneOf, errors } from "./schemas.js";
+
+export interface DemoOptions {
+  panelUrl: string | null;
+}
+
+const LampSchema = Obj({
+  mode: OneOf(["off", "recording", "video-only", "refused", "error"]),
+  level: OneOf(["on", "off"]),
+});
+const PANEL_TIMEOUT_MS = 5000;
+
+function unreachable(reply: FastifyReply, why: string) {
+  return reply.code(502).send({
+    statusCode: 502,
+    error: "demo-box-unreachable",
+    message: `the simulated classroom box is not answering (${why})`,
+  });
+}
+
+export function demoRoutes(app: FastifyInstance, options: DemoOptions): void {
+  const demoPanel = { url: options.panelUrl };
+  app.decorate("demoPanel", demoPanel);
+  const log = app.log.child({ part: "demo" });
+  /** Streams passed through: ended when the controller closes. */
+  const open = new Set<AbortController>();
+
+  const panel = (path: string): string => {
+    if (demoPanel.url === null) {
+      throw new DomainError("not-found", "this controller is not running the demo");
+    }
+    return new URL(path, demoPanel.url).toString();
+  };
+
+  app.get(
+    "/api/demo",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["demo"],
+        summary: "Whether this controller runs the demo (with its simulated classroom box)",
+        response: { 200: Obj({ available: Type.Boolean() }), ...errors(401, 403) },
+      },
+    },
+    () => ({ available: demoPanel.url !== null }),
+  );
+
+  app.get(
+    "/api/demo/panel",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["demo"],
+        summary: "The demo's simulated box: its lamp now (404 outside the demo)",
+        response: { 200: Obj({ lamp: LampSchema }), ...errors(401, 403, 404, 502) },
+      },
+    },
+    async (_request, reply) => {
+      const url = panel("/lamp");
+      try {
+        const answer = await fetch(url, { signal: AbortSignal.timeout(PANEL_TIMEOUT_MS) });
+        if (!answer.ok) return await unreachable(reply, `it answered ${answer.status}`);
+        return { lamp: await answer.json() };
+      } catch (error) {
+        return unreachable(reply, (error as Error).message);
+      }
+    },
+  );
+
+  app.post(
+    "/api/demo/panel/button",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["demo"],
+        summary:
+          "Press the simulated box's record button: short starts or stops, long asks to keep",
+        body: Obj({ press: OneOf(["short", "long"]) }),
+        response: { 200: Obj({ lamp: LampSchema }), ...errors(400, 401, 403, 404, 502) },
+      },
+    },
+    async (request, reply) => {
+      const url = panel("/button");
+      const { press } = request.body as { press: "short" | "long" };
+      try {
+        const answer = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ press }),
+          signal: AbortSignal.timeout(PANEL_TIMEOUT_MS),
+        });
+        if (!answer.ok) return await unreachable(reply, `it answered ${answer.status}`);
+        return { lamp: await answer.json() };
+      } catch (error) {
+        return unreachable(reply, (error as Error).message);
+      }
+    },
+  );
+
+  app.get(
+    "/api/demo/panel/events",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["demo"],
+        summary: "The simulated box's lamp, live (text/event-stream, one event per change)",
+        response: { ...errors(401, 403, 404, 502) },
+      },
+    },
+    async (request, reply) => {
+      const url = panel("/lamp/events");
+      const abort = new AbortController();
+      let answer: Response;
+      try {
+        answer = await fetch(url, { signal: abort.signal });
+      } catch (error) {
+        return unreachable(reply, (error as Error).message);
+      }
+      if (!answer.ok || answer.body === null) {
+        return unreachable(reply, `it answered ${answer.status}`);
+      }
+      open.add(abort);
+      reply.hijack();
+      const response = reply.raw;
+      response.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-store",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+      });
+      response.write("retry: 2000\n\n");
+      request.raw.on("close", () => abort.abort());
+      try {
+        for await (const chunk of answer.body) response.write(chunk);
+      } catch (error) {
+        if (!abort.signal.aborted) {
+          log.warn({ err: error }, "the simulated box's lamp stream broke");
+        }
+      } finally {
+        open.delete(abort);
+        response.end();
+      }
+    },
+  );
+
+  app.addHook("preClose", (done) => {
+    for (const abort of open) abort.abort();
+    done();
+  });
+}

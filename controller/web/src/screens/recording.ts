@@ -1,0 +1,477 @@
+/**
+ * One recording: what it is and where it is; the player; the comments on its
+ * timeline (press one to jump there); and, for what the person may do (the
+ * API's `allowed`), sharing with a colleague, asking to keep it with each
+ * member of staff's answer, agreeing or declining, and deleting it. Kept up
+ * to date by live notices.
+ */
+import { api } from "../api.js";
+import { fill, h, type Child } from "../dom.js";
+import { clock, day, duration, percent, purpose, recordingStatus, when } from "../format.js";
+import { Player } from "../player.js";
+import type { Screen, ScreenContext } from "../screen.js";
+import type { Comment, RecordingDetail, StaffMember } from "../types.js";
+import {
+  Messages,
+  badge,
+  button,
+  confirmDialog,
+  field,
+  onPress,
+  onSubmit,
+  section,
+  table,
+} from "../ui.js";
+
+const DECISION_WORDS = { agree: "Agreed", decline: "Declined", pending: "Not answered yet" };
+
+export const recordingScreen: Screen = {
+  path: "recordings/:id",
+  title: "Recording",
+  who: "anyone",
+  render: (screen) => new RecordingPage(screen).open(),
+};
+
+class RecordingPage {
+  private detail!: RecordingDetail;
+  private staff: StaffMember[] = [];
+  private player: Player | null = null;
+  private comments: Comment[] = [];
+  private readonly id: string;
+  private readonly summary = h("div", { class: "summary" });
+  private readonly notices = h("div", { class: "notices" });
+  private readonly commentsPart = h("div");
+  private readonly sharePart = h("div");
+  private readonly keepPart = h("div");
+  private readonly deletePart = h("div");
+  private readonly messages = new Messages();
+
+  constructor(private readonly screen: ScreenContext) {
+    this.id = screen.params.id ?? "";
+  }
+
+  private get me(): string {
+    return this.screen.person?.id ?? "";
+  }
+
+  private name(id: string): string {
+    return this.staff.find((s) => s.id === id)?.displayName ?? id;
+  }
+
+  private may(action: RecordingDetail["allowed"][number]): boolean {
+    return this.detail.allowed.includes(action);
+  }
+
+  async open(): Promise<void> {
+    const { screen } = this;
+    [this.detail, this.staff] = await Promise.all([
+      api.get<RecordingDetail>(`/api/recordings/${this.id}`),
+      api.get<StaffMember[]>("/api/staff"),
+    ]);
+    screen.setTitle(`${purpose(this.detail.purpose)} — ${when(this.detail.startedAt)}`);
+    const back =
+      this.detail.ownerId === this.me
+        ? h("a", { href: "#/recordings" }, "← My recordings")
+        : h("a", { href: "#/shared" }, "← Shared with me");
+    screen.body.append(
+      h("p", { class: "back" }, back),
+      this.messages.element,
+      this.summary,
+      this.notices,
+    );
+    if (this.may("view")) {
+      const player = new Player(this.detail);
+      this.player = player;
+      screen.onLeave(() => {
+        player.destroy();
+      });
+      screen.body.append(section("Watch", player.element), this.commentsPart);
+      await this.loadComments();
+    }
+    screen.body.append(this.keepPart, this.sharePart, this.deletePart);
+    this.draw();
+
+    let timer: number | null = null;
+    const refresh = () => {
+      if (timer !== null) return;
+      timer = window.setTimeout(() => {
+        timer = null;
+        this.reload().catch((error: unknown) => {
+          this.messages.error(error);
+        });
+      }, 100);
+    };
+    screen.onLeave(() => {
+      if (timer !== null) window.clearTimeout(timer);
+    });
+    screen.live("recordings", (notice) => {
+      if (notice.recordingId === this.id) refresh();
+    });
+    screen.live("resync", refresh);
+    screen.live("upload", (notice) => {
+      if (notice.recordingId !== this.id) return;
+      this.player?.progress(notice.receivedBytes, notice.totalBytes);
+      if (notice.complete) refresh();
+    });
+  }
+
+  private async reload(): Promise<void> {
+    this.detail = await api.get<RecordingDetail>(`/api/recordings/${this.id}`);
+    this.player?.update(this.detail);
+    this.draw();
+  }
+
+  private draw(): void {
+    this.drawSummary();
+    this.drawNotices();
+    this.drawComments();
+    this.drawKeep();
+    this.drawShare();
+    this.drawDelete();
+  }
+
+  // ------------------------------------------------------------------ what it is
+
+  private drawSummary(): void {
+    const d = this.detail;
+    const rows: [string, Child][] = [
+      ["Teacher", d.ownerName ?? "—"],
+      ["Room", d.room],
+      ["Purpose", purpose(d.purpose)],
+      ["Started", when(d.startedAt)],
+      ["Length", d.endedAt === null ? "Recording now" : duration(d.durationSeconds)],
+      ["Sound", d.audio ? "Picture and sound" : "Picture only"],
+      ["Staff in it", d.staff.map((id) => this.name(id)).join(", ") || "—"],
+      [
+        "Status",
+        h(
+          "span",
+          { class: "status", attrs: { "data-status": d.status } },
+          recordingStatus(d),
+          d.status === "uploading" && d.footage.state === "uploading"
+            ? ` (${percent(d.footage.receivedBytes, d.footage.totalBytes)}% copied)`
+            : null,
+          d.onHold ? [" ", badge("On hold", "warning")] : null,
+        ),
+      ],
+    ];
+    fill(
+      this.summary,
+      h(
+        "dl",
+        { class: "facts" },
+        rows.map(([term, value]) => h("div", null, h("dt", null, term), h("dd", null, value))),
+      ),
+    );
+  }
+
+  /** Holds and investigations: the owner sees that they happened, and why. */
+  private drawNotices(): void {
+    const holds = this.detail.holds.filter((hold) => hold.releasedAt === null);
+    const investigations = this.detail.investigations.filter((i) => i.closedAt === null);
+    fill(
+      this.notices,
+      holds.map((hold) =>
+        h(
+          "p",
+          { class: "message warning" },
+          `On hold since ${when(hold.placedAt)}, placed by ${this.name(hold.placedBy)}: “${hold.reason}”. ` +
+            "Nothing of it is deleted or overwritten until the hold is released.",
+        ),
+      ),
+      investigations.map((i) =>
+        h(
+          "p",
+          { class: "message warning" },
+          `Opened for an investigation on ${when(i.openedAt)} by ${this.name(i.openedBy)}: “${i.reason}”.`,
+        ),
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------ comments
+
+  private async loadComments(): Promise<void> {
+    this.comments = await api.get<Comment[]>(`/api/recordings/${this.id}/comments`);
+    this.drawComments();
+  }
+
+  private commentForm: HTMLFormElement | null = null;
+
+  private drawComments(): void {
+    if (!this.may("view")) return;
+    const length = this.detail.durationSeconds ?? 0;
+    const player = this.player;
+    const jump = (seconds: number) => {
+      player?.seek(seconds);
+      this.screen.announce(`At ${clock(seconds)}.`);
+    };
+    const markers = h(
+      "div",
+      { class: "timeline", attrs: { "aria-hidden": "true" } },
+      this.comments.map((comment) => {
+        const marker = h("div", {
+          class: "marker",
+          title: `${clock(comment.atSeconds)} ${comment.authorName}`,
+          on: { click: () => jump(comment.atSeconds) },
+        });
+        marker.style.left = `${length > 0 ? Math.min(100, (comment.atSeconds / length) * 100) : 0}%`;
+        return marker;
+      }),
+    );
+    const list =
+      this.comments.length === 0
+        ? h("p", { class: "empty" }, "No comments yet.")
+        : h(
+            "ol",
+            { class: "comments" },
+            this.comments.map((comment) =>
+              h(
+                "li",
+                { class: "comment", attrs: { "data-at": comment.atSeconds } },
+                button(
+                  clock(comment.atSeconds),
+                  {
+                    class: "button link jump",
+                    attrs: { "aria-label": `Jump to ${clock(comment.atSeconds)}` },
+                    on: { click: () => jump(comment.atSeconds) },
+                  },
+                  "link",
+                ),
+                h(
+                  "div",
+                  null,
+                  h(
+                    "p",
+                    { class: "comment-by" },
+                    `${comment.authorName}, ${day(comment.createdAt)}`,
+                  ),
+                  h("p", { class: "comment-body" }, comment.body),
+                ),
+              ),
+            ),
+          );
+    // the form is built once: what someone is typing survives a redraw
+    if (this.may("comment") && this.commentForm === null)
+      this.commentForm = this.buildCommentForm();
+    fill(
+      this.commentsPart,
+      section(
+        "Comments",
+        h("p", { class: "hint" }, "Press a time to go to that moment of the recording."),
+        markers,
+        list,
+        this.commentForm,
+      ),
+    );
+  }
+
+  private buildCommentForm(): HTMLFormElement {
+    const text = h("textarea", { rows: 3, maxLength: 4000, required: true });
+    const submit = h("button", { type: "submit", class: "button primary" }, "Add comment at 0:00");
+    const at = () => Math.floor((this.player?.currentTime ?? 0) * 10) / 10;
+    this.player?.onTime(() => {
+      submit.textContent = `Add comment at ${clock(at())}`;
+    });
+    const messages = new Messages();
+    const form = h(
+      "form",
+      { class: "form comment-form", noValidate: true },
+      field("Your comment", text, "It is placed at the moment the player is at."),
+      messages.element,
+      submit,
+    );
+    onSubmit(form, messages, async () => {
+      if (text.value.trim() === "") {
+        messages.problem("Please write a comment first.");
+        text.focus();
+        return;
+      }
+      const seconds = at();
+      await api.post(`/api/recordings/${this.id}/comments`, {
+        atSeconds: seconds,
+        body: text.value.trim(),
+      });
+      text.value = "";
+      this.screen.announce(`Comment added at ${clock(seconds)}.`);
+      await this.loadComments();
+    });
+    return form;
+  }
+
+  // ------------------------------------------------------------------ keeping it
+
+  private drawKeep(): void {
+    const d = this.detail;
+    const asked = d.consents.length > 0;
+    const mine = d.consents.find((c) => c.userId === this.me);
+    const parts: Child[] = [];
+    if (!asked && this.may("request-archive") && d.status === "in-buffer" && d.onDevice) {
+      const ask = button("Ask to keep it", {}, "primary");
+      onPress(ask, this.messages, async () => {
+        this.detail = await api.post<RecordingDetail>(`/api/recordings/${this.id}/archive`, {});
+        this.screen.announce("Asked to keep it. Everyone in the recording must agree.");
+        this.player?.update(this.detail);
+        this.draw();
+      });
+      parts.push(
+        h(
+          "p",
+          null,
+          d.overwriteAt === null
+            ? "The classroom box keeps it for a few days, then overwrites it."
+            : `The classroom box overwrites it on ${when(d.overwriteAt)} unless it is kept. ` +
+                "Keeping it needs everyone in the recording to agree.",
+        ),
+        ask,
+      );
+    }
+    if (asked) {
+      parts.push(
+        table(
+          "Who has agreed to keep it",
+          ["Member of staff", "Answer"],
+          d.consents.map((consent) => [
+            consent.name,
+            h(
+              "span",
+              { attrs: { "data-decision": consent.decision } },
+              DECISION_WORDS[consent.decision],
+              consent.decidedAt === null ? null : ` (${when(consent.decidedAt)})`,
+            ),
+          ]),
+        ),
+      );
+      if (mine?.decision === "pending" && this.may("consent")) {
+        const agree = button("Agree to keep it", {}, "primary");
+        const decline = button("Decline");
+        const answer = (decision: "agree" | "decline") => async () => {
+          this.detail = await api.put<RecordingDetail>(`/api/recordings/${this.id}/consent`, {
+            decision,
+          });
+          this.screen.announce(decision === "agree" ? "You agreed." : "You declined.");
+          this.player?.update(this.detail);
+          this.draw();
+        };
+        onPress(agree, this.messages, answer("agree"));
+        onPress(decline, this.messages, answer("decline"));
+        parts.push(h("div", { class: "actions" }, agree, decline));
+      }
+      if (this.may("request-archive") && d.status !== "archived") {
+        const withdraw = button("Withdraw the request to keep it");
+        onPress(withdraw, this.messages, async () => {
+          this.detail = await api.delete<RecordingDetail>(`/api/recordings/${this.id}/archive`);
+          this.screen.announce("The request to keep it is withdrawn.");
+          this.draw();
+        });
+        parts.push(h("div", { class: "actions" }, withdraw));
+      }
+    }
+    fill(this.keepPart, parts.length === 0 ? null : section("Keeping it", parts));
+  }
+
+  // ------------------------------------------------------------------ sharing
+
+  private drawShare(): void {
+    if (!this.may("share")) {
+      fill(this.sharePart);
+      return;
+    }
+    const d = this.detail;
+    const now = Date.now();
+    const live = d.shares.filter(
+      (s) => s.revokedAt === null && (s.expiresAt === null || Date.parse(s.expiresAt) > now),
+    );
+    const shareList =
+      live.length === 0
+        ? h("p", { class: "empty" }, "Not shared with anyone.")
+        : h(
+            "ul",
+            { class: "shares" },
+            live.map((share) => {
+              const withdraw = button("Withdraw", {
+                attrs: { "aria-label": `Withdraw the share with ${share.withName}` },
+              });
+              onPress(withdraw, this.messages, async () => {
+                await api.delete(`/api/recordings/${this.id}/shares/${share.shareId}`);
+                this.screen.announce(`No longer shared with ${share.withName}.`);
+                await this.reload();
+              });
+              return h(
+                "li",
+                null,
+                `${share.withName} — `,
+                share.expiresAt === null ? "no end date" : `until ${when(share.expiresAt)}`,
+                " ",
+                withdraw,
+              );
+            }),
+          );
+    const colleagues = this.staff.filter(
+      (s) => s.id !== this.me && !live.some((share) => share.withId === s.id),
+    );
+    const who = h(
+      "select",
+      { required: true },
+      h("option", { value: "" }, "Choose a colleague"),
+      colleagues.map((s) => h("option", { value: s.id }, s.displayName)),
+    );
+    const until = h("input", { type: "date", min: new Date().toISOString().slice(0, 10) });
+    const messages = new Messages();
+    const form = h(
+      "form",
+      { class: "form", noValidate: true },
+      h("div", { class: "row" }, field("Share with", who), field("Until (optional)", until)),
+      messages.element,
+      h("button", { type: "submit", class: "button primary" }, "Share"),
+    );
+    onSubmit(form, messages, async () => {
+      if (who.value === "") {
+        messages.problem("Choose the colleague to share it with.");
+        who.focus();
+        return;
+      }
+      // until the end of the chosen day, in the school's time
+      const expiresAt =
+        until.value === "" ? null : new Date(`${until.value}T23:59:59`).toISOString();
+      const name = who.selectedOptions[0]?.textContent ?? who.value;
+      await api.post(`/api/recordings/${this.id}/shares`, { withId: who.value, expiresAt });
+      this.screen.announce(`Shared with ${name}.`);
+      await this.reload();
+    });
+    fill(
+      this.sharePart,
+      section(
+        "Share with a colleague",
+        h(
+          "p",
+          { class: "hint" },
+          "They can watch it and comment. They cannot share it on or download it.",
+        ),
+        shareList,
+        form,
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------------ deleting
+
+  private drawDelete(): void {
+    if (!this.may("delete") || this.detail.deletionRequestedAt !== null) {
+      fill(this.deletePart);
+      return;
+    }
+    const remove = button("Delete this recording", {}, "danger");
+    onPress(remove, this.messages, async () => {
+      const sure = await confirmDialog(
+        "Delete this recording?",
+        "It is deleted from the classroom box and the school server, and cannot be brought back.",
+        "Delete it",
+      );
+      if (!sure) return;
+      await api.delete(`/api/recordings/${this.id}`);
+      this.screen.navigate("recordings", "The recording is being deleted.");
+    });
+    fill(this.deletePart, section("Delete", remove));
+  }
+}
