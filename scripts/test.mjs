@@ -18,6 +18,9 @@ try {
     ffprobe: "ffmpeg",
     setpriv: "util-linux",
     "systemd-analyze": "systemd",
+    socat: "socat",
+    debootstrap: "debootstrap",
+    chromium: "chromium",
   });
 } catch (error) {
   process.stderr.write(`classcam: ${error.message}\n`);

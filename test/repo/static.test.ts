@@ -21,9 +21,11 @@ void t.test("tsc builds every package (strict, project references)", async (t) =
   check(t, "tsc", ["-b"]);
 });
 
-void t.test("the tests and scripts type-check too", async (t) => {
+void t.test("the tests, scripts and dashboard type-check too", async (t) => {
   check(t, "tsc", ["-p", "test", "--noEmit"]);
   check(t, "tsc", ["-p", "scripts", "--noEmit"]);
+  // the dashboard has the browser's types, kept apart from the server's
+  check(t, "tsc", ["-p", "controller/web", "--noEmit"]);
 });
 
 void t.test("eslint passes (no floating promises, exhaustive switches)", async (t) => {
