@@ -22,7 +22,9 @@ import {
   listDevices,
   loadBinding,
   openDevice,
+  bindingProblem,
   type CameraBinding,
+  type DeviceInfo,
   type Frame,
   type V4l2Device,
 } from "v4l2-camera";
@@ -31,54 +33,75 @@ import { rejectsWith, runCameraSuite } from "./suite.js";
 const RUN_IN_RIG =
   "no vivid device: run inside the test/hil rig (node --import=tsx test/hil/run.ts -- node_modules/.bin/tap test/native/real.test.ts)";
 
-let binding: CameraBinding | undefined;
+// Off Linux there is no addon to test (the install script built nothing, on purpose).
+const offLinux = process.platform === "linux" ? undefined : bindingProblem(process.platform);
 
-void t.test("the built addon loads", async (t) => {
-  binding = loadBinding();
+void t.test("the built addon loads", { skip: offLinux ?? false }, async (t) => {
+  const binding: CameraBinding = loadBinding();
   t.equal(binding.name, "v4l2-camera");
   t.equal(loadBinding(), binding, "once");
 });
 
-void t.test("on this host: the list, and open failures with errno and syscall", async (t) => {
-  const real = loadBinding();
-  const paths = await real.devicePaths();
-  t.ok(
-    paths.every((path) => /^\/dev\/video\d+$/.test(path)),
-    `nodes: ${paths.join(", ") || "none"}`,
-  );
-  const skipped: string[] = [];
-  const devices = await listDevices({
-    binding: real,
-    onSkip: (path, error) => skipped.push(`${path}: ${error.message}`),
-  });
-  t.ok(
-    devices.every((device) => device.capabilities.includes("video-capture")),
-    `capture devices: ${devices.map((device) => `${device.path} (${device.driver})`).join(", ") || "none"}`,
-  );
-  t.ok(devices.length + skipped.length <= paths.length, `skipped: ${skipped.join("; ") || "none"}`);
-  await rejectsWith(
-    t,
-    openDevice("/dev/null", { binding: real }),
-    { code: "ENOTTY", syscall: "VIDIOC_QUERYCAP", path: "/dev/null", message: /not a V4L2 device/ },
-    "/dev/null",
-  );
-  await rejectsWith(
-    t,
-    openDevice("/dev/video-classcam-missing", { binding: real }),
-    { code: "ENOENT", syscall: "open", path: "/dev/video-classcam-missing" },
-    "a missing node",
-  );
-  await rejectsWith(
-    t,
-    openDevice("/proc", { binding: real }),
-    { code: "EISDIR", syscall: "open", path: "/proc" },
-    "a directory",
-  );
-});
-
-const vivid = (await listDevices({ binding: loadBinding() }).catch(() => [])).find(
-  (device) => device.driver === "vivid",
+void t.test(
+  "on this host: the list, and open failures with errno and syscall",
+  { skip: offLinux ?? false },
+  async (t) => {
+    const real = loadBinding();
+    const paths = await real.devicePaths();
+    t.ok(
+      paths.every((path) => /^\/dev\/video\d+$/.test(path)),
+      `nodes: ${paths.join(", ") || "none"}`,
+    );
+    const skipped: string[] = [];
+    const devices = await listDevices({
+      binding: real,
+      onSkip: (path, error) => skipped.push(`${path}: ${error.message}`),
+    });
+    t.ok(
+      devices.every((device) => device.capabilities.includes("video-capture")),
+      `capture devices: ${devices.map((device) => `${device.path} (${device.driver})`).join(", ") || "none"}`,
+    );
+    t.ok(
+      devices.length + skipped.length <= paths.length,
+      `skipped: ${skipped.join("; ") || "none"}`,
+    );
+    await rejectsWith(
+      t,
+      openDevice("/dev/null", { binding: real }),
+      {
+        code: "ENOTTY",
+        syscall: "VIDIOC_QUERYCAP",
+        path: "/dev/null",
+        message: /not a V4L2 device/,
+      },
+      "/dev/null",
+    );
+    await rejectsWith(
+      t,
+      openDevice("/dev/video-classcam-missing", { binding: real }),
+      { code: "ENOENT", syscall: "open", path: "/dev/video-classcam-missing" },
+      "a missing node",
+    );
+    await rejectsWith(
+      t,
+      openDevice("/proc", { binding: real }),
+      { code: "EISDIR", syscall: "open", path: "/proc" },
+      "a directory",
+    );
+  },
 );
+
+/** The first vivid device, when the addon is there to find it. */
+async function findVivid(): Promise<DeviceInfo | undefined> {
+  if (offLinux !== undefined) return undefined;
+  try {
+    const devices = await listDevices({ binding: loadBinding() });
+    return devices.find((device) => device.driver === "vivid");
+  } catch {
+    return undefined; // "the built addon loads" says why
+  }
+}
+const vivid = await findVivid();
 const required = process.env.CLASSCAM_REQUIRE_VIVID === "1";
 
 if (vivid === undefined) {
@@ -87,7 +110,7 @@ if (vivid === undefined) {
       t.fail(`no /dev/video* device with driver vivid (is the vivid module loaded?)`);
     });
   } else {
-    void t.test("the camera suite on vivid", { skip: RUN_IN_RIG }, () => undefined);
+    void t.test("the camera suite on vivid", { skip: offLinux ?? RUN_IN_RIG }, () => undefined);
   }
 } else {
   const path = vivid.path;
