@@ -24,14 +24,18 @@ import { until } from "../helpers/device.js";
 
 type CameraSettings = DeviceSettings["hardware"]["camera"];
 
-function cameraSettings(camera: Record<string, unknown>): CameraSettings {
-  const checked = checkSettings({
+/** The settings check on a box whose camera section is `camera`. */
+const checkCamera = (camera: Record<string, unknown>) =>
+  checkSettings({
     deviceId: "room-1",
     secret: "0123456789abcdef0123",
     dataDir: "/tmp/x",
     controller: { mqttUrl: "mqtt://127.0.0.1:1883" },
     hardware: { camera },
   });
+
+function cameraSettings(camera: Record<string, unknown>): CameraSettings {
+  const checked = checkCamera(camera);
   if (!checked.ok) throw new Error(checked.error);
   return checked.settings.hardware.camera;
 }
@@ -165,26 +169,11 @@ void t.test("which camera: by identity, never by /dev/videoN order", async (t) =
   t.match(pick({}, []), { problem: /seen: no cameras at all/ });
   t.same(pick({ device: "/dev/video0" }, [other, webcam]), { info: other });
   // both ways at once is a settings mistake, named
-  t.match(
-    checkSettings({
-      deviceId: "room-1",
-      secret: "0123456789abcdef0123",
-      dataDir: "/tmp/x",
-      controller: { mqttUrl: "mqtt://127.0.0.1:1883" },
-      hardware: { camera: { match: { card: "X" }, device: "/dev/video0" } },
-    }),
-    { ok: false, error: /give either match .* or device/ },
-  );
-  t.match(
-    checkSettings({
-      deviceId: "room-1",
-      secret: "0123456789abcdef0123",
-      dataDir: "/tmp/x",
-      controller: { mqttUrl: "mqtt://127.0.0.1:1883" },
-      hardware: { camera: { controls: { "Power Line": 1 } } },
-    }),
-    { ok: false, error: /controls/ },
-  );
+  t.match(checkCamera({ match: { card: "X" }, device: "/dev/video0" }), {
+    ok: false,
+    error: /give either match .* or device/,
+  });
+  t.match(checkCamera({ controls: { "Power Line": 1 } }), { ok: false, error: /controls/ });
 });
 
 /** A binding whose cameras can be swapped underneath, as when a camera moves to another port. */

@@ -18,7 +18,7 @@ import type { DeviceSettings } from "../config.js";
 import type { BufferIndex, RecordingStopReason } from "../buffer/index.js";
 import type { Janitor } from "../buffer/janitor.js";
 import { HardwareMissing, type Camera, type CameraSelfTest, type Microphone } from "../hw/types.js";
-import { LampFault, type Lamp, type LampFaultDetail } from "../hw/lamp.js";
+import { LampFault, type Lamp, type LampFaultDetail, type LitMode } from "../hw/lamp.js";
 import type { Press } from "../hw/press.js";
 import type { ConfigCache } from "../link/config-cache.js";
 import { raiseEvent, type Outbox } from "../link/outbox.js";
@@ -154,15 +154,8 @@ export class Session {
       }
       await this.o.camera.check();
       const faultsBefore = this.stats.lampFaults;
-      try {
-        await this.o.lamp.light("video-only");
-      } catch (error) {
-        const fault: LampFaultDetail =
-          error instanceof LampFault
-            ? error.fault
-            : { expected: "on", observed: null, detail: (error as Error).message };
-        this.stats.lampFaults += 1;
-        await this.o.outbox.raise("lamp.fault", fault, this.o.now());
+      const fault = await this.lightOrFault("video-only");
+      if (fault !== null) {
         this.o.lamp.showFault();
         this.o.changed();
         throw new Error(`the lamp could not be lit (${fault.detail}); no frame was taken`);
@@ -194,6 +187,25 @@ export class Session {
       if (this.active !== null) await this.stop("shutdown");
     });
     this.closed = true;
+  }
+
+  /**
+   * Lights the lamp in `mode` (driven and read back); on failure raises
+   * `lamp.fault` and returns what went wrong, and nothing may capture.
+   */
+  private async lightOrFault(mode: LitMode): Promise<LampFaultDetail | null> {
+    try {
+      await this.o.lamp.light(mode);
+      return null;
+    } catch (error) {
+      const fault: LampFaultDetail =
+        error instanceof LampFault
+          ? error.fault
+          : { expected: "on", observed: null, detail: (error as Error).message };
+      this.stats.lampFaults += 1;
+      await this.o.outbox.raise("lamp.fault", fault, this.o.now());
+      return fault;
+    }
   }
 
   /** Like `enqueue`, but the step's result or error reaches the caller. */
@@ -264,15 +276,8 @@ export class Session {
     }
 
     // the interlock: lamp ON and read back ON before any capture device is opened
-    try {
-      await this.o.lamp.light(decision.audio ? "recording" : "video-only");
-    } catch (error) {
-      const fault: LampFaultDetail =
-        error instanceof LampFault
-          ? error.fault
-          : { expected: "on", observed: null, detail: (error as Error).message };
-      this.stats.lampFaults += 1;
-      await this.o.outbox.raise("lamp.fault", fault, this.o.now());
+    const fault = await this.lightOrFault(decision.audio ? "recording" : "video-only");
+    if (fault !== null) {
       await this.refuse("lamp-fault", bookingId, fault.detail, false);
       return;
     }
