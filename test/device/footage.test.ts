@@ -10,41 +10,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { startSchool } from "../helpers/school.js";
-import { boxDir, boxSettings, startBox, until } from "../helpers/device.js";
+import { until } from "../helpers/device.js";
+import { bookOnBox, footageOnController, schoolWithBox } from "../helpers/school-box.js";
 import { probe } from "../helpers/media.js";
 
 const DEVICE = "room-1";
 
 void t.test("record on the box, open on the dashboard, watch it as HLS", async (t) => {
-  const school = await startSchool({ devices: [DEVICE] });
-  const dir = boxDir();
-  const secret = (await school.app.devices.rotateSecret(DEVICE)).secret;
-  const box = await startBox(boxSettings(DEVICE, secret, school.controller.url, dir.path));
-  t.teardown(async () => {
-    await box.stop();
-    await school.close();
-    dir.remove();
-  });
+  const classroom = await schoolWithBox(t, DEVICE);
+  const { school, box } = classroom;
   const { as } = school;
   const uploadLists: string[][] = [];
   box.daemon.config.onChange((config) => uploadLists.push(config.uploads ?? []));
 
   // a booking around now, pushed to the box as its schedule
-  const now = school.clock.now.getTime();
-  const booking = await as["teacher-a"].post("/api/bookings", {
-    deviceId: DEVICE,
-    start: new Date(now + 60_000).toISOString(),
-    end: new Date(now + 3600_000).toISOString(),
-    purpose: "self-reflection",
-    audio: true,
-  });
-  t.equal(booking.status, 201, JSON.stringify(booking.body));
-  const bookingId = booking.json<{ bookingId: string }>().bookingId;
-  await until(
-    () => box.daemon.config.current?.schedule.some((b) => b.bookingId === bookingId) === true,
-    "the schedule on the box",
-  );
+  const bookingId = await bookOnBox(t, classroom, DEVICE, "self-reflection");
 
   // the teacher presses record (a minute early is fine), then stops
   await box.daemon.press("short");
@@ -66,14 +46,7 @@ void t.test("record on the box, open on the dashboard, watch it as HLS", async (
   const playlistUrl = `/api/recordings/${recordingId}/footage/index.m3u8`;
   const first = await as["teacher-a"].get(playlistUrl);
   t.equal(first.status, 404, "not on the controller yet: asked for");
-  await until(
-    async () =>
-      (await as["teacher-a"].get(`/api/recordings/${recordingId}`)).json<{
-        footage: { state: string };
-      }>().footage.state === "on-controller",
-    "the upload to finish",
-    30_000,
-  );
+  await footageOnController(school, recordingId);
   const playlist = await as["teacher-a"].get(playlistUrl);
   t.equal(playlist.status, 200);
   t.match(playlist.headers["cache-control"], /no-store/, "never cached");

@@ -4,22 +4,17 @@
  * never while recording, never when the lamp cannot be driven.
  */
 import t from "tap";
-import { startSchool } from "../helpers/school.js";
-import { boxDir, boxSettings, cacheBoxConfig, startBox, until } from "../helpers/device.js";
+import { cacheBoxConfig, until } from "../helpers/device.js";
+import { schoolWithBox } from "../helpers/school-box.js";
 
 const DEVICE = "room-1";
 
 void t.test("IT asks the box for a test frame: taken with the lamp lit, audited", async (t) => {
-  const school = await startSchool({ devices: [DEVICE] });
-  const dir = boxDir();
-  const secret = (await school.app.devices.rotateSecret(DEVICE)).secret;
-  const settings = boxSettings(DEVICE, secret, school.controller.url, dir.path);
-  cacheBoxConfig(settings.dataDir); // a booking around now, so a press records
-  const box = await startBox(settings);
-  t.teardown(async () => {
-    await box.stop();
-    await school.close();
-    dir.remove();
+  const { school, box } = await schoolWithBox(t, DEVICE, {
+    settings: (settings) => {
+      cacheBoxConfig(settings.dataDir); // a booking around now, so a press records
+      return settings;
+    },
   });
   const { as } = school;
   await until(() => school.app.broker.connectedDevices().includes(DEVICE), "the box to connect");

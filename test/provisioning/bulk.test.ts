@@ -1,13 +1,13 @@
 // Bulk enrolment of 200 rooms from a CSV with some bad rows, against a real
 // controller: the exact report, the exact set of bundles, nothing
 // half-written; and with --all-or-nothing, nothing at all.
-import t from "tap";
+import t, { type Test } from "tap";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSettings } from "@classcam/device";
 import { parseCsv } from "@classcam/provisioning";
 import { tempDir } from "../helpers/controller.js";
-import { provision, startProvisionedSchool } from "./harness.js";
+import { provision, startProvisionedSchool, type ProvisionedSchool } from "./harness.js";
 
 const ROOMS = 200;
 
@@ -72,7 +72,12 @@ function badIdOf(line: number, bad: Map<number, string>): boolean {
   return bad.has(line);
 }
 
-void t.test("bulk: 200 rooms, bad rows reported by line, the good ones enrolled", async (t) => {
+/**
+ * A school for the bulk runs: the rooms' CSV written to `csv`, room-149
+ * already enrolled (line 150 finds it) and a bundle folder for room-179
+ * already in `out` (line 180 finds it); all removed when the test ends.
+ */
+async function bulkSchool(t: Test) {
   const school = await startProvisionedSchool();
   t.teardown(school.close);
   const dir = tempDir();
@@ -81,27 +86,31 @@ void t.test("bulk: 200 rooms, bad rows reported by line, the good ones enrolled"
   const csv = join(dir.path, "rooms.csv");
   const { text, bad } = roomsCsv();
   writeFileSync(csv, text);
-  t.equal(parseCsv(text).length, ROOMS + 1, "one record per room, and the header");
   await school.controller.app.devices.enrol({ id: "room-149", room: "Staff room" });
   mkdirSync(join(out, "room-179"), { recursive: true });
   writeFileSync(join(out, "room-179", "device.json"), "{}");
+  return { school, dir, out, csv, text, bad };
+}
 
-  const result = await provision(
-    [
-      "bulk",
-      "--csv",
-      csv,
-      "--out",
-      out,
-      "--mqtt",
-      school.controller.url,
-      "--backend",
-      "sim",
-      "--button-pin",
-      "18",
-    ],
+/** `classcam-provision bulk --csv CSV --out OUT --mqtt` the school's broker, then `extra`, as IT. */
+const bulk = (
+  school: ProvisionedSchool,
+  csv: string,
+  out: string,
+  extra: string[] = [],
+  options: { tty?: boolean } = {},
+) =>
+  provision(
+    ["bulk", "--csv", csv, "--out", out, "--mqtt", school.controller.url, ...extra],
     school.env,
+    options,
   );
+
+void t.test("bulk: 200 rooms, bad rows reported by line, the good ones enrolled", async (t) => {
+  const { school, out, csv, text, bad } = await bulkSchool(t);
+  t.equal(parseCsv(text).length, ROOMS + 1, "one record per room, and the header");
+
+  const result = await bulk(school, csv, out, ["--backend", "sim", "--button-pin", "18"]);
   t.equal(result.code, 1, "some rows failed");
   t.equal(result.stderr, "");
   const good: { n: number; room: string }[] = [];
@@ -149,10 +158,7 @@ void t.test("bulk: 200 rooms, bad rows reported by line, the good ones enrolled"
   t.equal(audit?.n, good.length, "each enrolment is audited under the IT account");
 
   // run again with the same CSV: every row is now refused, nothing changes
-  const again = await provision(
-    ["bulk", "--csv", csv, "--out", out, "--mqtt", school.controller.url],
-    school.env,
-  );
+  const again = await bulk(school, csv, out);
   t.equal(again.code, 1);
   t.match(
     again.stdout,
@@ -163,32 +169,8 @@ void t.test("bulk: 200 rooms, bad rows reported by line, the good ones enrolled"
 });
 
 void t.test("bulk --all-or-nothing: one bad row, nothing enrolled or written", async (t) => {
-  const school = await startProvisionedSchool();
-  t.teardown(school.close);
-  const dir = tempDir();
-  t.teardown(dir.remove);
-  const out = join(dir.path, "bundles");
-  const csv = join(dir.path, "rooms.csv");
-  const { text, bad } = roomsCsv();
-  writeFileSync(csv, text);
-  await school.controller.app.devices.enrol({ id: "room-149", room: "Staff room" });
-  mkdirSync(join(out, "room-179"), { recursive: true });
-  writeFileSync(join(out, "room-179", "device.json"), "{}");
-  const result = await provision(
-    [
-      "bulk",
-      "--csv",
-      csv,
-      "--out",
-      out,
-      "--all-or-nothing",
-      "--mqtt",
-      school.controller.url,
-      "--button-pin",
-      "18",
-    ],
-    school.env,
-  );
+  const { school, dir, out, csv, text, bad } = await bulkSchool(t);
+  const result = await bulk(school, csv, out, ["--all-or-nothing", "--button-pin", "18"]);
   t.equal(result.code, 1);
   t.equal(
     result.stdout,
@@ -211,20 +193,9 @@ void t.test("bulk --all-or-nothing: one bad row, nothing enrolled or written", a
     .filter((_line, index) => !bad.has(index + 1))
     .join("\n");
   writeFileSync(csv, goodOnly);
-  const clean = await provision(
-    [
-      "bulk",
-      "--csv",
-      csv,
-      "--out",
-      join(dir.path, "clean"),
-      "--all-or-nothing",
-      "--mqtt",
-      school.controller.url,
-    ],
-    school.env,
-    { tty: true },
-  );
+  const clean = await bulk(school, csv, join(dir.path, "clean"), ["--all-or-nothing"], {
+    tty: true,
+  });
   t.equal(clean.code, 0, clean.stdout);
   t.equal(
     clean.stdout,

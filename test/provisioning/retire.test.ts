@@ -3,7 +3,7 @@
 // next start), stops recording, wipes its buffer, reports the wipe exactly
 // once, and stays retired; the controller audits the wipe and shows it. The
 // broker lets a retired box in for nothing else.
-import t from "tap";
+import t, { type Test } from "tap";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -41,6 +41,24 @@ async function enrolledBox(school: ProvisionedSchool, dataDir: string) {
   return boxSettings(DEVICE, secret, school.controller.url, dataDir);
 }
 
+/**
+ * A school with room-1 enrolled (unbooked recording allowed) and the box's
+ * settings, its data in a temp folder; the school closed and the folder
+ * removed when the test ends.
+ */
+async function retiringSchool(t: Test) {
+  const school = await startProvisionedSchool();
+  t.teardown(school.close);
+  const dir = boxDir();
+  t.teardown(dir.remove);
+  const settings = await enrolledBox(school, dir.path);
+  return { school, dir, settings };
+}
+
+/** Waits for the school's policy (unbooked recording allowed) to reach the box. */
+const policyOnBox = (box: TestBox) =>
+  until(() => box.daemon.config.current?.policy.allowUnbookedRecording === true, "the policy");
+
 async function record(box: TestBox, segments: number): Promise<string> {
   await box.daemon.press("short");
   const recordingId = box.daemon.session.recording?.recordingId ?? "";
@@ -63,17 +81,10 @@ const wipes = async (school: ProvisionedSchool) =>
 void t.test(
   "an online box is retired: it stops, wipes, reports once and stays retired",
   async (t) => {
-    const school = await startProvisionedSchool();
-    t.teardown(school.close);
-    const dir = boxDir();
-    t.teardown(dir.remove);
-    const settings = await enrolledBox(school, dir.path);
+    const { school, dir, settings } = await retiringSchool(t);
     let box = await startBox(settings);
     t.teardown(() => box.stop());
-    await until(
-      () => box.daemon.config.current?.policy.allowUnbookedRecording === true,
-      "the policy",
-    );
+    await policyOnBox(box);
 
     const first = await record(box, 2);
     await box.daemon.press("short");
@@ -176,17 +187,10 @@ void t.test(
 void t.test(
   "a box retired while off wipes at its next start; a cut-short wipe is finished",
   async (t) => {
-    const school = await startProvisionedSchool();
-    t.teardown(school.close);
-    const dir = boxDir();
-    t.teardown(dir.remove);
-    const settings = await enrolledBox(school, dir.path);
+    const { school, dir, settings } = await retiringSchool(t);
     let box = await startBox(settings);
     t.teardown(() => box.stop());
-    await until(
-      () => box.daemon.config.current?.policy.allowUnbookedRecording === true,
-      "the policy",
-    );
+    await policyOnBox(box);
     await record(box, 2);
     await box.daemon.press("short");
     await box.stop();
@@ -208,10 +212,7 @@ void t.test(
     await school.controller.app.custodian.refreshConfig("room-2");
     const settings2 = boxSettings("room-2", secret, school.controller.url, dataDir);
     box = await startBox(settings2);
-    await until(
-      () => box.daemon.config.current?.policy.allowUnbookedRecording === true,
-      "the policy",
-    );
+    await policyOnBox(box);
     const kept = await record(box, 2);
     await box.daemon.press("short");
     await until(async () => (await box.daemon.outbox.depth()) === 0, "the events delivered");

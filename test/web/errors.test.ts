@@ -3,96 +3,109 @@
  * what the API answers becomes a sentence a teacher understands, and nothing
  * technical (headers, ids, routes, schema paths) reaches the page.
  */
-import t from "tap";
+import t, { type Test } from "tap";
 import { ApiError, inPlainWords, problemInWords } from "../../controller/web/src/errors.js";
 
 const words = (status: number, code: string, detail: string, path = "/api/x", retry?: number) =>
   inPlainWords(new ApiError(status, code, detail, retry ?? null, path));
 
+/** What the API answered (as `words` takes it), the sentence the page shows, and why it matters. */
+type InWords = [answer: Parameters<typeof words>, sentence: string, why?: string];
+
+/** Each answer, put in plain words, is exactly its sentence. */
+const inWords = (t: Test, cases: readonly InWords[]) => {
+  for (const [answer, sentence, why] of cases)
+    t.equal(words(...answer), sentence, ...(why === undefined ? [] : [why]));
+};
+
 void t.test("the API's reasons, as sentences", async (t) => {
-  t.equal(
-    words(400, "invalid", "the booking is in the past; overlaps booking 1 on this device"),
-    "Please check what you entered. The booking is in the past; overlaps booking 1 on this device.",
-  );
-  t.equal(
-    words(409, "conflict", "the recording is still in progress; ask when it has ended"),
-    "That cannot be done just now. The recording is still in progress; ask when it has ended.",
-  );
-  t.equal(
-    words(
-      403,
-      "forbidden",
-      "only the owner may share a recording (shared footage cannot be re-shared)",
-    ),
-    "You are not allowed to do that. Only the owner may share a recording (shared footage cannot be re-shared).",
-  );
-  t.equal(
-    words(404, "not-found", "no recording 'c0ffee00-0000-4000-8000-000000000000'"),
-    "That could not be found. This recording no longer exists.",
-    "no ids on the page",
-  );
+  inWords(t, [
+    [
+      [400, "invalid", "the booking is in the past; overlaps booking 1 on this device"],
+      "Please check what you entered. The booking is in the past; overlaps booking 1 on this device.",
+    ],
+    [
+      [409, "conflict", "the recording is still in progress; ask when it has ended"],
+      "That cannot be done just now. The recording is still in progress; ask when it has ended.",
+    ],
+    [
+      [
+        403,
+        "forbidden",
+        "only the owner may share a recording (shared footage cannot be re-shared)",
+      ],
+      "You are not allowed to do that. Only the owner may share a recording (shared footage cannot be re-shared).",
+    ],
+    [
+      [404, "not-found", "no recording 'c0ffee00-0000-4000-8000-000000000000'"],
+      "That could not be found. This recording no longer exists.",
+      "no ids on the page",
+    ],
+  ]);
 });
 
 void t.test("sign-in and session problems", async (t) => {
-  t.equal(
-    words(401, "unauthorised", "wrong user name or password", "/api/session"),
-    "The user name or password is not right. Please try again.",
-  );
-  t.equal(
-    words(403, "forbidden", "the current password is wrong", "/api/session/password"),
-    "The current password is not right. Please try again.",
-  );
-  t.equal(
-    words(401, "unauthorised", "sign in first", "/api/recordings"),
-    "You are not signed in, or your session has ended. Please sign in again.",
-  );
-  t.equal(
-    words(403, "forbidden", "missing or wrong X-CSRF-Token header (take it from GET /api/session)"),
-    "This page is out of date. Please reload it and try again.",
-    "no header names",
-  );
-  t.equal(
-    words(429, "Too Many Requests", "too many attempts", "/api/session", 300),
-    "Too many attempts. Please wait 5 minutes and try again.",
-  );
+  inWords(t, [
+    [
+      [401, "unauthorised", "wrong user name or password", "/api/session"],
+      "The user name or password is not right. Please try again.",
+    ],
+    [
+      [403, "forbidden", "the current password is wrong", "/api/session/password"],
+      "The current password is not right. Please try again.",
+    ],
+    [
+      [401, "unauthorised", "sign in first", "/api/recordings"],
+      "You are not signed in, or your session has ended. Please sign in again.",
+    ],
+    [
+      [403, "forbidden", "missing or wrong X-CSRF-Token header (take it from GET /api/session)"],
+      "This page is out of date. Please reload it and try again.",
+      "no header names",
+    ],
+    [
+      [429, "Too Many Requests", "too many attempts", "/api/session", 300],
+      "Too many attempts. Please wait 5 minutes and try again.",
+    ],
+  ]);
 });
 
 void t.test("form fields out of shape, named as on the page", async (t) => {
-  t.equal(
-    words(400, "FST_ERR_VALIDATION", 'body/start must match format "date-time"'),
-    "Please check what you entered. The start time is not a date and time.",
-  );
-  t.equal(
-    words(400, "FST_ERR_VALIDATION", "body must have required property 'withId'"),
-    "Please check what you entered. The colleague is missing.",
-  );
-  t.equal(
-    words(
-      400,
-      "FST_ERR_VALIDATION",
-      "body/body must NOT have fewer than 1 characters, body/atSeconds must be >= 0",
-    ),
-    "Please check what you entered. The comment is too short or empty; the time in the recording must be a number in range.",
-  );
+  inWords(t, [
+    [
+      [400, "FST_ERR_VALIDATION", 'body/start must match format "date-time"'],
+      "Please check what you entered. The start time is not a date and time.",
+    ],
+    [
+      [400, "FST_ERR_VALIDATION", "body must have required property 'withId'"],
+      "Please check what you entered. The colleague is missing.",
+    ],
+    [
+      [
+        400,
+        "FST_ERR_VALIDATION",
+        "body/body must NOT have fewer than 1 characters, body/atSeconds must be >= 0",
+      ],
+      "Please check what you entered. The comment is too short or empty; the time in the recording must be a number in range.",
+    ],
+  ]);
 });
 
 void t.test("the server or the network failing", async (t) => {
-  t.equal(
-    words(500, "internal", "something went wrong on the server; it is logged"),
-    "Something went wrong on the school's server. It has been logged; please try again in a moment.",
-  );
-  t.equal(
-    words(0, "unreachable", ""),
-    "The school's server cannot be reached. Check the network connection and try again.",
-  );
-  t.equal(
-    words(
-      502,
-      "demo-box-unreachable",
-      "the simulated classroom box is not answering (ECONNREFUSED)",
-    ),
-    "The demo classroom box is not answering. Is the demo still running?",
-  );
+  inWords(t, [
+    [
+      [500, "internal", "something went wrong on the server; it is logged"],
+      "Something went wrong on the school's server. It has been logged; please try again in a moment.",
+    ],
+    [
+      [0, "unreachable", ""],
+      "The school's server cannot be reached. Check the network connection and try again.",
+    ],
+    [
+      [502, "demo-box-unreachable", "the simulated classroom box is not answering (ECONNREFUSED)"],
+      "The demo classroom box is not answering. Is the demo still running?",
+    ],
+  ]);
   t.equal(
     problemInWords(new TypeError("x is undefined")),
     "Something went wrong on this page. Please reload it and try again.",

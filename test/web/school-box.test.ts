@@ -13,38 +13,18 @@
  * in test/web/screenshots/school-box/.
  */
 import t from "tap";
-import { boxDir, boxSettings, startBox, until } from "../helpers/device.js";
-import { startSchool } from "../helpers/school.js";
+import { until } from "../helpers/device.js";
+import { bookOnBox, footageOnController, schoolWithBox } from "../helpers/school-box.js";
 import { Screenshots, go, launchBrowser, look, openDashboard, signIn } from "./browser.js";
 
 const DEVICE = "room-1";
 const ROOM = "Room room-1";
 
 void t.test("fleet lamp, camera test, hold, investigation, audit and masks", async (t) => {
-  const school = await startSchool({ devices: [DEVICE] });
-  const dir = boxDir();
-  const secret = (await school.app.devices.rotateSecret(DEVICE)).secret;
-  const box = await startBox(boxSettings(DEVICE, secret, school.controller.url, dir.path));
-  t.teardown(async () => {
-    await box.stop();
-    await school.close();
-    dir.remove();
-  });
+  const classroom = await schoolWithBox(t, DEVICE);
+  const { school, box } = classroom;
   const { as } = school;
-  const now = school.clock.now.getTime();
-  const booked = await as["teacher-a"].post("/api/bookings", {
-    deviceId: DEVICE,
-    start: new Date(now + 60_000).toISOString(),
-    end: new Date(now + 3600_000).toISOString(),
-    purpose: "coaching",
-    audio: true,
-  });
-  t.equal(booked.status, 201, JSON.stringify(booked.body));
-  const bookingId = booked.json<{ bookingId: string }>().bookingId;
-  await until(
-    () => box.daemon.config.current?.schedule.some((b) => b.bookingId === bookingId) === true,
-    "the booking on the box's schedule",
-  );
+  await bookOnBox(t, classroom, DEVICE, "coaching");
 
   const browser = await launchBrowser(t);
   const shots = new Screenshots("school-box");
@@ -90,14 +70,7 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   await school.app.projector.catchUp();
   const playlist = `/api/recordings/${recordingId}/footage/index.m3u8`;
   t.equal((await as["teacher-a"].get(playlist)).status, 404, "asked for from the box");
-  await until(
-    async () =>
-      (await as["teacher-a"].get(`/api/recordings/${recordingId}`)).json<{
-        footage: { state: string };
-      }>().footage.state === "on-controller",
-    "the upload to finish",
-    30_000,
-  );
+  await footageOnController(school, recordingId);
 
   // ---------------------------------------------------------------- SLT: hold and investigation
   const slt = await openDashboard(browser, school.httpUrl);

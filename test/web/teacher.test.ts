@@ -15,8 +15,8 @@
  */
 import t from "tap";
 import type { Page } from "playwright-core";
-import { boxDir, boxSettings, startBox, until } from "../helpers/device.js";
-import { startSchool } from "../helpers/school.js";
+import { until } from "../helpers/device.js";
+import { schoolWithBox } from "../helpers/school-box.js";
 import {
   Screenshots,
   TABLET,
@@ -36,17 +36,8 @@ const position = async (page: Page) =>
   page.evaluate<number>("document.querySelector('video')?.currentTime ?? -1");
 
 void t.test("book, record, watch, comment, share, keep — in the browser", async (t) => {
-  const school = await startSchool({ devices: [DEVICE] });
-  const dir = boxDir();
-  const secret = (await school.app.devices.rotateSecret(DEVICE)).secret;
-  const box = await startBox({
-    ...boxSettings(DEVICE, secret, school.controller.url, dir.path),
-    demo: { host: "127.0.0.1", port: 0 },
-  });
-  t.teardown(async () => {
-    await box.stop();
-    await school.close();
-    dir.remove();
+  const { school, box } = await schoolWithBox(t, DEVICE, {
+    settings: (settings) => ({ ...settings, demo: { host: "127.0.0.1", port: 0 } }),
   });
   school.app.demoPanel.url = box.daemon.panel?.url ?? null;
   t.ok(school.app.demoPanel.url, "the controller knows the box's demo panel");
