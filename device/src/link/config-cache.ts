@@ -4,12 +4,25 @@
  * enforced while the controller is away and after a restart. A payload that
  * fails validation is refused with its reason and the last good config stays.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { checkConfig, parse, parseJson, type DeviceConfig } from "@classcam/protocol";
 
 export type ConfigOutcome =
-  | { outcome: "applied"; config: DeviceConfig }
+  | {
+      outcome: "applied";
+      config: DeviceConfig;
+      /** Why it could not be saved (it is enforced all the same, until a restart), or null. */
+      saveProblem: string | null;
+    }
   | { outcome: "unchanged" }
   | { outcome: "rejected"; version: number | null; reason: string };
 
@@ -60,10 +73,18 @@ export class ConfigCache {
             reason: `version ${config.version} is older than the applied version ${this.value.version}`,
           };
     }
-    this.save(config);
+    // a config that cannot be saved (disk failing, data folder gone) is still enforced:
+    // its holds protect footage now; the controller's retained copy comes again at restart
+    let saveProblem: string | null = null;
+    try {
+      this.save(config);
+    } catch (error) {
+      saveProblem = (error as Error).message;
+      rmSync(`${this.file}.tmp`, { force: true });
+    }
     this.value = config;
     for (const listener of this.listeners) listener(config);
-    return { outcome: "applied", config };
+    return { outcome: "applied", config, saveProblem };
   }
 
   /** Written to a temporary file, flushed, then renamed over the old one: never half-written. */

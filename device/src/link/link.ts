@@ -276,6 +276,12 @@ export class Link {
     switch (outcome.outcome) {
       case "applied":
         this.log.info({ version: outcome.config.version }, "config applied");
+        if (outcome.saveProblem !== null) {
+          this.log.error(
+            { version: outcome.config.version, problem: outcome.saveProblem },
+            "the config could not be saved: it is enforced until the daemon restarts",
+          );
+        }
         this.options.onConfigApplied(outcome.config.version);
         return;
       case "unchanged":
