@@ -51,7 +51,6 @@ export const consents: Screen = {
                   ? `You agreed to keep the recording of ${when(recording.startedAt)}.`
                   : `You declined: the recording of ${when(recording.startedAt)} will not be kept.`;
               messages.success(words);
-              screen.announce(words);
               await reload();
             };
             onPress(agree, messages, decide("agree"));

@@ -288,10 +288,7 @@ class DevicesView {
           "rotate-secret": `The box in ${device.room} has a new secret.`,
         }[action];
         if (action === "rotate-secret") this.showSecret(words, answer);
-        else {
-          this.messages.success(words);
-          this.screen.announce(words);
-        }
+        else this.messages.success(words);
         await this.load(this.offset, true);
       });
       return control;

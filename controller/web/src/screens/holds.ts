@@ -305,6 +305,5 @@ class HoldsView {
 
   private say(words: string): void {
     this.messages.success(words);
-    this.screen.announce(words);
   }
 }

@@ -62,8 +62,9 @@ export const changePassword: Screen = {
       await api.post("/api/session/password", { current: current.value, next: next.value });
       const session = await api.get<Session>("/api/session");
       form.reset();
-      screen.announce("Your password has been changed.");
       if (oneTime) {
+        // the next screen does not say it: read it out
+        screen.announce("Your password has been changed.");
         await screen.signedIn(session);
       } else {
         messages.success("Your password has been changed.");

@@ -125,7 +125,6 @@ function policyForm(screen: ScreenContext, policy: Policy): HTMLElement {
     }
     await api.patch<Policy>("/api/policy", change);
     messages.success("The policy is saved. The classroom boxes get it now.");
-    screen.announce("The policy is saved.");
   });
   return section("Retention and recording", form);
 }
@@ -139,7 +138,6 @@ function doNotRecord(screen: ScreenContext, policy: Policy): HTMLElement {
     classes = saved.doNotRecordClasses;
     draw();
     messages.success(words);
-    screen.announce(words);
   };
   const draw = () => {
     fill(
@@ -491,6 +489,5 @@ class MaskEditor {
     this.draw();
     const words = `The masks of ${device.room} are saved (${masks.length} rectangle${masks.length === 1 ? "" : "s"}). The box uses them from its next recording.`;
     this.messages.success(words);
-    this.screen.announce(words);
   }
 }

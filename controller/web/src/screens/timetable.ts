@@ -11,27 +11,10 @@ import { api, query } from "../api.js";
 import { fill, h } from "../dom.js";
 import { day, mitigation, purpose, span, time } from "../format.js";
 import type { Screen, ScreenContext } from "../screen.js";
-import {
-  MITIGATIONS,
-  PURPOSES,
-  type Booking,
-  type Device,
-  type Policy,
-  type Role,
-  type StaffMember,
-} from "../types.js";
-import {
-  Messages,
-  badge,
-  button,
-  checkbox,
-  field,
-  loading,
-  onPress,
-  onSubmit,
-  reasonDialog,
-} from "../ui.js";
-import { localDate, localTime, mondayOf, namer, radios } from "./school-parts.js";
+import type { Booking, Device, Policy, Role, StaffMember } from "../types.js";
+import { Messages, badge, button, field, onPress, reasonDialog } from "../ui.js";
+import { bookingForm, loadForBooking } from "./booking-form.js";
+import { localDate, mondayOf, namer } from "./school-parts.js";
 
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
@@ -44,7 +27,6 @@ const SHORTEST_FREE = 10;
 const SCALE = 1;
 
 const TIMETABLERS: readonly Role[] = ["bursar", "slt", "headteacher"];
-const IN_LESSONS: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
 
 interface Slot {
   start: Date;
@@ -93,21 +75,10 @@ export const timetable: Screen = {
   menu: "Timetable",
   who: ["teacher", ...TIMETABLERS],
   async render(screen) {
-    const me = screen.person;
-    if (me === null) return;
-    const wait = loading("Loading rooms and staff…");
-    screen.body.append(wait);
-    const [devices, staff, policy] = await Promise.all([
-      api.get<Device[]>("/api/devices?status=active"),
-      api.get<StaffMember[]>("/api/staff"),
-      api.get<Policy>("/api/policy"),
-    ]);
-    wait.remove();
-    if (devices.length === 0) {
-      screen.body.append(h("p", { class: "empty" }, "No classroom has a recording box yet."));
-      return;
-    }
-    new TimetableView(screen, me, devices, staff, policy).start();
+    const data = await loadForBooking(screen);
+    if (data === null) return;
+    const { me, rooms, staff, policy } = data;
+    new TimetableView(screen, me, rooms, staff, policy).start();
   },
 };
 
@@ -402,204 +373,28 @@ class TimetableView {
         ? `Book ${this.room.room}, ${span(slot.start.toISOString(), slot.end.toISOString())}`
         : `Change the booking of ${span(booking.start, booking.end)}`,
     );
-    const messages = new Messages();
-    const teachers = this.staff.filter((s) => s.roles.includes("teacher"));
-    const teacherSelect = h(
-      "select",
-      { name: "teacher" },
-      teachers.map((s) => h("option", { value: s.id }, s.displayName)),
-    );
-    teacherSelect.value =
-      booking?.teacherId ?? (this.timetabler ? (teachers[0]?.id ?? "") : this.me.id);
-    teacherSelect.disabled = booking !== null || !this.timetabler;
-    const teacherId = () => teacherSelect.value;
-
-    const date = h("input", { type: "date", required: true, value: localDate(slot.start) });
-    const from = h("input", {
-      type: "time",
-      required: true,
-      step: "60",
-      value: localTime(slot.start),
-    });
-    // a new booking is 50 minutes at most, or the free time if shorter
-    const end =
-      booking === null
-        ? new Date(Math.min(slot.end.getTime(), slot.start.getTime() + 50 * MINUTE))
-        : slot.end;
-    const to = h("input", { type: "time", required: true, step: "60", value: localTime(end) });
-    const why = h(
-      "select",
-      { name: "purpose" },
-      PURPOSES.map((code) => h("option", { value: code }, purpose(code))),
-    );
-    why.value = booking?.purpose ?? PURPOSES[0];
-
-    const people = this.staff.filter((s) => s.roles.some((r) => IN_LESSONS.includes(r)));
-    const staffBoxes = people.map((s) =>
-      h("input", {
-        type: "checkbox",
-        value: s.id,
-        name: "staff",
-        checked: booking?.staff.includes(s.id) ?? false,
-      }),
-    );
-    const staffFieldset = h(
-      "fieldset",
-      { class: "field staff-list" },
-      h("legend", null, "Staff in the lesson"),
-      h(
-        "p",
-        { class: "hint" },
-        "The teacher is always in it. Everyone in a recording must agree before it is kept beyond a few days.",
-      ),
-      people.map((s, i) => h("label", { class: "check" }, staffBoxes[i], ` ${s.displayName}`)),
-    );
-    // the teacher is always in the lesson; choosing another teacher takes the last one out
-    let lastTeacher: string | null = null;
-    const teacherInStaff = () => {
-      for (const box of staffBoxes) {
-        const isTeacher = box.value === teacherId();
-        if (isTeacher) box.checked = true;
-        else if (box.value === lastTeacher)
-          box.checked = booking?.staff.includes(box.value) ?? false;
-        box.disabled = isTeacher;
-      }
-      lastTeacher = teacherId();
-    };
-    teacherSelect.addEventListener("change", teacherInStaff);
-    teacherInStaff();
-
-    const sound = radios(
-      "Sound",
-      [
-        { value: "on", label: "Record picture and sound" },
-        { value: "off", label: "Record picture only" },
-      ],
-      (booking?.audio ?? this.policy.audioDefault) ? "on" : "off",
-    );
-    const classCode = h("input", {
-      name: "class",
-      maxLength: 32,
-      autocomplete: "off",
-      value: booking?.classCode ?? "",
-      attrs: { autocapitalize: "characters", spellcheck: "false" },
-    });
-    const protection = radios(
-      "How are the pupils who must not be recorded protected?",
-      MITIGATIONS.map((kind) => ({ value: kind, label: mitigation(kind) })),
-      booking?.mitigation?.kind ?? null,
-    );
-    const note = h("textarea", { rows: 2, maxLength: 500, value: booking?.mitigation?.note ?? "" });
-    // sound off as the protection: the booking records picture only
-    protection.fieldset.addEventListener("change", () => {
-      if (protection.value() === "audio-off") sound.set("off");
-    });
-    const listed = new Set(this.policy.doNotRecordClasses.map((c) => c.toUpperCase()));
-    const needsMitigation = () => listed.has(classCode.value.trim().toUpperCase());
-    const mitigationPart = h(
-      "div",
-      { class: "mitigation", hidden: !needsMitigation() },
-      h(
-        "p",
-        { class: "message warning" },
-        "This class has pupils on the “do not record” list. Say how they are protected before the booking can be confirmed.",
-      ),
-      protection.fieldset,
-      field("How it is done", note, "e.g. the camera faces away from the back row"),
-    );
-    classCode.addEventListener("input", () => {
-      mitigationPart.hidden = !needsMitigation();
-    });
-    const draft = checkbox("Keep it as a draft (not confirmed: the box will not record it)", {
-      checked: booking?.status === "draft",
-    });
-
-    const form = h(
-      "form",
-      { class: "form", noValidate: true },
-      h("p", null, h("strong", null, "Room: "), this.room.room),
-      field("Teacher", teacherSelect, this.timetabler ? undefined : "You book slots for yourself."),
-      h(
-        "div",
-        { class: "row" },
-        field("Date", date),
-        field("Starts at", from),
-        field("Ends at", to),
-      ),
-      field("Purpose", why),
-      staffFieldset,
-      sound.fieldset,
-      field("Class (optional)", classCode, "The class code from the timetable, e.g. 9X2"),
-      mitigationPart,
-      draft,
-      messages.element,
-      h(
-        "div",
-        { class: "actions" },
-        h(
-          "button",
-          { type: "submit", class: "button primary" },
-          booking === null ? "Book" : "Save changes",
-        ),
+    const form = bookingForm({
+      me: this.me,
+      staff: this.staff,
+      policy: this.policy,
+      rooms: [this.room],
+      chooseRoom: false,
+      forAnyTeacher: this.timetabler,
+      booking,
+      slot,
+      drafts: true,
+      actions: (messages) => [
         booking !== null && this.cancelButton(booking, messages),
         button("Close", { on: { click: () => this.close() } }),
-      ),
-    );
-    onSubmit(form, messages, async () => {
-      const startAt = new Date(`${date.value}T${from.value}`);
-      const endAt = new Date(`${date.value}T${to.value}`);
-      if (Number.isNaN(startAt.getTime()) || Number.isNaN(endAt.getTime())) {
-        messages.problem("Please give the date and the start and end times.");
-        return;
-      }
-      if (endAt <= startAt) {
-        messages.problem("The lesson must end after it starts.");
-        to.focus();
-        return;
-      }
-      const code = classCode.value.trim().toUpperCase();
-      let protect: { kind: string; note: string } | null = null;
-      const isDraft = draft.querySelector("input")?.checked === true;
-      if (needsMitigation()) {
-        const kind = protection.value();
-        const how = note.value.trim();
-        if (kind !== null && how !== "") protect = { kind, note: how };
-        else if (!isDraft) {
-          // a draft may wait for it; a confirmed booking may not
-          messages.problem(
-            "Say how the pupils who must not be recorded are protected, and how it is done.",
-          );
-          return;
-        }
-      }
-      const teacher = teacherId();
-      const chosen = staffBoxes.filter((b) => b.checked || b.value === teacher).map((b) => b.value);
-      const fields = {
-        start: startAt.toISOString(),
-        end: endAt.toISOString(),
-        purpose: why.value,
-        staff: [teacher, ...chosen.filter((id) => id !== teacher)],
-        audio: sound.value() === "on",
-        classCode: code === "" ? null : code,
-        mitigation: protect,
-        status: isDraft ? "draft" : "confirmed",
-      };
-      const saved =
-        booking === null
-          ? await api.post<Booking>("/api/bookings", {
-              ...fields,
-              deviceId: this.room.id,
-              ...(teacher !== this.me.id && { teacherId: teacher }),
-            })
-          : await api.patch<Booking>(`/api/bookings/${booking.bookingId}`, fields);
-      const words = `${booking === null ? "Booked" : "Changed"}: ${span(saved.start, saved.end)} in ${this.room.room}, ${purpose(saved.purpose)}, ${this.name(saved.teacherId)}.`;
-      fill(this.formPlace);
-      this.messages.success(words);
-      this.screen.announce(words);
-      await this.reload();
-      this.grid
-        .querySelector<HTMLButtonElement>(`li[data-booking-id="${saved.bookingId}"] button`)
-        ?.focus();
+      ],
+      saved: async (saved, words) => {
+        fill(this.formPlace);
+        this.messages.success(words);
+        await this.reload();
+        this.grid
+          .querySelector<HTMLButtonElement>(`li[data-booking-id="${saved.bookingId}"] button`)
+          ?.focus();
+      },
     });
     const panel = h("section", { class: "panel booking-panel" }, heading, form);
     this.present(panel, heading);
@@ -619,7 +414,6 @@ class TimetableView {
       const words = `Cancelled: ${span(booking.start, booking.end)} in ${this.room.room}.`;
       fill(this.formPlace);
       this.messages.success(words);
-      this.screen.announce(words);
       await this.reload();
     });
     return cancel;
