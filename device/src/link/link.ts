@@ -30,6 +30,23 @@ import {
 import type { ConfigCache } from "./config-cache.js";
 import type { Outbox } from "./outbox.js";
 
+/** The longest a stop waits on the controller (a goodbye, a clean end) before cutting it off. */
+const END_WAIT_MS = 3000;
+
+/** Whether `promise` settled (either way) within `ms`. */
+function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export type RequestHandlers = {
   [Op in RequestOp]: (args: RequestArgs<Op>) => Promise<ResponseData<Op>>;
 };
@@ -146,17 +163,28 @@ export class Link {
   }
 
   /** Publishes the device's state (retained); the latest is republished on every connect. */
-  async publishState(state: DeviceState): Promise<void> {
+  publishState(state: DeviceState): Promise<void> {
     this.lastState = state;
     const client = this.client;
-    if (client === null || !client.connected) return;
-    await client.publishAsync(topics.state(this.options.deviceId), encode(checkState, state), {
-      qos: 1,
-      retain: true,
-    });
+    if (client === null || !client.connected) return Promise.resolve();
+    // not waiting for the PUBACK: one lost as the connection drops would hold the daemon's
+    // stop forever; the next state (or the reconnect) publishes it again
+    client.publish(
+      topics.state(this.options.deviceId),
+      encode(checkState, state),
+      { qos: 1, retain: true },
+      (error) => {
+        if (error) this.log.debug({ err: error }, "the state was not delivered");
+      },
+    );
+    return Promise.resolve();
   }
 
-  /** Says goodbye (availability offline) and closes the connection. */
+  /**
+   * Says goodbye (availability offline) and closes the connection. Nothing here
+   * waits on the controller for long: a connection that drops as the box stops
+   * leaves acknowledgements that never come.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.resendTimer !== null) clearInterval(this.resendTimer);
@@ -164,16 +192,18 @@ export class Link {
     const client = this.client;
     if (client === null) return;
     if (client.connected) {
-      await client
-        .publishAsync(
+      await within(
+        END_WAIT_MS,
+        client.publishAsync(
           topics.availability(this.options.deviceId),
           encode(checkAvailability, { status: "offline", at: this.now().toISOString() }),
           { qos: 1, retain: true },
-        )
-        .catch(() => undefined);
+        ),
+      );
     }
     // offline, a graceful end would wait for QoS 1 messages that cannot be delivered
-    await client.endAsync(!client.connected);
+    const ended = await within(END_WAIT_MS, client.endAsync(!client.connected));
+    if (!ended) client.end(true);
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
