@@ -369,6 +369,28 @@ function deviceId(positionals: readonly string[], command: string): string {
 }
 
 /** The bundle folder from --out or --boot (MOUNT/classcam on a Pi's boot partition). */
+/**
+ * The bundle `id` will get (its secret comes from the controller later), checked
+ * with where it goes before anything is asked of the controller.
+ */
+function plannedBundle(
+  values: Values,
+  id: string,
+  choice: ControllerChoice,
+  target: string,
+): BundleInput {
+  const input: BundleInput = {
+    ...hardwareChoice(values),
+    deviceId: id,
+    secret: PLACEHOLDER_SECRET,
+    mqttUrl: choice.mqttUrl,
+    ...(choice.ca !== undefined && { ca: choice.ca }),
+  };
+  const problem = bundleProblem(input) ?? destinationProblem(target);
+  if (problem !== null) throw new UsageError(problem);
+  return input;
+}
+
 function bundleTarget(values: Values): string {
   const out = str(values, "out");
   const boot = str(values, "boot");
@@ -418,15 +440,7 @@ async function enrol(values: Values, positionals: string[], io: Io): Promise<num
   if (roomIssue !== null) throw new UsageError(`--room: ${roomIssue}`);
   const target = bundleTarget(values);
   const choice = controllerChoice(values, io.env);
-  const input: BundleInput = {
-    ...hardwareChoice(values),
-    deviceId: id,
-    secret: PLACEHOLDER_SECRET,
-    mqttUrl: choice.mqttUrl,
-    ...(choice.ca !== undefined && { ca: choice.ca }),
-  };
-  const problem = bundleProblem(input) ?? destinationProblem(target);
-  if (problem !== null) throw new UsageError(problem);
+  const input = plannedBundle(values, id, choice, target);
   const client = await signedIn(choice, io);
   try {
     const { device, secret } = await client.enrol(id, room);
@@ -529,15 +543,7 @@ async function rotate(values: Values, positionals: string[], io: Io): Promise<nu
     };
   } else {
     const target = resolve(out ?? "");
-    const input: BundleInput = {
-      ...hardwareChoice(values),
-      deviceId: id,
-      secret: PLACEHOLDER_SECRET,
-      mqttUrl: choice.mqttUrl,
-      ...(choice.ca !== undefined && { ca: choice.ca }),
-    };
-    const problem = bundleProblem(input) ?? destinationProblem(target);
-    if (problem !== null) throw new UsageError(problem);
+    const input = plannedBundle(values, id, choice, target);
     write = (secret) => {
       writeBundle(target, { ...input, secret });
       return describeBundle(target, choice.ca !== undefined);
