@@ -24,7 +24,7 @@ import { BOOKING_PURPOSES } from "@classcam/protocol";
 import type { DeviceOverview } from "../domain/devices.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
-import { DeviceId, Obj, OneOf, Timestamp, Uuid, errors } from "./schemas.js";
+import { DEVICE_SUMMARY, DeviceId, Obj, OneOf, Timestamp, Uuid, errors } from "./schemas.js";
 
 /** Who sees the fleet: as `GET /api/alerts` (less the DPO, who has no fleet page). */
 export const FLEET_ROLES = ["bursar", "it", "slt", "headteacher", "admin"] as const;
@@ -60,15 +60,7 @@ export const FleetAlertSchema = Obj({
 });
 
 export const FleetDeviceSchema = Obj({
-  id: DeviceId,
-  room: Type.String(),
-  status: OneOf(["active", "disabled", "retired"]),
-  enrolledAt: Timestamp,
-  online: Type.Boolean(),
-  lastSeenAt: Nullable(Timestamp),
-  lamp: Nullable(Type.String()),
-  recording: Type.Boolean(),
-  software: Nullable(Type.String()),
+  ...DEVICE_SUMMARY,
   storage: Nullable(StorageSchema),
   /** Days of recording the free and overwritable space holds at the box's recent rate. */
   bufferDays: Nullable(Type.Number()),

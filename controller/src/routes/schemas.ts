@@ -204,7 +204,8 @@ export const PolicyChange = Obj({
   doNotRecordClasses: Type.Optional(PolicySchema.properties.doNotRecordClasses),
 });
 
-export const DeviceSchema = Obj({
+/** Who a box is and what it is doing: the fields every view of a device starts with. */
+export const DEVICE_SUMMARY = {
   id: DeviceId,
   room: Type.String(),
   status: OneOf(["active", "disabled", "retired"]),
@@ -214,6 +215,10 @@ export const DeviceSchema = Obj({
   lamp: Nullable(Type.String()),
   recording: Type.Boolean(),
   software: Nullable(Type.String()),
+};
+
+export const DeviceSchema = Obj({
+  ...DEVICE_SUMMARY,
   encoder: Nullable(Type.String()),
   storage: Nullable(
     Obj({
