@@ -858,6 +858,10 @@ void t.test(
     t.equal(ask.json().status, "uploading", JSON.stringify(ask.body));
     await eventually(() => (refusals().length > 0 ? true : null), 10_000, "the device's answer");
     t.equal(asked().length, 1, "the device was asked once");
+    t.ok(
+      asked()[0]?.protecting.includes(id),
+      "its config protected the recording before it was asked to upload it",
+    );
     t.match(
       reason(0),
       /device reported recording \S+ uploaded, but nothing came through the upload routes \(no manifest\)/,

@@ -267,7 +267,8 @@ async function makeFootage(): Promise<DeviceFootage> {
 
 export interface AnsweringDevice {
   device: MqttClient;
-  requests: { op: string; args: Record<string, unknown> }[];
+  /** Each request, with the recordings its config protected for upload when it came. */
+  requests: { op: string; args: Record<string, unknown>; protecting: string[] }[];
   /** Set to make the device refuse every request with this error. */
   refuse: { error: string | null };
   /** Set to make the device answer upload requests "ok" without uploading anything. */
@@ -283,7 +284,8 @@ export interface AnsweringDevice {
  * uploader (to the URL and with the token of the request), then answers with
  * what it sent; asked to delete one, it says it did. It remembers every
  * request. `refuse` makes it answer every request with an error, `lie` makes
- * it answer upload requests "ok" without sending anything.
+ * it answer upload requests "ok" without sending anything. It listens to its
+ * config too, and notes with each request the uploads that config protected.
  * `device.publishAsync` sends its events.
  */
 export async function answeringDevice(
@@ -303,7 +305,9 @@ export async function answeringDevice(
     while (working.size > 0) await Promise.allSettled([...working]);
     await device.endAsync();
   });
-  const requests: { op: string; args: Record<string, unknown> }[] = [];
+  const requests: AnsweringDevice["requests"] = [];
+  /** The `uploads` of the last config it heard. */
+  let protecting: string[] = [];
 
   type Answer = Omit<DeviceResponse<RequestOp>, "id">;
   const upload = async ({ recordingId, url, token }: RequestArgs<"upload-recording">) => {
@@ -357,12 +361,18 @@ export async function answeringDevice(
   };
 
   device.on("message", (topic, payload) => {
+    if (topic === topics.config(deviceId)) {
+      const config = parse.config(payload);
+      if (!config.ok) throw new Error(config.error);
+      protecting = config.value.uploads ?? [];
+      return;
+    }
     if (!topic.includes("/request/")) return;
     const op = topic.split("/").at(-1) as RequestOp;
     const request = parse.request(op, payload);
     if (!request.ok) throw new Error(request.error);
     const args = request.value.args as Record<string, unknown>;
-    requests.push({ op, args });
+    requests.push({ op, args, protecting });
     const send = (answer: Answer) => {
       // the controller may have closed (the test is over) before an answer goes
       if (!device.connected || device.disconnecting) return;
@@ -384,7 +394,12 @@ export async function answeringDevice(
     working.add(work);
   });
   await device.subscribeAsync(
-    (["upload-recording", "delete-recording"] as const).map((op) => topics.request(deviceId, op)),
+    [
+      topics.config(deviceId),
+      ...(["upload-recording", "delete-recording"] as const).map((op) =>
+        topics.request(deviceId, op),
+      ),
+    ],
     { qos: 1 },
   );
   return { device, requests, refuse, lie, uploaded };

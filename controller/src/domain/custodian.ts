@@ -71,8 +71,22 @@ export class Custodian {
     private readonly clock: Clock = () => new Date(),
   ) {}
 
+  /** Config refreshes under way, per device: one at a time, so a change is pushed once. */
+  private readonly refreshing = new Map<string, Promise<unknown>>();
+
   /** Pushes the device's configuration again if what it should say has changed. */
-  async refreshConfig(deviceId: string): Promise<boolean> {
+  refreshConfig(deviceId: string): Promise<boolean> {
+    const before = this.refreshing.get(deviceId) ?? Promise.resolve();
+    const run = before.then(() => this.refreshConfigNow(deviceId));
+    const settled = run.catch(() => undefined);
+    this.refreshing.set(deviceId, settled);
+    void settled.then(() => {
+      if (this.refreshing.get(deviceId) === settled) this.refreshing.delete(deviceId);
+    });
+    return run;
+  }
+
+  private async refreshConfigNow(deviceId: string): Promise<boolean> {
     const device = await this.devices.get(deviceId);
     if (!device || device.status === "retired") return false;
     const now = this.clock();
@@ -340,6 +354,9 @@ export class Custodian {
    * delivery. An upload that is complete here counts whatever the answer.
    */
   private async upload(recordingId: string, deviceId: string): Promise<void> {
+    // the device's config protects the footage (its `uploads`) before the device is asked for it,
+    // so an upload that fails or is refused leaves it protected, not overwritable
+    await this.refreshConfig(deviceId);
     const token = await this.tokenFor(recordingId);
     const response = await this.link.request(
       deviceId,
