@@ -7,7 +7,10 @@
  * and looks at the lamp at that instant.
  *
  * A lamp fault (a write that fails, a lamp stuck dark) refuses the recording,
- * or stops the one in progress within 500 ms, with a `lamp.fault` event.
+ * or stops the one in progress at the lamp monitor's first read-back after
+ * the lamp goes dark (it reads back every 100 ms), with a `lamp.fault` event.
+ * The test counts read-backs rather than milliseconds: a loaded machine
+ * stretches the time, never the count.
  */
 import t from "tap";
 import { devicePaths } from "@classcam/device";
@@ -27,7 +30,7 @@ const SEED = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
 
 type Entry =
   | { at: number; what: "lamp"; level: "on" | "off" }
-  | { at: number; what: "capture-started" | "capture-ended"; pid: number }
+  | { at: number; what: "capture-started" | "capture-ended"; pid: number; reads: number }
   | { at: number; what: "fault-injected" | "fault-cleared" };
 
 void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, async (t) => {
@@ -38,12 +41,20 @@ void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, as
   // no controller: the link keeps trying in the background, the rules hold offline
   const settings = boxSettings(deviceId, "s".repeat(32), "mqtt://127.0.0.1:9", dir.path);
   const journal: Entry[] = [];
+  /** How many times the lamp has been read back. */
+  let reads = 0;
   const box: TestBox = await startBox(settings, {
     onCaptureStarted: (pid) =>
-      journal.push({ at: performance.now(), what: "capture-started", pid }),
-    onCaptureEnded: (pid) => journal.push({ at: performance.now(), what: "capture-ended", pid }),
+      journal.push({ at: performance.now(), what: "capture-started", pid, reads }),
+    onCaptureEnded: (pid) =>
+      journal.push({ at: performance.now(), what: "capture-ended", pid, reads }),
   });
   const { hw, daemon } = box;
+  const readBack = hw.lamp.read.bind(hw.lamp);
+  hw.lamp.read = () => {
+    reads += 1;
+    return readBack();
+  };
   const rnd = seeded(SEED);
   // a lamp that takes its time, as a relay does: capture must wait for the read-back
   hw.lamp.latencyMs = () => {
@@ -72,6 +83,8 @@ void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, as
   })();
 
   const events = { started: 0, refused: 0, faultStops: 0, faultRefusals: 0 };
+  /** Milliseconds from each injected fault to the capture's end: reported, not asserted. */
+  const stopLatencies: number[] = [];
   for (let cycle = 0; cycle < CYCLES; cycle += 1) {
     const roll = rnd();
     if (roll < 0.08) {
@@ -96,24 +109,33 @@ void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, as
     }
     events.started += 1;
     if (roll < 0.2) {
-      // the lamp goes dark mid-recording: the capture must be gone within 500 ms
+      // the lamp goes dark mid-recording: the first read-back that sees it ends the capture
       await new Promise((resolve) => setTimeout(resolve, rnd() * 150));
       fault.active = true;
       const at = performance.now();
       journal.push({ at, what: "fault-injected" });
       hw.lamp.fault = { failWrites: false, stuckAt: "off" };
       await hw.lamp.write("off"); // what a blown lamp looks like from the read-back
+      const readsWhenDark = reads;
       await until(
         () => daemon.session.phase === "idle",
         "the recording to stop after the fault",
-        5000,
+        20_000,
         5,
       );
       const ended = journal.findLast((e) => e.what === "capture-ended");
       t.ok(
-        ended !== undefined && ended.at - at < 500,
-        `cycle ${cycle}: stopped within 500 ms of the fault`,
+        ended !== undefined && ended.at > at,
+        `cycle ${cycle}: the capture ended after the fault`,
       );
+      if (ended?.what === "capture-ended") {
+        stopLatencies.push(ended.at - at);
+        t.equal(
+          ended.reads - readsWhenDark,
+          1,
+          `cycle ${cycle}: the capture ended at the first read-back that saw the lamp dark`,
+        );
+      }
       events.faultStops += 1;
       hw.lamp.fault = { failWrites: false, stuckAt: null };
       fault.active = false;
@@ -185,6 +207,8 @@ void t.test(`the lamp interlock over ${CYCLES} random cycles (seed ${SEED})`, as
     (faultEvents?.n ?? 0) >= events.faultStops + events.faultRefusals,
     "each fault raised lamp.fault",
   );
-  t.comment(JSON.stringify({ seed: SEED, ...events, stats: daemon.session.stats }));
+  const slowest = Math.round(Math.max(0, ...stopLatencies));
+  t.comment(JSON.stringify({ seed: SEED, ...events, slowestFaultStopMs: slowest }));
+  t.comment(JSON.stringify({ stats: daemon.session.stats }));
   await box.stop();
 });
