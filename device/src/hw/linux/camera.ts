@@ -270,7 +270,8 @@ export class V4l2Camera implements Camera {
    * node): on every change under `/dev`, and every `pollMs` besides.
    */
   watch(onChange: (present: boolean, detail: string) => void): () => void {
-    let present: boolean | null = null;
+    // what the last check found is the baseline: a camera gone before the first look is a change
+    let present: boolean | null = this.found !== null ? true : null;
     let stopped = false;
     const isStopped = () => stopped;
     let running = false;
