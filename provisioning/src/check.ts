@@ -137,17 +137,25 @@ async function reach(
   try {
     const connected = await Promise.race([attempt, timeout]);
     const notice = topics.request(settings.deviceId, "retire");
-    const retired = new Promise<boolean>((resolveRetired) => {
-      const wait = setTimeout(() => resolveRetired(false), options.listenMs ?? 2000);
-      connected.on("message", (topic) => {
-        if (topic === notice) {
-          clearTimeout(wait);
-          resolveRetired(true);
-        }
-      });
+    // listened for before subscribing, so a notice sent with the SUBACK is not missed; the
+    // listening time starts once the controller has acknowledged the subscription
+    const heard = { notice: false, onNotice: (): void => undefined };
+    connected.on("message", (topic) => {
+      if (topic !== notice) return;
+      heard.notice = true;
+      heard.onNotice();
     });
     await connected.subscribeAsync(notice, { qos: 1 });
-    if (await retired) {
+    const retired =
+      heard.notice ||
+      (await new Promise<boolean>((resolveRetired) => {
+        const wait = setTimeout(() => resolveRetired(false), options.listenMs ?? 2000);
+        heard.onNotice = () => {
+          clearTimeout(wait);
+          resolveRetired(true);
+        };
+      }));
+    if (retired) {
       return {
         status: "retired",
         text: "the controller accepted the secret and says this device is RETIRED: it will wipe its buffer and never record again",
