@@ -69,8 +69,9 @@ const subscribe = (filter: string) =>
     filter,
     "-C",
     "1",
+    // long enough for a loaded machine: a denial or the retained message ends it sooner
     "-W",
-    "2",
+    "20",
   ]);
 const rows = async (deviceId: string) =>
   (
@@ -186,7 +187,7 @@ void t.test("mosquitto_sub: a retired device is let in only to hear it is retire
   await controller.app.devices.retire("room-old");
   const result = await run("mosquitto_sub", [
     ...connection("room-old", "room-old", secret),
-    ...["-q", "1", "-t", topics.request("room-old", "retire"), "-C", "1", "-W", "5", "-v"],
+    ...["-q", "1", "-t", topics.request("room-old", "retire"), "-C", "1", "-W", "20", "-v"],
   ]);
   t.equal(result.code, 0, result.stderr);
   t.match(result.stdout, topics.request("room-old", "retire"), "the retire notice arrives");

@@ -154,9 +154,9 @@ void t.test("records H.264 + AAC segments and reports each closed one, in order"
   );
   await eventually(() => recording.segments.length >= 3, 30_000, "three closed segments");
   t.same(
-    recording.segments.map((segment) => segment.seq),
+    recording.segments.slice(0, 3).map((segment) => segment.seq),
     [1, 2, 3],
-    "segments are reported while recording",
+    "segments are reported while recording, in order (a fourth may have closed meanwhile)",
   );
 
   const end = await recording.capture.stop();

@@ -204,8 +204,14 @@ void t.test(
     // the main loop can no longer run: nothing pings, the forwarder only forwards
     daemon.child.kill("SIGSTOP");
     await until(() => isStopped(daemon.child.pid ?? -1), "the daemon to stop");
-    await sleep(500); // a ping written just before the stop may still be on its way
-    const beforeStop = heard.pings();
+    // a ping written just before the stop may still be on its way through socat to this test:
+    // wait for a quiet spell longer than a ping period before counting
+    let beforeStop = heard.pings();
+    for (;;) {
+      await sleep(1500);
+      if (heard.pings() === beforeStop) break;
+      beforeStop = heard.pings();
+    }
     await sleep(4000); // four ping periods, two watchdog timeouts
     t.equal(heard.pings(), beforeStop, "no pings while the daemon is stopped");
     t.equal(forwarders(socket).length, 1, "the forwarder is still there, silent");
