@@ -28,13 +28,25 @@ const lampLine = () => readFileSync(join(DEBUGFS, String(LAMP)), "utf8").trim();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * A short press, held long enough to be seen even while the emulated CPUs are
- * busy encoding (onoff reads the line's level when it gets to the interrupt).
+ * A short press on the button's line, held until the daemon's own button has
+ * seen it and then released until it has seen that: onoff reads the line's
+ * level when it gets to the interrupt, which the emulated CPUs may delay while
+ * they encode, so a press held for a fixed time could be missed. Held a little
+ * longer than the debounce after it is seen, so the release is not taken for
+ * bounce.
  */
-async function press(): Promise<void> {
-  writeFileSync(join(DEBUGFS, String(BUTTON)), "1");
-  await sleep(1500);
-  writeFileSync(join(DEBUGFS, String(BUTTON)), "0");
+async function press(button: Daemon["hardware"]["button"]): Promise<void> {
+  const seen: boolean[] = [];
+  const stop = button.watch((pressed) => seen.push(pressed));
+  try {
+    writeFileSync(join(DEBUGFS, String(BUTTON)), "1");
+    await until(() => seen.includes(true), "the press to reach the daemon", 60_000, 20);
+    await sleep(300);
+    writeFileSync(join(DEBUGFS, String(BUTTON)), "0");
+    await until(() => seen.at(-1) === false, "the release to reach the daemon", 60_000, 20);
+  } finally {
+    stop();
+  }
 }
 
 // the tone plays into the loopback; the daemon records the other side
@@ -110,7 +122,7 @@ try {
   fact("lamp.after-selftest", lampLine());
 
   // a press on the button's GPIO line starts the recording: the lamp lights first
-  await press();
+  await press(daemon.hardware.button);
   await until(() => daemon.session.phase === "recording", "the recording to start", 60_000, 50);
   const recordingId = daemon.session.recording?.recordingId ?? "";
   fact("recording", recordingId);
@@ -124,8 +136,14 @@ try {
   );
   fact("lamp.during", lampLine());
 
-  await press();
-  await until(() => daemon.session.phase === "idle", "the recording to stop", 60_000, 50);
+  await press(daemon.hardware.button);
+  // the lamp goes dark after the capture has ended, a moment after the session is idle
+  await until(
+    () => daemon.session.phase === "idle" && daemon.lamp.mode === "off",
+    "the recording to stop and the lamp to go dark",
+    60_000,
+    50,
+  );
   fact("lamp.stopped", lampLine());
   const recording = await daemon.index.get(recordingId);
   fact("stop", recording?.stopReason ?? "none");
