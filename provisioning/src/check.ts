@@ -139,22 +139,18 @@ async function reach(
     const notice = topics.request(settings.deviceId, "retire");
     // listened for before subscribing, so a notice sent with the SUBACK is not missed; the
     // listening time starts once the controller has acknowledged the subscription
-    const heard = { notice: false, onNotice: (): void => undefined };
-    connected.on("message", (topic) => {
-      if (topic !== notice) return;
-      heard.notice = true;
-      heard.onNotice();
+    const noticed = new Promise<boolean>((resolveNoticed) => {
+      connected.on("message", (topic) => {
+        if (topic === notice) resolveNoticed(true);
+      });
     });
     await connected.subscribeAsync(notice, { qos: 1 });
-    const retired =
-      heard.notice ||
-      (await new Promise<boolean>((resolveRetired) => {
-        const wait = setTimeout(() => resolveRetired(false), options.listenMs ?? 2000);
-        heard.onNotice = () => {
-          clearTimeout(wait);
-          resolveRetired(true);
-        };
-      }));
+    let wait: NodeJS.Timeout | undefined;
+    const quiet = new Promise<boolean>((resolveQuiet) => {
+      wait = setTimeout(() => resolveQuiet(false), options.listenMs ?? 2000);
+    });
+    const retired = await Promise.race([noticed, quiet]);
+    clearTimeout(wait);
     if (retired) {
       return {
         status: "retired",
