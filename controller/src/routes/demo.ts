@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow } from "./auth.js";
+import { openEventStream } from "./live.js";
 import { Obj, OneOf, errors } from "./schemas.js";
 
 export interface DemoOptions {
@@ -134,15 +135,7 @@ export function demoRoutes(app: FastifyInstance, options: DemoOptions): void {
         return unreachable(reply, `it answered ${answer.status}`);
       }
       open.add(abort);
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      response.write("retry: 2000\n\n");
+      const response = openEventStream(reply, 2000);
       request.raw.on("close", () => abort.abort());
       try {
         for await (const chunk of answer.body) response.write(chunk);

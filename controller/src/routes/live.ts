@@ -16,7 +16,7 @@
  * routes: its `onResponse` hook sees every route, and `app.notices` is there
  * for anyone who wants to publish.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import { decide, type Person } from "../domain/access.js";
 import { AuditTail, Notices, type Notice } from "../notices.js";
@@ -211,15 +211,8 @@ export function liveRoutes(app: FastifyInstance): void {
     (request, reply) => {
       const person = me(request);
       const csrfToken = request.session?.csrfToken ?? "";
-      reply.hijack();
-      const response = reply.raw;
-      response.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-      });
-      response.write("retry: 3000\n\n: connected\n\n");
+      const response = openEventStream(reply, 3000);
+      response.write(": connected\n\n");
       const heartbeat = setInterval(() => {
         sessionHolds(stream).then(
           (holds) => {
@@ -263,4 +256,22 @@ export function liveRoutes(app: FastifyInstance): void {
     await tail.idle();
     await queue;
   });
+}
+
+/**
+ * Takes the reply over as a stream of server-sent events: the headers (no
+ * caching, no proxy buffering) and how long a browser waits before it
+ * reconnects.
+ */
+export function openEventStream(reply: FastifyReply, retryMs: number): ServerResponse {
+  reply.hijack();
+  const response = reply.raw;
+  response.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+    "x-accel-buffering": "no",
+  });
+  response.write(`retry: ${retryMs}\n\n`);
+  return response;
 }
