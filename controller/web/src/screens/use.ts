@@ -155,6 +155,16 @@ class UseView {
     const total = sum(allHours);
     const busiest = allHours.indexOf(Math.max(...allHours));
     const topRoom = byRoom[0];
+    /** Both hours-per-week charts: weeks along, hours up. */
+    const weeklyHours = {
+      times: use.weeks,
+      tick: (v: number) => `${v} h`,
+      cell: (v: number) => v.toLocaleString("en-GB", { maximumFractionDigits: 1 }),
+      rowHeading: "Week of",
+      rowLabel: (iso: string) => weekLabel.format(new Date(iso)),
+      axisLabel: weekTick,
+      perWeek: 1,
+    } satisfies Partial<ChartSpec>;
     this.chart({
       title: "Recording hours per week, by room",
       summary:
@@ -166,14 +176,8 @@ class UseView {
               : "") +
             `The busiest week was the ${week(use.weeks[busiest] ?? use.weeks[0] ?? "")}, with ${hours(allHours[busiest] ?? 0)}. ` +
             `This week so far: ${hours(allHours.at(-1) ?? 0)}.`,
-      times: use.weeks,
       lines: byRoom,
-      tick: (v) => `${v} h`,
-      cell: (v) => v.toLocaleString("en-GB", { maximumFractionDigits: 1 }),
-      rowHeading: "Week of",
-      rowLabel: (iso) => weekLabel.format(new Date(iso)),
-      axisLabel: weekTick,
-      perWeek: 1,
+      ...weeklyHours,
     });
 
     const purposes = use.hoursByPurpose
@@ -200,14 +204,8 @@ class UseView {
               )
               .join(", ") +
             ".",
-      times: use.weeks,
       lines: purposes,
-      tick: (v) => `${v} h`,
-      cell: (v) => v.toLocaleString("en-GB", { maximumFractionDigits: 1 }),
-      rowHeading: "Week of",
-      rowLabel: (iso) => weekLabel.format(new Date(iso)),
-      axisLabel: weekTick,
-      perWeek: 1,
+      ...weeklyHours,
     });
 
     const gb = (values: number[]) => values.map((v) => Math.round(v / 1e7) / 100);
