@@ -2,10 +2,14 @@
 // including the cross-cases (another teacher, a coach re-sharing, the Bursar
 // opening footage, an expired share).
 import t from "tap";
+import { COLLEAGUE_ROLES as OFFERED_ON_THE_DASHBOARD } from "../../controller/web/src/types.js";
 import {
+  COLLEAGUE_ROLES,
   MIN_INVESTIGATION_REASON,
   RECORDING_ACTIONS,
+  ROLES,
   decide,
+  mayBeSharedWith,
   type Person,
   type RecordingAccess,
   type RecordingAction,
@@ -21,6 +25,14 @@ const recording: RecordingAccess = {
     { withId: "c.open-ended", expiresAt: null, revoked: false },
     { withId: "c.expired", expiresAt: "2026-11-23T11:59:59.999Z", revoked: false },
     { withId: "c.revoked", expiresAt: null, revoked: true },
+    // shares that should never have been made (or whose holder's roles changed since)
+    { withId: "b.shared", expiresAt: null, revoked: false },
+    { withId: "i.shared", expiresAt: null, revoked: false },
+    { withId: "d.shared", expiresAt: null, revoked: false },
+    { withId: "a.shared", expiresAt: null, revoked: false },
+    { withId: "b.teaching", expiresAt: null, revoked: false },
+    { withId: "s.shared", expiresAt: null, revoked: false },
+    { withId: "h.shared", expiresAt: null, revoked: false },
   ],
   investigations: [
     { openedBy: "s.investigating", reason: "complaint received on 20 November", closed: false },
@@ -55,6 +67,18 @@ const MATRIX: [string, Person, string][] = [
   ["the DPO", person("d.dpo", "dpo"), "......Y...."],
   ["an administrator", person("a.admin", "admin"), "......Y...."],
   ["someone with no role (there are no parent accounts)", person("p.parent"), "..........."],
+  // a share gives footage only to a colleague: the roles that see metadata never see footage
+  ["the Bursar it is shared with", person("b.shared", "bursar"), "......Y...."],
+  ["IT it is shared with", person("i.shared", "it"), "......Y...."],
+  ["the DPO it is shared with", person("d.shared", "dpo"), "......Y...."],
+  ["an administrator it is shared with", person("a.shared", "admin"), "......Y...."],
+  [
+    "a Bursar who also teaches, shared with (a colleague by that role)",
+    person("b.teaching", "bursar", "teacher"),
+    "YY....Y....",
+  ],
+  ["SLT it is shared with (a colleague)", person("s.shared", "slt"), "YY....YYYY."],
+  ["the headteacher it is shared with", person("h.shared", "headteacher"), "YY....YYYY."],
 ];
 
 void t.test("every person against every action", async (t) => {
@@ -108,6 +132,38 @@ void t.test("refusals say why", async (t) => {
       "x".repeat(MIN_INVESTIGATION_REASON),
     ),
     "allowed",
+  );
+});
+
+void t.test("a share gives footage to colleagues only", async (t) => {
+  const reason = (someone: Person, action: RecordingAction) => {
+    const decision = decide(someone, action, recording, NOW);
+    return decision.allowed ? "allowed" : decision.reason;
+  };
+  for (const role of ["bursar", "it", "dpo", "admin"] as const) {
+    const holder = person(`${role[0] ?? ""}.shared`, role);
+    t.match(
+      reason(holder, "view"),
+      /never see footage, even when it is shared with them/,
+      `${role}: view refused whatever the share table says`,
+    );
+    t.match(reason(holder, "comment"), /never see footage/, `${role}: nor comment`);
+    t.equal(reason(holder, "view-metadata"), "allowed", `${role}: the details stay theirs`);
+  }
+  // who may be offered a share: a colleague by one of their roles, and nobody else
+  const offered = ROLES.filter((role) => mayBeSharedWith(person("x", role)).allowed);
+  t.same(offered, ["teacher", "coach", "slt", "headteacher"]);
+  t.ok(mayBeSharedWith(person("x", "it", "coach")).allowed, "IT who also coaches");
+  const bursar = mayBeSharedWith(person("x", "bursar"));
+  t.notOk(bursar.allowed);
+  if (!bursar.allowed) {
+    t.match(bursar.reason, /the Bursar, IT, the DPO and administrators never see footage/);
+  }
+  t.notOk(mayBeSharedWith(person("x")).allowed, "nor someone with no role");
+  t.same(
+    [...OFFERED_ON_THE_DASHBOARD],
+    [...COLLEAGUE_ROLES],
+    "the dashboard's share dialog offers the same roles",
   );
 });
 

@@ -374,6 +374,35 @@ void t.test("the cross-cases on one recording", async (t) => {
     /at least 20 characters/,
     { reason: "because" },
   );
+  // the roles that see metadata only are never offered footage by a share
+  for (const withId of ["bursar", "it", "dpo", "admin"]) {
+    await expect(
+      "teacher-a",
+      "POST",
+      `/api/recordings/${id}/shares`,
+      400,
+      /shared only with a teacher, coach, SLT member or the headteacher/,
+      { withId },
+    );
+  }
+  t.equal(
+    (await as["teacher-a"].post(`/api/recordings/${id}/shares`, { withId: "slt" })).status,
+    201,
+    "SLT (who also teaches) is a colleague",
+  );
+  // a share made before this rule, or whose holder's roles changed: decide() refuses it anyway
+  await app.db.transaction(async (tx) => {
+    await tx.run(
+      "INSERT INTO shares (recording_id, with_id, created_by, created_at) VALUES (?, 'bursar', 'teacher-a', ?)",
+      [id, school.clock.now.toISOString()],
+    );
+  });
+  await expect("bursar", "POST", views, 403, /never see footage, even when it is shared/);
+  await expect("bursar", "GET", footage, 403, /never see footage/);
+  await expect("bursar", "POST", `/api/recordings/${id}/comments`, 403, /never see footage/, {
+    atSeconds: 1,
+    body: "seen",
+  });
   const listMine = (await as["teacher-c"].get("/api/recordings?scope=all")).status;
   t.equal(listMine, 403, "a teacher cannot list every recording");
   const shared = (await as.coach.get("/api/recordings?scope=shared")).json<unknown[]>();

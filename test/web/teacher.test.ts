@@ -158,6 +158,15 @@ void t.test("book, record, watch, comment, share, keep — in the browser", asyn
 
   // ---------------------------------------------------------------- share with the coach
   const tomorrow = new Date(Date.now() + 86_400_000);
+  const offered = await page
+    .getByLabel("Share with", { exact: true })
+    .locator("option")
+    .allInnerTexts();
+  t.same(
+    offered.filter((name) => name !== "Choose a colleague").sort(),
+    ["Ms coach", "Ms coach-2", "Ms head", "Ms slt", "Ms teacher-b", "Ms teacher-c"],
+    "only colleagues are offered: not the Bursar, IT, the DPO or an administrator",
+  );
   await page.getByLabel("Share with", { exact: true }).selectOption({ label: "Ms coach" });
   await page
     .getByLabel("Until (optional)")

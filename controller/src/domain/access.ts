@@ -1,7 +1,9 @@
 /**
  * Need-to-know access to recordings, as one pure decision. The owner may view,
  * comment, share, ask to keep and delete (unless on hold). Whom the owner
- * shares with may view and comment until the share expires — no re-sharing.
+ * shares with may view and comment until the share expires — no re-sharing —
+ * if they are a colleague: a teacher, coach, SLT member or the headteacher
+ * (a person who is also a teacher or coach is a colleague by that role).
  * SLT and the headteacher may open footage for an investigation with a
  * written reason (audited, and shown to the owner), and place or release
  * holds. The Bursar, IT and the DPO see metadata, never footage. There are no
@@ -62,6 +64,10 @@ export type AccessDecision =
 export const MIN_INVESTIGATION_REASON = 20;
 
 const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
+/** Roles that may watch footage shared with them as a colleague. */
+export const COLLEAGUE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
+const NOT_FOR_FOOTAGE =
+  "the Bursar, IT, the DPO and administrators never see footage, even when it is shared with them";
 /** Roles that see every recording's metadata (never its footage). */
 const METADATA: readonly Role[] = ["slt", "headteacher", "bursar", "it", "dpo", "admin"];
 
@@ -70,6 +76,20 @@ const allow = (basis: Extract<AccessDecision, { allowed: true }>["basis"]): Acce
   basis,
 });
 const refuse = (reason: string): AccessDecision => ({ allowed: false, reason });
+
+const colleague = (person: Person): boolean =>
+  person.roles.some((role) => COLLEAGUE_ROLES.includes(role));
+
+/**
+ * May a recording be shared with `recipient`? Only with a colleague, by one
+ * of their roles: a share to anyone else would give them no footage.
+ */
+export function mayBeSharedWith(recipient: Person): AccessDecision {
+  if (colleague(recipient)) return allow("share");
+  return refuse(
+    `a recording can be shared only with a teacher, coach, SLT member or the headteacher: ${NOT_FOR_FOOTAGE}`,
+  );
+}
 
 function activeShare(person: Person, recording: RecordingAccess, now: Date): boolean {
   return recording.shares.some(
@@ -104,8 +124,11 @@ export function decide(
     case "view":
     case "comment":
       if (owner) return allow("owner");
-      if (activeShare(person, recording, now)) return allow("share");
+      if (activeShare(person, recording, now) && colleague(person)) return allow("share");
       if (investigating(person, recording)) return allow("investigation");
+      if (activeShare(person, recording, now)) {
+        return refuse(`footage is need-to-know: ${NOT_FOR_FOOTAGE}`);
+      }
       if (recording.shares.some((share) => share.withId === person.id)) {
         return refuse("the share has expired or was withdrawn");
       }

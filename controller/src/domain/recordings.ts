@@ -13,6 +13,7 @@ import {
   MIN_INVESTIGATION_REASON,
   RECORDING_ACTIONS,
   decide,
+  mayBeSharedWith,
   type Person,
   type RecordingAccess,
   type RecordingAction,
@@ -541,12 +542,18 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       if (row.deleted_at !== null)
         throw new DomainError("conflict", "the recording has been deleted");
       if (withId === person.id) throw new DomainError("invalid", "you cannot share with yourself");
-      const user = await tx.get<{ status: string }>("SELECT status FROM users WHERE id = ?", [
-        withId,
-      ]);
+      const user = await tx.get<{ status: string; roles_json: string }>(
+        "SELECT status, roles_json FROM users WHERE id = ?",
+        [withId],
+      );
       if (!user) throw new DomainError("invalid", `no member of staff '${withId}'`);
       if (user.status !== "active")
         throw new DomainError("invalid", `'${withId}' has no active account`);
+      const recipient = mayBeSharedWith({
+        id: withId,
+        roles: JSON.parse(user.roles_json) as Role[],
+      });
+      if (!recipient.allowed) throw new DomainError("invalid", recipient.reason);
       if (expiresAt !== null) expiresAt = new Date(expiresAt).toISOString();
       if (expiresAt !== null && Date.parse(expiresAt) <= this.clock().getTime()) {
         throw new DomainError("invalid", "the share's expiry is in the past");

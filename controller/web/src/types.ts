@@ -16,6 +16,13 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
+/**
+ * The roles that may watch footage shared with them, as colleagues (the
+ * server's `COLLEAGUE_ROLES` in `domain/access.ts`): the Bursar, IT, the DPO
+ * and administrators never see footage, so a share is never offered to them.
+ */
+export const COLLEAGUE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
+
 export interface User {
   id: string;
   displayName: string;

@@ -10,7 +10,7 @@ import { fill, h, type Child } from "../dom.js";
 import { clock, day, duration, percent, purpose, recordingStatus, when } from "../format.js";
 import { Player } from "../player.js";
 import type { Screen, ScreenContext } from "../screen.js";
-import type { Comment, RecordingDetail, StaffMember } from "../types.js";
+import { COLLEAGUE_ROLES, type Comment, type RecordingDetail, type StaffMember } from "../types.js";
 import {
   Messages,
   badge,
@@ -408,7 +408,10 @@ class RecordingPage {
             }),
           );
     const colleagues = this.staff.filter(
-      (s) => s.id !== this.me && !live.some((share) => share.withId === s.id),
+      (s) =>
+        s.id !== this.me &&
+        s.roles.some((role) => COLLEAGUE_ROLES.includes(role)) &&
+        !live.some((share) => share.withId === s.id),
     );
     const who = h(
       "select",
