@@ -34,7 +34,7 @@ import {
 } from "@classcam/protocol";
 import type { Database } from "../db/database.js";
 import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
-import { canLeaveWill, canPublish, canReceive, canSubscribe } from "./acl.js";
+import { canPublish, canReceive, canSubscribe } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
 import {
@@ -43,7 +43,9 @@ import {
   canReceiveRetired,
   screenRetiredEvent,
 } from "./retired.js";
-import { ConnectThrottle } from "./throttle.js";
+import { DeviceSignIn, type SignInDone } from "./sign-in.js";
+
+export { ConnackCode } from "./sign-in.js";
 
 export interface BrokerOptions {
   db: Database;
@@ -63,14 +65,6 @@ export interface ListenOptions {
   tls?: { port: number; cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
-/** The CONNACK return codes of MQTT 3.1.1 that a refusal can carry. */
-export const ConnackCode = {
-  identifierRejected: 2,
-  serverUnavailable: 3,
-  badUsernameOrPassword: 4,
-  notAuthorized: 5,
-} as const;
-
 /** Whole MQTT packets above this size close the connection before being buffered. */
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES * 4;
 
@@ -82,15 +76,11 @@ interface PendingRequest {
   timer: NodeJS.Timeout;
 }
 
-function refusal(returnCode: number, reason: string) {
-  return Object.assign(new Error(reason), { returnCode });
-}
-
 export class Broker {
   readonly ingest: Ingest;
   private readonly aedes: Aedes;
   private readonly log: Logger;
-  private readonly throttle: ConnectThrottle;
+  private readonly signIn: DeviceSignIn;
   private readonly retired: RetiredClients;
   private readonly connectPackets = new WeakMap<Client, ConnectPacket>();
   private readonly clients = new Map<string, Client>();
@@ -109,9 +99,13 @@ export class Broker {
     this.aedes = aedes;
     this.log = options.logger;
     this.now = options.now ?? (() => new Date());
-    this.throttle = new ConnectThrottle({
-      maxFailures: options.connectFailures.max,
-      windowMs: options.connectFailures.windowMs,
+    this.signIn = new DeviceSignIn({
+      registry: options.registry,
+      logger: options.logger,
+      connectFailures: options.connectFailures,
+      admitRetired: (client) => {
+        this.retired.admit(client);
+      },
     });
     this.ingest = new Ingest({
       db: options.db,
@@ -231,76 +225,11 @@ export class Broker {
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
-    done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
+    done: SignInDone,
   ): void {
-    const source = this.sourceOf(client);
     const packet = this.connectPackets.get(client);
     this.connectPackets.delete(client);
-    const refuse = (code: number, reason: string, counts = true) => {
-      if (counts) this.throttle.recordFailure(source);
-      this.log.warn(
-        { clientId: client.id, source, reason, returnCode: code },
-        "connection refused",
-      );
-      done(refusal(code, reason), false);
-    };
-    if (this.throttle.isBlocked(source)) {
-      refuse(
-        ConnackCode.serverUnavailable,
-        "too many refused connections from this address; try later",
-        false,
-      );
-      return;
-    }
-    if (username === undefined || username === "") {
-      refuse(ConnackCode.badUsernameOrPassword, "no username: it must be the device id");
-      return;
-    }
-    if (client.id !== username) {
-      refuse(
-        ConnackCode.identifierRejected,
-        `client id '${client.id}' is not the device id '${username}'; they must be equal`,
-      );
-      return;
-    }
-    const will = canLeaveWill(username, packet?.will);
-    if (!will.allowed) {
-      refuse(ConnackCode.notAuthorized, will.reason);
-      return;
-    }
-    if (password === undefined || password.length === 0) {
-      refuse(ConnackCode.badUsernameOrPassword, "no password: it must be the device secret");
-      return;
-    }
-    this.options.registry.checkCredentials(username, password.toString("utf8")).then(
-      (result) => {
-        if (result.ok) {
-          done(null, true);
-          return;
-        }
-        switch (result.reason) {
-          case "unknown-device":
-            refuse(ConnackCode.badUsernameOrPassword, `no enrolled device '${username}'`);
-            break;
-          case "wrong-secret":
-            refuse(ConnackCode.badUsernameOrPassword, `wrong secret for device '${username}'`);
-            break;
-          case "disabled":
-            refuse(ConnackCode.notAuthorized, `device '${username}' is disabled`);
-            break;
-          case "retired":
-            // let in only to be told to wipe its buffer (retired.ts)
-            this.log.info({ deviceId: username, source }, "retired device connected");
-            this.retired.admit(client);
-            done(null, true);
-            break;
-        }
-      },
-      (error: unknown) => {
-        this.log.error({ err: error, deviceId: username }, "credential check failed");
-        done(refusal(ConnackCode.serverUnavailable, "credential check failed"), false);
-      },
-    );
+    this.signIn.check(client, this.sourceOf(client), packet, username, password, done);
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket): Error | null {

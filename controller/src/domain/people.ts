@@ -13,18 +13,27 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database, Transaction } from "../db/database.js";
-import { ConnectThrottle } from "../broker/throttle.js";
-import { ROLES, type Person, type Role } from "./access.js";
+import { ConnectThrottle, type Attempt } from "../broker/throttle.js";
+import type { Person, Role } from "./access.js";
+import { USER_ID, passwordProblems, temporaryPassword, userProblems } from "./accounts.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { hashSecret, verifySecret } from "./secrets.js";
 
-/** Lower-case letters, digits, dots, hyphens and underscores; starts with a letter. */
-export const USER_ID_PATTERN = "^[a-z][a-z0-9._-]{1,63}$";
-const USER_ID = new RegExp(USER_ID_PATTERN);
-export const MIN_PASSWORD = 12;
-export const MAX_PASSWORD = 256;
+export {
+  MAX_PASSWORD,
+  MIN_PASSWORD,
+  USER_ID_PATTERN,
+  passwordProblems,
+  temporaryPassword,
+  userProblems,
+} from "./accounts.js";
+
+/** Passwords are hashed in the people's lane: a burst of devices does not hold them up. */
+const hashPassword = (password: string) => hashSecret(password, undefined, "person");
+const checkPassword = (password: string, stored: string) =>
+  verifySecret(password, stored, "person");
 
 export interface User {
   id: string;
@@ -99,67 +108,8 @@ function toUser(row: UserRow): User {
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
-/** Every reason a password is not good enough; empty when it is. */
-export function passwordProblems(password: string, userId: string): string[] {
-  const problems: string[] = [];
-  if (password.length < MIN_PASSWORD) {
-    problems.push(`a password is at least ${MIN_PASSWORD} characters`);
-  }
-  if (password.length > MAX_PASSWORD) {
-    problems.push(`a password is at most ${MAX_PASSWORD} characters`);
-  }
-  if (userId.length > 0 && password.toLowerCase().includes(userId.toLowerCase())) {
-    problems.push("a password must not contain the user name");
-  }
-  if (password.length > 0 && new Set(password).size < 5) {
-    problems.push("a password needs more than four different characters");
-  }
-  return problems;
-}
-
-export function userProblems(input: {
-  id?: string;
-  displayName?: string;
-  roles?: readonly string[];
-}): string[] {
-  const problems: string[] = [];
-  if (input.id !== undefined && !USER_ID.test(input.id)) {
-    problems.push(
-      `user name '${input.id}' must be 2–64 lower-case letters, digits, '.', '-' or '_', ` +
-        "starting with a letter",
-    );
-  }
-  if (input.displayName !== undefined) {
-    const name = input.displayName.trim();
-    if (name.length === 0 || name.length > 100) problems.push("name must be 1–100 characters");
-    if (/\p{Cc}/u.test(input.displayName))
-      problems.push("name must not contain control characters");
-  }
-  if (input.roles !== undefined) {
-    for (const role of input.roles) {
-      if (!ROLES.includes(role as Role)) {
-        problems.push(`unknown role '${role}' (roles: ${ROLES.join(", ")})`);
-      }
-    }
-    if (new Set(input.roles).size !== input.roles.length) problems.push("a role is listed twice");
-  }
-  return problems;
-}
-
 function refuseIf(problems: string[]): void {
   if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));
-}
-
-/** A readable one-time password: 4 groups of 5 from an alphabet without look-alikes. */
-export function temporaryPassword(): string {
-  const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
-  const bytes = randomBytes(20);
-  let out = "";
-  for (let i = 0; i < 20; i += 1) {
-    if (i > 0 && i % 5 === 0) out += "-";
-    out += alphabet.charAt((bytes[i] ?? 0) % alphabet.length);
-  }
-  return out;
 }
 
 /** Used when the account does not exist, so a miss costs the same time as a wrong password. */
@@ -179,6 +129,20 @@ export class People {
     const now = () => this.clock().getTime();
     this.accountLimit = new ConnectThrottle({ ...limits.perAccount, now });
     this.addressLimit = new ConnectThrottle({ ...limits.perAddress, now });
+  }
+
+  /** Counts a sign-in against both limits, or refuses it unchecked when either is used up. */
+  private reserveSignIn(account: string, address: string): Attempt[] {
+    const byAccount = this.accountLimit.reserve(account);
+    if (byAccount === null) {
+      throw new SignInLimited("account", Math.ceil(this.accountLimit.retryAfterMs(account) / 1000));
+    }
+    const byAddress = this.addressLimit.reserve(address);
+    if (byAddress === null) {
+      byAccount.release();
+      throw new SignInLimited("address", Math.ceil(this.addressLimit.retryAfterMs(address) / 1000));
+    }
+    return [byAccount, byAddress];
   }
 
   async count(): Promise<number> {
@@ -236,7 +200,7 @@ export class People {
   ): Promise<{ user: User; temporaryPassword: string }> {
     refuseIf(userProblems(input));
     const password = temporaryPassword();
-    const hash = await hashSecret(password);
+    const hash = await hashPassword(password);
     await this.db.transaction(async (tx) => {
       await this.insertUser(tx, input, hash, true);
       await this.audit.append(tx, {
@@ -279,7 +243,7 @@ export class People {
       ...userProblems({ ...input, roles: input.roles }),
       ...passwordProblems(input.password, input.id),
     ]);
-    const hash = await hashSecret(input.password);
+    const hash = await hashPassword(input.password);
     await this.db.transaction(async (tx) => {
       const stored = await tx.get<{ value_json: string }>(
         "SELECT value_json FROM settings WHERE key = 'setup_token'",
@@ -351,7 +315,7 @@ export class People {
   async resetPassword(id: string, actor: string): Promise<string> {
     await this.require(id);
     const password = temporaryPassword();
-    const hash = await hashSecret(password);
+    const hash = await hashPassword(password);
     await this.db.transaction(async (tx) => {
       await tx.run(
         "UPDATE users SET password_hash = ?, must_change_password = 1, password_changed_at = ? " +
@@ -367,7 +331,8 @@ export class People {
   /**
    * Checks a password and opens a session. Refuses with one message for an
    * unknown account, a wrong password and a disabled account, so the answer
-   * does not tell which accounts exist.
+   * does not tell which accounts exist. The attempt counts against both
+   * limits before its password is hashed, so a burst is cut at the limit.
    */
   async signIn(
     id: string,
@@ -375,23 +340,23 @@ export class People {
     address: string,
   ): Promise<{ token: string; session: Session }> {
     const account = id.toLowerCase();
-    for (const [scope, limit, key] of [
-      ["account", this.accountLimit, account],
-      ["address", this.addressLimit, address],
-    ] as const) {
-      const wait = limit.retryAfterMs(key);
-      if (wait > 0) throw new SignInLimited(scope, Math.ceil(wait / 1000));
+    const attempts = this.reserveSignIn(account, address);
+    let row: UserRow | undefined;
+    let ok: boolean;
+    try {
+      row = USER_ID.test(account)
+        ? await this.db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [account])
+        : undefined;
+      decoyHash ??= hashPassword(randomBytes(16).toString("hex"));
+      ok = row
+        ? await checkPassword(password, row.password_hash)
+        : (await checkPassword(password, await decoyHash)) && false;
+    } catch (error) {
+      for (const attempt of attempts) attempt.release();
+      throw error;
     }
-    const row = USER_ID.test(account)
-      ? await this.db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [account])
-      : undefined;
-    decoyHash ??= hashSecret(randomBytes(16).toString("hex"));
-    const ok = row
-      ? await verifySecret(password, row.password_hash)
-      : (await verifySecret(password, await decoyHash)) && false;
     if (!row || !ok || row.status !== "active") {
-      this.accountLimit.recordFailure(account);
-      this.addressLimit.recordFailure(address);
+      for (const attempt of attempts) attempt.failed();
       await this.audit.record({
         actor: row ? row.id : "anonymous",
         action: "sign-in.refused",
@@ -400,7 +365,9 @@ export class People {
       });
       throw new DomainError("unauthorised", "wrong user name or password");
     }
+    for (const attempt of attempts) attempt.release();
     this.accountLimit.clear(account);
+    const user = row;
     const token = randomBytes(32).toString("base64url");
     const csrfToken = randomBytes(24).toString("base64url");
     const now = this.clock();
@@ -411,7 +378,7 @@ export class People {
           "last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
           sha256(token),
-          row.id,
+          user.id,
           csrfToken,
           address,
           now.toISOString(),
@@ -420,15 +387,15 @@ export class People {
         ],
       );
       await this.audit.append(tx, {
-        actor: row.id,
+        actor: user.id,
         action: "sign-in",
-        subject: row.id,
+        subject: user.id,
         detail: { address },
       });
     });
     return {
       token,
-      session: { user: toUser(row), csrfToken, expiresAt: expiresAt.toISOString() },
+      session: { user: toUser(user), csrfToken, expiresAt: expiresAt.toISOString() },
     };
   }
 
@@ -485,13 +452,13 @@ export class People {
   ): Promise<void> {
     const row = await this.db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [id]);
     if (!row) throw new DomainError("not-found", `no user '${id}'`);
-    if (!(await verifySecret(current, row.password_hash))) {
+    if (!(await checkPassword(current, row.password_hash))) {
       throw new DomainError("forbidden", "the current password is wrong");
     }
     const problems = passwordProblems(next, id);
     if (next === current) problems.push("the new password must differ from the current one");
     refuseIf(problems);
-    const hash = await hashSecret(next);
+    const hash = await hashPassword(next);
     await this.db.transaction(async (tx) => {
       await tx.run(
         "UPDATE users SET password_hash = ?, must_change_password = 0, password_changed_at = ? " +

@@ -14,37 +14,65 @@ const DEFAULT = { N: 16384, r: 8, p: 1 } as const;
  * the database (or take 16 MB of memory per thread).
  */
 export const MAX_CONCURRENT_DERIVATIONS = 2;
-let running = 0;
-let peak = 0;
-const waiting: (() => void)[] = [];
+
+/**
+ * Whose secret a derivation is for. A free slot goes to a waiting person
+ * before a waiting device, so a burst of devices (reconnecting, or guessing)
+ * cannot queue a teacher's sign-in behind it.
+ */
+export type DerivationLane = "person" | "device";
+
+/** A fixed number of derivation slots, with people served before devices. */
+export class DerivationPool {
+  private running = 0;
+  private peak = 0;
+  private readonly waiting: Record<DerivationLane, (() => void)[]> = { person: [], device: [] };
+
+  constructor(readonly slots: number) {}
+
+  /** How many run and wait now, and the most that ever ran at once. */
+  load(): { running: number; waiting: number; peak: number } {
+    const waiting = this.waiting.person.length + this.waiting.device.length;
+    return { running: this.running, waiting, peak: this.peak };
+  }
+
+  async run<T>(lane: DerivationLane, work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.slots) {
+      // the slot is handed over by the job that finishes (running stays the same)
+      await new Promise<void>((resolve) => this.waiting[lane].push(resolve));
+    } else {
+      this.running += 1;
+      this.peak = Math.max(this.peak, this.running);
+    }
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.person.shift() ?? this.waiting.device.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
+}
+
+const pool = new DerivationPool(MAX_CONCURRENT_DERIVATIONS);
 
 /** How many derivations run and wait now, and the most that ever ran at once. */
 export function derivationLoad(): { running: number; waiting: number; peak: number } {
-  return { running, waiting: waiting.length, peak };
-}
-
-async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_DERIVATIONS) {
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  } else {
-    running += 1;
-    peak = Math.max(peak, running);
-  }
-  try {
-    return await work();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else running -= 1;
-  }
+  return pool.load();
 }
 
 export function generateSecret(): string {
   return randomBytes(32).toString("base64url");
 }
 
-function derive(secret: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
-  return limited(
+function derive(
+  lane: DerivationLane,
+  secret: string,
+  salt: Buffer,
+  { N, r, p }: { N: number; r: number; p: number },
+): Promise<Buffer> {
+  return pool.run(
+    lane,
     () =>
       new Promise((resolve, reject) => {
         scrypt(secret, salt, KEY_LENGTH, { N, r, p, maxmem: 256 * N * r }, (error, key) => {
@@ -55,12 +83,14 @@ function derive(secret: string, salt: Buffer, N: number, r: number, p: number): 
   );
 }
 
+/** A new hash of `secret`; `lane` says whose it is (a person's jumps the devices' queue). */
 export async function hashSecret(
   secret: string,
   params: { N: number; r: number; p: number } = DEFAULT,
+  lane: DerivationLane = "device",
 ): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(secret, salt, params.N, params.r, params.p);
+  const key = await derive(lane, secret, salt, params);
   return [
     "scrypt",
     params.N,
@@ -72,11 +102,16 @@ export async function hashSecret(
 }
 
 /** Constant-time check of a secret against a stored hash; false for a malformed hash. */
-export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+export async function verifySecret(
+  secret: string,
+  stored: string,
+  lane: DerivationLane = "device",
+): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split("$");
   if (scheme !== "scrypt" || salt === undefined || key === undefined) return false;
   const expected = Buffer.from(key, "base64");
-  const actual = await derive(secret, Buffer.from(salt, "base64"), Number(n), Number(r), Number(p));
+  const params = { N: Number(n), r: Number(r), p: Number(p) };
+  const actual = await derive(lane, secret, Buffer.from(salt, "base64"), params);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
