@@ -3,13 +3,15 @@
  * Schema used for validation and the TypeScript type both come from here.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { ANY_UUID_PATTERN, UUID_PATTERN } from "./ids.js";
 import type { RequestOp } from "./topics.js";
 
 /** Largest payload either side accepts on any topic. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 const strict = { additionalProperties: false } as const;
-const Uuid = Type.String({ format: "uuid" });
+/** Canonical only (see `UUID_PATTERN`): an id has one spelling on the wire. */
+const Uuid = Type.String({ pattern: UUID_PATTERN });
 const Timestamp = Type.String({ format: "date-time" });
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
@@ -193,10 +195,14 @@ export const EventAckSchema = Type.Object(
   {
     /** Committed to the controller's database (now or before): drop from the outbox. */
     accepted: Type.Array(Uuid, { maxItems: 1000 }),
-    /** Refused for good, with the reason; kept by the controller for inspection. */
-    rejected: Type.Array(Type.Object({ id: Uuid, reason: Text(1000) }, strict), {
-      maxItems: 1000,
-    }),
+    /**
+     * Refused for good, with the reason; kept by the controller for inspection.
+     * The id as the device spelt it (a refusal may be for spelling it wrongly).
+     */
+    rejected: Type.Array(
+      Type.Object({ id: Type.String({ pattern: ANY_UUID_PATTERN }), reason: Text(1000) }, strict),
+      { maxItems: 1000 },
+    ),
   },
   strict,
 );

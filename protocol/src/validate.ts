@@ -22,6 +22,7 @@ import {
   type EventKind,
 } from "./schemas.js";
 import type { RequestOp } from "./topics.js";
+import { ANY_UUID_PATTERN, UUID_PATTERN, UUID_PROBLEM } from "./ids.js";
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -61,6 +62,9 @@ export function describeErrors(errors: readonly ErrorObject[], prefix = ""): str
         break;
       case "enum":
         text = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`;
+        break;
+      case "pattern":
+        text = params.pattern === UUID_PATTERN ? UUID_PROBLEM : (error.message ?? "is invalid");
         break;
       default:
         text = error.message ?? "is invalid";
@@ -130,14 +134,17 @@ export function checkEvent(value: unknown): Result<DeviceEvent> {
   return { ok: true, value: envelope.value as DeviceEvent };
 }
 
-/** Best-effort id of a payload that failed validation, so the sender can be told. */
+const anyUuid = new RegExp(ANY_UUID_PATTERN);
+
+/**
+ * Best-effort id of a payload that failed validation, so the sender can be
+ * told: exactly as the sender spelt it (any spelling of a UUID), since that is
+ * what its outbox knows the event by.
+ */
 export function eventIdOf(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return null;
   const id = (value as { id?: unknown }).id;
-  return typeof id === "string" &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)
-    ? id.toLowerCase()
-    : null;
+  return typeof id === "string" && anyUuid.test(id) ? id : null;
 }
 
 export const checkAvailability = compile(AvailabilitySchema);

@@ -5,6 +5,7 @@ import {
   checkAck,
   checkConfig,
   encode,
+  eventIdOf,
   parse,
   type DeviceConfig,
 } from "@classcam/protocol";
@@ -37,7 +38,7 @@ void t.test(
       ["oversize", Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 0x20), /65537 bytes; the limit is 65536/],
       ["an array", "[]", /\(root\): must be object/],
       ["missing id", event({ id: undefined }), /^id: is required$/],
-      ["id not a UUID", event({ id: "42" }), /^id: must match format "uuid"$/],
+      ["id not a UUID", event({ id: "42" }), /^id: must be a lower-case UUID, like /],
       ["negative seq", event({ seq: -1 }), /^seq: must be >= 0$/],
       ["seq a string", event({ seq: "7" }), /^seq: must be integer$/],
       ["bad timestamp", event({ at: "yesterday" }), /^at: must match format "date-time"$/],
@@ -61,6 +62,34 @@ void t.test(
   },
 );
 
+void t.test("a UUID has one spelling: lower case, no urn:uuid: prefix", async (t) => {
+  const id = randomUUID();
+  for (const spelling of [id.toUpperCase(), `urn:uuid:${id}`, `{${id}}`]) {
+    t.match(
+      parse.event(event({ id: spelling })),
+      { ok: false, error: /^id: must be a lower-case UUID, like [0-9a-f-]{36} \(not upper case/ },
+      `event id '${spelling}'`,
+    );
+    const deleted = event({
+      kind: "recording.deleted",
+      data: { recordingId: spelling, reason: "retention", bytes: 1 },
+    });
+    t.match(
+      parse.event(deleted),
+      { ok: false, error: /recording.deleted event: data.recordingId: must be a lower-case UUID/ },
+      `recording id '${spelling}'`,
+    );
+  }
+  t.ok(parse.event(event({ id })).ok, "the canonical spelling is accepted");
+  // the controller refuses another spelling by naming the id as it was sent
+  t.ok(
+    parse.ack(JSON.stringify({ accepted: [], rejected: [{ id: id.toUpperCase(), reason: "x" }] }))
+      .ok,
+  );
+  t.notOk(parse.ack(JSON.stringify({ accepted: [id.toUpperCase()], rejected: [] })).ok);
+  t.equal(eventIdOf({ id: `urn:uuid:${id}` }), `urn:uuid:${id}`, "a refusal names the id as sent");
+});
+
 void t.test("every problem is reported at once", async (t) => {
   const result = parse.state("{}");
   t.notOk(result.ok);
@@ -80,7 +109,7 @@ void t.test("availability, ack and config validate too", async (t) => {
   t.ok(parse.ack(JSON.stringify({ accepted: [randomUUID()], rejected: [] })).ok);
   t.match(parse.ack('{"accepted":["x"],"rejected":[]}'), {
     ok: false,
-    error: /accepted.0: must match format "uuid"/,
+    error: /accepted.0: must be a lower-case UUID/,
   });
   const config: DeviceConfig = {
     version: 1,
