@@ -4,5 +4,5 @@ export { devicePaths, openStore, type DevicePaths } from "./store.js";
 export { RETIRED_FILE, readRetirement, retires, type RetiredMarker } from "./link/retire.js";
 export * from "./hw/index.js";
 export { simHardware, type SimHardware, SimLamp, SimButton, SimCamera } from "./hw/sim/index.js";
-export { decideBooking, EARLY_START_MS, UNBOOKED_LIMIT_MS } from "./session/booking.js";
+export { decideBooking, type BookingDecision } from "./session/booking.js";
 export { DAEMON_ENVIRONMENT, DAEMON_NODE_FLAGS, SOFTWARE_VERSION } from "./version.js";

@@ -3,3 +3,4 @@ export * from "./topics.js";
 export * from "./schemas.js";
 export * from "./validate.js";
 export * from "./buffer-rules.js";
+export * from "./booking-rule.js";

@@ -174,15 +174,23 @@ void t.test(
 );
 
 void t.test(
-  "starting: inside a booking until its end; outside only if the school allows it",
+  "starting: from two minutes before a booking until its end; outside only if the school allows it, for an hour",
   async (t) => {
-    const schedule = deviceSchedule([booking()], "room-1", NOW);
+    const bookings = [
+      booking(),
+      booking({
+        bookingId: "b2",
+        status: "cancelled",
+        start: "2026-11-23T11:00:00.000Z",
+        end: "2026-11-23T12:00:00.000Z",
+      }),
+    ];
     const rows: [string, string, boolean, object][] = [
       [
         "at the start",
         "2026-11-23T09:00:00.000Z",
         false,
-        { allowed: true, stopBy: "2026-11-23T10:00:00.000Z" },
+        { allowed: true, reason: "booked", endsAt: new Date("2026-11-23T10:00:00.000Z") },
       ],
       [
         "in the middle",
@@ -191,16 +199,34 @@ void t.test(
         { allowed: true, booking: { bookingId: "b1" } },
       ],
       ["at the end", "2026-11-23T10:00:00.000Z", false, { allowed: false, reason: "no-booking" }],
-      ["before", "2026-11-23T08:59:00.000Z", false, { allowed: false, reason: "no-booking" }],
+      [
+        "two minutes early",
+        "2026-11-23T08:58:00.000Z",
+        false,
+        { allowed: true, booking: { bookingId: "b1" } },
+      ],
+      ["before that", "2026-11-23T08:57:59.999Z", false, { allowed: false, reason: "no-booking" }],
+      [
+        "in a cancelled booking",
+        "2026-11-23T11:30:00.000Z",
+        false,
+        { allowed: false, reason: "no-booking" },
+      ],
       [
         "unbooked, allowed",
         "2026-11-23T12:00:00.000Z",
         true,
-        { allowed: true, booking: null, stopBy: null },
+        {
+          allowed: true,
+          reason: "unbooked-allowed",
+          booking: null,
+          endsAt: new Date("2026-11-23T13:00:00.000Z"),
+          audio: false,
+        },
       ],
     ];
-    for (const [what, at, allowUnbooked, expected] of rows) {
-      t.match(checkStart(schedule, new Date(at), allowUnbooked), expected, what);
+    for (const [what, at, allowUnbookedRecording, expected] of rows) {
+      t.match(checkStart(bookings, { allowUnbookedRecording }, new Date(at)), expected, what);
     }
   },
 );

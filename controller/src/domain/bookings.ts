@@ -4,7 +4,12 @@
  * booking, the schedule each device is sent, and whether a recording that
  * started matches a booking. Pure functions: the clock is an argument.
  */
-import { BOOKING_PURPOSES, type ScheduledBooking } from "@classcam/protocol";
+import {
+  BOOKING_PURPOSES,
+  decideStart,
+  type ScheduledBooking,
+  type StartVerdict,
+} from "@classcam/protocol";
 
 export type BookingPurpose = (typeof BOOKING_PURPOSES)[number];
 export type BookingStatus = "draft" | "confirmed" | "cancelled";
@@ -147,25 +152,22 @@ export function deviceSchedule(
     }));
 }
 
-export type StartCheck =
-  | { allowed: true; booking: ScheduledBooking | null; stopBy: string | null }
-  | { allowed: false; reason: "no-booking" };
-
 /**
- * May recording start at `at`? Inside a booking: yes, and it stops at the
- * booking's end at the latest. Outside one: only if policy allows unbooked
- * recording. The device runs this on the button; the controller runs it on
+ * May a recording start on the device at `at`, and when must it stop? The
+ * shared start rule (`decideStart` in `@classcam/protocol`, the one the box
+ * runs on its button) over the device's confirmed bookings: inside one (from
+ * two minutes before its start) until its end; outside, only if the school
+ * allows unbooked recording, for at most an hour. The projector runs it on
  * each `recording.started` event to flag one that matches no booking.
  */
-export function checkStart(
-  schedule: readonly ScheduledBooking[],
+export function checkStart<B extends Booking>(
+  bookings: readonly B[],
+  policy: Pick<BookingPolicy, "allowUnbookedRecording">,
   at: Date,
-  allowUnbookedRecording: boolean,
-): StartCheck {
-  const time = at.getTime();
-  const booking = schedule.find((slot) => instant(slot.start) <= time && time < instant(slot.end));
-  if (booking) return { allowed: true, booking, stopBy: booking.end };
-  return allowUnbookedRecording
-    ? { allowed: true, booking: null, stopBy: null }
-    : { allowed: false, reason: "no-booking" };
+): StartVerdict<B> {
+  return decideStart(
+    bookings.filter((booking) => booking.status === "confirmed"),
+    policy,
+    at,
+  );
 }

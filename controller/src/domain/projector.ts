@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import type { DeviceEvent, EventData } from "@classcam/protocol";
+import { EARLY_START_MS, type DeviceEvent, type EventData } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
@@ -20,8 +20,6 @@ import type { PolicyStore } from "./policy.js";
 import { toBooking, type StoredBooking } from "./timetable.js";
 
 const BATCH = 500;
-/** A recording may start this early before its booking (the device's clock, a keen teacher). */
-export const EARLY_START_MS = 2 * 60_000;
 /** A recording that stops later than this after its booking's end is flagged. */
 export const OVERRUN_MS = 60_000;
 
@@ -188,29 +186,20 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     at: string,
     data: EventData<"recording.started">,
   ): Promise<void> {
-    const time = Date.parse(at);
+    const time = new Date(Date.parse(at));
+    // the bookings that could cover `time` under the start rule (it starts early): the rule decides
     const rows = await tx.all<Parameters<typeof toBooking>[0]>(
       "SELECT * FROM bookings WHERE device_id = ? AND status = 'confirmed' AND start_at <= ? AND end_at > ?",
-      [deviceId, new Date(time + EARLY_START_MS).toISOString(), at],
+      [deviceId, new Date(time.getTime() + EARLY_START_MS).toISOString(), time.toISOString()],
     );
     const bookings = rows.map(toBooking);
     const policy = await this.policy.get(tx);
-    const byId = bookings.find((b) => b.bookingId === data.bookingId);
-    const early = (b: StoredBooking) => ({
-      ...b,
-      start: new Date(Date.parse(b.start) - EARLY_START_MS).toISOString(),
-    });
-    const check = checkStart(
-      bookings.map(early),
-      new Date(time),
-      policy.bookings.allowUnbookedRecording,
-    );
+    const check = checkStart(bookings, policy.bookings, time);
+    // the box names the booking it chose; it counts when the rule lets that booking cover `time`
     const booking: StoredBooking | undefined =
-      byId ??
-      (check.allowed && check.booking
-        ? bookings.find((b) => b.bookingId === check.booking?.bookingId)
-        : undefined);
-    const flag = booking ? null : check.allowed ? null : "unbooked";
+      bookings.find((b) => b.bookingId === data.bookingId) ??
+      (check.allowed && check.booking ? check.booking : undefined);
+    const flag = booking || check.allowed ? null : "unbooked";
     const { changes } = await tx.run(
       `INSERT INTO recordings (id, device_id, booking_id, owner_id, staff_json, purpose, started_at,
          audio, encoder, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
