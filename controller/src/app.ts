@@ -14,7 +14,7 @@ import { DeviceRegistry } from "./domain/devices.js";
 import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
-import { authRoutes } from "./routes/auth.js";
+import { PUBLIC_ROUTE, authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
 import { oversightRoutes } from "./routes/oversight.js";
 import { uploadRoutes } from "./routes/uploads.js";
@@ -284,7 +284,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(oversightRoutes);
     await app.register(uploadRoutes);
     await app.register(webRoutes);
-    app.get("/api/openapi.json", { schema: { hide: true } }, () => app.swagger());
+    app.get("/api/openapi.json", { config: PUBLIC_ROUTE, schema: { hide: true } }, () =>
+      app.swagger(),
+    );
     if (options.timers !== false) {
       const minute = 60_000;
       custodian.start({

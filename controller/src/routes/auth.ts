@@ -8,7 +8,10 @@
  *   refused outright.
  * - A route says which roles may use it; a signed-in person without one gets
  *   403, nobody signed in gets 401. Someone with a one-time password may only
- *   change it.
+ *   change it. This is checked when the request arrives, before its body is
+ *   read or validated, and every `/api/` route must say who may use it
+ *   (`allow(...)`, `SIGNED_IN`, `PUBLIC_ROUTE` or `DEVICE_ROUTE`): one that
+ *   does not is refused when it is registered, so the controller does not start.
  * - Device routes (`config: DEVICE_ROUTE`: the footage upload) are the one
  *   exception to CSRF and Origin: they pass only because they carry a bearer
  *   token, and never with a session (a session cookie on them is refused, and
@@ -41,11 +44,44 @@ declare module "fastify" {
   interface FastifyContextConfig {
     /** A route for devices, authenticated by a bearer token instead of a session. */
     deviceRoute?: boolean;
+    /** A route anyone may use without signing in (sign-in and set-up themselves). */
+    publicRoute?: boolean;
   }
 }
 
 /** Route config that marks a device route (bearer token, never a session, no CSRF). */
 export const DEVICE_ROUTE = { deviceRoute: true } as const;
+
+/** Route config that marks a route anyone may use without signing in. */
+export const PUBLIC_ROUTE = { publicRoute: true } as const;
+
+/** The hooks made by `allow()` and `SIGNED_IN`: a route with one says who may use it. */
+const ACCESS_HOOKS = new WeakSet<onRequestHookHandler>();
+function accessHook(hook: onRequestHookHandler): onRequestHookHandler {
+  ACCESS_HOOKS.add(hook);
+  return hook;
+}
+
+/** Why a route may not be registered as it is declared (null: it may). */
+export function accessProblem(route: {
+  method: string | string[];
+  url: string;
+  config?: unknown;
+  onRequest?: unknown;
+}): string | null {
+  if (!route.url.startsWith("/api/")) return null;
+  const config = route.config as { deviceRoute?: boolean; publicRoute?: boolean } | undefined;
+  if (config?.deviceRoute === true || config?.publicRoute === true) return null;
+  const hooks: unknown[] = Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+  if (hooks.some((hook) => typeof hook === "function" && ACCESS_HOOKS.has(hook as never))) {
+    return null;
+  }
+  const method = Array.isArray(route.method) ? route.method.join(",") : route.method;
+  return (
+    `${method} ${route.url} declares no access: give it onRequest: allow(...roles) ` +
+    "(or SIGNED_IN), or config: PUBLIC_ROUTE or DEVICE_ROUTE"
+  );
+}
 
 const isDeviceRoute = (request: FastifyRequest) =>
   (request.routeOptions.config as { deviceRoute?: boolean } | undefined)?.deviceRoute === true;
@@ -53,9 +89,12 @@ const isDeviceRoute = (request: FastifyRequest) =>
 /** Anyone signed in, whatever their roles. */
 export const ANYONE = "anyone";
 
-/** A preHandler that lets through people holding one of `roles`. */
+/**
+ * An onRequest hook that lets through people holding one of `roles`: it runs
+ * before the body is read, so nobody learns a route's schema without access.
+ */
 export function allow(...roles: (Role | typeof ANYONE)[]): onRequestHookHandler {
-  return (request, _reply, done) => {
+  return accessHook((request, _reply, done) => {
     const { session } = request;
     if (!session) {
       done(new DomainError("unauthorised", "sign in first"));
@@ -75,8 +114,13 @@ export function allow(...roles: (Role | typeof ANYONE)[]): onRequestHookHandler 
         `this needs one of these roles: ${roles.join(", ")}; you have ${session.user.roles.join(", ") || "none"}`,
       ),
     );
-  };
+  });
 }
+
+/** Anyone signed in, even with a one-time password still to change (to change it, or sign out). */
+export const SIGNED_IN: onRequestHookHandler = accessHook((request, _reply, done) => {
+  done(request.session ? undefined : new DomainError("unauthorised", "sign in first"));
+});
 
 /** The signed-in person (routes behind `allow()` always have one). */
 export function me(request: FastifyRequest): { id: string; roles: readonly Role[]; name: string } {
@@ -104,6 +148,11 @@ function setCookie(reply: FastifyReply, token: string, maxAgeSeconds: number): v
 export function authRoutes(app: FastifyInstance): void {
   app.decorateRequest("session", null);
   app.decorateRequest("sessionToken", null);
+
+  app.addHook("onRoute", (route) => {
+    const problem = accessProblem(route);
+    if (problem !== null) throw new Error(problem);
+  });
 
   app.addHook("onRequest", async (request) => {
     if (isDeviceRoute(request)) return; // devices have no session
@@ -172,6 +221,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.get(
     "/api/setup",
     {
+      config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
         summary: "Whether the controller still needs its first administrator",
@@ -184,6 +234,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.post(
     "/api/setup",
     {
+      config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
         summary: "Create the first administrator with the one-time setup token",
@@ -213,6 +264,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.post(
     "/api/session",
     {
+      config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
         summary: "Sign in",
@@ -231,6 +283,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.get(
     "/api/session",
     {
+      onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
         summary: "Who is signed in, and the CSRF token for state changes",
@@ -246,6 +299,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.delete(
     "/api/session",
     {
+      onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
         summary: "Sign out",
@@ -264,6 +318,7 @@ export function authRoutes(app: FastifyInstance): void {
   app.post(
     "/api/session/password",
     {
+      onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
         summary: "Change my password (other sessions end)",
