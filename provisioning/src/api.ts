@@ -108,6 +108,8 @@ export class ControllerClient {
     }
     if (this.session !== null) headers.cookie = `${SESSION_COOKIE}=${this.session}`;
     if (this.csrf !== null && method !== "GET") headers["x-csrf-token"] = this.csrf;
+    // the controller refuses a session's change without its own Origin, as a browser sends it
+    if (method !== "GET") headers.origin = this.base.origin;
     const secure = url.protocol === "https:";
     const send = secure ? httpsRequest : httpRequest;
     return new Promise<Reply>((resolve, reject) => {

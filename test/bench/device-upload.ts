@@ -269,6 +269,7 @@ class Person {
         ...(body !== undefined && { "content-type": "application/json" }),
         ...(this.cookie !== null && { cookie: this.cookie }),
         ...(this.csrf !== null && method !== "GET" && { "x-csrf-token": this.csrf }),
+        ...(method !== "GET" && { origin: new URL(this.base).origin }),
       },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });

@@ -3,7 +3,7 @@
 // that describes the route's schema to a stranger. Walks the OpenAPI document,
 // so a new route is covered as soon as it exists.
 import t from "tap";
-import type { InjectOptions } from "fastify";
+import type { FastifyPluginAsync, InjectOptions } from "fastify";
 import { startController } from "../helpers/controller.js";
 
 /** Routes anyone may use without signing in. */
@@ -47,7 +47,7 @@ void t.test("a route that declares no access cannot be registered", async (t) =>
     plugin.get("/dashboard.css", () => "ok");
     done();
   });
-  const forgetful = async (plugin: typeof bare) => {
+  const forgetful: FastifyPluginAsync = async (plugin) => {
     plugin.post("/api/forgotten", () => "ok");
   };
   await t.rejects(

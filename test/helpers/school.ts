@@ -59,6 +59,8 @@ export class Caller {
       headers: {
         ...(this.cookie !== null && { cookie: this.cookie }),
         ...(this.csrf !== null && method !== "GET" && { "x-csrf-token": this.csrf }),
+        // as a browser does on every same-origin change (inject's Host is localhost:80)
+        ...(method !== "GET" && { origin: "http://localhost:80" }),
         ...headers,
       },
       ...(payload !== undefined && { payload: payload as InjectOptions["payload"] }),

@@ -96,7 +96,7 @@ export async function addAccount(
   const changed = await controller.app.inject({
     method: "POST",
     url: "/api/session/password",
-    headers: { "x-csrf-token": csrfToken },
+    headers: { "x-csrf-token": csrfToken, origin: "http://localhost:80" },
     cookies: { classcam_session: cookie },
     payload: { current: temporaryPassword, next: password },
   });

@@ -4,8 +4,8 @@
  * - The session token travels only in a `Secure; HttpOnly; SameSite=Strict`
  *   cookie; the database keeps its hash.
  * - Every state change (any method but GET/HEAD) from a session must carry
- *   the session's CSRF token in `X-CSRF-Token`, and a cross-site `Origin` is
- *   refused outright.
+ *   the session's CSRF token in `X-CSRF-Token` and an `Origin` naming this
+ *   site; a cross-site `Origin`, or `Origin: null`, is refused outright.
  * - A route says which roles may use it; a signed-in person without one gets
  *   403, nobody signed in gets 401. Someone with a one-time password may only
  *   change it. This is checked when the request arrives, before its body is
@@ -178,18 +178,7 @@ export function authRoutes(app: FastifyInstance): void {
       return;
     }
     if (request.method === "GET" || request.method === "HEAD") return;
-    const origin = request.headers.origin;
-    if (origin !== undefined && origin !== "null") {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        throw new DomainError("forbidden", "the request's Origin is not a URL");
-      }
-      if (host !== request.headers.host) {
-        throw new DomainError("forbidden", "cross-site requests are refused");
-      }
-    }
+    checkOrigin(request);
     const { session } = request;
     if (!session) return;
     const given = request.headers["x-csrf-token"];
@@ -198,6 +187,47 @@ export function authRoutes(app: FastifyInstance): void {
         "forbidden",
         "missing or wrong X-CSRF-Token header (take it from GET /api/session)",
       );
+    }
+  }
+
+  /**
+   * A state change comes from this site. With the session cookie, the Origin
+   * header must name this host (browsers send it on every POST, PUT, PATCH and
+   * DELETE); without it (a script signing in) Origin is checked when sent.
+   * `Origin: null` (a sandboxed page, a redirect) never passes.
+   */
+  function checkOrigin(request: FastifyRequest): void {
+    const origin = request.headers.origin;
+    if (origin === undefined) {
+      if (request.cookies[SESSION_COOKIE] === undefined) return;
+      throw new DomainError(
+        "forbidden",
+        "a change needs the Origin header of this site; this request has none " +
+          "(browsers send it; a script must send Origin: <the controller's address>)",
+      );
+    }
+    if (origin === "null") {
+      throw new DomainError(
+        "forbidden",
+        "a change from Origin 'null' (a sandboxed page or a redirect) is refused; " +
+          "make it from the dashboard",
+      );
+    }
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new DomainError("forbidden", "the request's Origin is not a URL");
+    }
+    // the Host header read with the Origin's scheme, so a default port compares equal
+    let expected: string | null = null;
+    try {
+      expected = new URL(`${url.protocol}//${request.headers.host ?? ""}`).host;
+    } catch {
+      /* no usable Host header: nothing is same-site */
+    }
+    if (expected === null || url.host !== expected) {
+      throw new DomainError("forbidden", "cross-site requests are refused");
     }
   }
 
