@@ -17,6 +17,7 @@ import { healthRoutes } from "./routes/health.js";
 import { PUBLIC_ROUTE, authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
 import { oversightRoutes } from "./routes/oversight.js";
+import { cameraRoutes } from "./routes/camera.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { liveRoutes } from "./routes/live.js";
 import { demoRoutes } from "./routes/demo.js";
@@ -282,6 +283,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(fastifyPlugin(demoRoutes), { panelUrl: options.demoPanelUrl ?? null });
     await app.register(schoolRoutes);
     await app.register(oversightRoutes);
+    await app.register(cameraRoutes);
     await app.register(uploadRoutes);
     await app.register(webRoutes);
     app.get("/api/openapi.json", { config: PUBLIC_ROUTE, schema: { hide: true } }, () =>

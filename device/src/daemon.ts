@@ -16,7 +16,7 @@ import { healthFigures, readStatfs, storageFigures } from "./buffer/health.js";
 import { openHardware } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
-import type { CameraSelfTest, Hardware } from "./hw/types.js";
+import type { Hardware } from "./hw/types.js";
 import { SimLamp } from "./hw/sim/index.js";
 import { SimPanel } from "./hw/sim/panel.js";
 import { ConfigCache } from "./link/config-cache.js";
@@ -25,7 +25,7 @@ import { Outbox } from "./link/outbox.js";
 import { Retirement } from "./link/retire.js";
 import { uploadRecording } from "./link/uploader.js";
 import { chooseEncoder, killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
-import { Session } from "./session/session.js";
+import { Session, type RoomSelfTest } from "./session/session.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
 import { SystemdService } from "./systemd/index.js";
 import { SOFTWARE_VERSION } from "./version.js";
@@ -182,7 +182,7 @@ export class Daemon {
         "delete-recording": (args) => running().deleteRecording(args.recordingId),
         "upload-recording": (args) => running().uploadRecording(args),
         retire: () => retirement.retire(),
-        "self-test": () => running().selfTest(),
+        "self-test": (args) => running().selfTest(args),
       },
       onConfigApplied: (version) => {
         void outbox.raise("config.applied", { version }, now()).then(changed);
@@ -310,9 +310,12 @@ export class Daemon {
     return started;
   }
 
-  /** One camera frame with the lamp lit, to show IT the camera works (the `self-test` request). */
-  selfTest(): Promise<CameraSelfTest> {
-    return this.session.selfTest();
+  /**
+   * One camera frame with the lamp lit, to show IT the camera works, or as a
+   * picture of the room to draw privacy masks on (the `self-test` request).
+   */
+  selfTest(options: { picture?: boolean } = {}): Promise<RoomSelfTest> {
+    return this.session.selfTest(options);
   }
 
   /** A press of the record button from elsewhere (the demo's keyboard and HTTP endpoint). */

@@ -8,6 +8,11 @@ import type { RequestOp } from "./topics.js";
 
 /** Largest payload either side accepts on any topic. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/**
+ * The largest room picture (JPEG) a self-test answer carries: base64 in the
+ * answer, it stays under `MAX_PAYLOAD_BYTES` with the rest of the answer.
+ */
+export const MAX_PICTURE_BYTES = 45_000;
 
 const strict = { additionalProperties: false } as const;
 /** Canonical only (see `UUID_PATTERN`): an id has one spelling on the wire. */
@@ -298,10 +303,12 @@ export const REQUEST_SCHEMAS = {
   },
   /**
    * One frame from the camera, taken with the lamp lit (video-only) and read
-   * back; refused while recording. Says whether the picture looks right.
+   * back; refused while recording. Says whether the picture looks right and,
+   * when `picture` is asked for, gives the frame as a small JPEG with the
+   * privacy masks burned in (to draw masks on; never stored by either side).
    */
   "self-test": {
-    args: Type.Object({}, strict),
+    args: Type.Object({ picture: Type.Optional(Type.Boolean()) }, strict),
     data: Type.Object(
       {
         ok: Type.Boolean(),
@@ -312,6 +319,14 @@ export const REQUEST_SCHEMAS = {
         height: Count,
         bytes: Count,
         meanLuma: Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: 255 })]),
+        /** The JPEG, base64, only when asked for. */
+        picture: Type.Optional(
+          Type.String({
+            minLength: 4,
+            maxLength: Math.ceil(MAX_PICTURE_BYTES / 3) * 4,
+            pattern: "^[A-Za-z0-9+/]+={0,2}$",
+          }),
+        ),
       },
       strict,
     ),

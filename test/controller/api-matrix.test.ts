@@ -66,6 +66,13 @@ const ROWS: Row[] = [
   })),
   r("POST", "/api/devices/{id}/{action}", byRole("it"), "/api/devices/ghost/disable"),
   r("POST", "/api/devices/{id}/self-test", byRole("it"), "/api/devices/ghost/self-test"),
+  // a live picture of the room, lamp lit, for drawing masks: those who set masks, no one else
+  r(
+    "POST",
+    "/api/devices/{id}/picture",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/devices/ghost/picture",
+  ),
   r(
     "PUT",
     "/api/devices/{id}/masks",
@@ -183,12 +190,6 @@ const ROWS: Row[] = [
   r("GET", "/api/audit/export", byRole("dpo"), "/api/audit/export?format=json"),
   // the school-management screens' views (routes/oversight.ts)
   r("GET", "/api/fleet", byRole("bursar", "it", "slt", "headteacher", "admin")),
-  r(
-    "GET",
-    "/api/devices/{id}/frame",
-    byRole("slt", "headteacher", "dpo"),
-    "/api/devices/ghost/frame",
-  ),
   r("GET", "/api/use", byRole("bursar", "slt", "headteacher")),
   r("GET", "/api/governance", byRole("slt", "headteacher", "dpo")),
   r("GET", "/api/uploads/{recordingId}", ["device"], `/api/uploads/${GHOST}`),

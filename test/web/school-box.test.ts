@@ -7,9 +7,9 @@
  * The recording reaches the school's server; SLT places a hold on it (a
  * reason too short is refused in words), opens it for an investigation (the
  * owner sees it) and releases the hold. The DPO finds each step in the audit
- * log, checks the chain and exports the entries; then draws privacy masks
- * for the room over a picture from that recording, by numbers and with the
- * mouse, and the box receives them. axe-core on every screen; screenshots
+ * log, checks the chain and exports the entries; then takes a picture of
+ * the room now (the box's lamp lights) and draws privacy masks over it, by
+ * numbers and with the mouse, and the box receives them. axe-core on every screen; screenshots
  * in test/web/screenshots/school-box/.
  */
 import t from "tap";
@@ -176,11 +176,21 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   // ---------------------------------------------------------------- DPO: privacy masks
   await go(dpo.page, "policy");
   const stage = dpo.page.locator(".mask-stage");
+  await dpo.page.locator(".mask-stage[data-picture=blank]").waitFor();
+  t.equal(box.hw.camera.selfTests.length, 1, "no picture is taken until asked for");
+  const lampChanges = box.hw.lamp.changes.length;
+  await dpo.page.getByRole("button", { name: "Take a picture now (the lamp will light)" }).click();
   await dpo.page.locator(".mask-stage[data-picture=shown]").waitFor({ timeout: 30_000 });
   t.equal(
     await dpo.page.evaluate("document.querySelector('.mask-picture').naturalWidth"),
     320,
-    "a picture of the room from its recording",
+    "a picture of the room, taken by its box now",
+  );
+  t.same(box.hw.camera.selfTests.slice(1), ["on"], "with the lamp lit");
+  t.same(
+    box.hw.lamp.changes.slice(lampChanges).map((change) => change.level),
+    ["on", "off"],
+    "lit for the picture, then dark",
   );
   await dpo.page.getByRole("button", { name: "Add a rectangle" }).click();
   const set = async (label: string, value: string) => {
@@ -218,13 +228,18 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
     "the masks are the room's",
   );
   await until(() => box.daemon.config.current?.masks.length === 2, "the box gets them");
-  const framed = (await as.dpo.get("/api/audit?action=device.frame")).json<{
-    entries: { actor: string; subject: string; detail: { recordingId: string } }[];
+  const pictured = (await as.dpo.get("/api/audit?action=device.picture")).json<{
+    entries: { actor: string; subject: string; detail: { room: string } }[];
   }>().entries;
   t.match(
-    framed,
-    [{ actor: "dpo", subject: DEVICE, detail: { recordingId } }],
-    "seeing it is audited",
+    pictured,
+    [{ actor: "dpo", subject: DEVICE, detail: { room: ROOM, ok: true } }],
+    "taking it is audited",
+  );
+  t.same(
+    (await as.dpo.get("/api/audit?action=device.frame")).json<{ entries: unknown[] }>().entries,
+    [],
+    "no still of the recording was shown",
   );
   await look(t, shots, dpo.page, "masks-saved");
 

@@ -60,6 +60,13 @@ export type AccessDecision =
     }
   | { allowed: false; reason: string };
 
+/**
+ * Who sets a room's privacy masks, and so may take a live picture of the room
+ * to draw them on: with the box's lamp lit while it is taken, audited, shown
+ * once and never stored. Not footage: no recording is opened for it.
+ */
+export const MASK_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
+
 /** The shortest written reason accepted for opening footage in an investigation. */
 export const MIN_INVESTIGATION_REASON = 20;
 

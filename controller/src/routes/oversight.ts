@@ -5,9 +5,6 @@
  *   of boxes), filtered and counted, with what the fleet page shows of each
  *   box — how many days of recording its free and overwritable space holds at
  *   its recent rate, how often its card has been written over, its alerts;
- * - `GET /api/devices/:id/frame`: one still picture of a room, from the newest
- *   recording of it kept on the school's server, to draw privacy masks on
- *   (audited: it is a picture of a classroom);
  * - `GET /api/use`: the boxes' use over the weeks — recording hours by room
  *   and by purpose, footage held over time, asking to keep and consent;
  * - `GET /api/governance`: the holds and investigations in force, with the
@@ -16,22 +13,17 @@
  * Each route names the roles it serves, as `school.ts` does; none changes
  * anything but the audit log.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type, type TSchema } from "@sinclair/typebox";
 import { BOOKING_PURPOSES } from "@classcam/protocol";
 import type { DeviceOverview } from "../domain/devices.js";
-import { DomainError } from "../domain/errors.js";
-import { allow, me } from "./auth.js";
+import { allow } from "./auth.js";
 import { DEVICE_SUMMARY, DeviceId, Obj, OneOf, Timestamp, Uuid, errors } from "./schemas.js";
 
 /** Who sees the fleet: as `GET /api/alerts` (less the DPO, who has no fleet page). */
 export const FLEET_ROLES = ["bursar", "it", "slt", "headteacher", "admin"] as const;
 /** Who sees the use of the boxes. */
 export const USE_ROLES = ["bursar", "slt", "headteacher"] as const;
-/** Who may set privacy masks (as `PUT /api/devices/:id/masks`), and so see a room to draw them. */
-export const MASK_ROLES = ["slt", "headteacher", "dpo"] as const;
 /** Who sees the holds and investigations in force (as `GET /api/holds`). */
 export const GOVERNANCE_ROLES = ["slt", "headteacher", "dpo"] as const;
 
@@ -184,35 +176,6 @@ export function bufferDays(
   return Math.round((usable / bytesPerDay) * 10) / 10;
 }
 
-/** One still picture (JPEG) of a video file, at most 960 pixels wide. */
-export function stillFrame(file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "ffmpeg",
-      [
-        ...["-v", "error", "-nostdin", "-i", file, "-frames:v", "1"],
-        ...["-vf", "scale='min(960,iw)':-2", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "4", "-"],
-      ],
-      { encoding: "buffer", maxBuffer: 8 * 1024 * 1024, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        if (error) {
-          const missing = (error as { code?: unknown }).code === "ENOENT";
-          reject(
-            new DomainError(
-              "conflict",
-              missing
-                ? "the school's server cannot read pictures: ffmpeg is not installed on it"
-                : `the picture could not be read from the recording: ${stderr.toString().trim().slice(0, 200) || error.message}`,
-            ),
-          );
-        } else if (stdout.length === 0) {
-          reject(new DomainError("conflict", "the recording has no picture to show"));
-        } else resolve(stdout);
-      },
-    );
-  });
-}
-
 export function oversightRoutes(app: FastifyInstance): void {
   // ------------------------------------------------------------------ the fleet, a page at a time
   app.get(
@@ -313,52 +276,6 @@ export function oversightRoutes(app: FastifyInstance): void {
         counts,
         devices: matched.slice(offset, offset + limit),
       };
-    },
-  );
-
-  // ------------------------------------------------------------------ a picture of a room
-  app.get(
-    "/api/devices/:id/frame",
-    {
-      onRequest: allow(...MASK_ROLES),
-      schema: {
-        tags: ["fleet"],
-        summary:
-          "A still picture of the room, from the newest recording of it kept on the school's " +
-          "server, to draw privacy masks on (audited). 404 when none is kept there",
-        params: Obj({ id: DeviceId }),
-        response: {
-          200: Type.String({ description: "image/jpeg" }),
-          ...errors(401, 403, 404, 409),
-        },
-      },
-    },
-    async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const device = await app.devices.require(id);
-      const source = await app.db.get<{ recording_id: string; name: string }>(
-        `SELECT s.recording_id, s.name FROM recordings r
-         JOIN upload_segments s ON s.recording_id = r.id AND s.received_at IS NOT NULL
-         WHERE r.device_id = ? AND r.on_controller = 1 AND r.deleted_at IS NULL
-         ORDER BY r.started_at DESC, s.seq LIMIT 1`,
-        [id],
-      );
-      if (!source) {
-        throw new DomainError(
-          "not-found",
-          `no recording of ${device.room} is kept on the school's server to take a picture from`,
-        );
-      }
-      const picture = await stillFrame(
-        join(app.config.dataDir, "recordings", source.recording_id, source.name),
-      );
-      await app.audit.record({
-        actor: me(request).id,
-        action: "device.frame",
-        subject: id,
-        detail: { recordingId: source.recording_id, purpose: "privacy masks" },
-      });
-      return reply.header("cache-control", "private, no-store").type("image/jpeg").send(picture);
     },
   );
 

@@ -42,7 +42,8 @@ import {
   Uuid,
   errors,
 } from "./schemas.js";
-import { PrivacyMaskSchema, REQUEST_SCHEMAS } from "@classcam/protocol";
+import { PrivacyMaskSchema } from "@classcam/protocol";
+import { MASK_ROLES } from "../domain/access.js";
 
 const RecordingParams = Obj({ id: Uuid });
 const FLEET = ["bursar", "it", "slt", "headteacher", "admin"] as const;
@@ -176,56 +177,12 @@ export function schoolRoutes(app: FastifyInstance): void {
     },
   );
 
-  app.post(
-    "/api/devices/:id/self-test",
-    {
-      onRequest: allow("it"),
-      schema: {
-        tags: ["fleet"],
-        summary:
-          "Ask a box for one camera frame, taken with its lamp lit, and say whether the picture looks right",
-        params: Obj({ id: DeviceId }),
-        response: {
-          200: Obj({ result: REQUEST_SCHEMAS["self-test"].data }),
-          ...errors(401, 403, 404, 409),
-        },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      const device = await devices.require(id);
-      if (!app.broker.connectedDevices().includes(id)) {
-        throw new DomainError("conflict", `the box in ${device.room} is not connected`);
-      }
-      const response = await app.broker
-        .request(id, "self-test", {}, 30_000)
-        .catch((error: unknown) => {
-          throw new DomainError("conflict", (error as Error).message);
-        });
-      if (response.status === "error") {
-        await audit.record({
-          actor: me(request).id,
-          action: "device.self-test",
-          subject: id,
-          detail: { ok: false, detail: response.error },
-        });
-        throw new DomainError("conflict", `the box could not take a test frame: ${response.error}`);
-      }
-      const result = response.data;
-      await audit.record({
-        actor: me(request).id,
-        action: "device.self-test",
-        subject: id,
-        detail: { ok: result.ok, detail: result.detail },
-      });
-      return { result };
-    },
-  );
+  // the cameras' self-test and the live picture for masks: routes/camera.ts
 
   app.put(
     "/api/devices/:id/masks",
     {
-      onRequest: allow("slt", "headteacher", "dpo"),
+      onRequest: allow(...MASK_ROLES),
       schema: {
         tags: ["fleet"],
         summary: "Set a device's privacy masks (burned into the picture at capture)",
@@ -529,7 +486,10 @@ export function schoolRoutes(app: FastifyInstance): void {
           "on the device — asking for it asks the device to upload it",
         params: RecordingParams,
         response: {
-          200: Type.String({ description: "application/vnd.apple.mpegurl" }),
+          200: {
+            description: "The HLS playlist (served only when decide() lets the person view it)",
+            content: { "application/vnd.apple.mpegurl": { schema: Type.String() } },
+          },
           ...errors(400, 401, 403, 404),
         },
       },
@@ -552,7 +512,10 @@ export function schoolRoutes(app: FastifyInstance): void {
         summary: "One segment of the footage (MPEG-TS), for whoever may view it",
         params: Obj({ id: Uuid, segment: SegmentName }),
         response: {
-          200: Type.String({ description: "video/mp2t" }),
+          200: {
+            description: "One MPEG-TS segment (served only when decide() lets the person view it)",
+            content: { "video/mp2t": { schema: Type.String({ format: "binary" }) } },
+          },
           ...errors(400, 401, 403, 404),
         },
       },

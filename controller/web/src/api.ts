@@ -36,6 +36,7 @@ async function call<T>(method: Method, path: string, body?: unknown): Promise<T>
   } catch {
     throw new ApiError(0, "unreachable", "", null, path);
   }
+  if (!response.ok) throw await failure(response, path);
   const text = await response.text();
   let parsed: unknown = null;
   if (text !== "") {
@@ -45,22 +46,51 @@ async function call<T>(method: Method, path: string, body?: unknown): Promise<T>
       parsed = text;
     }
   }
-  if (!response.ok) {
-    const problem = (parsed ?? {}) as { error?: unknown; message?: unknown };
-    const retry = Number(response.headers.get("retry-after"));
-    const error = new ApiError(
-      response.status,
-      typeof problem.error === "string" ? problem.error : "",
-      typeof problem.message === "string" ? problem.message : "",
-      Number.isFinite(retry) && retry > 0 ? retry : null,
-      path,
-    );
-    if (response.status === 401 && csrfToken !== null && !path.startsWith("/api/session")) {
-      onSessionEnded?.();
-    }
-    throw error;
-  }
   return parsed as T;
+}
+
+/** The `ApiError` of an answer that is not 2xx (and the session's end, on a 401). */
+async function failure(response: Response, path: string): Promise<ApiError> {
+  const text = await response.text();
+  let problem: { error?: unknown; message?: unknown } = {};
+  try {
+    problem = (JSON.parse(text) ?? {}) as typeof problem;
+  } catch {
+    /* not JSON: no words to show */
+  }
+  const retry = Number(response.headers.get("retry-after"));
+  if (response.status === 401 && csrfToken !== null && !path.startsWith("/api/session")) {
+    onSessionEnded?.();
+  }
+  return new ApiError(
+    response.status,
+    typeof problem.error === "string" ? problem.error : "",
+    typeof problem.message === "string" ? problem.message : "",
+    Number.isFinite(retry) && retry > 0 ? retry : null,
+    path,
+  );
+}
+
+/**
+ * A change whose answer is a picture, not JSON (the live picture of a room):
+ * its bytes, never cached by the browser; failures as `call` gives them.
+ */
+async function postForPicture(path: string): Promise<Blob> {
+  const headers: Record<string, string> = { accept: "image/jpeg, application/json" };
+  if (csrfToken !== null) headers["x-csrf-token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "unreachable", "", null, path);
+  }
+  if (!response.ok) throw await failure(response, path);
+  return response.blob();
 }
 
 export const api = {
@@ -69,6 +99,7 @@ export const api = {
   put: <T>(path: string, body: unknown) => call<T>("PUT", path, body),
   patch: <T>(path: string, body: unknown) => call<T>("PATCH", path, body),
   delete: <T>(path: string) => call<T>("DELETE", path),
+  picture: (path: string) => postForPicture(path),
 };
 
 /** A query string from the values given (undefined ones left out). */

@@ -217,6 +217,7 @@ const AUDIT_WORDS: Record<string, string> = {
   "device.masks": "Privacy masks changed",
   "device.self-test": "Camera test",
   "device.frame": "Room picture shown (for masks)",
+  "device.picture": "Room picture taken now, lamp lit (for masks)",
   "device.wiped": "Retired box wiped",
   "alert.clear": "Alert dealt with",
   "retention.sweep": "Retention sweep run",

@@ -55,6 +55,20 @@ export interface CameraSelfTest {
   meanLuma: number | null;
 }
 
+/** The frame a self-test took, as the camera gave it: to be made into a picture of the room. */
+export interface CameraFrame {
+  /** One YUYV or MJPEG frame, or H.264 from the start of the stream to the frame (decodable alone). */
+  data: Buffer;
+  format: "yuyv422" | "mjpeg" | "h264";
+  width: number;
+  height: number;
+}
+
+/** A self-test's answer, and the frame it took (null when the camera gave nothing to show). */
+export interface CameraShot extends CameraSelfTest {
+  frame: CameraFrame | null;
+}
+
 export interface Camera {
   readonly description: string;
   /** The camera gives H.264 itself, so it can be copied without re-encoding (known once checked). */
@@ -75,7 +89,7 @@ export interface Camera {
    * Takes one frame and says whether it looks like a picture. Captures: the
    * caller (the session) calls it only with the lamp lit and read back.
    */
-  selfTest(): Promise<CameraSelfTest>;
+  selfTest(): Promise<CameraShot>;
 }
 
 export interface Microphone {

@@ -17,15 +17,25 @@ import type { DeviceState, EventData } from "@classcam/protocol";
 import type { DeviceSettings } from "../config.js";
 import type { BufferIndex, RecordingStopReason } from "../buffer/index.js";
 import type { Janitor } from "../buffer/janitor.js";
-import { HardwareMissing, type Camera, type CameraSelfTest, type Microphone } from "../hw/types.js";
+import {
+  HardwareMissing,
+  type Camera,
+  type CameraSelfTest,
+  type CameraShot,
+  type Microphone,
+} from "../hw/types.js";
 import { LampFault, type Lamp, type LampFaultDetail, type LitMode } from "../hw/lamp.js";
 import type { Press } from "../hw/press.js";
 import type { ConfigCache } from "../link/config-cache.js";
 import { raiseEvent, type Outbox } from "../link/outbox.js";
 import { Capture, chooseEncoder, type CaptureEnd, type EncoderChoice } from "../recorder/index.js";
+import { roomPicture } from "../recorder/still.js";
 import { decideBooking } from "./booking.js";
 
 type RefusalReason = EventData<"recording.refused">["reason"];
+
+/** A self-test's answer, with the room's picture when it was asked for. */
+export type RoomSelfTest = CameraSelfTest & { picture?: string };
 
 interface Recording {
   recordingId: string;
@@ -142,12 +152,26 @@ export class Session {
   }
 
   /**
-   * One frame from the camera to show it works (asked for by IT). The lamp is
+   * One frame from the camera to show it works (asked for by IT), or to give
+   * a picture of the room to draw privacy masks on (`picture`). The lamp is
    * lit (video-only) and read back before the frame is taken and goes dark
    * after; a lamp that faults meanwhile discards the frame. Refused while
-   * recording, and rejected with the reason when it cannot be done.
+   * recording, and rejected with the reason when it cannot be done. The
+   * picture (a JPEG, base64, the masks in force burned in) is made in memory
+   * after the lamp is dark, outside the session's queue so a press of the
+   * button is not kept waiting.
    */
-  selfTest(): Promise<CameraSelfTest> {
+  async selfTest(options: { picture?: boolean } = {}): Promise<RoomSelfTest> {
+    const masks = this.o.config.current?.masks ?? [];
+    const { frame, ...result } = await this.takeTestFrame();
+    if (options.picture !== true) return result;
+    if (frame === null) throw new Error("the camera gave no frame to make a picture of");
+    const picture = await roomPicture(frame, { masks, ffmpeg: this.o.settings.recorder.ffmpeg });
+    this.log.info({ bytes: picture.length, masks: masks.length }, "room picture given");
+    return { ...result, picture: picture.toString("base64") };
+  }
+
+  private takeTestFrame(): Promise<CameraShot> {
     return this.enqueueResult(async () => {
       if (this.active !== null) {
         throw new Error("the box is recording; try the self-test when the recording has ended");

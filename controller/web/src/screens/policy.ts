@@ -7,11 +7,13 @@
  * blacked out in the picture before anything is written, drawn with the
  * mouse over a picture of the room or typed as numbers (every rectangle is
  * a row of four numbers, so the keyboard does everything the mouse does).
- * Every change is audited; the boxes get it at once.
+ * The picture is taken only when asked for, live by the room's box with its
+ * lamp lit (the masks already set blacked out), shown here once and kept
+ * nowhere. Every change, and every picture, is audited; the boxes get
+ * changes at once.
  */
 import { api } from "../api.js";
 import { fill, h, svg } from "../dom.js";
-import { ApiError } from "../errors.js";
 import type { Screen, ScreenContext } from "../screen.js";
 import type { Policy } from "../types.js";
 import type { DeviceDetail, PrivacyMask } from "../types-school.js";
@@ -237,6 +239,7 @@ class MaskEditor {
     "aria-hidden": "true",
   });
   private readonly about = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
+  private readonly take = button("Take a picture now (the lamp will light)");
   private readonly numbers = h("div");
   private masks: PrivacyMask[] = [];
   private pictureUrl: string | null = null;
@@ -252,7 +255,7 @@ class MaskEditor {
       { name: "mask-room" },
       rooms.map((d) => h("option", { value: d.id }, d.room)),
     );
-    this.room.addEventListener("change", () => void this.open());
+    this.room.addEventListener("change", () => this.open());
     const add = button("Add a rectangle");
     add.addEventListener("click", () => {
       if (this.masks.length >= MAX_MASKS) {
@@ -265,6 +268,7 @@ class MaskEditor {
     });
     const save = button("Save the masks", {}, "primary");
     onPress(save, this.messages, () => this.save());
+    onPress(this.take, this.messages, () => this.takePicture());
     this.stage.append(this.picture, this.overlay);
     this.stage.addEventListener("pointerdown", (event) => {
       this.startDrawing(event);
@@ -285,67 +289,77 @@ class MaskEditor {
         : [
             field("Room", this.room),
             this.about,
+            h("div", { class: "actions" }, this.take),
             this.stage,
             this.numbers,
             this.messages.element,
             h("div", { class: "actions" }, add, save),
           ],
     );
-    if (rooms.length > 0) void this.open();
+    if (rooms.length > 0) this.open();
   }
 
   private get device(): DeviceDetail | undefined {
     return this.devices.find((d) => d.id === this.room.value);
   }
 
-  private async open(): Promise<void> {
+  private open(): void {
     const device = this.device;
     if (!device) return;
     this.masks = device.masks.map((mask) => ({ ...mask }));
     this.messages.clear();
     this.draw();
+    // a picture is of one room, taken when asked for: none is carried over to another
+    this.loadId += 1;
+    this.showPicture(null);
+    this.about.textContent =
+      `To see ${device.room} while you draw, take a picture: its box takes it now, with the ` +
+      "lamp lit so the room can see, and blacks out the masks already saved. The picture is " +
+      "shown here once and kept nowhere; taking it is recorded in the audit log.";
+  }
+
+  /** Asks the room's box for a picture now (lit lamp, audited) and shows it. */
+  private async takePicture(): Promise<void> {
+    const device = this.device;
+    if (!device) return;
     const load = ++this.loadId;
     this.stage.dataset.picture = "loading";
-    this.about.textContent = `Loading a picture of ${device.room}…`;
-    let blob: Blob | null = null;
-    let why = "";
+    this.about.textContent = `Taking a picture of ${device.room}: its lamp is lit…`;
+    let picture: Blob;
     try {
-      const response = await fetch(`/api/devices/${encodeURIComponent(device.id)}/frame`, {
-        credentials: "same-origin",
-        signal: this.screen.signal,
-      });
-      if (response.ok) blob = await response.blob();
-      else {
-        const problem = (await response.json().catch(() => ({}))) as { message?: unknown };
-        why =
-          response.status === 404
-            ? `No recording of ${device.room} is kept on the school's server yet, so the rectangles are drawn on a blank picture.`
-            : new ApiError(
-                response.status,
-                "conflict",
-                typeof problem.message === "string" ? problem.message : "",
-              ).sentence;
+      picture = await api.picture(`/api/devices/${encodeURIComponent(device.id)}/picture`);
+    } catch (error) {
+      if (load === this.loadId) {
+        this.showPicture(null);
+        this.about.textContent = `No picture of ${device.room}: the rectangles are drawn on a blank picture.`;
       }
-    } catch {
-      if (this.screen.signal.aborted) return;
-      why = "The picture could not be loaded; the rectangles are drawn on a blank picture.";
+      throw error;
     }
+    if (load !== this.loadId || this.screen.signal.aborted) return;
+    this.showPicture(picture);
+    await this.picture.decode().catch(() => undefined);
     if (load !== this.loadId) return;
+    this.stage.style.aspectRatio = `${this.picture.naturalWidth} / ${this.picture.naturalHeight}`;
+    this.stage.dataset.picture = "shown";
+    this.about.textContent =
+      `${device.room} as its box saw it just now (the lamp was lit; the masks already saved ` +
+      "are black). Taking it is recorded in the audit log; it is kept nowhere.";
+    this.screen.announce(`A picture of ${device.room} was taken.`);
+  }
+
+  /** Shows `picture`, or a blank stage; the one shown before is let go. */
+  private showPicture(picture: Blob | null): void {
     if (this.pictureUrl !== null) URL.revokeObjectURL(this.pictureUrl);
-    this.pictureUrl = blob === null ? null : URL.createObjectURL(blob);
+    this.pictureUrl = picture === null ? null : URL.createObjectURL(picture);
     if (this.pictureUrl === null) {
       this.picture.removeAttribute("src");
       this.stage.classList.add("blank");
+      this.stage.style.removeProperty("aspect-ratio");
       this.stage.dataset.picture = "blank";
-      this.about.textContent = why;
       return;
     }
     this.stage.classList.remove("blank");
     this.picture.src = this.pictureUrl;
-    await this.picture.decode().catch(() => undefined);
-    this.stage.style.aspectRatio = `${this.picture.naturalWidth} / ${this.picture.naturalHeight}`;
-    this.stage.dataset.picture = "shown";
-    this.about.textContent = `A picture of ${device.room} from its latest recording kept on the school's server (opening it is recorded in the audit log).`;
   }
 
   private draw(): void {

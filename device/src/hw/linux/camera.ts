@@ -21,7 +21,7 @@ import {
 } from "v4l2-camera";
 import type { Logger } from "pino";
 import type { DeviceSettings } from "../../config.js";
-import { HardwareMissing, type Camera, type CameraSelfTest, type FfmpegInput } from "../types.js";
+import { HardwareMissing, type Camera, type CameraShot, type FfmpegInput } from "../types.js";
 import {
   chooseCameraMode,
   FOURCC_OF,
@@ -321,7 +321,7 @@ export class V4l2Camera implements Camera {
   }
 
   /** One frame in the recording mode; the caller has lit the lamp. */
-  async selfTest(): Promise<CameraSelfTest> {
+  async selfTest(): Promise<CameraShot> {
     await this.check();
     const found = this.found;
     if (found === null) throw new HardwareMissing("camera", "the camera went away");
@@ -332,8 +332,15 @@ export class V4l2Camera implements Camera {
         width: found.mode.width,
         height: found.mode.height,
       });
-      // a webcam's first frames are dark while its exposure settles
-      const frame = await device.grabFrame({ skip: 5, timeoutMs: 10_000 });
+      // a webcam's first frames are dark while its exposure settles; an H.264 frame is
+      // decodable only with those before it, from the key frame the stream starts with
+      const h264 = found.mode.format === "h264";
+      const frames = await device.captureFrames(h264 ? 6 : 1, {
+        skip: h264 ? 0 : 5,
+        timeoutMs: 10_000,
+      });
+      const frame = frames.at(-1);
+      if (frame === undefined) throw new Error(`${found.info.path}: no frame`);
       const meanLuma = format.fourcc === "YUYV" ? yuyvMeanLuma(frame.data) : null;
       const dark = meanLuma !== null && meanLuma < 16;
       return {
@@ -350,6 +357,15 @@ export class V4l2Camera implements Camera {
         height: format.height,
         bytes: frame.bytesUsed,
         meanLuma,
+        frame:
+          frame.bytesUsed === 0
+            ? null
+            : {
+                data: Buffer.concat(frames.map((f) => f.data.subarray(0, f.bytesUsed))),
+                format: found.mode.format,
+                width: format.width,
+                height: format.height,
+              },
       };
     } finally {
       await device.close().catch(() => undefined);

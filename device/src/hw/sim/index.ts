@@ -10,7 +10,7 @@ import {
   HardwareMissing,
   type ButtonInput,
   type Camera,
-  type CameraSelfTest,
+  type CameraShot,
   type FfmpegInput,
   type Hardware,
   type LampLevel,
@@ -96,6 +96,19 @@ export class SimButton implements ButtonInput {
   }
 }
 
+/** A YUYV picture growing brighter from left (dark grey) to right (near white). */
+function testPattern(width: number, height: number): Buffer {
+  const frame = Buffer.alloc(width * height * 2);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const at = (y * width + x) * 2;
+      frame[at] = 64 + Math.floor((x * 160) / width); // luma
+      frame[at + 1] = 128; // chroma: grey
+    }
+  }
+  return frame;
+}
+
 export class SimCamera implements Camera {
   readonly nativeH264 = false;
   private present = true;
@@ -134,7 +147,7 @@ export class SimCamera implements Camera {
   }
 
   /** A test-pattern frame; refuses, loudly, if the simulated lamp is dark. */
-  selfTest(): Promise<CameraSelfTest> {
+  selfTest(): Promise<CameraShot> {
     if (!this.present) {
       return Promise.reject(new HardwareMissing("camera", "the simulated camera is unplugged"));
     }
@@ -143,6 +156,7 @@ export class SimCamera implements Camera {
     if (level !== "on") {
       return Promise.reject(new Error("simulated camera: a frame was asked for with the lamp off"));
     }
+    const frame = testPattern(this.width, this.height);
     return Promise.resolve({
       ok: true,
       detail: `a ${this.width}x${this.height} test-pattern frame (simulated camera)`,
@@ -150,8 +164,9 @@ export class SimCamera implements Camera {
       format: "rawvideo",
       width: this.width,
       height: this.height,
-      bytes: this.width * this.height * 2,
+      bytes: frame.length,
       meanLuma: null,
+      frame: { data: frame, format: "yuyv422", width: this.width, height: this.height },
     });
   }
 

@@ -1,0 +1,143 @@
+/**
+ * The classroom boxes' cameras, asked through the box's `self-test` (the
+ * box lights its lamp, reads it back, takes one frame, and darkens it):
+ *
+ * - `POST /api/devices/:id/self-test`, for IT: whether the camera gives a
+ *   picture that looks right — in words and numbers, never the picture;
+ * - `POST /api/devices/:id/picture`, for whoever sets the room's privacy
+ *   masks (`MASK_ROLES`): a picture of the room taken now, to draw the masks
+ *   on. The masks already set are burned in by the box; the room sees the
+ *   lamp lit while it is taken; each one is audited (who, when, which room);
+ *   it is passed through once — no file is written, no cache may keep it.
+ *
+ * Neither is footage: no recording is opened, so `decide()` is not asked. A
+ * still of a kept recording would be, and none is served for masks.
+ */
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { REQUEST_SCHEMAS, type ResponseData } from "@classcam/protocol";
+import { MASK_ROLES } from "../domain/access.js";
+import { DomainError } from "../domain/errors.js";
+import { allow, me } from "./auth.js";
+import { DeviceId, Obj, errors } from "./schemas.js";
+
+const ANSWER_MS = 30_000;
+/** The self-test's answer as IT gets it: everything but a picture. */
+const SelfTestResult = Type.Omit(REQUEST_SCHEMAS["self-test"].data, ["picture"]);
+
+export function cameraRoutes(app: FastifyInstance): void {
+  const { devices, audit } = app;
+
+  /** The box's answer to a self-test, or a 409 saying why there is none. */
+  async function askTheBox(
+    id: string,
+    picture: boolean,
+    onRefused: (why: string) => Promise<unknown>,
+  ): Promise<ResponseData<"self-test">> {
+    const device = await devices.require(id);
+    if (!app.broker.connectedDevices().includes(id)) {
+      throw new DomainError("conflict", `the box in ${device.room} is not connected`);
+    }
+    const response = await app.broker
+      .request(id, "self-test", picture ? { picture: true } : {}, ANSWER_MS)
+      .catch(async (error: unknown) => {
+        await onRefused((error as Error).message);
+        throw new DomainError("conflict", (error as Error).message);
+      });
+    if (response.status === "error") {
+      await onRefused(response.error);
+      throw new DomainError(
+        "conflict",
+        `the box could not take ${picture ? "a picture" : "a test frame"}: ${response.error}`,
+      );
+    }
+    return response.data;
+  }
+
+  app.post(
+    "/api/devices/:id/self-test",
+    {
+      onRequest: allow("it"),
+      schema: {
+        tags: ["fleet"],
+        summary:
+          "Ask a box for one camera frame, taken with its lamp lit, and say whether the picture looks right",
+        params: Obj({ id: DeviceId }),
+        response: {
+          200: Obj({ result: SelfTestResult }),
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const actor = me(request).id;
+      const answer = await askTheBox(id, false, (why) =>
+        audit.record({
+          actor,
+          action: "device.self-test",
+          subject: id,
+          detail: { ok: false, detail: why },
+        }),
+      );
+      // IT is told in words and numbers: a picture, were one sent, goes no further
+      const { ok, detail, camera, format, width, height, bytes, meanLuma } = answer;
+      const result = { ok, detail, camera, format, width, height, bytes, meanLuma };
+      await audit.record({
+        actor,
+        action: "device.self-test",
+        subject: id,
+        detail: { ok: result.ok, detail: result.detail },
+      });
+      return { result };
+    },
+  );
+
+  app.post(
+    "/api/devices/:id/picture",
+    {
+      onRequest: allow(...MASK_ROLES),
+      schema: {
+        tags: ["fleet"],
+        summary:
+          "A picture of the room taken now by its box, with the lamp lit, to draw privacy masks " +
+          "on (the masks already set are blacked out). Audited; never stored",
+        params: Obj({ id: DeviceId }),
+        response: {
+          200: {
+            description: "The picture (JPEG), at most 960 pixels wide",
+            content: { "image/jpeg": { schema: Type.String({ format: "binary" }) } },
+          },
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const actor = me(request).id;
+      const { room } = await devices.require(id);
+      const taken = (detail: Record<string, unknown>) =>
+        audit.record({
+          actor,
+          action: "device.picture",
+          subject: id,
+          detail: { room, purpose: "privacy masks", ...detail },
+        });
+      const answer = await askTheBox(id, true, (why) => taken({ ok: false, detail: why }));
+      if (answer.picture === undefined) {
+        await taken({ ok: false, detail: "no picture in the answer" });
+        throw new DomainError(
+          "conflict",
+          `the box in ${room} sent no picture: its software may be older than the school's server`,
+        );
+      }
+      const picture = Buffer.from(answer.picture, "base64");
+      await taken({ ok: true, bytes: picture.length });
+      return reply
+        .header("cache-control", "no-store")
+        .header("content-disposition", "inline")
+        .type("image/jpeg")
+        .send(picture);
+    },
+  );
+}

@@ -1,0 +1,140 @@
+// Every route that gives pixels or sound, found in the OpenAPI document by the
+// content type of its answers (image, video, audio, HLS playlists and
+// segments), must be one this test knows and checks: footage routes answer as
+// `decide()` does for viewing, person by person; the live picture of a room
+// goes only to those who set its masks. A new media route that is not in the
+// list fails here, and so does one that hides its content type (a media type
+// named only in words, or none declared).
+import t from "tap";
+import { randomUUID } from "node:crypto";
+import { decide, MASK_ROLES } from "../../controller/src/domain/access.js";
+import { PEOPLE, deviceEvent, startSchool } from "../helpers/school.js";
+
+const START = new Date("2026-11-23T08:00:00.000Z");
+const MEDIA = /^(image|video|audio)\/|mpegurl|mp2t|mp4|webm|ogg|octet-stream/i;
+
+type Guard =
+  /** Footage of one recording: served only when `decide(person, "view", …)` allows it. */
+  | { kind: "footage"; path: (recordingId: string) => string }
+  /** A live picture of a room, taken with the box's lamp lit: for those who set masks. */
+  | { kind: "live-picture"; path: (deviceId: string) => string };
+
+const MEDIA_ROUTES: Record<string, Guard> = {
+  "GET /api/recordings/{id}/footage/index.m3u8": {
+    kind: "footage",
+    path: (id) => `/api/recordings/${id}/footage/index.m3u8`,
+  },
+  "GET /api/recordings/{id}/footage/{segment}": {
+    kind: "footage",
+    path: (id) => `/api/recordings/${id}/footage/seg-00001.ts`,
+  },
+  "POST /api/devices/{id}/picture": {
+    kind: "live-picture",
+    path: (deviceId) => `/api/devices/${deviceId}/picture`,
+  },
+};
+
+interface Operation {
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+}
+
+void t.test("every route that gives pixels or sound is known and guarded", async (t) => {
+  const school = await startSchool({ start: START, devices: ["room-1"] });
+  t.teardown(school.close);
+  const { app, as } = school;
+
+  const openapi = (await school.anonymous.get("/api/openapi.json")).json<{
+    paths: Record<string, Record<string, Operation>>;
+  }>();
+  const declared: string[] = [];
+  const hidden: string[] = [];
+  for (const [path, methods] of Object.entries(openapi.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      const route = `${method.toUpperCase()} ${path}`;
+      const types = Object.values(operation.responses ?? {}).flatMap((answer) =>
+        Object.keys(answer.content ?? {}),
+      );
+      if (types.some((type) => MEDIA.test(type))) declared.push(route);
+      // a media type named anywhere else (a description, a summary) is a route hiding its answer
+      const words = JSON.stringify({ ...operation, responses: undefined });
+      const answers = Object.values(operation.responses ?? {}).map((a) => a.description ?? "");
+      if (
+        !types.some((type) => MEDIA.test(type)) &&
+        [words, ...answers].some((text) => /(image|video|audio)\/|mpegurl|mp2t/i.test(text))
+      ) {
+        hidden.push(route);
+      }
+    }
+  }
+  t.same(hidden, [], "no route names a media type without declaring it as its answer's content");
+  t.same(
+    declared.sort(),
+    Object.keys(MEDIA_ROUTES).sort(),
+    "every media route in the OpenAPI document is one this test checks",
+  );
+  t.notOk(
+    "/api/devices/{id}/frame" in openapi.paths,
+    "no still of a kept recording is served for masks (it would be footage without decide())",
+  );
+
+  // one recording, shared with the coach, and (as if made before the rule) with the Bursar
+  const booking = await as["teacher-a"].post("/api/bookings", {
+    deviceId: "room-1",
+    start: "2026-11-23T09:00:00Z",
+    end: "2026-11-23T10:00:00Z",
+    purpose: "coaching",
+    staff: ["teacher-a", "teacher-b"],
+  });
+  const bookingId = booking.json<{ bookingId: string }>().bookingId;
+  const recordingId = randomUUID();
+  await deviceEvent(
+    app,
+    "room-1",
+    "recording.started",
+    { recordingId, bookingId, audio: true, encoder: "libx264" },
+    new Date("2026-11-23T09:01:00Z"),
+  );
+  await deviceEvent(
+    app,
+    "room-1",
+    "recording.stopped",
+    { recordingId, reason: "button", durationSeconds: 600, segments: 150, bytes: 1000 },
+    new Date("2026-11-23T09:11:00Z"),
+  );
+  t.equal(
+    (await as["teacher-a"].post(`/api/recordings/${recordingId}/shares`, { withId: "coach" }))
+      .status,
+    201,
+  );
+  await app.db.transaction(async (tx) => {
+    await tx.run(
+      "INSERT INTO shares (recording_id, with_id, created_by, created_at) VALUES (?, 'bursar', 'teacher-a', ?)",
+      [recordingId, START.toISOString()],
+    );
+  });
+  const access = await app.recordings.accessOf(null, recordingId);
+
+  for (const [route, guard] of Object.entries(MEDIA_ROUTES)) {
+    const method = route.split(" ")[0] as "GET" | "POST";
+    for (const person of PEOPLE) {
+      const caller = as[person.id];
+      if (guard.kind === "footage") {
+        const decision = decide(person, "view", access, app.now());
+        const reply = await caller.call(method, guard.path(recordingId));
+        if (decision.allowed) {
+          t.not(reply.status, 403, `${route}: ${person.id} may view (${decision.basis})`);
+        } else {
+          t.equal(reply.status, 403, `${route}: ${person.id} refused, as decide() refuses`);
+          t.equal(reply.json<{ message: string }>().message, decision.reason, "in its words");
+        }
+      } else {
+        // a box that is not connected: the roles that set masks are told so, the rest refused
+        const reply = await caller.call(method, guard.path("room-1"));
+        const may = person.roles.some((role: string) =>
+          (MASK_ROLES as readonly string[]).includes(role),
+        );
+        t.equal(reply.status, may ? 409 : 403, `${route}: ${person.id} → ${reply.status}`);
+      }
+    }
+  }
+});
