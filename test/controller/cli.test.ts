@@ -168,7 +168,7 @@ void t.test("user add, first sign-in, audit verify on a tampered file", async (t
 
   const intact = await cli("audit", "verify");
   t.equal(intact.code, 0);
-  t.match(intact.out, /audit log intact: 2 entries/);
+  t.match(intact.out, /audit log intact: 4 entries/);
   const exported = await cli("audit", "export", "--format", "xml");
   t.equal(exported.code, 2);
   t.match(exported.err, /--format must be json or csv/);

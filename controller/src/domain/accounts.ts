@@ -1,13 +1,7 @@
 /**
  * The rules of an account, as pure functions: user names, names, roles and
- * passwords, one-time passwords, and who may grant which role.
- *
- * Separation of duties: a role that can see footage (teacher, coach, slt,
- * headteacher: see `decide()` in access.ts — an owner, a share, an
- * investigation) is granted only by ANOTHER person who holds admin or
- * headteacher, never to oneself, so an administrator cannot open a path to
- * footage for themself alone. The server's own shell (`classcam-controller user
- * add`, which can read the database anyway) is not a person and may grant it.
+ * passwords, and one-time passwords. Who may grant which role is in
+ * role-grants.ts.
  */
 import { randomBytes } from "node:crypto";
 import { ROLES, type Role } from "./access.js";
@@ -17,11 +11,6 @@ export const USER_ID_PATTERN = "^[a-z][a-z0-9._-]{1,63}$";
 export const USER_ID = new RegExp(USER_ID_PATTERN);
 export const MIN_PASSWORD = 12;
 export const MAX_PASSWORD = 256;
-
-/** Roles through which footage can be seen: owning a booking, a share, an investigation. */
-export const FOOTAGE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
-/** Roles whose holder may grant a footage role to someone else. */
-export const GRANTING_ROLES: readonly Role[] = ["admin", "headteacher"];
 
 /** Every reason a password is not good enough; empty when it is. */
 export function passwordProblems(password: string, userId: string): string[] {
@@ -68,35 +57,6 @@ export function userProblems(input: {
     if (new Set(input.roles).size !== input.roles.length) problems.push("a role is listed twice");
   }
   return problems;
-}
-
-/** The footage roles among `roles`. */
-export function footageRoles(roles: readonly Role[]): Role[] {
-  return roles.filter((role) => FOOTAGE_ROLES.includes(role));
-}
-
-/**
- * Why `grantor` may not give `subject` the roles in `granted` (null: they
- * may). `grantor` is the person doing it, with their current roles and status.
- */
-export function grantProblem(
-  grantor: { id: string; roles: readonly Role[]; active: boolean },
-  subject: string,
-  granted: readonly Role[],
-): string | null {
-  const footage = footageRoles(granted);
-  if (footage.length === 0) return null;
-  const which = footage.join(", ");
-  if (grantor.id === subject) {
-    return (
-      `you cannot give yourself a role that sees footage (${which}): another administrator ` +
-      "or the headteacher must grant it"
-    );
-  }
-  if (!grantor.active || !grantor.roles.some((role) => GRANTING_ROLES.includes(role))) {
-    return `only an administrator or the headteacher may grant a role that sees footage (${which})`;
-  }
-  return null;
 }
 
 /** A readable one-time password: 4 groups of 5 from an alphabet without look-alikes. */

@@ -5,7 +5,9 @@
  * a new controller has no users until someone holding the setup token (printed
  * at first start) or a shell on the server (`classcam-controller user add`)
  * makes one. Every sign-in, sign-out, password change and account change is
- * audited.
+ * audited. A role that sees footage is granted only by someone else holding
+ * admin or headteacher, and the last active administrator stays
+ * (role-grants.ts).
  *
  * A session is a random token in a cookie; the database keeps only its
  * SHA-256. Each session has its own CSRF token that every state change must
@@ -16,6 +18,7 @@ import type { Database, Transaction } from "../db/database.js";
 import { ConnectThrottle, type Attempt } from "../broker/throttle.js";
 import type { Person, Role } from "./access.js";
 import { USER_ID, passwordProblems, temporaryPassword, userProblems } from "./accounts.js";
+import { footageRoles, grantRoles, keepAnAdministrator } from "./role-grants.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
@@ -192,7 +195,8 @@ export class People {
 
   /**
    * Adds an account with a one-time password that must be changed at first
-   * sign-in. `actor` is who did it (a user id, or 'cli').
+   * sign-in. `actor` is who did it (a user id, or 'cli'); a role that sees
+   * footage is granted only by someone else holding admin or headteacher.
    */
   async add(
     input: { id: string; displayName: string; roles: readonly Role[] },
@@ -209,6 +213,7 @@ export class People {
         subject: input.id,
         detail: { roles: [...input.roles] },
       });
+      await grantRoles(tx, this.audit, { subject: input.id, granted: input.roles, actor });
     });
     return { user: await this.require(input.id), temporaryPassword: password };
   }
@@ -239,9 +244,17 @@ export class People {
     roles: readonly Role[];
   }): Promise<User> {
     const roles: Role[] = [...new Set<Role>(["admin", ...input.roles])];
+    const footage = footageRoles(input.roles);
     refuseIf([
       ...userProblems({ ...input, roles: input.roles }),
       ...passwordProblems(input.password, input.id),
+      ...(footage.length === 0
+        ? []
+        : [
+            `the first administrator cannot give themself a role that sees footage ` +
+              `(${footage.join(", ")}): once set up, add the people who need it, or have ` +
+              "another administrator give it to you",
+          ]),
     ]);
     const hash = await hashPassword(input.password);
     await this.db.transaction(async (tx) => {
@@ -289,10 +302,13 @@ export class People {
       if (id === actor && change.status === "disabled") {
         throw new DomainError("conflict", "you cannot disable your own account");
       }
+      const roles = change.roles ? [...change.roles] : before.roles;
+      const status = change.status ?? before.status;
+      await keepAnAdministrator(tx, before, { roles, status });
       await tx.run("UPDATE users SET display_name = ?, roles_json = ?, status = ? WHERE id = ?", [
         change.displayName?.trim() ?? before.displayName,
-        JSON.stringify(change.roles ? [...change.roles] : before.roles),
-        change.status ?? before.status,
+        JSON.stringify(roles),
+        status,
         id,
       ]);
       if (change.status === "disabled" || change.roles) {
@@ -307,6 +323,8 @@ export class People {
           after: change,
         },
       });
+      const granted = roles.filter((role) => !before.roles.includes(role));
+      await grantRoles(tx, this.audit, { subject: id, granted, actor });
     });
     return this.require(id);
   }
