@@ -16,6 +16,7 @@ import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
 import { PUBLIC_ROUTE, authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
+import { addDateKeywords } from "./routes/dates.js";
 import { oversightRoutes } from "./routes/oversight.js";
 import { cameraRoutes } from "./routes/camera.js";
 import { uploadRoutes } from "./routes/uploads.js";
@@ -184,8 +185,12 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const app = fastify({
       loggerInstance: httpLogger,
       bodyLimit: 64 * 1024,
-      // unknown fields are refused, not silently dropped; query strings still become numbers
-      ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+      // unknown fields are refused, not silently dropped; query strings still become numbers;
+      // every date taken is bounded (routes/dates.ts)
+      ajv: {
+        customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true },
+        onCreate: addDateKeywords,
+      },
       // HTTPS when http.tls is set: the same app, only the server differs
       ...(https && { https }),
     }) as unknown as FastifyInstance;

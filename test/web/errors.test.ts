@@ -77,6 +77,15 @@ void t.test("form fields out of shape, named as on the page", async (t) => {
       "Please check what you entered. The start time is not a date and time.",
     ],
     [
+      [
+        400,
+        "FST_ERR_VALIDATION",
+        "body/start must be a date and time from 2000-01-01 to 2100-12-31, not 9999-01-01T09:00:00Z",
+      ],
+      "Please check what you entered. The start time must be between 2000-01-01 and 2100-12-31.",
+      "a date out of bounds names the bounds",
+    ],
+    [
       [400, "FST_ERR_VALIDATION", "body must have required property 'withId'"],
       "Please check what you entered. The colleague is missing.",
     ],

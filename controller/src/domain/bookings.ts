@@ -39,14 +39,23 @@ export interface BookingPolicy {
   maxMinutes: number;
   /** Whether the button works outside a booking (default: no). */
   allowUnbookedRecording: boolean;
+  /** How many days ahead a booking may start (a booking further out would be in no one's view). */
+  horizonDays: number;
 }
+
+export const MIN_HORIZON_DAYS = 1;
+export const MAX_HORIZON_DAYS = 730;
 
 export const DEFAULT_BOOKING_POLICY: BookingPolicy = {
   maxMinutes: 120,
   allowUnbookedRecording: false,
+  horizonDays: 365,
 };
 
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** A booking may start this long before it is made (a lesson that has just begun), no longer. */
+export const LATE_BOOKING_MS = 5 * MINUTE;
 
 function instant(value: string): number {
   return /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
@@ -98,8 +107,21 @@ export function bookingProblems(
       `a booking is at most ${policy.maxMinutes} minutes (this one is ${Math.round((end - start) / MINUTE)})`,
     );
   }
-  if (booking.status !== "cancelled" && end <= now.getTime())
-    problems.push("the booking is in the past");
+  if (booking.status !== "cancelled") {
+    if (end <= now.getTime()) problems.push("the booking is in the past");
+    else if (start < now.getTime() - LATE_BOOKING_MS) {
+      problems.push(
+        `the booking started at ${booking.start}, more than ${LATE_BOOKING_MS / MINUTE} minutes ago: ` +
+          "book from now on",
+      );
+    }
+    if (start > now.getTime() + policy.horizonDays * DAY) {
+      problems.push(
+        `a booking starts at most ${policy.horizonDays} days ahead (the school's policy); ` +
+          `this one starts on ${booking.start.slice(0, 10)}`,
+      );
+    }
+  }
   if (booking.status === "confirmed" && booking.doNotRecordPupils && booking.mitigation === null) {
     problems.push(
       "the class has pupils on the do-not-record list: state the mitigation " +

@@ -7,7 +7,12 @@
  */
 import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
-import { DEFAULT_BOOKING_POLICY, type BookingPolicy } from "./bookings.js";
+import {
+  DEFAULT_BOOKING_POLICY,
+  MAX_HORIZON_DAYS,
+  MIN_HORIZON_DAYS,
+  type BookingPolicy,
+} from "./bookings.js";
 import { DomainError } from "./errors.js";
 import { DEFAULT_RETENTION, type RetentionPolicy } from "./retention.js";
 
@@ -45,6 +50,16 @@ export function policyProblems(policy: SchoolPolicy): string[] {
   if (!Number.isInteger(maxMinutes) || maxMinutes < 5 || maxMinutes > 480) {
     problems.push("the longest booking is a whole number of minutes from 5 to 480");
   }
+  const { horizonDays } = policy.bookings;
+  if (
+    !Number.isInteger(horizonDays) ||
+    horizonDays < MIN_HORIZON_DAYS ||
+    horizonDays > MAX_HORIZON_DAYS
+  ) {
+    problems.push(
+      `bookings may be made a whole number of days ahead, from ${MIN_HORIZON_DAYS} to ${MAX_HORIZON_DAYS}`,
+    );
+  }
   const codes = policy.doNotRecordClasses;
   const pattern = new RegExp(CLASS_CODE_PATTERN);
   for (const code of codes) {
@@ -67,7 +82,15 @@ export class PolicyStore {
     const row = tx
       ? await tx.get<{ value_json: string }>(sql)
       : await this.db.get<{ value_json: string }>(sql);
-    return row ? (JSON.parse(row.value_json) as SchoolPolicy) : DEFAULT_POLICY;
+    if (!row) return DEFAULT_POLICY;
+    const stored = JSON.parse(row.value_json) as SchoolPolicy;
+    // a policy saved before a setting existed has the setting's default
+    return {
+      ...DEFAULT_POLICY,
+      ...stored,
+      retention: { ...DEFAULT_POLICY.retention, ...stored.retention },
+      bookings: { ...DEFAULT_POLICY.bookings, ...stored.bookings },
+    };
   }
 
   /** Replaces the parts given; audited with the policy before and after. */

@@ -6,9 +6,10 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { BOOKING_PURPOSES, DEVICE_ID_PATTERN, PrivacyMaskSchema } from "@classcam/protocol";
 import { ROLES } from "../domain/access.js";
-import { MITIGATIONS } from "../domain/bookings.js";
+import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
+import { DateInput } from "./dates.js";
 import {
   MAX_MANIFEST_SEGMENTS,
   MAX_SEGMENT_BYTES,
@@ -24,6 +25,7 @@ export const OneOf = <const T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** A date and time the API gives; one it takes is a `DateInput` (routes/dates.ts), bounded. */
 export const Timestamp = Type.String({ format: "date-time", maxLength: 40 });
 export const UserId = Type.String({ pattern: USER_ID_PATTERN, maxLength: 64 });
 export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, maxLength: 64 });
@@ -77,8 +79,8 @@ export const BookingSchema = Obj({
   updatedAt: Timestamp,
 });
 const BookingFields = {
-  start: Timestamp,
-  end: Timestamp,
+  start: DateInput,
+  end: DateInput,
   purpose: OneOf(BOOKING_PURPOSES),
   staff: Type.Array(UserId, { minItems: 1, maxItems: 20 }),
   audio: Type.Boolean(),
@@ -89,8 +91,8 @@ const BookingFields = {
 export const BookingCreate = Obj({
   deviceId: DeviceId,
   teacherId: Type.Optional(UserId),
-  start: Timestamp,
-  end: Timestamp,
+  start: DateInput,
+  end: DateInput,
   purpose: OneOf(BOOKING_PURPOSES),
   staff: Type.Optional(BookingFields.staff),
   audio: Type.Optional(Type.Boolean()),
@@ -193,6 +195,7 @@ export const PolicySchema = Obj({
   bookings: Obj({
     maxMinutes: Type.Integer({ minimum: 5, maximum: 480 }),
     allowUnbookedRecording: Type.Boolean(),
+    horizonDays: Type.Integer({ minimum: MIN_HORIZON_DAYS, maximum: MAX_HORIZON_DAYS }),
   }),
   audioDefault: Type.Boolean(),
   doNotRecordClasses: Type.Array(ClassCode, { maxItems: 500 }),

@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import type { DeviceOverview } from "../domain/devices.js";
-import type { BookingChange, BookingInput } from "../domain/timetable.js";
+import { MAX_LIST_DAYS, type BookingChange, type BookingInput } from "../domain/timetable.js";
 import type { ListScope } from "../domain/recordings.js";
 import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow, me } from "./auth.js";
@@ -43,6 +43,7 @@ import {
   errors,
 } from "./schemas.js";
 import { PrivacyMaskSchema } from "@classcam/protocol";
+import { DateInput, DatedObject } from "./dates.js";
 import { MASK_ROLES } from "../domain/access.js";
 
 const RecordingParams = Obj({ id: Uuid });
@@ -270,13 +271,16 @@ export function schoolRoutes(app: FastifyInstance): void {
       schema: {
         tags: ["timetable"],
         summary: "Bookings overlapping a window (at most 62 days)",
-        querystring: Obj({
-          from: Timestamp,
-          to: Timestamp,
-          deviceId: Type.Optional(DeviceId),
-          teacherId: Type.Optional(UserId),
-          includeCancelled: Type.Optional(Type.Boolean()),
-        }),
+        querystring: DatedObject(
+          {
+            from: DateInput,
+            to: DateInput,
+            deviceId: Type.Optional(DeviceId),
+            teacherId: Type.Optional(UserId),
+            includeCancelled: Type.Optional(Type.Boolean()),
+          },
+          { from: "from", to: "to", maxDays: MAX_LIST_DAYS },
+        ),
         response: { 200: Type.Array(BookingSchema), ...errors(400, 401, 403) },
       },
     },
@@ -419,7 +423,7 @@ export function schoolRoutes(app: FastifyInstance): void {
           "Recordings, newest first: mine, shared with me, under my investigation, or all (metadata)",
         querystring: Obj({
           scope: Type.Optional(OneOf(["mine", "shared", "investigating", "all", "flagged"])),
-          before: Type.Optional(Timestamp),
+          before: Type.Optional(DateInput),
         }),
         response: { 200: Type.Array(RecordingSummarySchema), ...errors(400, 401, 403) },
       },
@@ -584,7 +588,7 @@ export function schoolRoutes(app: FastifyInstance): void {
         params: RecordingParams,
         body: Obj({
           withId: UserId,
-          expiresAt: Type.Optional(Type.Union([Timestamp, Type.Null()])),
+          expiresAt: Type.Optional(Type.Union([DateInput, Type.Null()])),
         }),
         response: { 201: ShareSchema, ...errors(400, 401, 403, 404, 409) },
       },
@@ -899,9 +903,10 @@ export function schoolRoutes(app: FastifyInstance): void {
     actor: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     subject: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    from: Type.Optional(Timestamp),
-    to: Type.Optional(Timestamp),
+    from: Type.Optional(DateInput),
+    to: Type.Optional(DateInput),
   };
+  const AUDIT_WINDOW = { from: "from", to: "to" };
 
   app.get(
     "/api/audit",
@@ -910,11 +915,14 @@ export function schoolRoutes(app: FastifyInstance): void {
       schema: {
         tags: ["audit"],
         summary: "A page of the audit log, filtered by person, recording, action or date",
-        querystring: Obj({
-          ...AuditFilter,
-          afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-        }),
+        querystring: DatedObject(
+          {
+            ...AuditFilter,
+            afterSeq: Type.Optional(Type.Integer({ minimum: 0 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          },
+          AUDIT_WINDOW,
+        ),
         response: {
           200: Obj({
             entries: Type.Array(AuditEntrySchema),
@@ -983,7 +991,7 @@ export function schoolRoutes(app: FastifyInstance): void {
       schema: {
         tags: ["audit"],
         summary: "Export the (filtered) audit log as JSON or CSV",
-        querystring: Obj({ ...AuditFilter, format: OneOf(["json", "csv"]) }),
+        querystring: DatedObject({ ...AuditFilter, format: OneOf(["json", "csv"]) }, AUDIT_WINDOW),
         response: { 200: Type.String(), ...errors(400, 401, 403) },
       },
     },

@@ -61,6 +61,7 @@ const FIELDS: Record<string, string> = {
   bufferDays: "days in the classroom box",
   archiveDays: "days kept footage is kept",
   maxMinutes: "longest booking",
+  horizonDays: "days ahead bookings may be made",
   allowUnbookedRecording: "recording outside a booking",
   audioDefault: "sound for new bookings",
   doNotRecordClasses: "do-not-record list",
@@ -91,6 +92,8 @@ function fieldProblem(message: string): string {
     }
     if (/more than|longer than/.test(part)) return `the ${name} is too long`;
     if (/format "date-time"/.test(part)) return `the ${name} is not a date and time`;
+    const bounds = /must be a date and time from (\S+) to (\S+?),/.exec(part);
+    if (bounds) return `the ${name} must be between ${bounds[1]} and ${bounds[2]}`;
     if (/must be (integer|number)|must be >=|must be <=/.test(part)) {
       return `the ${name} must be a number in range`;
     }

@@ -184,7 +184,7 @@ export interface Device {
 
 export interface Policy {
   retention: { bufferDays: number; archiveDays: number };
-  bookings: { maxMinutes: number; allowUnbookedRecording: boolean };
+  bookings: { maxMinutes: number; allowUnbookedRecording: boolean; horizonDays: number };
   audioDefault: boolean;
   doNotRecordClasses: string[];
 }

@@ -17,8 +17,8 @@ import { fill, h, svg } from "../dom.js";
 import type { Screen, ScreenContext } from "../screen.js";
 import type { Policy } from "../types.js";
 import type { DeviceDetail, PrivacyMask } from "../types-school.js";
-import { Messages, button, checkbox, field, onPress, onSubmit, section, table } from "../ui.js";
-import { radios } from "./school-parts.js";
+import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
+import { policyForm } from "./policy-form.js";
 
 const MAX_MASKS = 16;
 /** The smallest rectangle drawn with the mouse (a share of the picture's width or height). */
@@ -36,100 +36,12 @@ export const policyScreen: Screen = {
       api.get<DeviceDetail[]>("/api/devices"),
     ]);
     screen.body.append(
-      policyForm(screen, policy),
+      policyForm(policy),
       doNotRecord(screen, policy),
       new MaskEditor(screen, devices).element,
     );
   },
 };
-
-function numberInput(value: number, min: number, max: number): HTMLInputElement {
-  return h("input", {
-    type: "number",
-    required: true,
-    min: String(min),
-    max: String(max),
-    step: "1",
-    value: String(value),
-    attrs: { inputmode: "numeric" },
-  });
-}
-
-function policyForm(screen: ScreenContext, policy: Policy): HTMLElement {
-  const messages = new Messages();
-  const bufferDays = numberInput(policy.retention.bufferDays, 1, 14);
-  const archiveDays = numberInput(policy.retention.archiveDays, 1, 3650);
-  const maxMinutes = numberInput(policy.bookings.maxMinutes, 5, 480);
-  const unbooked = checkbox("Allow recording outside a booking (the button works at any time)", {
-    checked: policy.bookings.allowUnbookedRecording,
-  });
-  const sound = radios(
-    "New bookings record",
-    [
-      { value: "on", label: "Picture and sound" },
-      { value: "off", label: "Picture only" },
-    ],
-    policy.audioDefault ? "on" : "off",
-  );
-  const form = h(
-    "form",
-    { class: "form", noValidate: true },
-    h(
-      "div",
-      { class: "row" },
-      field(
-        "Days in the classroom box",
-        bufferDays,
-        "Footage is overwritten after this many days (1 to 14) unless it is kept or held.",
-      ),
-      field(
-        "Days kept footage is kept",
-        archiveDays,
-        "Footage everyone agreed to keep is deleted after this (730 days is two years).",
-      ),
-      field("Longest booking (minutes)", maxMinutes, "From 5 to 480."),
-    ),
-    unbooked,
-    sound.fieldset,
-    messages.element,
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "button primary" }, "Save the policy"),
-    ),
-  );
-  onSubmit(form, messages, async () => {
-    const whole = (input: HTMLInputElement, name: string, min: number, max: number) => {
-      const value = Number(input.value);
-      if (!Number.isInteger(value) || value < min || value > max) {
-        input.focus();
-        throw new RangeError(`${name} must be a whole number from ${min} to ${max}.`);
-      }
-      return value;
-    };
-    let change;
-    try {
-      change = {
-        retention: {
-          bufferDays: whole(bufferDays, "Days in the classroom box", 1, 14),
-          archiveDays: whole(archiveDays, "Days kept footage is kept", 1, 3650),
-        },
-        bookings: {
-          maxMinutes: whole(maxMinutes, "The longest booking", 5, 480),
-          allowUnbookedRecording: unbooked.querySelector("input")?.checked === true,
-        },
-        audioDefault: sound.value() === "on",
-      };
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      messages.problem(error.message);
-      return;
-    }
-    await api.patch<Policy>("/api/policy", change);
-    messages.success("The policy is saved. The classroom boxes get it now.");
-  });
-  return section("Retention and recording", form);
-}
 
 function doNotRecord(screen: ScreenContext, policy: Policy): HTMLElement {
   const messages = new Messages();

@@ -1,0 +1,111 @@
+/**
+ * The policy screen's first form: how long footage stays in the classroom
+ * boxes and how long kept footage is kept, the longest booking, how far
+ * ahead bookings may be made, whether the record button works outside a
+ * booking, and whether new bookings record sound. Each number is checked
+ * against the bounds the server keeps before it is sent.
+ */
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import type { Policy } from "../types.js";
+import { Messages, checkbox, field, onSubmit, section } from "../ui.js";
+import { radios } from "./school-parts.js";
+
+/** How many days ahead a booking may start: the bounds the server keeps (bookings.horizonDays). */
+const HORIZON = { min: 1, max: 730 };
+
+function numberInput(value: number, min: number, max: number): HTMLInputElement {
+  return h("input", {
+    type: "number",
+    required: true,
+    min: String(min),
+    max: String(max),
+    step: "1",
+    value: String(value),
+    attrs: { inputmode: "numeric" },
+  });
+}
+
+/** Retention, the longest booking, how far ahead bookings may be made, unbooked recording, sound. */
+export function policyForm(policy: Policy): HTMLElement {
+  const messages = new Messages();
+  const bufferDays = numberInput(policy.retention.bufferDays, 1, 14);
+  const archiveDays = numberInput(policy.retention.archiveDays, 1, 3650);
+  const maxMinutes = numberInput(policy.bookings.maxMinutes, 5, 480);
+  const horizonDays = numberInput(policy.bookings.horizonDays, HORIZON.min, HORIZON.max);
+  const unbooked = checkbox("Allow recording outside a booking (the button works at any time)", {
+    checked: policy.bookings.allowUnbookedRecording,
+  });
+  const sound = radios(
+    "New bookings record",
+    [
+      { value: "on", label: "Picture and sound" },
+      { value: "off", label: "Picture only" },
+    ],
+    policy.audioDefault ? "on" : "off",
+  );
+  const form = h(
+    "form",
+    { class: "form", noValidate: true },
+    h(
+      "div",
+      { class: "row" },
+      field(
+        "Days in the classroom box",
+        bufferDays,
+        "Footage is overwritten after this many days (1 to 14) unless it is kept or held.",
+      ),
+      field(
+        "Days kept footage is kept",
+        archiveDays,
+        "Footage everyone agreed to keep is deleted after this (730 days is two years).",
+      ),
+      field("Longest booking (minutes)", maxMinutes, "From 5 to 480."),
+      field(
+        "Bookings up to (days ahead)",
+        horizonDays,
+        `A booking starts at most this many days from today (${HORIZON.min} to ${HORIZON.max}; 365 is a year).`,
+      ),
+    ),
+    unbooked,
+    sound.fieldset,
+    messages.element,
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "button primary" }, "Save the policy"),
+    ),
+  );
+  onSubmit(form, messages, async () => {
+    const whole = (input: HTMLInputElement, name: string, min: number, max: number) => {
+      const value = Number(input.value);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        input.focus();
+        throw new RangeError(`${name} must be a whole number from ${min} to ${max}.`);
+      }
+      return value;
+    };
+    let change;
+    try {
+      change = {
+        retention: {
+          bufferDays: whole(bufferDays, "Days in the classroom box", 1, 14),
+          archiveDays: whole(archiveDays, "Days kept footage is kept", 1, 3650),
+        },
+        bookings: {
+          maxMinutes: whole(maxMinutes, "The longest booking", 5, 480),
+          horizonDays: whole(horizonDays, "Bookings up to", HORIZON.min, HORIZON.max),
+          allowUnbookedRecording: unbooked.querySelector("input")?.checked === true,
+        },
+        audioDefault: sound.value() === "on",
+      };
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      messages.problem(error.message);
+      return;
+    }
+    await api.patch<Policy>("/api/policy", change);
+    messages.success("The policy is saved. The classroom boxes get it now.");
+  });
+  return section("Retention and recording", form);
+}
