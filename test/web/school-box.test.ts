@@ -243,7 +243,25 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   );
   await look(t, shots, dpo.page, "masks-saved");
 
-  // the policy: footage stays five days in the box
+  // how far ahead bookings may be made: out of bounds, refused before anything is sent
+  const sent: string[] = [];
+  dpo.page.on("request", (request) => {
+    if (request.method() === "PATCH" && request.url().endsWith("/api/policy")) {
+      sent.push(request.url());
+    }
+  });
+  const horizon = dpo.page.getByLabel("Bookings up to (days ahead)");
+  t.equal(await horizon.inputValue(), "365", "bookings a year ahead by default");
+  await horizon.fill("731");
+  await dpo.page.getByRole("button", { name: "Save the policy" }).click();
+  await dpo.page
+    .getByRole("alert")
+    .filter({ hasText: "Bookings up to must be a whole number from 1 to 730." })
+    .waitFor();
+  t.same(sent, [], "a horizon past two years is not sent");
+  await horizon.fill("500");
+
+  // the policy: footage stays five days in the box (and bookings up to 500 days ahead)
   await dpo.page.getByLabel("Days in the classroom box").fill("5");
   await dpo.page.getByRole("button", { name: "Save the policy" }).click();
   await dpo.page
@@ -255,6 +273,12 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
       .bufferDays,
     5,
   );
+  t.equal(
+    (await as.dpo.get("/api/policy")).json<{ bookings: { horizonDays: number } }>().bookings
+      .horizonDays,
+    500,
+  );
+  t.equal(sent.length, 1, "saved once");
   await until(() => box.daemon.config.current?.retention.bufferDays === 5, "the box gets it");
   t.same(dpo.problems, [], "DPO: no errors in the page");
 });
