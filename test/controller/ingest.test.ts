@@ -108,3 +108,48 @@ void t.test("a failed transaction acknowledges nothing", async (t) => {
   t.same(acks, [], "no ack: the device keeps the event and sends it again");
   t.equal(ingest.stats.failedBatches, 1);
 });
+
+void t.test(
+  "in one batch, a recording another device started earlier in it is not this device's",
+  async (t) => {
+    const { db, ingest, acks } = await setup(t);
+    const recordingId = "4f1c2a9e-0d3b-4c5e-8f7a-1b2c3d4e5f60";
+    const at = new Date().toISOString();
+    const started = {
+      id: "1f1c2a9e-0d3b-4c5e-8f7a-1b2c3d4e5f61",
+      seq: 1,
+      at,
+      kind: "recording.started",
+      data: { recordingId, bookingId: null, audio: true, encoder: "libx264" },
+    };
+    const stoppedByB = {
+      id: "2f1c2a9e-0d3b-4c5e-8f7a-1b2c3d4e5f62",
+      seq: 1,
+      at,
+      kind: "recording.stopped",
+      data: { recordingId, reason: "button", durationSeconds: 1, segments: 1, bytes: 1 },
+    };
+    const stoppedByA = { ...stoppedByB, id: "3f1c2a9e-0d3b-4c5e-8f7a-1b2c3d4e5f63", seq: 2 };
+    ingest.event("room-a", "events-a", json(started));
+    ingest.event("room-b", "events-b", json(stoppedByB));
+    ingest.event("room-a", "events-a", json(stoppedByA));
+    await ingest.idle();
+
+    t.equal(ingest.stats.batches, 1, "all three in one transaction");
+    const rows = await db.all<{ id: string; device_id: string }>(
+      "SELECT id, device_id FROM events ORDER BY rowid",
+    );
+    t.same(rows, [
+      { id: started.id, device_id: "room-a" },
+      { id: stoppedByA.id, device_id: "room-a" },
+    ]);
+    const forB = acks.filter((a) => a.deviceId === "room-b").map((a) => a.ack);
+    t.match(forB, [
+      { accepted: [], rejected: [{ id: stoppedByB.id, reason: /belongs to another device/ }] },
+    ]);
+    const rejected = await db.all<{ device_id: string; event_id: string }>(
+      "SELECT device_id, event_id FROM rejected_messages",
+    );
+    t.same(rejected, [{ device_id: "room-b", event_id: stoppedByB.id }]);
+  },
+);

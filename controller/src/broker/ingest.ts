@@ -7,6 +7,9 @@
  *
  * A malformed message is kept in `rejected_messages` with the reason, logged,
  * and (when its id can be read) refused to the device, so the stream goes on.
+ * So is an event that names another device's recording or booking
+ * (`domain/claims.ts`): checked here, in the commit's transaction, against the
+ * database and the events before it in the same batch.
  */
 import type { Logger } from "pino";
 import {
@@ -19,6 +22,7 @@ import {
   type Result,
 } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
+import { Claims, trespassToDevice } from "../domain/claims.js";
 
 export interface IngestOptions {
   db: Database;
@@ -248,9 +252,27 @@ export class Ingest {
         )
       ).map((row) => [row.id, row.device_id]),
     );
+    const claims = await Claims.load(
+      tx,
+      events.filter(({ event }) => !owners.has(event.id)).map(({ event }) => event),
+    );
     const inserts: unknown[][] = [];
     for (const { deviceId, topic, event, receivedAt } of events) {
       const owner = owners.get(event.id);
+      const trespass = owner === undefined ? claims.check(deviceId, event) : null;
+      if (trespass !== null) {
+        const rejection = {
+          deviceId,
+          topic,
+          eventId: event.id,
+          reason: trespassToDevice(trespass),
+          payload: Buffer.from(JSON.stringify(event)),
+          receivedAt,
+        };
+        this.logRejection(rejection);
+        allRejections.push(rejection);
+        continue;
+      }
       if (owner === undefined) {
         owners.set(event.id, deviceId);
         inserts.push([
