@@ -16,6 +16,7 @@ import { DomainError } from "./domain/errors.js";
 import { AuditLog } from "./domain/audit.js";
 import { People } from "./domain/people.js";
 import type { Role } from "./domain/access.js";
+import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
 
 export interface Io {
   out: (line: string) => void;
@@ -45,10 +46,15 @@ Commands:
                                 add an account; prints a one-time password ONCE
   user reset-password ID        issue a new one-time password; ends the account's sessions
   user list                     list accounts with their roles
-  audit verify                  walk the audit log's hash chain; exit 1 naming the
-                                first edited, removed or inserted entry
+  audit verify [--anchor SEQ:HASH]
+                                walk the audit log's hash chain; exit 1 naming the
+                                first edited, removed or inserted entry. It prints an
+                                anchor (the last entry's seq and hash): keep it
+                                elsewhere and pass it later, so a truncated or
+                                re-forged chain is found too
   audit export --format json|csv
                                 print the whole audit log (for the DPO)
+${EVENTS_HELP}
 
 Roles: teacher, coach, slt, headteacher, bursar, it, dpo, admin (admin manages
 accounts). A new controller has no accounts and no default password: create the
@@ -79,6 +85,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
         name: { type: "string" },
         roles: { type: "string" },
         format: { type: "string" },
+        anchor: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -113,6 +120,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
   if (command === "device") return deviceCommand(config, rest, values, io);
   if (command === "user") return userCommand(config, rest, values, io);
   if (command === "audit") return auditCommand(config, rest, values, io);
+  if (command === "events") return eventsCommand(config, rest, values, io);
   io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
   return 2;
 }
@@ -314,10 +322,24 @@ async function userCommand(
   }
 }
 
+/** `--anchor SEQ:HASH`: an entry's seq and hash, as an earlier verify printed them. */
+function parseAnchor(text: string): { seq: number; hash: string } | string {
+  const match = /^(\d+):(.*)$/.exec(text);
+  const seq = Number(match?.[1]);
+  if (!match || !Number.isSafeInteger(seq) || seq < 1) {
+    return `--anchor must be SEQ:HASH, an entry's number (1 or more) and its hash, not '${text}'`;
+  }
+  const hash = match[2] ?? "";
+  if (!/^[0-9a-f]{64}$/.test(hash)) {
+    return `--anchor's hash must be 64 hex digits (lower case), not '${hash}'`;
+  }
+  return { seq, hash };
+}
+
 async function auditCommand(
   config: ControllerConfig,
   args: readonly string[],
-  values: { format?: string | undefined; json: boolean },
+  values: { format?: string | undefined; anchor?: string | undefined; json: boolean },
   io: Io,
 ): Promise<number> {
   const [action, ...extra] = args;
@@ -335,6 +357,11 @@ async function auditCommand(
   if (action === "export" && format !== "json" && format !== "csv") {
     return usage(`--format must be json or csv, not '${format}'`);
   }
+  if (action === "export" && values.anchor !== undefined) {
+    return usage("--anchor is for 'audit verify'");
+  }
+  const anchor = values.anchor === undefined ? undefined : parseAnchor(values.anchor);
+  if (typeof anchor === "string") return usage(anchor);
   const db = await Database.open(join(config.dataDir, DATABASE_FILE));
   try {
     await migrate(db);
@@ -343,10 +370,16 @@ async function auditCommand(
       process.stdout.write(await audit.export(format as "json" | "csv"));
       return 0;
     }
-    const result = await audit.verify();
-    if (values.json) io.out(JSON.stringify(result));
-    else if (result.ok) io.out(`audit log intact: ${result.entries} entries, hash chain verified`);
-    else io.out(`AUDIT LOG TAMPERED: ${result.problem}`);
+    const result = await audit.verify(anchor ? { anchor } : {});
+    const head = result.ok ? await audit.head() : null;
+    const against = anchor ? ` (checked against anchor ${anchor.seq}:${anchor.hash})` : "";
+    if (values.json) io.out(JSON.stringify({ ...result, checkedAgainst: anchor ?? null, head }));
+    else if (!result.ok) io.out(`AUDIT LOG TAMPERED${against}: ${result.problem}`);
+    else {
+      io.out(`audit log intact: ${result.entries} entries, hash chain verified${against}`);
+      if (head)
+        io.out(`keep this anchor elsewhere for the next check: --anchor ${head.seq}:${head.hash}`);
+    }
     return result.ok ? 0 : 1;
   } finally {
     await db.close();

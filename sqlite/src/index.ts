@@ -71,6 +71,45 @@ export class Connection {
 /** What a transaction body may do: the writer's statements, nothing else. */
 export type Transaction = Pick<Connection, "run" | "get" | "all" | "exec">;
 
+/**
+ * SQLite gave up the whole transaction while a savepoint was open (e.g. disk
+ * full, an I/O error): nothing of it will commit, so the caller must not carry on.
+ */
+export class TransactionLost extends Error {
+  override readonly name = "TransactionLost";
+}
+
+let savepoints = 0;
+
+/**
+ * Runs `body` inside a SAVEPOINT of the caller's transaction: when it resolves,
+ * its writes stay part of the transaction; when it rejects, exactly its writes
+ * are undone and its error rethrown, and the transaction goes on without them.
+ * If SQLite has already rolled back the whole transaction, `TransactionLost` is
+ * thrown instead (with the body's error as its cause).
+ */
+export async function savepoint<T>(tx: Transaction, body: () => Promise<T>): Promise<T> {
+  savepoints += 1;
+  const name = `sp_${savepoints}`;
+  await tx.exec(`SAVEPOINT ${name}`);
+  let result: T;
+  try {
+    result = await body();
+  } catch (error) {
+    try {
+      await tx.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+    } catch (rollback) {
+      throw new TransactionLost(
+        `the transaction was lost while undoing a failed step (${(rollback as Error).message})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  await tx.exec(`RELEASE ${name}`);
+  return result;
+}
+
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;

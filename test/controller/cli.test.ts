@@ -68,6 +68,9 @@ void t.test("bad arguments are refused with a message and a pointer to --help", 
     [["device", "list", "room-1"], /'list' takes no device id/],
     [["device", "retire", "a", "b"], /unexpected argument 'b'/],
     [["serve", "now"], /'serve' takes no arguments/],
+    [["events"], /which command\? retry/],
+    [["events", "replay"], /unknown command 'replay'/],
+    [["events", "retry", "now"], /unexpected argument 'now'/],
   ];
   for (const [args, message] of cases) {
     const { sink, err } = io();
@@ -128,6 +131,7 @@ void t.test("--help describes the commands and the environment", async (t) => {
   t.equal(await run(["--help"], sink), 0);
   t.match(out.join("\n"), /device enrol ID --room ROOM/);
   t.match(out.join("\n"), /CLASSCAM_MQTT_PORT/);
+  t.match(out.join("\n"), /events retry +apply again the device events kept in quarantine/);
 });
 
 void t.test("user add, first sign-in, audit verify on a tampered file", async (t) => {

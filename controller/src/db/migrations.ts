@@ -290,6 +290,29 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: "each recording's box found from its events; events that could not be applied, kept aside",
+    // The ingest looks up which box first named a recording (its box: no
+    // other may report on it). An event the projector cannot apply waits in
+    // event_quarantine, with the reason, for `classcam-controller events retry`.
+    sql: `
+      CREATE INDEX events_by_recording ON events (data_json ->> '$.recordingId')
+        WHERE data_json ->> '$.recordingId' IS NOT NULL;
+
+      CREATE TABLE event_quarantine (
+        event_id       TEXT PRIMARY KEY REFERENCES events (id),
+        device_id      TEXT NOT NULL REFERENCES devices (id),
+        recording_id   TEXT,
+        reason         TEXT NOT NULL CHECK (reason != ''),
+        quarantined_at TEXT NOT NULL,
+        attempts       INTEGER NOT NULL DEFAULT 1 CHECK (attempts > 0),
+        last_tried_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX quarantine_by_recording ON event_quarantine (recording_id)
+        WHERE recording_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -8,6 +8,9 @@
  * The projector reads the events table in insertion order from a cursor kept
  * in the same transaction as what it writes, so every event is applied exactly
  * once, whenever it arrived and however often the controller restarted.
+ * Each event applies in a savepoint of its own, whole or not at all: one that
+ * fails (or names another box's recording or booking) is undone and kept in
+ * quarantine (`quarantine.ts`) for `classcam-controller events retry`.
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -18,37 +21,28 @@ import type { Clock } from "./clock.js";
 import { checkStart } from "./bookings.js";
 import type { PolicyStore } from "./policy.js";
 import { toBooking, type StoredBooking } from "./timetable.js";
+import { savepoint, TransactionLost } from "../db/database.js";
+import { raiseAlert } from "./alerts.js";
+import { Claims, namedIn, trespassForIt } from "./claims.js";
+import {
+  quarantine,
+  quarantined,
+  release,
+  storedEvent,
+  waitingBehind,
+  type QuarantinedEvent,
+} from "./quarantine.js";
 
 const BATCH = 500;
 /** A recording that stops later than this after its booking's end is flagged. */
 export const OVERRUN_MS = 60_000;
 
-export type AlertKind =
-  | "buffer-full"
-  | "lamp-fault"
-  | "camera-lost"
-  | "config-rejected"
-  | "unbooked-recording"
-  | "protected-footage-deleted";
+export { raiseAlert, type AlertKind } from "./alerts.js";
 
-export async function raiseAlert(
-  tx: Transaction,
-  deviceId: string,
-  kind: AlertKind,
-  detail: string,
-  at: string,
-): Promise<void> {
-  const open = await tx.get(
-    "SELECT 1 FROM alerts WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
-    [deviceId, kind],
-  );
-  if (open) return;
-  await tx.run("INSERT INTO alerts (device_id, kind, detail, raised_at) VALUES (?, ?, ?, ?)", [
-    deviceId,
-    kind,
-    detail,
-    at,
-  ]);
+/** What `events retry` did: how many quarantined events applied, and those still failing. */
+export interface RetryReport {
+  applied: number;
+  failing: QuarantinedEvent[];
 }
 
 export interface ProjectorEvents {
@@ -111,19 +105,10 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         [after, BATCH],
       );
       for (const row of rows) {
-        const event = {
-          id: row.id,
-          seq: row.seq,
-          at: row.occurred_at,
-          kind: row.kind,
-          data: JSON.parse(row.data_json) as unknown,
-        } as DeviceEvent;
-        try {
-          await this.apply(tx, row.device_id, event);
+        const event = storedEvent(row);
+        // one event that cannot be applied must not stop the others: it waits in quarantine
+        if (await this.applyWhole(tx, row.device_id, event)) {
           applied.push({ deviceId: row.device_id, event });
-        } catch (error) {
-          // one event that cannot be applied must not stop the others; it stays in `events`
-          this.logger.error({ err: error, eventId: row.id, kind: row.kind }, "event not applied");
         }
       }
       const last = rows.at(-1);
@@ -140,7 +125,65 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     return more;
   }
 
+  /**
+   * Applies the events in quarantine again, oldest first, in one transaction
+   * (so two retries at once still apply each exactly once): each that applies
+   * leaves quarantine, each that fails stays with its new reason.
+   */
+  async retryQuarantined(): Promise<RetryReport> {
+    const applied: { deviceId: string; event: DeviceEvent }[] = [];
+    const failing = await this.db.transaction(async (tx) => {
+      applied.length = 0;
+      for (const { deviceId, event } of await quarantined(tx)) {
+        if (await this.applyWhole(tx, deviceId, event)) {
+          await release(tx, event.id, deviceId, this.clock().toISOString());
+          applied.push({ deviceId, event });
+        }
+      }
+      return (await quarantined(tx)).map(({ event: _event, ...entry }) => entry);
+    });
+    if (applied.length > 0) this.emit("applied", applied);
+    return { applied: applied.length, failing };
+  }
+
+  /**
+   * Applies one event in a savepoint: all its writes or none. One that fails,
+   * or whose recording has an earlier event in quarantine, goes to quarantine
+   * (false). A failure that lost the whole transaction is rethrown: nothing of
+   * it commits, the cursor does not move, and the batch is tried again.
+   */
+  private async applyWhole(
+    tx: Transaction,
+    deviceId: string,
+    event: DeviceEvent,
+  ): Promise<boolean> {
+    const { recordingId } = namedIn(event);
+    const at = this.clock().toISOString();
+    const blocker = recordingId === null ? null : await waitingBehind(tx, recordingId, event.id);
+    if (blocker !== null) {
+      const reason = `waits for event ${blocker} of the same recording, which is in quarantine`;
+      await quarantine(tx, { event, deviceId, recordingId, reason }, at);
+      return false;
+    }
+    try {
+      await savepoint(tx, () => this.apply(tx, deviceId, event));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionLost) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.error(
+        { err: error, eventId: event.id, kind: event.kind, deviceId },
+        "event not applied; kept in quarantine",
+      );
+      await quarantine(tx, { event, deviceId, recordingId, reason }, at);
+      return false;
+    }
+  }
+
   private async apply(tx: Transaction, deviceId: string, event: DeviceEvent): Promise<void> {
+    // the ingest refuses these; an event stored before that check, or by another route, is not applied
+    const trespass = (await Claims.load(tx, [event])).check(deviceId, event);
+    if (trespass !== null) throw new Error(trespassForIt(trespass, deviceId));
     switch (event.kind) {
       case "recording.started":
         return this.started(tx, deviceId, event.at, event.data);
@@ -314,6 +357,24 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       [data.recordingId],
     );
     if (!row) return;
+    if (row.held === 1) {
+      // footage under a hold is never marked deleted on a box's word; IT checks the box
+      await raiseAlert(
+        tx,
+        deviceId,
+        "protected-footage-deleted",
+        `the device reported deleting recording ${data.recordingId} (${data.reason}) although it ` +
+          "is on hold; it is not marked deleted: check the box",
+        at,
+      );
+      await this.audit.append(tx, {
+        actor: deviceId,
+        action: "footage.delete-disputed",
+        subject: data.recordingId,
+        detail: { copy: "device", reason: data.reason, bytes: data.bytes, refused: "on hold" },
+      });
+      return;
+    }
     await tx.run("UPDATE recordings SET on_device = 0 WHERE id = ?", [data.recordingId]);
     await tx.run(
       `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at, bytes)
@@ -331,14 +392,13 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       subject: data.recordingId,
       detail: { copy: "device", reason: data.reason, bytes: data.bytes },
     });
-    const uploading = row.archive_state === "uploading" && row.on_controller === 0;
-    if (row.held === 1 || uploading) {
+    if (row.archive_state === "uploading" && row.on_controller === 0) {
       await raiseAlert(
         tx,
         deviceId,
         "protected-footage-deleted",
         `the device deleted recording ${data.recordingId} (${data.reason}) although it was ` +
-          (row.held === 1 ? "on hold" : "awaiting upload"),
+          "awaiting upload",
         at,
       );
     }

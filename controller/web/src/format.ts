@@ -167,6 +167,8 @@ const ALERT_WORDS: Record<string, string> = {
   "config-rejected": "The box refused its settings",
   "unbooked-recording": "Recorded outside a booking",
   "protected-footage-deleted": "Protected footage was deleted on the box",
+  "event-quarantined":
+    "A report from the box could not be recorded — it is kept; run 'events retry' after an upgrade",
   offline: "Offline",
 };
 
@@ -194,6 +196,7 @@ const AUDIT_WORDS: Record<string, string> = {
   "footage.upload-request": "Footage fetched from the box",
   "footage.upload-complete": "Footage arrived",
   "footage.delete": "Footage deleted",
+  "footage.delete-disputed": "Box said it deleted held footage (not recorded as deleted)",
   "comment.add": "Comment added",
   "share.create": "Shared",
   "share.revoke": "Share withdrawn",

@@ -13,6 +13,7 @@ export type AlertKind =
   | "config-rejected"
   | "unbooked-recording"
   | "protected-footage-deleted"
+  | "event-quarantined"
   | "offline";
 
 export interface FleetAlert {

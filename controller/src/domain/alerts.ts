@@ -1,0 +1,52 @@
+/**
+ * Alerts IT sees on the dashboard, one open alert per device and kind: a
+ * second one of a kind already open is not raised again.
+ */
+import type { Transaction } from "../db/database.js";
+
+/** Every kind of alert the controller raises (the dashboard has words for each). */
+export const ALERT_KINDS = [
+  "buffer-full",
+  "lamp-fault",
+  "camera-lost",
+  "config-rejected",
+  "unbooked-recording",
+  "protected-footage-deleted",
+  /** An event of the device's could not be applied and waits in quarantine. */
+  "event-quarantined",
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+export async function raiseAlert(
+  tx: Transaction,
+  deviceId: string,
+  kind: AlertKind,
+  detail: string,
+  at: string,
+): Promise<void> {
+  const open = await tx.get(
+    "SELECT 1 FROM alerts WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
+    [deviceId, kind],
+  );
+  if (open) return;
+  await tx.run("INSERT INTO alerts (device_id, kind, detail, raised_at) VALUES (?, ?, ?, ?)", [
+    deviceId,
+    kind,
+    detail,
+    at,
+  ]);
+}
+
+/** Clears the device's open alert of `kind` (the problem is over). */
+export async function clearAlert(
+  tx: Transaction,
+  deviceId: string,
+  kind: AlertKind,
+  at: string,
+  by: string,
+): Promise<void> {
+  await tx.run(
+    "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
+    [at, by, deviceId, kind],
+  );
+}
