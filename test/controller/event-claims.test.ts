@@ -166,19 +166,23 @@ void t.test("a box cannot record under, or refuse, another box's booking", async
       ],
     ),
   );
+  // room-b's own recording is kept (footage the school did not know of would be worse), but
+  // never under room-a's booking: no owner, no staff, flagged and audited with the claim
+  const foreign = randomUUID();
   const started = b.event("recording.started", {
-    recordingId: randomUUID(),
+    recordingId: foreign,
     bookingId,
     audio: true,
     encoder: "libx264",
   });
-  t.match(await b.send(started), {
-    accepted: false,
-    reason: /booking .* is for another device/,
-  });
+  t.same(await b.send(started), { accepted: true }, "the box's own recording is stored");
   const refused = b.event("recording.refused", { reason: "lamp-fault", bookingId });
   t.match(await b.send(refused), { accepted: false, reason: /booking .* is for another device/ });
-  t.equal((await refusedFor(controller, "room-b")).length, 2, "both kept in rejected_messages");
+  t.equal(
+    (await refusedFor(controller, "room-b")).length,
+    1,
+    "the refusal kept in rejected_messages",
+  );
 
   const own = a.event("recording.started", {
     recordingId: randomUUID(),
@@ -188,10 +192,30 @@ void t.test("a box cannot record under, or refuse, another box's booking", async
   });
   t.same(await a.send(own), { accepted: true }, "room-a records under its own booking");
   await controller.app.projector.catchUp();
-  const rows = await controller.app.db.all<{ device_id: string; booking_id: string | null }>(
-    "SELECT device_id, booking_id FROM recordings",
+  const rows = await controller.app.db.all<{
+    device_id: string;
+    booking_id: string | null;
+    owner_id: string | null;
+    staff_json: string;
+    flag: string | null;
+  }>("SELECT device_id, booking_id, owner_id, staff_json, flag FROM recordings ORDER BY device_id");
+  t.same(rows, [
+    {
+      device_id: "room-a",
+      booking_id: bookingId,
+      owner_id: "teacher-a",
+      staff_json: '["teacher-a"]',
+      flag: null,
+    },
+    { device_id: "room-b", booking_id: null, owner_id: null, staff_json: "[]", flag: "unbooked" },
+  ]);
+  const flagged = await controller.app.db.all<{ actor: string; detail_json: string }>(
+    "SELECT actor, detail_json FROM audit_log WHERE action = 'recording.flag' AND subject = ?",
+    [foreign],
   );
-  t.same(rows, [{ device_id: "room-a", booking_id: bookingId }]);
+  t.equal(flagged.length, 1, "the disregarded claim is audited once");
+  t.match(JSON.parse(flagged[0]?.detail_json ?? "{}"), { disregardedBooking: bookingId });
+  t.equal(flagged[0]?.actor, "room-b");
 });
 
 void t.test("a recording's first naming decides its box, even before it is applied", async (t) => {

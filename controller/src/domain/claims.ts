@@ -2,7 +2,9 @@
  * No box is trusted beyond itself: an event that names a recording or a
  * booking may only name one of its own box's. A recording belongs to the box
  * that first named it (its `recording.started`, or any earlier report of it
- * that arrived first); a booking to the box it is booked on.
+ * that arrived first); a booking to the box it is booked on. A start naming
+ * another box's booking is stored as the box's own recording with the booking
+ * disregarded (see `check`), never counted under that booking.
  *
  * The ingest checks every event against this before storing it (refusing the
  * ones that name another box's), and the projector checks again before
@@ -107,7 +109,11 @@ export class Claims {
         return { what: "recording", id: recordingId, owner };
       }
     }
-    if (bookingId !== null) {
+    // A recording the box started is its own whatever booking it names: a booking moved to
+    // another room while the box was offline still reaches it under its old schedule, and
+    // refusing the start would leave footage on the box the school does not know of. The
+    // projector matches a start only against the box's own bookings and audits the claim.
+    if (bookingId !== null && event.kind !== "recording.started") {
       const owner = this.bookings.get(bookingId);
       if (owner !== undefined && owner !== deviceId) {
         return { what: "booking", id: bookingId, owner };

@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import { EARLY_START_MS, type DeviceEvent, type EventData } from "@classcam/protocol";
+import { EARLY_START_MS, latestEnd, type DeviceEvent, type EventData } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
@@ -239,10 +239,13 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     const policy = await this.policy.get(tx);
     const check = checkStart(bookings, policy.bookings, time);
     // the box names the booking it chose; it counts when the rule lets that booking cover `time`
+    const named = bookings.find((b) => b.bookingId === data.bookingId);
     const booking: StoredBooking | undefined =
-      bookings.find((b) => b.bookingId === data.bookingId) ??
-      (check.allowed && check.booking ? check.booking : undefined);
+      named ?? (check.allowed && check.booking ? check.booking : undefined);
     const flag = booking || check.allowed ? null : "unbooked";
+    // a booking the box named that is none of its own covering `time` (moved to another room
+    // while the box was offline, or a false claim) counts for nothing, and IT can see it did
+    const disregarded = data.bookingId !== null && named === undefined ? data.bookingId : null;
     const { changes } = await tx.run(
       `INSERT INTO recordings (id, device_id, booking_id, owner_id, staff_json, purpose, started_at,
          audio, encoder, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -259,19 +262,26 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         flag,
       ],
     );
-    if (changes === 0 || flag === null) return;
-    await raiseAlert(
-      tx,
-      deviceId,
-      "unbooked-recording",
-      `recording ${data.recordingId} started at ${at} outside any booking`,
-      at,
-    );
+    if (changes === 0 || (flag === null && disregarded === null)) return;
+    if (flag !== null) {
+      await raiseAlert(
+        tx,
+        deviceId,
+        "unbooked-recording",
+        `recording ${data.recordingId} started at ${at} outside any booking` +
+          (disregarded === null ? "" : ` (it named booking ${disregarded}, not one of this box's)`),
+        at,
+      );
+    }
     await this.audit.append(tx, {
       actor: deviceId,
       action: "recording.flag",
       subject: data.recordingId,
-      detail: { flag, bookingId: data.bookingId },
+      detail: {
+        flag: flag ?? "booking-disregarded",
+        bookingId: data.bookingId,
+        ...(disregarded !== null && { disregardedBooking: disregarded }),
+      },
     });
   }
 
@@ -280,34 +290,35 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     at: string,
     data: EventData<"recording.stopped">,
   ): Promise<void> {
-    const row = await tx.get<{ end_at: string | null; flag: string | null; device_id: string }>(
-      "SELECT b.end_at, r.flag, r.device_id FROM recordings r LEFT JOIN bookings b ON b.id = r.booking_id WHERE r.id = ?",
+    const row = await tx.get<{
+      end_at: string | null;
+      flag: string | null;
+      device_id: string;
+      started_at: string;
+    }>(
+      "SELECT b.end_at, r.flag, r.device_id, r.started_at FROM recordings r LEFT JOIN bookings b ON b.id = r.booking_id WHERE r.id = ?",
       [data.recordingId],
     );
     if (!row) return;
+    // the start rule's latest end: the booking's end, or the unbooked limit after the start
+    const latest = latestEnd(new Date(row.started_at), row.end_at);
     const overran =
-      row.end_at !== null &&
-      row.flag === null &&
-      Date.parse(at) > Date.parse(row.end_at) + OVERRUN_MS;
+      row.flag === null && Date.parse(at) > latest.getTime() + OVERRUN_MS
+        ? row.end_at === null
+          ? "overran-unbooked-limit"
+          : "overran-booking"
+        : null;
     await tx.run(
       `UPDATE recordings SET ended_at = ?, stop_reason = ?, duration_seconds = ?, segments = ?,
          bytes = ?, flag = coalesce(flag, ?) WHERE id = ?`,
-      [
-        at,
-        data.reason,
-        data.durationSeconds,
-        data.segments,
-        data.bytes,
-        overran ? "overran-booking" : null,
-        data.recordingId,
-      ],
+      [at, data.reason, data.durationSeconds, data.segments, data.bytes, overran, data.recordingId],
     );
-    if (overran) {
+    if (overran !== null) {
       await this.audit.append(tx, {
         actor: row.device_id,
         action: "recording.flag",
         subject: data.recordingId,
-        detail: { flag: "overran-booking", bookingEnd: row.end_at },
+        detail: { flag: overran, latestEnd: latest.toISOString(), bookingEnd: row.end_at },
       });
     }
   }
