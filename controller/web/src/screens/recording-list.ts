@@ -31,6 +31,9 @@ export async function recordingList(screen: ScreenContext, options: ListOptions)
       copied !== undefined && recording.status === "uploading" ? ` (${copied}% copied)` : null,
       recording.onHold ? [" ", badge("On hold", "warning")] : null,
       recording.flag === "unbooked" ? [" ", badge("Outside a booking", "warning")] : null,
+      recording.flag === "overran-booking" || recording.flag === "overran-unbooked-limit"
+        ? [" ", badge("Ran past its end", "warning")]
+        : null,
     ];
   };
 
