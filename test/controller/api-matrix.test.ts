@@ -404,6 +404,9 @@ void t.test("the cross-cases on one recording", async (t) => {
     atSeconds: 1,
     body: "seen",
   });
+  const bursarShared = await as.bursar.get("/api/recordings?scope=shared");
+  t.equal(bursarShared.status, 200);
+  t.same(bursarShared.json(), [], "nor is it listed as 'shared with me'");
   const listMine = (await as["teacher-c"].get("/api/recordings?scope=all")).status;
   t.equal(listMine, 403, "a teacher cannot list every recording");
   const shared = (await as.coach.get("/api/recordings?scope=shared")).json<unknown[]>();

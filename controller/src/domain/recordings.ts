@@ -283,6 +283,8 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
         params.push(person.id);
         break;
       case "shared":
+        // a share gives nothing to someone who may not be shared with (made before that rule)
+        if (!mayBeSharedWith(person).allowed) return [];
         conditions.push(
           "r.id IN (SELECT recording_id FROM shares WHERE with_id = ? AND revoked_at IS NULL " +
             "AND (expires_at IS NULL OR expires_at > ?))",
