@@ -6,7 +6,7 @@
 import t from "tap";
 import { randomUUID } from "node:crypto";
 import type { InjectOptions } from "fastify";
-import { PASSWORD, PEOPLE, startSchool, deviceEvent, type PersonId } from "../helpers/school.js";
+import { PASSWORD, PEOPLE, startSchool, recordedLesson, type PersonId } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const GHOST = randomUUID();
@@ -286,29 +286,7 @@ void t.test("the cross-cases on one recording", async (t) => {
   const school = await startSchool({ start: START });
   t.teardown(school.close);
   const { as, app } = school;
-  const booking = await as["teacher-a"].post("/api/bookings", {
-    deviceId: "room-1",
-    start: "2026-11-23T09:00:00Z",
-    end: "2026-11-23T10:00:00Z",
-    purpose: "coaching",
-    staff: ["teacher-a", "teacher-b"],
-  });
-  const bookingId = booking.json<{ bookingId: string }>().bookingId;
-  const id = randomUUID();
-  await deviceEvent(
-    app,
-    "room-1",
-    "recording.started",
-    { recordingId: id, bookingId, audio: true, encoder: "libx264" },
-    new Date("2026-11-23T09:01:00Z"),
-  );
-  await deviceEvent(
-    app,
-    "room-1",
-    "recording.stopped",
-    { recordingId: id, reason: "button", durationSeconds: 600, segments: 150, bytes: 1000 },
-    new Date("2026-11-23T09:11:00Z"),
-  );
+  const { recordingId: id } = await recordedLesson(school);
   t.equal(
     (await as["teacher-a"].post(`/api/recordings/${id}/shares`, { withId: "coach" })).status,
     201,

@@ -6,9 +6,8 @@
 // list fails here, and so does one that hides its content type (a media type
 // named only in words, or none declared).
 import t from "tap";
-import { randomUUID } from "node:crypto";
 import { decide, MASK_ROLES } from "../../controller/src/domain/access.js";
-import { PEOPLE, deviceEvent, startSchool } from "../helpers/school.js";
+import { PEOPLE, recordedLesson, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const MEDIA = /^(image|video|audio)\/|mpegurl|mp2t|mp4|webm|ogg|octet-stream/i;
@@ -78,29 +77,7 @@ void t.test("every route that gives pixels or sound is known and guarded", async
   );
 
   // one recording, shared with the coach, and (as if made before the rule) with the Bursar
-  const booking = await as["teacher-a"].post("/api/bookings", {
-    deviceId: "room-1",
-    start: "2026-11-23T09:00:00Z",
-    end: "2026-11-23T10:00:00Z",
-    purpose: "coaching",
-    staff: ["teacher-a", "teacher-b"],
-  });
-  const bookingId = booking.json<{ bookingId: string }>().bookingId;
-  const recordingId = randomUUID();
-  await deviceEvent(
-    app,
-    "room-1",
-    "recording.started",
-    { recordingId, bookingId, audio: true, encoder: "libx264" },
-    new Date("2026-11-23T09:01:00Z"),
-  );
-  await deviceEvent(
-    app,
-    "room-1",
-    "recording.stopped",
-    { recordingId, reason: "button", durationSeconds: 600, segments: 150, bytes: 1000 },
-    new Date("2026-11-23T09:11:00Z"),
-  );
+  const { recordingId } = await recordedLesson(school);
   t.equal(
     (await as["teacher-a"].post(`/api/recordings/${recordingId}/shares`, { withId: "coach" }))
       .status,

@@ -235,6 +235,42 @@ export async function deviceEvent(
   await app.projector.catchUp();
 }
 
+/**
+ * Teacher A's coaching lesson with teacher B on Monday 23 November 2026,
+ * 09:00–10:00 in room-1, booked through the API and recorded by the box for
+ * ten minutes from 09:01 (start and stop applied by the projector).
+ */
+export async function recordedLesson(
+  school: Pick<School, "app" | "as">,
+): Promise<{ bookingId: string; recordingId: string }> {
+  const { randomUUID } = await import("node:crypto");
+  const booking = await school.as["teacher-a"].post("/api/bookings", {
+    deviceId: "room-1",
+    start: "2026-11-23T09:00:00Z",
+    end: "2026-11-23T10:00:00Z",
+    purpose: "coaching",
+    staff: ["teacher-a", "teacher-b"],
+  });
+  if (booking.status !== 201) throw new Error(`booking: ${JSON.stringify(booking.body)}`);
+  const bookingId = booking.json<{ bookingId: string }>().bookingId;
+  const recordingId = randomUUID();
+  await deviceEvent(
+    school.app,
+    "room-1",
+    "recording.started",
+    { recordingId, bookingId, audio: true, encoder: "libx264" },
+    new Date("2026-11-23T09:01:00Z"),
+  );
+  await deviceEvent(
+    school.app,
+    "room-1",
+    "recording.stopped",
+    { recordingId, reason: "button", durationSeconds: 600, segments: 150, bytes: 1000 },
+    new Date("2026-11-23T09:11:00Z"),
+  );
+  return { bookingId, recordingId };
+}
+
 /** Footage as a device's buffer holds it: segment files in a folder, as its index lists them. */
 export interface DeviceFootage {
   dir: string;
