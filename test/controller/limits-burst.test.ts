@@ -47,6 +47,28 @@ void t.test("a burst of wrong device secrets from one address is cut at the limi
   t.equal(refused, 40 - counter.checks, "every other attempt is refused unchecked (CONNACK 3)");
 });
 
+void t.test("a fleet reconnecting at once from one address all gets in", async (t) => {
+  // after a restart every box behind the school's NAT reconnects together: the limit that
+  // cuts a burst of wrong secrets must make good ones wait their turn, not refuse them
+  const controller = await startController(); // 10 refusals per address per 60 s
+  t.teardown(() => controller.close());
+  const ids = Array.from({ length: 25 }, (_, i) => `room-${i + 1}`);
+  const secrets = new Map<string, string>();
+  for (const id of ids) secrets.set(id, await controller.enrol(id));
+  const outcomes = await Promise.all(
+    ids.map((id) =>
+      connectDevice(controller.url, id, secrets.get(id) ?? "").then(
+        async (client) => {
+          await client.endAsync();
+          return "connected";
+        },
+        (error: unknown) => `refused ${String((error as { code?: number }).code)}`,
+      ),
+    ),
+  );
+  t.same(outcomes, Array<string>(25).fill("connected"), "all 25 connected, none refused");
+});
+
 async function signInBurst(
   controller: TestController,
   ids: (i: number) => string,
@@ -96,6 +118,34 @@ void t.test("a burst of wrong sign-ins from one address is cut at 20", async (t)
   }
 });
 
+void t.test("a staff room signing in at once through one address all gets in", async (t) => {
+  const controller = await startController(); // 20 failures per address per 15 minutes
+  t.teardown(() => controller.close());
+  const ids = Array.from({ length: 30 }, (_, i) => `teacher-${i + 1}`);
+  const passwords = new Map<string, string>();
+  for (const id of ids) {
+    const { temporaryPassword } = await controller.app.people.add(
+      { id, displayName: id, roles: ["teacher"] },
+      "test",
+    );
+    passwords.set(id, temporaryPassword);
+  }
+  const replies = await Promise.all(
+    ids.map((id) =>
+      controller.app.inject({
+        method: "POST",
+        url: "/api/session",
+        payload: { id, password: passwords.get(id) },
+      }),
+    ),
+  );
+  t.same(
+    replies.map((reply) => reply.statusCode),
+    Array<number>(30).fill(200),
+    "all 30 signed in, none told to wait",
+  );
+});
+
 void t.test("a person's sign-in is not queued behind device secrets being hashed", async (t) => {
   const controller = await startController();
   t.teardown(() => controller.close());
@@ -129,25 +179,54 @@ void t.test("a person's sign-in is not queued behind device secrets being hashed
 void t.test("an attempt takes its place in the count before it is checked", async (t) => {
   let now = 0;
   const throttle = new ConnectThrottle({ maxFailures: 2, windowMs: 1000, now: () => now });
-  const first = throttle.reserve("10.0.0.1");
-  const second = throttle.reserve("10.0.0.1");
+  const first = await throttle.reserve("10.0.0.1");
+  const second = await throttle.reserve("10.0.0.1");
   t.ok(first && second, "two attempts at once are within the limit");
-  t.equal(throttle.reserve("10.0.0.1"), null, "a third, while they are checked, is not");
-  t.ok(throttle.reserve("10.0.0.2"), "another source is counted on its own");
+  let thirdDone = false;
+  const third = throttle.reserve("10.0.0.1").finally(() => (thirdDone = true));
+  t.ok(await throttle.reserve("10.0.0.2"), "another source is counted on its own");
+  t.notOk(thirdDone, "a third waits while the two are checked");
   first?.release();
-  const third = throttle.reserve("10.0.0.1");
-  t.ok(third, "a success gives its place back");
+  const afterSuccess = await third;
+  t.ok(afterSuccess, "a success gives its place to the one waiting");
   second?.failed();
   throttle.clear("10.0.0.1");
-  const fourth = throttle.reserve("10.0.0.1");
+  const fourth = await throttle.reserve("10.0.0.1");
   t.ok(fourth, "clearing forgets the failure");
-  t.equal(throttle.reserve("10.0.0.1"), null, "but not the attempts still being checked");
-  third?.failed();
+  const fifth = throttle.reserve("10.0.0.1");
+  const sixth = throttle.reserve("10.0.0.1");
+  afterSuccess?.failed();
+  t.ok(!throttle.isBlocked("10.0.0.1"), "one failure and one in progress: not blocked yet");
   fourth?.failed();
+  t.equal(await fifth, null, "once the two in progress failed, the waiting are refused unchecked");
+  t.equal(await sixth, null);
   t.ok(throttle.retryAfterMs("10.0.0.1") > 0);
   now = 1001;
-  t.ok(throttle.reserve("10.0.0.1"), "the failures pass with the window");
+  t.ok(await throttle.reserve("10.0.0.1"), "the failures pass with the window");
 });
+
+void t.test(
+  "a burst of good attempts from one source all go through, a few at a time",
+  async (t) => {
+    const throttle = new ConnectThrottle({ maxFailures: 3, windowMs: 60_000 });
+    let inProgress = 0;
+    let most = 0;
+    const results = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const attempt = await throttle.reserve("10.0.0.9");
+        if (attempt === null) return false;
+        inProgress += 1;
+        most = Math.max(most, inProgress);
+        await new Promise(setImmediate);
+        inProgress -= 1;
+        attempt.release();
+        return true;
+      }),
+    );
+    t.same(results, Array<boolean>(30).fill(true), "none refused");
+    t.equal(most, 3, "never more than the allowance checked at once");
+  },
+);
 
 void t.test("a free derivation slot goes to a waiting person before waiting devices", async (t) => {
   const pool = new DerivationPool(2);

@@ -59,7 +59,21 @@ export class DeviceSignIn {
     password: Buffer | undefined,
     done: SignInDone,
   ): void {
-    const attempt = this.throttle.reserve(source);
+    // reserve() never rejects: it waits while this address's attempts in progress fill its allowance
+    void this.throttle
+      .reserve(source)
+      .then((attempt) => this.judge(client, source, packet, username, password, done, attempt));
+  }
+
+  private judge(
+    client: Client,
+    source: string,
+    packet: ConnectPacket | undefined,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: SignInDone,
+    attempt: Attempt | null,
+  ): void {
     if (attempt === null) {
       this.refuse(client, source, done, {
         code: ConnackCode.serverUnavailable,

@@ -135,12 +135,12 @@ export class People {
   }
 
   /** Counts a sign-in against both limits, or refuses it unchecked when either is used up. */
-  private reserveSignIn(account: string, address: string): Attempt[] {
-    const byAccount = this.accountLimit.reserve(account);
+  private async reserveSignIn(account: string, address: string): Promise<Attempt[]> {
+    const byAccount = await this.accountLimit.reserve(account);
     if (byAccount === null) {
       throw new SignInLimited("account", Math.ceil(this.accountLimit.retryAfterMs(account) / 1000));
     }
-    const byAddress = this.addressLimit.reserve(address);
+    const byAddress = await this.addressLimit.reserve(address);
     if (byAddress === null) {
       byAccount.release();
       throw new SignInLimited("address", Math.ceil(this.addressLimit.retryAfterMs(address) / 1000));
@@ -358,7 +358,7 @@ export class People {
     address: string,
   ): Promise<{ token: string; session: Session }> {
     const account = id.toLowerCase();
-    const attempts = this.reserveSignIn(account, address);
+    const attempts = await this.reserveSignIn(account, address);
     let row: UserRow | undefined;
     let ok: boolean;
     try {
