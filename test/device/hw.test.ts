@@ -67,12 +67,32 @@ void t.test(
   "the button: bounce ignored, short press on release, long press while held",
   async (t) => {
     let clock = 0;
+    // the detector's timers run on the same fake clock: advancing it fires those due
+    const pending: { at: number; fire: () => void }[] = [];
+    const advance = (ms: number) => {
+      clock += ms;
+      for (const timer of pending.filter((timer) => timer.at <= clock)) {
+        pending.splice(pending.indexOf(timer), 1);
+        timer.fire();
+      }
+    };
     const presses: Press[] = [];
     const detector = new PressDetector({
       debounceMs: 30,
       longPressMs: 200,
       onPress: (press) => presses.push(press),
       now: () => clock,
+      timers: {
+        setTimeout: (fire, ms) => {
+          const timer = { at: clock + ms, fire };
+          pending.push(timer);
+          return timer;
+        },
+        clearTimeout: (timer) => {
+          const at = pending.indexOf(timer as (typeof pending)[number]);
+          if (at >= 0) pending.splice(at, 1);
+        },
+      },
     });
     t.teardown(() => detector.close());
     // a short press with contact bounce on both edges
@@ -92,7 +112,9 @@ void t.test(
     // a long press fires while still held, and its release adds nothing
     clock += 100;
     detector.edge(true);
-    await new Promise((resolve) => setTimeout(resolve, 260));
+    advance(199);
+    t.same(presses, ["short"], "not yet a long press just before the threshold");
+    advance(1);
     t.same(presses, ["short", "long"], "the long press is reported at the threshold");
     clock += 300;
     detector.edge(false);

@@ -27,4 +27,4 @@ export {
   type LampFaultDetail,
   type LitMode,
 } from "./lamp.js";
-export { PressDetector, type Press } from "./press.js";
+export { PressDetector, type Press, type PressTimers } from "./press.js";

@@ -6,10 +6,21 @@
  */
 export type Press = "short" | "long";
 
+/** The timers the detector schedules its long press with (the tests pass fake ones). */
+export interface PressTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const REAL_TIMERS: PressTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export class PressDetector {
   private down = false;
   private lastEdgeAt = Number.NEGATIVE_INFINITY;
-  private longTimer: NodeJS.Timeout | null = null;
+  private longTimer: unknown = null;
   private longReported = false;
 
   constructor(
@@ -18,8 +29,14 @@ export class PressDetector {
       longPressMs: number;
       onPress: (press: Press) => void;
       now?: () => number;
+      /** Where the long-press timer runs; real timers unless given (with `now`, on one clock). */
+      timers?: PressTimers;
     },
   ) {}
+
+  private get timers(): PressTimers {
+    return this.options.timers ?? REAL_TIMERS;
+  }
 
   /** One raw edge from the button's wire. */
   edge(pressed: boolean): void {
@@ -30,7 +47,7 @@ export class PressDetector {
     this.down = pressed;
     if (pressed) {
       this.longReported = false;
-      this.longTimer = setTimeout(() => {
+      this.longTimer = this.timers.setTimeout(() => {
         this.longTimer = null;
         if (!this.down) return;
         this.longReported = true;
@@ -38,13 +55,13 @@ export class PressDetector {
       }, this.options.longPressMs);
       return;
     }
-    if (this.longTimer !== null) clearTimeout(this.longTimer);
+    if (this.longTimer !== null) this.timers.clearTimeout(this.longTimer);
     this.longTimer = null;
     if (!this.longReported) this.options.onPress("short");
   }
 
   close(): void {
-    if (this.longTimer !== null) clearTimeout(this.longTimer);
+    if (this.longTimer !== null) this.timers.clearTimeout(this.longTimer);
     this.longTimer = null;
   }
 }
