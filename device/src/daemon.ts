@@ -7,12 +7,12 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { DeviceState } from "@classcam/protocol";
+import { isProtected, type DeviceState } from "@classcam/protocol";
 import type { Database } from "@classcam/sqlite";
 import type { DeviceSettings } from "./config.js";
 import { BufferIndex, BYTES_WRITTEN_COUNTER } from "./buffer/index.js";
 import { Janitor } from "./buffer/janitor.js";
-import { healthFigures, readStatfs, storageFigures } from "./buffer/health.js";
+import { healthFigures, readStatfs, storageFigures, toBufferRecording } from "./buffer/health.js";
 import { openHardware } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
@@ -412,10 +412,11 @@ export class Daemon {
     if (row.endedAt === null) throw new Error(`recording ${recordingId} is in progress`);
     const protection = this.protection();
     if (protection === null) throw new Error("no config from the controller yet: holds unknown");
-    const { holds, uploads } = protection;
-    if (holds.includes(recordingId)) throw new Error(`recording ${recordingId} is under a hold`);
-    if (this.uploading.has(recordingId) || uploads.includes(recordingId)) {
-      throw new Error(`recording ${recordingId} is waiting to be uploaded`);
+    // the buffer's own rule (protocol's buffer-rules) says what is protected; here only why, in words
+    const recording = toBufferRecording(row, protection.uploads);
+    if (isProtected(recording, protection.holds)) {
+      const why = recording.awaitingUpload ? "is waiting to be uploaded" : "is under a hold";
+      throw new Error(`recording ${recordingId} ${why}`);
     }
     const { bytes } = await this.index.remove(recordingId, "request");
     this.changed();

@@ -200,6 +200,32 @@ void t.test("a long press asks to keep the recording just made", async (t) => {
   t.equal(b.daemon.session.phase, "idle", "a long press does not start a recording");
 });
 
+void t.test("a delete request spares what the buffer rule protects", async (t) => {
+  const b = await box(t);
+  await pressButton(b);
+  const recordingId = await recordingStarted(b);
+  await t.rejects(b.daemon.deleteRecording(recordingId), /is in progress/, "the open one");
+  await pressButton(b);
+  await until(() => b.daemon.session.phase === "idle", "the stop");
+  const current = b.daemon.config.current;
+  if (current === null) throw new Error("the cached config was not loaded");
+  const receive = (changes: Partial<typeof current>) =>
+    b.daemon.config.receive(
+      JSON.stringify({
+        ...current,
+        ...changes,
+        version: (b.daemon.config.current?.version ?? 0) + 1,
+      }),
+    );
+  t.match(receive({ holds: [recordingId] }), { outcome: "applied" });
+  await t.rejects(b.daemon.deleteRecording(recordingId), /is under a hold/, "held");
+  t.match(receive({ holds: [], uploads: [recordingId] }), { outcome: "applied" });
+  await t.rejects(b.daemon.deleteRecording(recordingId), /is waiting to be uploaded/, "to upload");
+  t.match(receive({ uploads: [] }), { outcome: "applied" });
+  t.match(await b.daemon.deleteRecording(recordingId), { recordingId }, "unprotected: deleted");
+  t.equal(await b.daemon.index.get(recordingId), undefined, "gone from the index");
+});
+
 void t.test(
   "a lamp that cannot be driven at start-up: reported, and nothing records",
   async (t) => {
