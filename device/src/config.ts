@@ -7,14 +7,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
-import { compile, deviceIdProblem } from "@classcam/protocol";
+import { compile, deviceIdProblem, MAX_RECORDED_SEGMENT_SECONDS } from "@classcam/protocol";
 
 const strict = { additionalProperties: false } as const;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 const Pin = Type.Integer({ minimum: 0, maximum: 1023 });
-
-/** Most a segment may last (the issue's ≤ 4 s: at most that much is lost at a power cut). */
-export const MAX_SEGMENT_SECONDS = 4;
 
 export const DeviceSettingsSchema = Type.Object(
   {
@@ -123,7 +120,7 @@ export const DeviceSettingsSchema = Type.Object(
     ),
     recorder: Type.Object(
       {
-        segmentSeconds: Type.Integer({ minimum: 1, maximum: MAX_SEGMENT_SECONDS }),
+        segmentSeconds: Type.Integer({ minimum: 1, maximum: MAX_RECORDED_SEGMENT_SECONDS }),
         /** `auto` picks: camera H.264 copied, else h264_v4l2m2m when present, else libx264. */
         encoder: Type.Unsafe<"auto" | "copy" | "h264_v4l2m2m" | "libx264">({
           type: "string",

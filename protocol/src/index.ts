@@ -4,3 +4,4 @@ export * from "./schemas.js";
 export * from "./validate.js";
 export * from "./buffer-rules.js";
 export * from "./booking-rule.js";
+export * from "./segments.js";

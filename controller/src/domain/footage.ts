@@ -25,6 +25,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import type { Recordings } from "./recordings.js";
+import { MAX_ACCEPTED_SEGMENT_SECONDS } from "@classcam/protocol";
 
 /** Segment names: a plain file name ending in `.ts` — no folders, no dots before the end. */
 export const SEGMENT_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}\\.ts$";
@@ -38,8 +39,6 @@ export const PLAYLIST = "index.m3u8";
 export const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Segments in one manifest: an eight-hour recording in one-second segments, and some. */
 export const MAX_MANIFEST_SEGMENTS = 30_000;
-/** The longest segment, in seconds. */
-export const MAX_SEGMENT_SECONDS = 60;
 /** Where segments are written while they arrive, inside the recording's folder. */
 const INCOMING = ".incoming";
 
@@ -333,11 +332,11 @@ export class Footage extends EventEmitter<FootageEvents> {
       if (
         !Number.isFinite(s.durationSeconds) ||
         s.durationSeconds <= 0 ||
-        s.durationSeconds > MAX_SEGMENT_SECONDS
+        s.durationSeconds > MAX_ACCEPTED_SEGMENT_SECONDS
       ) {
         throw new DomainError(
           "invalid",
-          `${at}: durationSeconds must be above 0 and at most ${MAX_SEGMENT_SECONDS}`,
+          `${at}: durationSeconds must be above 0 and at most ${MAX_ACCEPTED_SEGMENT_SECONDS}`,
         );
       }
       if (!SHA256.test(s.sha256)) {

@@ -4,7 +4,12 @@
  * patterns, so nothing path-like or oversized reaches the domain.
  */
 import { Type, type TSchema } from "@sinclair/typebox";
-import { BOOKING_PURPOSES, DEVICE_ID_PATTERN, PrivacyMaskSchema } from "@classcam/protocol";
+import {
+  BOOKING_PURPOSES,
+  DEVICE_ID_PATTERN,
+  MAX_ACCEPTED_SEGMENT_SECONDS,
+  PrivacyMaskSchema,
+} from "@classcam/protocol";
 import { ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
@@ -13,7 +18,6 @@ import { DateInput } from "./dates.js";
 import {
   MAX_MANIFEST_SEGMENTS,
   MAX_SEGMENT_BYTES,
-  MAX_SEGMENT_SECONDS,
   SEGMENT_NAME_PATTERN,
   SHA256_PATTERN,
 } from "../domain/footage.js";
@@ -274,7 +278,7 @@ export const ManifestSchema = Obj({
     Obj({
       seq: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
       name: SegmentName,
-      durationSeconds: Type.Number({ exclusiveMinimum: 0, maximum: MAX_SEGMENT_SECONDS }),
+      durationSeconds: Type.Number({ exclusiveMinimum: 0, maximum: MAX_ACCEPTED_SEGMENT_SECONDS }),
       bytes: Type.Integer({ minimum: 1, maximum: MAX_SEGMENT_BYTES }),
       sha256: Type.String({ pattern: SHA256_PATTERN }),
     }),

@@ -34,8 +34,8 @@ import {
 import { delimiter, join, resolve } from "node:path";
 import ffmpeg from "fluent-ffmpeg";
 import type { Logger } from "pino";
-import type { PrivacyMask } from "@classcam/protocol";
-import { MAX_SEGMENT_SECONDS, type DeviceSettings } from "../config.js";
+import { MAX_RECORDED_SEGMENT_SECONDS, type PrivacyMask } from "@classcam/protocol";
+import type { DeviceSettings } from "../config.js";
 import type { Camera, Microphone } from "../hw/types.js";
 import type { EncoderChoice } from "./encoder.js";
 
@@ -250,10 +250,10 @@ function checkOptions(options: CaptureOptions): void {
   if (
     !Number.isInteger(settings.segmentSeconds) ||
     settings.segmentSeconds < 1 ||
-    settings.segmentSeconds > MAX_SEGMENT_SECONDS
+    settings.segmentSeconds > MAX_RECORDED_SEGMENT_SECONDS
   ) {
     throw new Error(
-      `recorder.segmentSeconds must be a whole number from 1 to ${MAX_SEGMENT_SECONDS} (got ${settings.segmentSeconds})`,
+      `recorder.segmentSeconds must be a whole number from 1 to ${MAX_RECORDED_SEGMENT_SECONDS} (got ${settings.segmentSeconds})`,
     );
   }
   if (encoder.name === "copy" && masks.length > 0) {
