@@ -21,6 +21,7 @@ import {
 } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
+import { archiveVerdict } from "./consent.js";
 import { DomainError } from "./errors.js";
 import { footageStatus, type FootageFacts, type FootageStatus } from "./footage.js";
 import type { PolicyStore } from "./policy.js";
@@ -639,30 +640,42 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
         subject: id,
         detail: { exemplar: exemplar ?? row.purpose === "exemplar-bank" },
       });
-      return this.advanceArchive(tx, id);
+      return this.settleArchive(tx, id, person.id);
     });
     this.afterArchiveChange(id, done);
   }
 
-  /** Every member of staff agreed: the recording is protected on the device and uploaded. */
-  private async advanceArchive(tx: Transaction, id: string): Promise<boolean> {
+  /**
+   * Acts on `archiveVerdict()` over the consents given so far: everyone agreed,
+   * so the recording is protected on the device and uploaded (true); someone
+   * declined or withdrew, so the request is cancelled; or it waits.
+   */
+  private async settleArchive(tx: Transaction, id: string, actor: string): Promise<boolean> {
     const row = await this.row(tx, id);
-    if (row.archive_state !== "awaiting-consent") return false;
+    if (row.archive_state !== "awaiting-consent" && row.archive_state !== "uploading") return false;
     const staff = JSON.parse(row.staff_json) as string[];
-    const agreed = await tx.all<{ user_id: string }>(
-      "SELECT user_id FROM consents WHERE recording_id = ? AND decision = 'agree'",
+    const decisions = await tx.all<{ userId: string; decision: "agree" | "decline" }>(
+      "SELECT user_id AS userId, decision FROM consents WHERE recording_id = ? ORDER BY decided_at",
       [id],
     );
-    const yes = new Set(agreed.map((c) => c.user_id));
-    if (!staff.every((member) => yes.has(member))) return false;
-    await tx.run("UPDATE recordings SET archive_state = 'uploading' WHERE id = ?", [id]);
-    await this.audit.append(tx, {
-      actor: "system",
-      action: "archive.consented",
-      subject: id,
-      detail: { staff },
-    });
-    return true;
+    const verdict = archiveVerdict(staff, decisions);
+    switch (verdict.verdict) {
+      case "cancelled":
+        await this.cancelArchive(tx, id, actor, "a member of staff declined");
+        return false;
+      case "waiting":
+        return false;
+      case "archive":
+        if (row.archive_state !== "awaiting-consent") return false;
+        await tx.run("UPDATE recordings SET archive_state = 'uploading' WHERE id = ?", [id]);
+        await this.audit.append(tx, {
+          actor: "system",
+          action: "archive.consented",
+          subject: id,
+          detail: { staff },
+        });
+        return true;
+    }
   }
 
   private afterArchiveChange(id: string, uploadNow: boolean): void {
@@ -699,12 +712,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
         action: decision === "agree" ? "consent.give" : "consent.withdraw",
         subject: id,
       });
-      if (decision === "decline") {
-        // one "no" (or a withdrawal before the upload is done) cancels the archive
-        await this.cancelArchive(tx, id, person.id, "a member of staff declined");
-        return false;
-      }
-      return this.advanceArchive(tx, id);
+      return this.settleArchive(tx, id, person.id);
     });
     this.afterArchiveChange(id, upload);
   }
