@@ -1,0 +1,139 @@
+/**
+ * The timetable's routes: list, read, book, amend and cancel bookings. A
+ * whole school's week is answered from a cache that any change to the
+ * timetable drops.
+ */
+import type { FastifyInstance } from "fastify";
+import { typed } from "./typed.js";
+import { Type } from "@sinclair/typebox";
+import { MAX_LIST_DAYS } from "../domain/timetable.js";
+import { ANYONE, allow, me } from "./auth.js";
+import {
+  BookingAmend,
+  BookingCreate,
+  BookingSchema,
+  DeviceId,
+  Obj,
+  Reason,
+  UserId,
+  Uuid,
+  errors,
+} from "./schemas.js";
+import { DateInput, DatedObject } from "./dates.js";
+
+const BOOKERS = ["teacher", "bursar", "slt", "headteacher"] as const;
+
+export function bookingRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { timetable } = app;
+
+  const weeks = new Map<string, string>();
+  let weeksGeneration = 0;
+  timetable.on("changed", () => {
+    weeksGeneration += 1;
+    weeks.clear();
+  });
+
+  app.get(
+    "/api/bookings",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["timetable"],
+        summary: "Bookings overlapping a window (at most 62 days)",
+        querystring: DatedObject(
+          {
+            from: DateInput,
+            to: DateInput,
+            deviceId: Type.Optional(DeviceId),
+            teacherId: Type.Optional(UserId),
+            includeCancelled: Type.Optional(Type.Boolean()),
+          },
+          { from: "from", to: "to", maxDays: MAX_LIST_DAYS },
+        ),
+        response: { 200: Type.Array(BookingSchema), ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { query } = request;
+      // a whole school's week is the same answer for everyone until a booking changes:
+      // kept serialised, and dropped at any change to the timetable
+      const key = JSON.stringify([
+        query.from,
+        query.to,
+        query.deviceId,
+        query.teacherId,
+        query.includeCancelled,
+      ]);
+      let body = weeks.get(key);
+      if (body === undefined) {
+        const generation = weeksGeneration;
+        body = JSON.stringify(await timetable.list(query));
+        if (generation === weeksGeneration) {
+          if (weeks.size >= 200) weeks.clear();
+          weeks.set(key, body);
+        }
+      }
+      return reply.type("application/json; charset=utf-8").send(body);
+    },
+  );
+
+  app.get(
+    "/api/bookings/:id",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["timetable"],
+        summary: "One booking",
+        params: Obj({ id: Uuid }),
+        response: { 200: BookingSchema, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => timetable.require(request.params.id),
+  );
+
+  app.post(
+    "/api/bookings",
+    {
+      onRequest: allow(...BOOKERS),
+      schema: {
+        tags: ["timetable"],
+        summary: "Book a slot (a teacher for themself; the Bursar, SLT and headteacher for anyone)",
+        body: BookingCreate,
+        response: { 201: BookingSchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await timetable.create(me(request), request.body)),
+  );
+
+  app.patch(
+    "/api/bookings/:id",
+    {
+      onRequest: allow(...BOOKERS),
+      schema: {
+        tags: ["timetable"],
+        summary: "Amend a booking that has not started (audited)",
+        params: Obj({ id: Uuid }),
+        body: BookingAmend,
+        response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => timetable.amend(me(request), request.params.id, request.body),
+  );
+
+  app.post(
+    "/api/bookings/:id/cancel",
+    {
+      onRequest: allow(...BOOKERS),
+      schema: {
+        tags: ["timetable"],
+        summary: "Cancel a booking (audited, with a reason)",
+        params: Obj({ id: Uuid }),
+        body: Obj({ reason: Reason }),
+        response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => timetable.cancel(me(request), request.params.id, request.body.reason),
+  );
+}

@@ -1,0 +1,215 @@
+/**
+ * The fleet's routes: the classroom devices (enrol, disable, enable, retire,
+ * rotate a secret, privacy masks) and their open alerts. The cameras'
+ * self-test and the live picture for masks are in routes/camera.ts.
+ */
+import type { FastifyInstance } from "fastify";
+import { typed } from "./typed.js";
+import { Type } from "@sinclair/typebox";
+import { PrivacyMaskSchema } from "@classcam/protocol";
+import type { DeviceOverview } from "../domain/devices.js";
+import { MASK_ROLES } from "../domain/access.js";
+import { DomainError } from "../domain/errors.js";
+import { ANYONE, allow, me } from "./auth.js";
+import { AlertSchema, DeviceId, DeviceSchema, Obj, Ok, OneOf, Serial, errors } from "./schemas.js";
+
+const FLEET = ["bursar", "it", "slt", "headteacher", "admin"] as const;
+
+interface AlertRow {
+  id: number;
+  device_id: string;
+  room: string;
+  kind: string;
+  detail: string;
+  raised_at: string;
+}
+
+function fleetView(device: DeviceOverview, alerts: readonly string[]) {
+  const { state } = device;
+  return {
+    id: device.id,
+    room: device.room,
+    status: device.status,
+    enrolledAt: device.enrolledAt,
+    online: device.connected && device.availability !== "offline",
+    lastSeenAt: device.lastSeenAt,
+    lamp: state?.lamp ?? null,
+    recording: state?.recording != null,
+    software: state?.software ?? null,
+    encoder: state?.encoder ?? null,
+    storage: state?.storage ?? null,
+    temperatureC: state?.health?.temperatureC ?? null,
+    bytesWritten: state?.health?.bytesWritten ?? null,
+    configVersion: device.config.version,
+    configApplied: state?.configVersion ?? null,
+    masks: device.config.masks,
+    alerts: [...alerts],
+    wipedAt: device.wipedAt,
+  };
+}
+
+export function deviceRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { audit, devices, custodian } = app;
+
+  const openAlerts = async (): Promise<AlertRow[]> =>
+    app.db.all<AlertRow>(
+      `SELECT a.id, a.device_id, d.room, a.kind, a.detail, a.raised_at
+       FROM alerts a JOIN devices d ON d.id = a.device_id
+       WHERE a.cleared_at IS NULL ORDER BY a.raised_at DESC`,
+    );
+
+  app.get(
+    "/api/devices",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["fleet"],
+        summary: "The classroom devices, with health for the fleet roles",
+        querystring: Obj({ status: Type.Optional(OneOf(["active", "disabled", "retired"])) }),
+        response: { 200: Type.Array(DeviceSchema), ...errors(401, 403) },
+      },
+    },
+    async (request) => {
+      const { status } = request.query;
+      const alerts = await openAlerts();
+      const byDevice = new Map<string, string[]>();
+      for (const alert of alerts) {
+        byDevice.set(alert.device_id, [...(byDevice.get(alert.device_id) ?? []), alert.kind]);
+      }
+      const list = (await devices.overview()).filter((d) =>
+        status ? d.status === status : d.status !== "retired",
+      );
+      return list.map((device) => fleetView(device, byDevice.get(device.id) ?? []));
+    },
+  );
+
+  app.post(
+    "/api/devices",
+    {
+      onRequest: allow("it"),
+      schema: {
+        tags: ["fleet"],
+        summary: "Enrol a device; its secret is shown once",
+        body: Obj({ id: DeviceId, room: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: {
+          201: Obj({ device: DeviceSchema, secret: Type.String() }),
+          ...errors(400, 401, 403, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { device, secret } = await devices.enrol(request.body);
+      await audit.record({
+        actor: me(request).id,
+        action: "device.enrol",
+        subject: device.id,
+        detail: { room: device.room },
+      });
+      await custodian.refreshConfig(device.id);
+      return reply.code(201).send({ device: fleetView(device, []), secret });
+    },
+  );
+
+  app.post(
+    "/api/devices/:id/:action",
+    {
+      onRequest: allow("it"),
+      schema: {
+        tags: ["fleet"],
+        summary: "Disable, enable or retire a device, or rotate its secret (shown once)",
+        params: Obj({
+          id: DeviceId,
+          action: OneOf(["disable", "enable", "retire", "rotate-secret"]),
+        }),
+        response: {
+          200: Obj({ device: DeviceSchema, secret: Type.Optional(Type.String()) }),
+          ...errors(400, 401, 403, 404, 409),
+        },
+      },
+    },
+    async (request) => {
+      const { id, action } = request.params;
+      let secret: string | undefined;
+      if (action === "rotate-secret") secret = (await devices.rotateSecret(id)).secret;
+      else await devices[action](id);
+      await audit.record({ actor: me(request).id, action: `device.${action}`, subject: id });
+      const device = await devices.require(id);
+      return { device: fleetView(device, []), ...(secret !== undefined && { secret }) };
+    },
+  );
+
+  app.put(
+    "/api/devices/:id/masks",
+    {
+      onRequest: allow(...MASK_ROLES),
+      schema: {
+        tags: ["fleet"],
+        summary: "Set a device's privacy masks (burned into the picture at capture)",
+        params: Obj({ id: DeviceId }),
+        body: Obj({ masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }) }),
+        response: { 200: DeviceSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { masks } = request.body;
+      await devices.updateConfig(id, { masks });
+      await audit.record({
+        actor: me(request).id,
+        action: "device.masks",
+        subject: id,
+        detail: { masks },
+      });
+      return fleetView(await devices.require(id), []);
+    },
+  );
+
+  app.get(
+    "/api/alerts",
+    {
+      onRequest: allow(...FLEET, "dpo"),
+      schema: {
+        tags: ["fleet"],
+        summary:
+          "Open alerts: buffer full of protected footage, camera lost, lamp fault, unbooked recording…",
+        response: { 200: Type.Array(AlertSchema), ...errors(401, 403) },
+      },
+    },
+    async () =>
+      (await openAlerts()).map((a) => ({
+        alertId: a.id,
+        deviceId: a.device_id,
+        room: a.room,
+        kind: a.kind,
+        detail: a.detail,
+        raisedAt: a.raised_at,
+      })),
+  );
+
+  app.post(
+    "/api/alerts/:alertId/clear",
+    {
+      onRequest: allow("it", "slt", "headteacher"),
+      schema: {
+        tags: ["fleet"],
+        summary: "Mark an alert as dealt with",
+        params: Obj({ alertId: Serial }),
+        response: { 200: Ok, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { alertId } = request.params;
+      const who = me(request).id;
+      await app.db.transaction(async (tx) => {
+        const { changes } = await tx.run(
+          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL",
+          [app.now().toISOString(), who, alertId],
+        );
+        if (changes === 0) throw new DomainError("not-found", `no open alert ${alertId}`);
+        await audit.append(tx, { actor: who, action: "alert.clear", subject: String(alertId) });
+      });
+      return { ok: true as const };
+    },
+  );
+}

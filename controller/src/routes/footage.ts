@@ -1,0 +1,72 @@
+/**
+ * A recording's footage as HLS, for whoever may view it: the playlist and its
+ * segments, never cached, never offered as a download.
+ */
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { ANYONE, allow, me } from "./auth.js";
+import { Obj, SegmentName, Uuid, errors } from "./schemas.js";
+import { RecordingParams } from "./recordings.js";
+import { typed } from "./typed.js";
+
+export function footageRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { footage } = app;
+
+  app.get(
+    "/api/recordings/:id/footage/index.m3u8",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary:
+          "The footage's HLS playlist (audited as playing it). 404 while the footage is only " +
+          "on the device — asking for it asks the device to upload it",
+        params: RecordingParams,
+        response: {
+          200: {
+            description: "The HLS playlist (served only when decide() lets the person view it)",
+            content: { "application/vnd.apple.mpegurl": { schema: Type.String() } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const path = await footage.playlist(me(request), request.params.id);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("application/vnd.apple.mpegurl")
+        .send(await readFile(path, "utf8"));
+    },
+  );
+
+  app.get(
+    "/api/recordings/:id/footage/:segment",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "One segment of the footage (MPEG-TS), for whoever may view it",
+        params: Obj({ id: Uuid, segment: SegmentName }),
+        response: {
+          200: {
+            description: "One MPEG-TS segment (served only when decide() lets the person view it)",
+            content: { "video/mp2t": { schema: Type.String({ format: "binary" }) } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, segment } = request.params;
+      const path = await footage.segment(me(request), id, segment);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("video/mp2t")
+        .send(createReadStream(path));
+    },
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * Holds and investigations, for leadership (and the DPO, who sees the holds):
+ * each placed or opened with a written reason, and audited.
+ */
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { allow, me } from "./auth.js";
+import { HoldSchema, InvestigationSchema, Obj, Ok, Reason, Serial, errors } from "./schemas.js";
+import { RecordingParams } from "./recordings.js";
+import { typed } from "./typed.js";
+
+const LEADERSHIP = ["slt", "headteacher"] as const;
+
+export function governanceRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { recordings } = app;
+
+  app.get(
+    "/api/holds",
+    {
+      onRequest: allow(...LEADERSHIP, "dpo"),
+      schema: {
+        tags: ["governance"],
+        summary: "Holds in force",
+        response: { 200: Type.Array(HoldSchema), ...errors(401, 403) },
+      },
+    },
+    async (request) => recordings.activeHolds(me(request)),
+  );
+
+  app.post(
+    "/api/recordings/:id/holds",
+    {
+      onRequest: allow(...LEADERSHIP),
+      schema: {
+        tags: ["governance"],
+        summary:
+          "Place a hold with a written reason: nothing of the recording is deleted or overwritten",
+        params: RecordingParams,
+        body: Obj({ reason: Reason }),
+        response: { 201: HoldSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await recordings.placeHold(me(request), request.params.id, request.body.reason)),
+  );
+
+  app.post(
+    "/api/holds/:holdId/release",
+    {
+      onRequest: allow(...LEADERSHIP),
+      schema: {
+        tags: ["governance"],
+        summary: "Release a hold, with a written reason",
+        params: Obj({ holdId: Serial }),
+        body: Obj({ reason: Reason }),
+        response: { 200: HoldSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      recordings.releaseHold(me(request), request.params.holdId, request.body.reason),
+  );
+
+  app.post(
+    "/api/recordings/:id/investigations",
+    {
+      onRequest: allow(...LEADERSHIP),
+      schema: {
+        tags: ["governance"],
+        summary: "Open footage for an investigation, with a written reason (the owner sees it)",
+        params: RecordingParams,
+        body: Obj({ reason: Reason }),
+        response: { 201: InvestigationSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(
+          await recordings.openInvestigation(me(request), request.params.id, request.body.reason),
+        ),
+  );
+
+  app.post(
+    "/api/investigations/:investigationId/close",
+    {
+      onRequest: allow(...LEADERSHIP),
+      schema: {
+        tags: ["governance"],
+        summary: "Close an investigation: the footage is need-to-know again",
+        params: Obj({ investigationId: Serial }),
+        response: { 200: Ok, ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      await recordings.closeInvestigation(me(request), request.params.investigationId);
+      return { ok: true as const };
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/** The school's policy: anyone signed in reads it; leadership and the DPO change it. */
+import type { FastifyInstance } from "fastify";
+import { typed } from "./typed.js";
+import { Type } from "@sinclair/typebox";
+import { ANYONE, allow, me } from "./auth.js";
+import { PolicyChange, PolicySchema, errors } from "./schemas.js";
+
+export function policyRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { policy, custodian } = app;
+
+  app.get(
+    "/api/policy",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["policy"],
+        summary: "The school's policy",
+        response: { 200: PolicySchema, ...errors(401, 403) },
+      },
+    },
+    () => policy.get(),
+  );
+
+  app.patch(
+    "/api/policy",
+    {
+      onRequest: allow("slt", "headteacher", "dpo"),
+      schema: {
+        tags: ["policy"],
+        summary: "Change the policy (audited; devices get it at once)",
+        body: Type.Composite([PolicyChange], { additionalProperties: false, minProperties: 1 }),
+        response: { 200: PolicySchema, ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const next = await policy.update(request.body, me(request).id);
+      await custodian.refreshAll();
+      return next;
+    },
+  );
+}

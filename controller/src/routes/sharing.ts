@@ -1,0 +1,94 @@
+/**
+ * Working on a recording together: time-stamped comments, and shares with a
+ * colleague (made and withdrawn by the owner).
+ */
+import type { FastifyInstance } from "fastify";
+import { Type } from "@sinclair/typebox";
+import { ANYONE, allow, me } from "./auth.js";
+import { DateInput } from "./dates.js";
+import { CommentSchema, Obj, Ok, Serial, ShareSchema, UserId, Uuid, errors } from "./schemas.js";
+import { RecordingParams } from "./recordings.js";
+import { typed } from "./typed.js";
+
+export function sharingRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
+  const { recordings } = app;
+
+  app.get(
+    "/api/recordings/:id/comments",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "Time-stamped comments, in timeline order",
+        params: RecordingParams,
+        response: { 200: Type.Array(CommentSchema), ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => recordings.comments(me(request), request.params.id),
+  );
+
+  app.post(
+    "/api/recordings/:id/comments",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "Comment at a moment of the recording",
+        params: RecordingParams,
+        body: Obj({
+          atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
+          body: Type.String({ minLength: 1, maxLength: 4000 }),
+        }),
+        response: { 201: CommentSchema, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { atSeconds, body } = request.body;
+      return reply
+        .code(201)
+        .send(await recordings.comment(me(request), request.params.id, atSeconds, body));
+    },
+  );
+
+  app.post(
+    "/api/recordings/:id/shares",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "Share with a colleague to view and comment (owner only; optional expiry)",
+        params: RecordingParams,
+        body: Obj({
+          withId: UserId,
+          expiresAt: Type.Optional(Type.Union([DateInput, Type.Null()])),
+        }),
+        response: { 201: ShareSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { withId, expiresAt } = request.body;
+      return reply
+        .code(201)
+        .send(await recordings.share(me(request), request.params.id, withId, expiresAt ?? null));
+    },
+  );
+
+  app.delete(
+    "/api/recordings/:id/shares/:shareId",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        summary: "Withdraw a share (owner only)",
+        params: Obj({ id: Uuid, shareId: Serial }),
+        response: { 200: Ok, ...errors(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { id, shareId } = request.params;
+      await recordings.revokeShare(me(request), id, shareId);
+      return { ok: true as const };
+    },
+  );
+}
