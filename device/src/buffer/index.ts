@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { EventData } from "@classcam/protocol";
 import type { Database, Transaction } from "@classcam/sqlite";
 import { raiseEvent } from "../link/outbox.js";
+import { PLAYLIST_NAME, parseHlsPlaylist } from "../recorder/playlist.js";
 
 export type RecordingStopReason = EventData<"recording.stopped">["reason"];
 export type RecordingDeleteReason = EventData<"recording.deleted">["reason"];
@@ -86,7 +87,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SHA256 = /^[0-9a-f]{64}$/;
 const SEGMENT_FILE = /^seg-(\d+)\.ts$/;
 const TRASH_PREFIX = ".trash-";
-const PLAYLIST = "index.m3u8";
 export const BYTES_WRITTEN_COUNTER = "bytes_written";
 
 interface RecordingDbRow {
@@ -318,7 +318,7 @@ export class BufferIndex {
       result.removedTemporary.push(name);
     }
 
-    const playlist = result.folderMissing ? null : await readPlaylist(join(dir, PLAYLIST));
+    const playlist = result.folderMissing ? null : await readPlaylist(join(dir, PLAYLIST_NAME));
     const onDisk = names
       .map((name) => ({ name, match: SEGMENT_FILE.exec(name) }))
       .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
@@ -684,23 +684,10 @@ async function readPlaylist(
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
+  const { entries, targetDuration } = parseHlsPlaylist(text);
   const durations = new Map<string, number>();
-  let targetDuration: number | null = null;
-  let pending: number | null = null;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "") continue;
-    if (line.startsWith("#EXTINF:")) {
-      const value = Number.parseFloat(line.slice("#EXTINF:".length));
-      pending = Number.isFinite(value) && value >= 0 ? value : 0;
-    } else if (line.startsWith("#EXT-X-TARGETDURATION:")) {
-      const value = Number.parseFloat(line.slice("#EXT-X-TARGETDURATION:".length));
-      if (Number.isFinite(value) && value >= 0) targetDuration = value;
-    } else if (!line.startsWith("#")) {
-      const name = line.split("/").at(-1) ?? line;
-      durations.set(name, pending ?? 0);
-      pending = null;
-    }
+  for (const { uri, durationSeconds } of entries) {
+    durations.set(uri.split("/").at(-1) ?? uri, durationSeconds ?? 0);
   }
   return { durations, targetDuration };
 }

@@ -38,6 +38,7 @@ import { MAX_RECORDED_SEGMENT_SECONDS, type PrivacyMask } from "@classcam/protoc
 import type { DeviceSettings } from "../config.js";
 import type { Camera, Microphone } from "../hw/types.js";
 import type { EncoderChoice } from "./encoder.js";
+import { PLAYLIST_NAME, parseHlsPlaylist } from "./playlist.js";
 
 export interface ClosedSegment {
   /** 1 for `seg-00001.ts`, and so on. */
@@ -76,7 +77,6 @@ export interface CaptureOptions {
   onSegment: (segment: ClosedSegment) => Promise<void>;
 }
 
-export const PLAYLIST_NAME = "index.m3u8";
 const SEGMENT_PATTERN = /^seg-(\d{5,})\.ts$/;
 const STDERR_TAIL_CHARS = 4000;
 /** How often the playlist is read even when no change was noticed (a safety net for fs.watch). */
@@ -479,23 +479,14 @@ interface ListedSegment {
   durationSeconds: number | null;
 }
 
-/** The segments a playlist lists, in its order. Lines cut short by a crash are ignored. */
+/** The capture's segments a playlist lists, in its order. Entries cut short by a crash are ignored. */
 export function parsePlaylist(text: string): ListedSegment[] {
   const listed: ListedSegment[] = [];
-  let duration: number | null = null;
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("#EXTINF:")) {
-      const value = Number.parseFloat(line.slice("#EXTINF:".length));
-      duration = Number.isFinite(value) && value >= 0 ? value : null;
-      continue;
+  for (const { uri, durationSeconds } of parseHlsPlaylist(text).entries) {
+    const match = SEGMENT_PATTERN.exec(uri);
+    if (match?.[1] !== undefined && durationSeconds !== null) {
+      listed.push({ seq: Number(match[1]), name: uri, durationSeconds });
     }
-    if (line === "" || line.startsWith("#")) continue;
-    const match = SEGMENT_PATTERN.exec(line);
-    if (match?.[1] !== undefined && duration !== null) {
-      listed.push({ seq: Number(match[1]), name: line, durationSeconds: duration });
-    }
-    duration = null;
   }
   return listed;
 }

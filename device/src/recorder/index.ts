@@ -8,11 +8,11 @@ export {
 } from "./encoder.js";
 export {
   Capture,
-  PLAYLIST_NAME,
   parsePlaylist,
   segmentName,
   type CaptureEnd,
   type CaptureOptions,
   type ClosedSegment,
 } from "./capture.js";
+export { PLAYLIST_NAME, parseHlsPlaylist, type Playlist, type PlaylistEntry } from "./playlist.js";
 export { killStrayCaptures, type StrayOptions } from "./strays.js";
