@@ -13,8 +13,12 @@
  *   enough space, none of it is overwritten (that would cost footage and gain
  *   nothing) and new recording is refused instead.
  * - When the buffer index looks wrong, nothing is deleted and `problem` says
- *   why (a wrong index must never cost footage).
+ *   why (a wrong index must never cost footage). The caller may know a reason
+ *   the input cannot show (`distrust`, e.g. the folders on disk disagree with
+ *   the index): the plan then is the same.
  */
+
+import { bufferExpiresAt } from "./buffer-expiry.js";
 
 export const DEFAULT_BUFFER_DAYS = 7;
 export const MIN_BUFFER_DAYS = 1;
@@ -22,7 +26,6 @@ export const MAX_BUFFER_DAYS = 14;
 /** How far in the future a recording's times may be before the index is distrusted. */
 export const BUFFER_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** One recording in the box's on-disk buffer index. */
@@ -47,6 +50,12 @@ export interface BufferInput {
   freeBytes: number;
   /** Space the box wants free, e.g. a margin for the next minutes of recording. */
   neededBytes: number;
+  /**
+   * Why the caller does not trust the index, when it knows a reason the input
+   * cannot show (the folders on disk disagree with it, no config says what is
+   * held); nothing is deleted then. Absent or null: no such reason.
+   */
+  distrust?: string | null;
 }
 
 export type BufferDeleteReason = "retention" | "overwrite";
@@ -80,6 +89,7 @@ export function isProtected(recording: BufferRecording, holds: readonly string[]
 /** Decides what the buffer deletes now and whether new recording must be refused. */
 export function planBuffer(input: BufferInput): BufferPlan {
   const problems = findProblems(input);
+  if (typeof input.distrust === "string") problems.unshift(input.distrust);
   if (problems.length > 0) {
     const free = isByteCount(input.freeBytes) ? input.freeBytes : 0;
     const enough = isByteCount(input.neededBytes) && free >= input.neededBytes;
@@ -93,7 +103,7 @@ export function planBuffer(input: BufferInput): BufferPlan {
     };
   }
 
-  const expiredBefore = input.now.getTime() - input.bufferDays * DAY_MS;
+  const now = input.now.getTime();
   const oldestFirst = [...input.recordings].sort(byAge);
 
   let protectedBytes = 0;
@@ -102,7 +112,10 @@ export function planBuffer(input: BufferInput): BufferPlan {
   for (const recording of oldestFirst) {
     if (isProtected(recording, input.holds)) {
       protectedBytes += recording.bytes;
-    } else if (recording.endedAt !== null && Date.parse(recording.endedAt) < expiredBefore) {
+    } else if (
+      recording.endedAt !== null &&
+      bufferExpiresAt(recording.endedAt, input.bufferDays).getTime() < now
+    ) {
       retention.push(recording);
     } else {
       overwriteCandidates.push(recording);

@@ -302,6 +302,40 @@ void t.test("a buffer index that looks wrong deletes nothing and says why", asyn
   t.equal(skew.problem, null, "a start within the 5-minute skew allowance is fine");
 });
 
+void t.test(
+  "a caller's reason to distrust the index deletes nothing and is reported",
+  async (t) => {
+    const reason = "the buffer index and its folders disagree";
+    const expired = [ended("r-old", 30 * DAY), ended("r-new", DAY)];
+    const cases: [string, Partial<BufferInput>, boolean][] = [
+      // what, input, recording refused
+      ["room to spare", { freeBytes: 1_000, neededBytes: 500 }, false],
+      ["exactly enough room", { freeBytes: 500, neededBytes: 500 }, false],
+      ["too little room", { freeBytes: 499, neededBytes: 500 }, true],
+    ];
+    for (const [what, over, refused] of cases) {
+      const trusted = planBuffer(input(expired, over));
+      t.ok(trusted.delete.length > 0, `${what}: without the reason, footage would go`);
+      const plan = planBuffer(input(expired, { ...over, distrust: reason }));
+      t.same(plan.delete, [], `${what}: nothing is deleted, not even by retention`);
+      t.equal(plan.problem, reason, `${what}: the reason is the problem`);
+      t.equal(plan.refuseRecording, refused, what);
+      t.equal(plan.refusal, refused ? "buffer-index-problem" : null, what);
+      t.equal(plan.freeBytesAfter, over.freeBytes, `${what}: free space unchanged`);
+    }
+
+    const both = planBuffer(input([ended("r-x", DAY, { bytes: -1 })], { distrust: reason }));
+    t.match(
+      both.problem,
+      /^the buffer index and its folders disagree; recording r-x: bytes is -1;/,
+    );
+
+    const none = planBuffer(input(expired, { distrust: null }));
+    t.equal(none.problem, null, "a null reason is no reason");
+    t.same(ids(none), ["r-old:retention"]);
+  },
+);
+
 void t.test("invariants hold over seeded random buffers", async (t) => {
   const random = seeded(20261123);
   const int = (max: number) => Math.floor(random() * (max + 1));

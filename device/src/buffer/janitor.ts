@@ -13,6 +13,7 @@
  */
 import type { Logger } from "pino";
 import {
+  MAX_BUFFER_DAYS,
   planBuffer,
   type BufferDeleteReason,
   type BufferPlan,
@@ -209,50 +210,40 @@ export class Janitor {
     }
     let recordings = await this.o.index.recordings();
     const known = this.o.protection();
-    // With no config, every recording counts as protected for the figures.
+    // With no config, every recording counts as held (for the figures too),
+    // kept for the longest retention, and the plan is told not to trust the index.
     const protection = known ?? {
       holds: recordings.map((r) => r.recordingId),
       uploads: [],
-      bufferDays: 0,
+      bufferDays: MAX_BUFFER_DAYS,
     };
-    const problem =
+    const distrust =
       known === null
         ? "no config from the controller yet: which footage is held or awaiting upload is unknown; nothing is deleted"
         : this.folderProblem(folders, recordings.length);
 
     let space = wholeBytes(await this.statfs(this.o.bufferDir));
     let plan: BufferPlan;
-    if (problem !== null) {
-      const enough = space.freeBytes >= this.o.reserveBytes;
-      plan = {
-        delete: [],
-        refuseRecording: !enough,
-        refusal: enough ? null : "buffer-index-problem",
-        protectedBytes: bufferBytes(recordings, protection).protectedBytes,
-        freeBytesAfter: space.freeBytes,
-        problem,
-      };
-    } else {
-      // Each batch removes at least one row, so this ends; the bound is a guard.
-      for (let round = 0; ; round++) {
-        plan = planBuffer({
-          recordings: recordings.map((r) => toBufferRecording(r, protection.uploads)),
-          holds: protection.holds,
-          bufferDays: protection.bufferDays,
-          now: this.o.now(),
-          freeBytes: space.freeBytes,
-          neededBytes: this.o.reserveBytes,
-        });
-        if (plan.delete.length === 0 || round > recordings.length) break;
-        for (const item of plan.delete.slice(0, this.batchSize)) {
-          const removed = await this.removeUnlessGone(item.recordingId, item.reason);
-          if (removed === null) continue;
-          report.deleted.push({ ...item, bytes: removed.bytes });
-          this.logger.info({ ...item, bytes: removed.bytes }, "recording deleted from the buffer");
-        }
-        recordings = await this.o.index.recordings();
-        space = wholeBytes(await this.statfs(this.o.bufferDir));
+    // Each batch removes at least one row, so this ends; the bound is a guard.
+    for (let round = 0; ; round++) {
+      plan = planBuffer({
+        recordings: recordings.map((r) => toBufferRecording(r, protection.uploads)),
+        holds: protection.holds,
+        bufferDays: protection.bufferDays,
+        now: this.o.now(),
+        freeBytes: space.freeBytes,
+        neededBytes: this.o.reserveBytes,
+        distrust,
+      });
+      if (plan.delete.length === 0 || round > recordings.length) break;
+      for (const item of plan.delete.slice(0, this.batchSize)) {
+        const removed = await this.removeUnlessGone(item.recordingId, item.reason);
+        if (removed === null) continue;
+        report.deleted.push({ ...item, bytes: removed.bytes });
+        this.logger.info({ ...item, bytes: removed.bytes }, "recording deleted from the buffer");
       }
+      recordings = await this.o.index.recordings();
+      space = wholeBytes(await this.statfs(this.o.bufferDir));
     }
 
     report.problem = plan.problem;
