@@ -4,9 +4,9 @@
  * timetable drops.
  */
 import type { FastifyInstance } from "fastify";
-import { typed } from "./typed.js";
+import { typed, typedRequests } from "./typed.js";
 import { Type } from "@sinclair/typebox";
-import { MAX_LIST_DAYS } from "../domain/timetable.js";
+import { MAX_LIST_DAYS, type StoredBooking } from "../domain/timetable.js";
 import { ANYONE, allow, me } from "./auth.js";
 import {
   BookingAmend,
@@ -23,9 +23,14 @@ import { DateInput, DatedObject } from "./dates.js";
 
 const BOOKERS = ["teacher", "bursar", "slt", "headteacher"] as const;
 
+/** A booking as the API gives it. */
+const bookingView = (booking: StoredBooking) => ({ ...booking, staff: [...booking.staff] });
+
 export function bookingRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
   const { timetable } = app;
+  // the list is sent as JSON serialised ahead of time (below)
+  const listing = typedRequests(fastify);
 
   const weeks = new Map<string, string>();
   let weeksGeneration = 0;
@@ -34,7 +39,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
     weeks.clear();
   });
 
-  app.get(
+  listing.get(
     "/api/bookings",
     {
       onRequest: allow(ANYONE),
@@ -89,7 +94,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
         response: { 200: BookingSchema, ...errors(401, 403, 404) },
       },
     },
-    async (request) => timetable.require(request.params.id),
+    async (request) => bookingView(await timetable.require(request.params.id)),
   );
 
   app.post(
@@ -104,7 +109,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await timetable.create(me(request), request.body)),
+      reply.code(201).send(bookingView(await timetable.create(me(request), request.body))),
   );
 
   app.patch(
@@ -119,7 +124,8 @@ export function bookingRoutes(fastify: FastifyInstance): void {
         response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => timetable.amend(me(request), request.params.id, request.body),
+    async (request) =>
+      bookingView(await timetable.amend(me(request), request.params.id, request.body)),
   );
 
   app.post(
@@ -134,6 +140,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
         response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => timetable.cancel(me(request), request.params.id, request.body.reason),
+    async (request) =>
+      bookingView(await timetable.cancel(me(request), request.params.id, request.body.reason)),
   );
 }

@@ -9,11 +9,13 @@ import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
 import { Obj, SegmentName, Uuid, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
-import { typed } from "./typed.js";
+import { typed, typedRequests } from "./typed.js";
 
 export function footageRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
   const { footage } = app;
+  // a segment is sent as a file stream, which its schema describes as binary
+  const streaming = typedRequests(fastify);
 
   app.get(
     "/api/recordings/:id/footage/index.m3u8",
@@ -43,7 +45,7 @@ export function footageRoutes(fastify: FastifyInstance): void {
     },
   );
 
-  app.get(
+  streaming.get(
     "/api/recordings/:id/footage/:segment",
     {
       onRequest: allow(ANYONE),

@@ -1,22 +1,24 @@
 /**
- * How a route plugin gets typed requests: `typed(app)` is the app seen through
- * a TypeBox type provider, so a route's `request.params`, `request.query`,
- * `request.body` and `request.headers` have the types of their schemas (no
- * casts). Replies are held to their response schemas when they are sent
- * (fastify serialises through them), not by the type checker: the domain
- * hands out readonly arrays, which a TypeBox `Type.Array` types as mutable.
+ * How a route plugin gets its types from its schemas. `typed(app)` is the app
+ * seen through TypeBox's type provider: a route's `request.params`,
+ * `request.query`, `request.body` and `request.headers` have the types of their
+ * schemas (no casts), and what the handler returns or sends is checked against
+ * its response schema. `typedRequests(app)` types the request the same way but
+ * leaves the reply to the handler, for the few routes that send bytes their
+ * schema only describes (JSON serialised ahead of time, a file stream).
  */
 import type { FastifyInstance, FastifyTypeProvider } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Static, TSchema } from "@sinclair/typebox";
 
-/** TypeBox's provider for what a route takes; what it answers stays as the handler types it. */
+/** The app with its routes' requests and replies typed from their schemas. */
+export const typed = (app: FastifyInstance) => app.withTypeProvider<TypeBoxTypeProvider>();
+
+/** TypeBox's provider for what a route takes; what it answers is the handler's to type. */
 export interface TypedRequests extends FastifyTypeProvider {
   validator: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
   serializer: unknown;
 }
 
-/** The app with its routes' params, query, body and headers typed from their schemas. */
-export const typed = (app: FastifyInstance) => app.withTypeProvider<TypedRequests>();
-
-/** The app as a route plugin sees it through `typed()`. */
-export type TypedApp = ReturnType<typeof typed>;
+/** The app with its routes' requests typed from their schemas, and their replies sent as they are. */
+export const typedRequests = (app: FastifyInstance) => app.withTypeProvider<TypedRequests>();
