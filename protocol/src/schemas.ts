@@ -3,6 +3,7 @@
  * Schema used for validation and the TypeScript type both come from here.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "./buffer-rules.js";
 import { ANY_UUID_PATTERN, UUID_PATTERN } from "./ids.js";
 import type { RequestOp } from "./topics.js";
 
@@ -252,7 +253,10 @@ export const DeviceConfigSchema = Type.Object(
     issuedAt: Timestamp,
     room: Text(100),
     schedule: Type.Array(ScheduledBookingSchema, { maxItems: 500 }),
-    retention: Type.Object({ bufferDays: Type.Integer({ minimum: 1, maximum: 14 }) }, strict),
+    retention: Type.Object(
+      { bufferDays: Type.Integer({ minimum: MIN_BUFFER_DAYS, maximum: MAX_BUFFER_DAYS }) },
+      strict,
+    ),
     policy: Type.Object({ allowUnbookedRecording: Type.Boolean() }, strict),
     masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }),
     /** Recordings under a hold: never deleted or overwritten on the device. */

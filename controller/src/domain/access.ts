@@ -70,7 +70,8 @@ export const MASK_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
 /** The shortest written reason accepted for opening footage in an investigation. */
 export const MIN_INVESTIGATION_REASON = 20;
 
-const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
+/** The school's leadership: SLT and the headteacher. */
+export const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
 /** Roles that may watch footage shared with them as a colleague. */
 export const COLLEAGUE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
 const NOT_FOR_FOOTAGE =

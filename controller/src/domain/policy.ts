@@ -5,6 +5,7 @@
  * class code only: no pupil's name is stored). Every change is audited with
  * what it was before.
  */
+import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import {
@@ -38,8 +39,14 @@ export const CLASS_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$";
 export function policyProblems(policy: SchoolPolicy): string[] {
   const problems: string[] = [];
   const { bufferDays, archiveDays } = policy.retention;
-  if (!Number.isInteger(bufferDays) || bufferDays < 1 || bufferDays > 14) {
-    problems.push("buffer retention is a whole number of days from 1 to 14");
+  if (
+    !Number.isInteger(bufferDays) ||
+    bufferDays < MIN_BUFFER_DAYS ||
+    bufferDays > MAX_BUFFER_DAYS
+  ) {
+    problems.push(
+      `buffer retention is a whole number of days from ${MIN_BUFFER_DAYS} to ${MAX_BUFFER_DAYS}`,
+    );
   }
   if (!Number.isInteger(archiveDays) || archiveDays < 1 || archiveDays > 3650) {
     problems.push("archive retention is a whole number of days from 1 to 3650");

@@ -8,8 +8,10 @@
  * only reads and changes what people do with them.
  */
 import { EventEmitter } from "node:events";
+import { bufferExpiresAt } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import {
+  LEADERSHIP,
   MIN_INVESTIGATION_REASON,
   RECORDING_ACTIONS,
   decide,
@@ -23,7 +25,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { archiveVerdict } from "./consent.js";
 import { DomainError } from "./errors.js";
-import { footageStatus, type FootageFacts, type FootageStatus } from "./footage.js";
+import { footageStatus, type FootageFacts, type FootageStatus } from "./footage-facts.js";
 import type { PolicyStore } from "./policy.js";
 
 export type ArchiveState = "none" | "awaiting-consent" | "uploading" | "archived";
@@ -147,8 +149,6 @@ const SELECT = `
          EXISTS (SELECT 1 FROM holds h WHERE h.recording_id = r.id AND h.released_at IS NULL) AS held
   FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN users u ON u.id = r.owner_id`;
 
-const DAY = 86_400_000;
-const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
 export const MIN_HOLD_REASON = 10;
 export const MAX_LIST = 200;
 
@@ -211,7 +211,7 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
       overwriteAt:
         row.ended_at === null || kept || row.deleted_at !== null
           ? null
-          : new Date(Date.parse(row.ended_at) + bufferDays * DAY).toISOString(),
+          : bufferExpiresAt(row.ended_at, bufferDays).toISOString(),
       deletionRequestedAt: row.deletion_requested_at,
     };
   }

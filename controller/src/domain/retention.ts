@@ -6,6 +6,7 @@
  * every deletion, whatever else is due, until it is released. Pure: the clock
  * is an argument.
  */
+import { DEFAULT_BUFFER_DAYS, bufferExpiresAt } from "@classcam/protocol";
 
 export interface RetentionPolicy {
   /** Days footage stays in a device's rolling buffer (1–14, default 7). */
@@ -14,7 +15,10 @@ export interface RetentionPolicy {
   archiveDays: number;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = { bufferDays: 7, archiveDays: 730 };
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  bufferDays: DEFAULT_BUFFER_DAYS,
+  archiveDays: 730,
+};
 
 export interface RetainedRecording {
   recordingId: string;
@@ -42,6 +46,11 @@ export interface SweepPlan {
 
 const DAY = 24 * 60 * 60 * 1000;
 
+/** Buffer footage is due on the controller once `bufferExpiresAt` has come. */
+function bufferExpired(endedAt: string, policy: RetentionPolicy, now: Date): boolean {
+  return bufferExpiresAt(endedAt, policy.bufferDays).getTime() <= now.getTime();
+}
+
 /** Why a recording's copies must go now, or null to keep them. */
 export function deletionDue(
   recording: RetainedRecording,
@@ -52,9 +61,7 @@ export function deletionDue(
   if (recording.deletionRequestedAt !== null) return "owner-request";
   const { archive } = recording;
   if (archive === null) {
-    return Date.parse(recording.endedAt) + policy.bufferDays * DAY <= now.getTime()
-      ? "buffer-retention"
-      : null;
+    return bufferExpired(recording.endedAt, policy, now) ? "buffer-retention" : null;
   }
   if (archive.exemplar) return null;
   return Date.parse(archive.archivedAt) + policy.archiveDays * DAY <= now.getTime()
@@ -81,16 +88,11 @@ export function planSweep(
       if (recording.onDevice) plan.devices.push({ recordingId, deviceId, reason: due });
       continue;
     }
-    const bufferExpired =
+    const bufferDone =
       !recording.onHold &&
       recording.endedAt !== null &&
-      Date.parse(recording.endedAt) + policy.bufferDays * DAY <= now.getTime();
-    if (
-      recording.onDevice &&
-      recording.archive !== null &&
-      recording.onController &&
-      bufferExpired
-    ) {
+      bufferExpired(recording.endedAt, policy, now);
+    if (recording.onDevice && recording.archive !== null && recording.onController && bufferDone) {
       plan.devices.push({ recordingId, deviceId, reason: "buffer-retention" });
     }
   }

@@ -4,12 +4,11 @@
  */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
+import { LEADERSHIP } from "../domain/access.js";
 import { allow, me } from "./auth.js";
 import { HoldSchema, InvestigationSchema, Obj, Ok, Reason, Serial, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
 import { typed } from "./typed.js";
-
-const LEADERSHIP = ["slt", "headteacher"] as const;
 
 export function governanceRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);

@@ -8,6 +8,8 @@ import {
   BOOKING_PURPOSES,
   DEVICE_ID_PATTERN,
   MAX_ACCEPTED_SEGMENT_SECONDS,
+  MAX_BUFFER_DAYS,
+  MIN_BUFFER_DAYS,
   PrivacyMaskSchema,
 } from "@classcam/protocol";
 import { ROLES } from "../domain/access.js";
@@ -193,7 +195,7 @@ export const RecordingDetailSchema = Type.Composite(
 
 export const PolicySchema = Obj({
   retention: Obj({
-    bufferDays: Type.Integer({ minimum: 1, maximum: 14 }),
+    bufferDays: Type.Integer({ minimum: MIN_BUFFER_DAYS, maximum: MAX_BUFFER_DAYS }),
     archiveDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   }),
   bookings: Obj({
