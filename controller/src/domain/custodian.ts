@@ -18,7 +18,7 @@ import type { AuditLog } from "./audit.js";
 import { deviceSchedule } from "./bookings.js";
 import type { Clock } from "./clock.js";
 import type { DeviceRegistry } from "./devices.js";
-import { heldUpload, uploadShortfall } from "./footage.js";
+import { heldUpload, uploadShortfall } from "./footage-facts.js";
 import type { PolicyStore } from "./policy.js";
 import { planSweep, type DeletionReason, type RetainedRecording } from "./retention.js";
 import type { Timetable } from "./timetable.js";
