@@ -8,21 +8,13 @@ import { typed } from "./typed.js";
 import { Type } from "@sinclair/typebox";
 import { PrivacyMaskSchema } from "@classcam/protocol";
 import type { DeviceOverview } from "../domain/devices.js";
+import { openAlerts } from "../domain/fleet-view.js";
 import { MASK_ROLES } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow, me } from "./auth.js";
 import { AlertSchema, DeviceId, DeviceSchema, Obj, Ok, OneOf, Serial, errors } from "./schemas.js";
 
 const FLEET = ["bursar", "it", "slt", "headteacher", "admin"] as const;
-
-interface AlertRow {
-  id: number;
-  device_id: string;
-  room: string;
-  kind: string;
-  detail: string;
-  raised_at: string;
-}
 
 function fleetView(device: DeviceOverview, alerts: readonly string[]) {
   const { state } = device;
@@ -52,13 +44,6 @@ export function deviceRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
   const { audit, devices, custodian } = app;
 
-  const openAlerts = async (): Promise<AlertRow[]> =>
-    app.db.all<AlertRow>(
-      `SELECT a.id, a.device_id, d.room, a.kind, a.detail, a.raised_at
-       FROM alerts a JOIN devices d ON d.id = a.device_id
-       WHERE a.cleared_at IS NULL ORDER BY a.raised_at DESC`,
-    );
-
   app.get(
     "/api/devices",
     {
@@ -72,10 +57,10 @@ export function deviceRoutes(fastify: FastifyInstance): void {
     },
     async (request) => {
       const { status } = request.query;
-      const alerts = await openAlerts();
+      const alerts = await openAlerts(app.db);
       const byDevice = new Map<string, string[]>();
       for (const alert of alerts) {
-        byDevice.set(alert.device_id, [...(byDevice.get(alert.device_id) ?? []), alert.kind]);
+        byDevice.set(alert.deviceId, [...(byDevice.get(alert.deviceId) ?? []), alert.kind]);
       }
       const list = (await devices.overview()).filter((d) =>
         status ? d.status === status : d.status !== "retired",
@@ -176,15 +161,7 @@ export function deviceRoutes(fastify: FastifyInstance): void {
         response: { 200: Type.Array(AlertSchema), ...errors(401, 403) },
       },
     },
-    async () =>
-      (await openAlerts()).map((a) => ({
-        alertId: a.id,
-        deviceId: a.device_id,
-        room: a.room,
-        kind: a.kind,
-        detail: a.detail,
-        raisedAt: a.raised_at,
-      })),
+    async () => openAlerts(app.db),
   );
 
   app.post(
