@@ -7,7 +7,13 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
-import { compile, deviceIdProblem, MAX_RECORDED_SEGMENT_SECONDS } from "@classcam/protocol";
+import {
+  compile,
+  deviceIdProblem,
+  HARDWARE_BACKENDS,
+  MAX_RECORDED_SEGMENT_SECONDS,
+  type HardwareBackend,
+} from "@classcam/protocol";
 
 const strict = { additionalProperties: false } as const;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -32,7 +38,7 @@ export const DeviceSettingsSchema = Type.Object(
     hardware: Type.Object(
       {
         /** `linux`: GPIO through onoff, ALSA, V4L2. `sim`: a virtual box for the demo and tests. */
-        backend: Type.Unsafe<"linux" | "sim">({ type: "string", enum: ["linux", "sim"] }),
+        backend: Type.Unsafe<HardwareBackend>({ type: "string", enum: [...HARDWARE_BACKENDS] }),
         /**
          * The label of the GPIO chip the lamp and button lines are on. Default: the
          * Raspberry Pi's own pin controller (pinctrl-bcm…, pinctrl-rp1), in BCM numbering.

@@ -40,6 +40,15 @@ export type Availability = Static<typeof AvailabilitySchema>;
 
 // ---------------------------------------------------------------- state
 
+/**
+ * What drives a box's lamp, button, camera and microphone: `linux` the real
+ * hardware, `sim` a simulated box (the demo and tests), whose footage is not a
+ * lesson. Optional on the wire: software from before it was reported omits it.
+ */
+export const HARDWARE_BACKENDS = ["linux", "sim"] as const;
+export type HardwareBackend = (typeof HARDWARE_BACKENDS)[number];
+const Backend = OneOf(HARDWARE_BACKENDS);
+
 export const LAMP_MODES = ["off", "recording", "video-only", "refused", "error"] as const;
 
 export const DeviceStateSchema = Type.Object(
@@ -47,6 +56,7 @@ export const DeviceStateSchema = Type.Object(
     at: Timestamp,
     software: Text(64),
     bootId: Uuid,
+    backend: Type.Optional(Backend),
     lamp: OneOf(LAMP_MODES),
     recording: Type.Union([
       Type.Null(),
@@ -105,7 +115,10 @@ const RefusalReason = OneOf([
 
 /** The data each event kind carries. Adding a kind here adds it everywhere. */
 export const EVENT_DATA_SCHEMAS = {
-  "device.started": Type.Object({ software: Text(64), bootId: Uuid }, strict),
+  "device.started": Type.Object(
+    { software: Text(64), bootId: Uuid, backend: Type.Optional(Backend) },
+    strict,
+  ),
   "recording.started": Type.Object(
     {
       recordingId: Uuid,

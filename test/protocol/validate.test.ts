@@ -62,6 +62,36 @@ void t.test(
   },
 );
 
+void t.test("a box says which hardware backend it runs on: linux or sim", async (t) => {
+  const bootId = randomUUID();
+  const started = (data: Record<string, unknown>) =>
+    parse.event(event({ kind: "device.started", data: { software: "1.0.0", bootId, ...data } }));
+  const state = (over: Record<string, unknown>) =>
+    parse.state(
+      JSON.stringify({
+        at: "2026-11-23T09:00:00.000Z",
+        software: "1.0.0",
+        bootId,
+        lamp: "off",
+        recording: null,
+        configVersion: null,
+        ...over,
+      }),
+    );
+  for (const backend of ["linux", "sim"]) {
+    t.ok(started({ backend }).ok, `device.started with backend ${backend}`);
+    t.ok(state({ backend }).ok, `state with backend ${backend}`);
+  }
+  t.ok(started({}).ok, "older software omits it from device.started");
+  t.ok(state({}).ok, "and from its state");
+  const badEvent = started({ backend: "qemu" });
+  t.notOk(badEvent.ok);
+  if (!badEvent.ok) t.match(badEvent.error, /data.backend: must be one of "linux", "sim"/);
+  const badState = state({ backend: "qemu" });
+  t.notOk(badState.ok);
+  if (!badState.ok) t.match(badState.error, /backend: must be one of "linux", "sim"/);
+});
+
 void t.test("a UUID has one spelling: lower case, no urn:uuid: prefix", async (t) => {
   const id = randomUUID();
   for (const spelling of [id.toUpperCase(), `urn:uuid:${id}`, `{${id}}`]) {
