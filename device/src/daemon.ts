@@ -1,37 +1,49 @@
 /**
  * The classroom daemon: builds every part from the settings and starts them
  * in order — stray captures killed first, then the lamp driven off and read
- * back, the database opened and the buffer recovered, the cached config
- * loaded, the janitor, the MQTT link and the session — and stops them in
- * reverse order.
+ * back, the buffer recovered and the cached config loaded, the retirement
+ * check, the janitor, the MQTT link, the state report, the controls and
+ * session — and stops the started ones in reverse order (`parts.ts`). The
+ * parts hear each other through the box's event bus (`bus.ts`).
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { isProtected, type DeviceState } from "@classcam/protocol";
+import { isProtected, type DeviceState, type EventData } from "@classcam/protocol";
 import type { Database } from "@classcam/sqlite";
 import type { DeviceSettings } from "./config.js";
 import { BufferIndex, BYTES_WRITTEN_COUNTER } from "./buffer/index.js";
 import { Janitor } from "./buffer/janitor.js";
-import { healthFigures, readStatfs, storageFigures, toBufferRecording } from "./buffer/health.js";
+import { healthFigures, storageFigures, toBufferRecording } from "./buffer/health.js";
+import {
+  AnnouncePart,
+  BufferPart,
+  ControlsPart,
+  EncoderProbe,
+  JanitorPart,
+  LampPart,
+  LinkPart,
+  PanelPart,
+  RetirementPart,
+  SpaceWatch,
+  StateReport,
+} from "./box-parts.js";
+import { EventBus } from "./bus.js";
 import { openHardware } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
 import type { Hardware } from "./hw/types.js";
-import { SimLamp } from "./hw/sim/index.js";
-import { SimPanel } from "./hw/sim/panel.js";
+import type { SimPanel } from "./hw/sim/panel.js";
 import { ConfigCache } from "./link/config-cache.js";
 import { Link } from "./link/link.js";
 import { Outbox } from "./link/outbox.js";
 import { Retirement } from "./link/retire.js";
 import { uploadRecording } from "./link/uploader.js";
-import { chooseEncoder, killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
+import { killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
 import { Session, type RoomSelfTest } from "./session/session.js";
+import { Parts, type Part } from "./parts.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
 import { SystemdService } from "./systemd/index.js";
 import { SOFTWARE_VERSION } from "./version.js";
-
-/** How often the free space is checked while recording. */
-const SPACE_CHECK_MS = 2000;
 
 export interface DaemonOptions {
   settings: DeviceSettings;
@@ -47,58 +59,198 @@ export interface DaemonOptions {
   onCaptureEnded?: (pid: number, end: CaptureEnd) => void;
 }
 
+/** What every part is built from: the settings, the store and the hardware, opened once. */
+interface DaemonCore {
+  settings: DeviceSettings;
+  logger: Logger;
+  now: () => Date;
+  paths: DevicePaths;
+  db: Database;
+  hardware: Hardware;
+}
+
 export class Daemon {
   readonly bootId = randomUUID();
+  readonly settings: DeviceSettings;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly paths: DevicePaths;
+  readonly hardware: Hardware;
+  readonly db: Database;
+  /** How the parts tell each other what happened. */
+  readonly bus: EventBus;
+  readonly lamp: Lamp;
+  readonly index: BufferIndex;
+  readonly janitor: Janitor;
+  readonly config: ConfigCache;
+  readonly outbox: Outbox;
+  readonly link: Link;
+  readonly session: Session;
+  readonly buttons: PressDetector;
   private readonly startedAt: Date;
-  private stateTimer: NodeJS.Timeout | null = null;
-  private spaceTimer: NodeJS.Timeout | null = null;
-  private checkingSpace = false;
-  private stopWatchingButton: (() => void) | null = null;
-  private stopWatchingCamera: (() => void) | null = null;
-  private publishing: Promise<void> | null = null;
-  private publishAgain = false;
-  private stopped = false;
+  private readonly parts: Parts;
+  private readonly report: StateReport;
+  private readonly probe: EncoderProbe;
+  private readonly panelPart: PanelPart | null;
+  private readonly retirement: RetirementPart;
+  /** In start order; the retirement check ends the list early on a retired box. */
+  private readonly beforeRetirement: Part[];
+  private readonly afterRetirement: Part[];
+  private stopping: Promise<void> | null = null;
   /** READY=1, STATUS= lines and watchdog pings, when systemd runs the daemon (`Type=notify`). */
   private systemd: SystemdService | null = null;
-  /** The encoder the recorder would use now (found at start, so the first press is quick). */
-  encoder: string | null = null;
-  /** The simulated box's front panel (demo only). */
-  panel: SimPanel | null = null;
   /** Recordings being uploaded now: protected like those the config lists. */
   private readonly uploading = new Set<string>();
 
-  private constructor(
-    readonly settings: DeviceSettings,
-    readonly logger: Logger,
-    readonly now: () => Date,
-    readonly paths: DevicePaths,
-    readonly hardware: Hardware,
-    readonly db: Database,
-    readonly lamp: Lamp,
-    readonly index: BufferIndex,
-    readonly janitor: Janitor,
-    readonly config: ConfigCache,
-    readonly outbox: Outbox,
-    readonly link: Link,
-    readonly session: Session,
-    readonly buttons: PressDetector,
-  ) {
+  private constructor(core: DaemonCore, options: DaemonOptions) {
+    const { settings, logger, now, paths, db, hardware } = core;
+    this.settings = settings;
+    this.logger = logger;
+    this.now = now;
+    this.paths = paths;
+    this.db = db;
+    this.hardware = hardware;
     this.startedAt = now();
+    const bus = (this.bus = new EventBus(logger.child({ part: "bus" })));
+    const changed = () => bus.emit("changed", null);
+
+    this.lamp = new Lamp(hardware.lamp, {
+      logger: logger.child({ part: "lamp" }),
+      onFault: (fault) => bus.emit("lamp.fault", fault),
+    });
+    this.index = new BufferIndex(db, paths.buffer, now);
+    this.config = new ConfigCache(paths.config);
+    this.outbox = new Outbox(db);
+    this.janitor = new Janitor({
+      index: this.index,
+      db,
+      bufferDir: paths.buffer,
+      reserveBytes: settings.storage.reserveBytes,
+      janitorSeconds: settings.storage.janitorSeconds,
+      now,
+      logger,
+      // no config yet: holds are unknown, so the janitor deletes nothing
+      protection: () => this.protection(),
+    });
+    const retirement = new Retirement({
+      deviceId: settings.deviceId,
+      paths,
+      db,
+      outbox: this.outbox,
+      logger,
+      now,
+      box: () => this,
+    });
+    this.link = new Link({
+      deviceId: settings.deviceId,
+      secret: settings.secret,
+      mqttUrl: settings.controller.mqttUrl,
+      caFile: settings.controller.caFile,
+      outbox: this.outbox,
+      config: this.config,
+      logger,
+      now,
+      ackTimeoutMs: options.link?.ackTimeoutMs,
+      reconnectMs: options.link?.reconnectMs,
+      handlers: {
+        ping: () => Promise.resolve({ at: now().toISOString() }),
+        "delete-recording": (args) => this.deleteRecording(args.recordingId),
+        "upload-recording": (args) => this.uploadRecording(args),
+        retire: () => retirement.retire(),
+        "self-test": (args) => this.selfTest(args),
+      },
+      onConfigApplied: (version) => {
+        void this.outbox.raise("config.applied", { version }, now()).then(changed);
+        bus.emit("config.applied", { version });
+      },
+      onConfigRejected: (version, reason) => {
+        void this.outbox
+          .raise("config.rejected", { version, reason: reason.slice(0, 2000) }, now())
+          .then(changed);
+      },
+    });
+    this.session = new Session({
+      settings,
+      lamp: this.lamp,
+      camera: hardware.camera,
+      microphone: hardware.microphone,
+      outbox: this.outbox,
+      index: this.index,
+      janitor: this.janitor,
+      config: this.config,
+      runDir: paths.run,
+      logger,
+      now,
+      changed,
+      onCaptureStarted: options.onCaptureStarted,
+      onCaptureEnded: options.onCaptureEnded,
+    });
+    this.buttons = new PressDetector({
+      debounceMs: settings.hardware.button.debounceMs,
+      longPressMs: settings.hardware.button.longPressMs,
+      onPress: (press) => bus.emit("press", press),
+    });
+
+    const lampPart = new LampPart(this.lamp, bus);
+    this.retirement = new RetirementPart(retirement, this.link);
+    this.report = new StateReport({
+      bus,
+      link: this.link,
+      state: () => this.state(),
+      intervalMs: options.stateIntervalMs ?? 30_000,
+      logger,
+    });
+    this.probe = new EncoderProbe({ settings, hardware, config: this.config, bus, logger });
+    this.panelPart =
+      settings.demo === undefined
+        ? null
+        : new PanelPart({ demo: settings.demo, hardware, lamp: this.lamp, session: this.session });
+    this.beforeRetirement = [
+      lampPart,
+      new BufferPart(this.index, this.config, logger),
+      this.retirement,
+    ];
+    const announced: EventData<"device.started"> = {
+      software: SOFTWARE_VERSION,
+      bootId: this.bootId,
+      backend: hardware.backend,
+    };
+    this.afterRetirement = [
+      new AnnouncePart(this.outbox, lampPart, announced, now),
+      new JanitorPart(this.janitor, bus),
+      new LinkPart(this.link),
+      this.report,
+      new ControlsPart({ hardware, buttons: this.buttons, session: this.session, bus }),
+      ...(this.panelPart === null ? [] : [this.panelPart]),
+      this.probe,
+      new SpaceWatch({
+        settings,
+        bufferDir: paths.buffer,
+        janitor: this.janitor,
+        session: this.session,
+        logger,
+      }),
+    ];
+    this.parts = new Parts({
+      logger,
+      // an essential part (the lamp interlock) did not start: every press is refused
+      unsafe: (part, error) =>
+        this.session.forbid(`${part.name} failed to start: ${describe(error)}`),
+    });
   }
 
   static async start(options: DaemonOptions): Promise<Daemon> {
-    const { settings } = options;
-    const logger = options.logger;
+    const { settings, logger } = options;
     const now = options.now ?? (() => new Date());
 
-    // 1. before anything else: no capture from an earlier run may survive
+    // before anything else: no capture from an earlier run may survive
     const killed = await killStrayCaptures(devicePaths(settings.dataDir).buffer, logger);
     if (killed.length > 0) {
       logger.warn({ pids: killed }, "killed capture processes left by an earlier run");
     }
     const { db, paths } = await openStore(settings.dataDir);
 
-    // 2. hardware: a missing part is a start-up error naming it
+    // hardware: a missing part is a start-up error naming it
     let hardware: Hardware;
     try {
       hardware = options.hardware ?? (await openHardware(settings.hardware, logger));
@@ -112,202 +264,32 @@ export class Daemon {
       );
     }
 
-    let session: Session | null = null;
-    const lamp = new Lamp(hardware.lamp, {
-      logger: logger.child({ part: "lamp" }),
-      onFault: (fault) => session?.lampFault(fault),
-    });
-    await lamp.darken();
-    const lampAtStart = lamp.mode;
-
-    // 3. the buffer as the last run left it, and the last good config
-    const index = new BufferIndex(db, paths.buffer, now);
-    const recovery = await index.recover();
-    if (recovery.recordings.length > 0) {
-      logger.warn(
-        { recovered: recovery.recordings },
-        "closed recordings left open by an earlier run",
-      );
-    }
-    const config = new ConfigCache(paths.config);
-    const cached = config.load();
-    if (cached.problem !== null) {
-      logger.error(
-        { problem: cached.problem },
-        "the cached config is damaged; waiting for a new one",
-      );
-    }
-    const outbox = new Outbox(db);
-
-    let daemon: Daemon | null = null;
-    const janitor = new Janitor({
-      index,
-      db,
-      bufferDir: paths.buffer,
-      reserveBytes: settings.storage.reserveBytes,
-      janitorSeconds: settings.storage.janitorSeconds,
-      now,
-      logger,
-      // no config yet: holds are unknown, so the janitor deletes nothing
-      protection: () => daemon?.protection() ?? null,
-    });
-    const changed = () => daemon?.changed();
-    const running = (): Daemon => {
-      if (daemon === null) throw new Error("the daemon is still starting");
-      return daemon;
-    };
-
-    const retirement = new Retirement({
-      deviceId: settings.deviceId,
-      paths,
-      db,
-      outbox,
-      logger,
-      now,
-      box: running,
-    });
-    const link = new Link({
-      deviceId: settings.deviceId,
-      secret: settings.secret,
-      mqttUrl: settings.controller.mqttUrl,
-      caFile: settings.controller.caFile,
-      outbox,
-      config,
-      logger,
-      now,
-      ackTimeoutMs: options.link?.ackTimeoutMs,
-      reconnectMs: options.link?.reconnectMs,
-      handlers: {
-        ping: () => Promise.resolve({ at: now().toISOString() }),
-        "delete-recording": (args) => running().deleteRecording(args.recordingId),
-        "upload-recording": (args) => running().uploadRecording(args),
-        retire: () => retirement.retire(),
-        "self-test": (args) => running().selfTest(args),
-      },
-      onConfigApplied: (version) => {
-        void outbox.raise("config.applied", { version }, now()).then(changed);
-        void janitor.run("config");
-      },
-      onConfigRejected: (version, reason) => {
-        void outbox
-          .raise("config.rejected", { version, reason: reason.slice(0, 2000) }, now())
-          .then(changed);
-      },
-    });
-
-    session = new Session({
-      settings,
-      lamp,
-      camera: hardware.camera,
-      microphone: hardware.microphone,
-      outbox,
-      index,
-      janitor,
-      config,
-      runDir: paths.run,
-      logger,
-      now,
-      changed,
-      onCaptureStarted: options.onCaptureStarted,
-      onCaptureEnded: options.onCaptureEnded,
-    });
-    const buttons = new PressDetector({
-      debounceMs: settings.hardware.button.debounceMs,
-      longPressMs: settings.hardware.button.longPressMs,
-      onPress: (press) => void session.press(press),
-    });
-
-    daemon = new Daemon(
-      settings,
-      logger,
-      now,
-      paths,
-      hardware,
-      db,
-      lamp,
-      index,
-      janitor,
-      config,
-      outbox,
-      link,
-      session,
-      buttons,
-    );
-    const started = daemon;
-    lamp.onModeChange(() => started.changed());
-    // a retired box (link/retire.ts) finishes its wipe, shows the error pattern and records nothing
-    if (await retirement.resume()) {
-      started.systemd = SystemdService.start(started);
-      return started;
-    }
-    started.stopWatchingButton = hardware.button.watch((pressed) => buttons.edge(pressed));
-    started.stopWatchingCamera = hardware.camera.watch((present, detail) =>
-      session.cameraChanged(present, detail),
-    );
-    await outbox.raise(
-      "device.started",
-      { software: SOFTWARE_VERSION, bootId: started.bootId },
-      now(),
-    );
-    if (lampAtStart === "error") {
-      // the lamp could not be driven off or read back at start: say so, nothing may record
-      await outbox.raise(
-        "lamp.fault",
-        { expected: "off", observed: null, detail: "the lamp could not be driven off at start-up" },
-        now(),
-      );
-    }
-    if (settings.demo !== undefined) {
-      if (!(hardware.lamp instanceof SimLamp)) {
-        throw new Error("the demo panel needs the sim hardware backend");
-      }
-      started.panel = await SimPanel.start({
-        host: settings.demo.host,
-        port: settings.demo.port,
-        lamp: hardware.lamp,
-        mode: () => lamp.mode,
-        onModeChange: (listener) => lamp.onModeChange(listener),
-        press: (press) => session.press(press),
-      });
-    }
-    // find the camera and probe the encoders now, not at the first press; the state says which encoder
-    const probeEncoder = () =>
-      chooseEncoder(settings.recorder, hardware.camera, {
-        masks: config.current?.masks ?? [],
-      }).then(
-        (choice) => {
-          started.encoder = choice.name;
-          logger.info({ encoder: choice.name, why: choice.why }, "encoder chosen");
-          started.changed();
+    const daemon = new Daemon({ settings, logger, now, paths, db, hardware }, options);
+    await daemon.parts.start(daemon.beforeRetirement);
+    if (!daemon.retirement.retired) {
+      await daemon.parts.start(daemon.afterRetirement);
+      logger.info(
+        {
+          deviceId: settings.deviceId,
+          backend: hardware.backend,
+          camera: hardware.camera.description,
+          parts: daemon.parts.running.map((part) => part.name),
         },
-        (error: unknown) =>
-          logger.error({ err: error }, "no usable encoder: recording will be refused"),
+        "classroom daemon started",
       );
-    void hardware.camera
-      .check()
-      .then(
-        () => logger.info({ camera: hardware.camera.description }, "camera ready"),
-        (error: unknown) =>
-          logger.warn({ err: error }, "camera not ready: recording is refused until it is"),
-      )
-      .then(probeEncoder);
-    janitor.start();
-    link.start();
-    started.stateTimer = setInterval(() => started.changed(), options.stateIntervalMs ?? 30_000);
-    started.stateTimer.unref();
-    started.spaceTimer = setInterval(() => void started.watchSpace(), SPACE_CHECK_MS);
-    started.spaceTimer.unref();
-    started.changed();
-    logger.info(
-      {
-        deviceId: settings.deviceId,
-        backend: hardware.backend,
-        camera: hardware.camera.description,
-      },
-      "classroom daemon started",
-    );
-    started.systemd = SystemdService.start(started);
-    return started;
+    }
+    daemon.systemd = SystemdService.start(daemon);
+    return daemon;
+  }
+
+  /** The encoder the recorder would use now (found at start, so the first press is quick). */
+  get encoder(): string | null {
+    return this.probe.encoder;
+  }
+
+  /** The simulated box's front panel (demo only). */
+  get panel(): SimPanel | null {
+    return this.panelPart?.panel ?? null;
   }
 
   /**
@@ -351,6 +333,7 @@ export class Daemon {
       at: this.now().toISOString(),
       software: SOFTWARE_VERSION,
       bootId: this.bootId,
+      backend: this.hardware.backend,
       lamp: this.lamp.mode,
       recording: this.session.recording,
       configVersion: this.config.current?.version ?? null,
@@ -363,47 +346,7 @@ export class Daemon {
 
   /** Events were raised or the state changed: send them, republish the state. */
   changed(): void {
-    if (this.stopped) return;
-    this.link.notify();
-    if (this.publishing !== null) {
-      this.publishAgain = true;
-      return;
-    }
-    this.publishing = this.state()
-      .then((state) => this.link.publishState(state))
-      .catch((error: unknown) => this.logger.warn({ err: error }, "could not publish the state"))
-      .finally(() => {
-        this.publishing = null;
-        if (this.publishAgain) {
-          this.publishAgain = false;
-          this.changed();
-        }
-      });
-  }
-
-  /**
-   * While recording, the free space is looked at every few seconds: below the
-   * floor the janitor makes room (unprotected footage, oldest first), and if it
-   * cannot, the recording stops (reason disk-full) before ffmpeg runs dry.
-   */
-  private async watchSpace(): Promise<void> {
-    if (this.session.phase !== "recording" || this.checkingSpace) return;
-    this.checkingSpace = true;
-    try {
-      const floor = Math.min(this.settings.storage.reserveBytes / 4, 64 * 1024 * 1024);
-      const { freeBytes } = await readStatfs(this.paths.buffer);
-      if (freeBytes >= floor) return;
-      const report = await this.janitor.run("low-space");
-      const after = report.storage?.freeBytes ?? freeBytes;
-      if (after < floor) {
-        this.logger.warn({ freeBytes: after, floor }, "the disk is full: stopping the recording");
-        this.session.diskFull();
-      }
-    } catch (error) {
-      this.logger.error({ err: error }, "could not check the free space");
-    } finally {
-      this.checkingSpace = false;
-    }
+    this.report.changed();
   }
 
   async deleteRecording(recordingId: string): Promise<{ recordingId: string; bytes: number }> {
@@ -454,25 +397,23 @@ export class Daemon {
     }
   }
 
-  /** Stops in reverse order: the recording, the janitor, the link, the lamp, the hardware, the database. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Stops the started parts in reverse order (the recording first, the lamp last), then the hardware and the database. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
     this.systemd?.stopping();
-    this.stopWatchingButton?.();
-    this.stopWatchingCamera?.();
-    this.buttons.close();
-    await this.session.close();
-    this.stopped = true;
-    if (this.stateTimer !== null) clearInterval(this.stateTimer);
-    if (this.spaceTimer !== null) clearInterval(this.spaceTimer);
-    await this.panel?.close();
-    await this.janitor.stop();
-    await this.publishing;
-    await this.link.stop();
-    await this.lamp.close();
+    await this.parts.stop();
+    this.bus.clear();
     await this.hardware.close();
     await this.db.close();
     await this.systemd?.close();
     this.logger.info("classroom daemon stopped");
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -6,3 +6,5 @@ export * from "./hw/index.js";
 export { simHardware, type SimHardware, SimLamp, SimButton, SimCamera } from "./hw/sim/index.js";
 export { decideBooking, type BookingDecision } from "./session/booking.js";
 export { DAEMON_ENVIRONMENT, DAEMON_NODE_FLAGS, SOFTWARE_VERSION } from "./version.js";
+export { EventBus, type BoxEvents } from "./bus.js";
+export { Parts, type Part } from "./parts.js";

@@ -76,6 +76,8 @@ export class Session {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private lastRecordingId: string | null = null;
+  /** Why nothing may record (an essential part failed to start); null when the box is sound. */
+  private forbidden: string | null = null;
   private readonly log: Logger;
   /** Counts for the tests and the benchmark. */
   readonly stats = { started: 0, refused: 0, stopped: 0, lampFaults: 0 };
@@ -115,6 +117,15 @@ export class Session {
         await this.stop("button");
       }
     });
+  }
+
+  /**
+   * A part the box cannot be safe without (the lamp interlock) did not start:
+   * from now on every press is refused, with `detail` as the reason.
+   */
+  forbid(detail: string): void {
+    this.forbidden = detail;
+    this.log.error({ detail }, "recording forbidden until the daemon restarts");
   }
 
   /** Stops the recording in progress (if any) for `reason`. */
@@ -266,6 +277,10 @@ export class Session {
   }
 
   private async start(): Promise<void> {
+    if (this.forbidden !== null) {
+      await this.refuse("lamp-fault", null, this.forbidden, false);
+      return;
+    }
     const now = this.o.now();
     const decision = decideBooking(this.o.config.current, now);
     if (!decision.allowed) {
