@@ -3,12 +3,14 @@ import { join } from "node:path";
 import sqlite3 from "sqlite3";
 import { Database, migrate } from "@classcam/controller";
 import {
+  AUDIT_ACTIONS,
   AuditLog,
   GENESIS_HASH,
   canonicalJson,
   csvField,
   entryHash,
   type AuditEntry,
+  type AuditInput,
 } from "../../controller/src/domain/audit.js";
 import { DomainError } from "../../controller/src/domain/errors.js";
 import { tempDir } from "../helpers/controller.js";
@@ -223,6 +225,15 @@ void t.test("an anchor catches a cut-off end", async (t) => {
   t.match(await log.verify({ anchor }), { ok: false, seq: 5, problem: /truncated/ });
 });
 
+void t.test("the log takes only the actions in use, each listed once", async (t) => {
+  // @ts-expect-error an action nobody writes is refused by the type-check
+  const unknown: AuditInput = { actor: "a", action: "recording.frobnicate" };
+  t.ok(unknown);
+  const known: AuditInput = { actor: "a", action: "archive.consented" };
+  t.ok(AUDIT_ACTIONS.includes(known.action));
+  t.equal(new Set(AUDIT_ACTIONS).size, AUDIT_ACTIONS.length);
+});
+
 void t.test("inputs are checked", async (t) => {
   const { log } = await open(t);
   const refused = (pattern: RegExp) => ({ name: "DomainError", code: "invalid", message: pattern });
@@ -230,7 +241,10 @@ void t.test("inputs are checked", async (t) => {
     log.record({ actor: " ", action: "sign-in" }),
     refused(/actor must not be empty/),
   );
+  // a caller outside the type-check (JavaScript, a cast) is still refused at run time
+  // @ts-expect-error an empty action is not one in use
   await t.rejects(log.record({ actor: "a", action: "" }), refused(/action must not be empty/));
+  // @ts-expect-error nor is one shaped wrongly
   await t.rejects(log.record({ actor: "a", action: "Sign In" }), refused(/lower-case words/));
   await t.rejects(
     log.record({ actor: "a", action: "sign-in", detail: [] as unknown as Record<string, unknown> }),

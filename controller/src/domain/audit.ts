@@ -16,26 +16,14 @@
  */
 import { createHash } from "node:crypto";
 import type { Database, Transaction } from "../db/database.js";
+import type { KnownAuditAction } from "./audit-actions.js";
 import { DomainError } from "./errors.js";
 
 export const GENESIS_HASH = "0".repeat(64);
 
-/** Actions in use; others are allowed if they are shaped like them. */
-export type KnownAuditAction =
-  | "sign-in"
-  | "sign-out"
-  | "recording.view"
-  | "share.create"
-  | "share.revoke"
-  | "consent.give"
-  | "consent.withdraw"
-  | "hold.place"
-  | "hold.release"
-  | "archive.request"
-  | "recording.delete"
-  | "policy.change"
-  | "device.enrol";
-export type AuditAction = KnownAuditAction | (string & {});
+export { AUDIT_ACTIONS, type KnownAuditAction } from "./audit-actions.js";
+/** What a new entry may say was done: only an action in use (`AUDIT_ACTIONS`). */
+export type AuditAction = KnownAuditAction;
 
 export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -47,7 +35,8 @@ export interface AuditEntry {
   at: string;
   /** Who: a user id, a device id, or 'system'. */
   actor: string;
-  action: AuditAction;
+  /** An action in use when it was written (read back, it may be one no longer written). */
+  action: string;
   /** What it was about (e.g. a recording id); may be ''. */
   subject: string;
   detail: JsonObject;

@@ -1,6 +1,7 @@
 /**
  * Dates, lengths, sizes and the school's words for the API's codes.
  */
+import type { KnownAuditAction } from "../../src/domain/audit-actions.js";
 import type { LampMode, MitigationKind, RecordingSummary, Role } from "./types.js";
 
 const DAY_MS = 86_400_000;
@@ -177,13 +178,15 @@ export function alertKind(kind: string): string {
   return ALERT_WORDS[kind] ?? kind.replace(/-/g, " ");
 }
 
-const AUDIT_WORDS: Record<string, string> = {
+/** Words for every action the server writes: the type-check finds one without words. */
+const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "sign-in": "Signed in",
   "sign-in.refused": "Sign-in refused",
   "sign-out": "Signed out",
   "user.add": "Account added",
   "user.setup": "First administrator set up",
   "user.update": "Account changed",
+  "user.grant-role": "Role granted",
   "user.reset-password": "Password reset",
   "user.change-password": "Password changed",
   "booking.create": "Booking made",
@@ -219,7 +222,6 @@ const AUDIT_WORDS: Record<string, string> = {
   "device.rotate-secret": "Box given a new secret",
   "device.masks": "Privacy masks changed",
   "device.self-test": "Camera test",
-  "device.frame": "Room picture shown (for masks)",
   "device.picture": "Room picture taken now, lamp lit (for masks)",
   "device.wiped": "Retired box wiped",
   "alert.clear": "Alert dealt with",
@@ -228,10 +230,17 @@ const AUDIT_WORDS: Record<string, string> = {
   "audit.export": "Audit log exported",
 };
 
+/** Words for actions no longer written, which older entries still carry. */
+const FORMER_AUDIT_WORDS: Record<string, string> = {
+  "device.frame": "Room picture shown (for masks)",
+};
+
+const ALL_AUDIT_WORDS: Record<string, string> = { ...AUDIT_WORDS, ...FORMER_AUDIT_WORDS };
+
 /** An audit action in words ("Hold placed"), or the code when it is new. */
 export function auditAction(action: string): string {
-  return AUDIT_WORDS[action] ?? action;
+  return ALL_AUDIT_WORDS[action] ?? action;
 }
 
 /** The audit actions with words, for choosing one to filter by. */
-export const AUDIT_ACTIONS: readonly string[] = Object.keys(AUDIT_WORDS);
+export const AUDIT_ACTIONS: readonly string[] = Object.keys(ALL_AUDIT_WORDS);

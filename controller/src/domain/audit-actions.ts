@@ -1,0 +1,66 @@
+/**
+ * Every action the audit log is written with, and no other: `AuditLog`
+ * accepts only these, and the dashboard's words for them are typed by this
+ * list, so an action added here without words (or written without being
+ * listed) fails the type-check. No imports: the dashboard shares it by
+ * `import type`.
+ */
+export const AUDIT_ACTIONS = [
+  // people and their sessions
+  "sign-in",
+  "sign-in.refused",
+  "sign-out",
+  "user.add",
+  "user.setup",
+  "user.update",
+  "user.grant-role",
+  "user.reset-password",
+  "user.change-password",
+  // bookings
+  "booking.create",
+  "booking.amend",
+  "booking.cancel",
+  // recordings and their footage
+  "recording.view",
+  "recording.flag",
+  "recording.delete",
+  "footage.play",
+  "footage.upload-request",
+  "footage.upload-complete",
+  "footage.delete",
+  "footage.delete-disputed",
+  "comment.add",
+  "share.create",
+  "share.revoke",
+  // keeping by consent
+  "archive.request",
+  "archive.consented",
+  "archive.complete",
+  "archive.cancel",
+  "consent.give",
+  "consent.withdraw",
+  "exemplar.release",
+  // holds and investigations
+  "hold.place",
+  "hold.release",
+  "investigation.open",
+  "investigation.close",
+  // the school's settings and its boxes
+  "policy.change",
+  "device.enrol",
+  "device.disable",
+  "device.enable",
+  "device.retire",
+  "device.rotate-secret",
+  "device.masks",
+  "device.self-test",
+  "device.picture",
+  "device.wiped",
+  "alert.clear",
+  "retention.sweep",
+  // the log itself
+  "audit.verify",
+  "audit.export",
+] as const;
+
+export type KnownAuditAction = (typeof AUDIT_ACTIONS)[number];
