@@ -33,6 +33,7 @@ import {
   UserSchema,
   errors,
 } from "./schemas.js";
+import { typed } from "./typed.js";
 
 export const SESSION_COOKIE = "classcam_session";
 
@@ -145,7 +146,8 @@ function setCookie(reply: FastifyReply, token: string, maxAgeSeconds: number): v
   });
 }
 
-export function authRoutes(app: FastifyInstance): void {
+export function authRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
   app.decorateRequest("session", null);
   app.decorateRequest("sessionToken", null);
 
@@ -279,13 +281,7 @@ export function authRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const body = request.body as {
-        token: string;
-        id: string;
-        displayName: string;
-        password: string;
-        roles?: Role[];
-      };
+      const { body } = request;
       const user = await app.people.setUp({ ...body, roles: body.roles ?? [] });
       return reply.code(201).send(user);
     },
@@ -303,7 +299,7 @@ export function authRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { id, password } = request.body as { id: string; password: string };
+      const { id, password } = request.body;
       const { token, session } = await app.people.signIn(id, password, request.ip);
       setCookie(reply, token, app.config.http.sessionHours * 3600);
       return session;
@@ -359,7 +355,7 @@ export function authRoutes(app: FastifyInstance): void {
     async (request) => {
       const { session, sessionToken } = request;
       if (!session || sessionToken === null) throw new DomainError("unauthorised", "sign in first");
-      const { current, next } = request.body as { current: string; next: string };
+      const { current, next } = request.body;
       await app.people.changePassword(session.user.id, current, next, sessionToken);
       return { ok: true as const };
     },
@@ -418,8 +414,7 @@ export function authRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const body = request.body as { id: string; displayName: string; roles: Role[] };
-      return reply.code(201).send(await app.people.add(body, me(request).id));
+      return reply.code(201).send(await app.people.add(request.body, me(request).id));
     },
   );
 
@@ -446,12 +441,7 @@ export function authRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      return app.people.update(
-        id,
-        request.body as Parameters<typeof app.people.update>[1],
-        me(request).id,
-      );
+      return app.people.update(request.params.id, request.body, me(request).id);
     },
   );
 
@@ -467,7 +457,7 @@ export function authRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       return { temporaryPassword: await app.people.resetPassword(id, me(request).id) };
     },
   );

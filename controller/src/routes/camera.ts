@@ -20,12 +20,15 @@ import { MASK_ROLES } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
 import { DeviceId, Obj, errors } from "./schemas.js";
+import { typedRequests } from "./typed.js";
 
 const ANSWER_MS = 30_000;
 /** The self-test's answer as IT gets it: everything but a picture. */
 const SelfTestResult = Type.Omit(REQUEST_SCHEMAS["self-test"].data, ["picture"]);
 
-export function cameraRoutes(app: FastifyInstance): void {
+export function cameraRoutes(fastify: FastifyInstance): void {
+  // the live picture is sent as JPEG bytes, which its response schema describes
+  const app = typedRequests(fastify);
   const { devices, audit } = app;
 
   /** The box's answer to a self-test, or a 409 saying why there is none. */
@@ -70,7 +73,7 @@ export function cameraRoutes(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const actor = me(request).id;
       const answer = await askTheBox(id, false, (why) =>
         audit.record({
@@ -113,7 +116,7 @@ export function cameraRoutes(app: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const actor = me(request).id;
       const { room } = await devices.require(id);
       const taken = (detail: Record<string, unknown>) =>

@@ -14,6 +14,7 @@ import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow } from "./auth.js";
 import { openEventStream } from "./live.js";
 import { Obj, OneOf, errors } from "./schemas.js";
+import { typedRequests } from "./typed.js";
 
 export interface DemoOptions {
   panelUrl: string | null;
@@ -33,7 +34,9 @@ function unreachable(reply: FastifyReply, why: string) {
   });
 }
 
-export function demoRoutes(app: FastifyInstance, options: DemoOptions): void {
+export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void {
+  // it relays the simulated panel's answers, which the response schemas check as they are sent
+  const app = typedRequests(fastify);
   const demoPanel = { url: options.panelUrl };
   app.decorate("demoPanel", demoPanel);
   const log = app.log.child({ part: "demo" });
@@ -96,7 +99,7 @@ export function demoRoutes(app: FastifyInstance, options: DemoOptions): void {
     },
     async (request, reply) => {
       const url = panel("/button");
-      const { press } = request.body as { press: "short" | "long" };
+      const { press } = request.body;
       try {
         const answer = await fetch(url, {
           method: "POST",

@@ -22,6 +22,7 @@ import { decide, type Person } from "../domain/access.js";
 import { AuditTail, Notices, type Notice } from "../notices.js";
 import { ANYONE, allow, me } from "./auth.js";
 import { errors } from "./schemas.js";
+import { pathParam } from "./typed.js";
 
 /** How often a stream gets a comment line (keeps proxies from closing it) and its session is checked. */
 const HEARTBEAT_MS = 25_000;
@@ -102,7 +103,7 @@ export function liveRoutes(app: FastifyInstance): void {
   app.addHook("onResponse", async (request, reply) => {
     if (reply.statusCode >= 400 || streams.size === 0) return;
     if (UPLOAD_ROUTES.has(request.routeOptions.url ?? "")) {
-      const { recordingId } = request.params as { recordingId: string };
+      const recordingId = pathParam(request, "recordingId");
       const progress = await app.footage.progress(recordingId);
       notices.publish({
         topic: "upload",

@@ -7,7 +7,7 @@
  * leaves the reply to the handler, for the few routes that send bytes their
  * schema only describes (JSON serialised ahead of time, a file stream).
  */
-import type { FastifyInstance, FastifyTypeProvider } from "fastify";
+import type { FastifyInstance, FastifyRequest, FastifyTypeProvider } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Static, TSchema } from "@sinclair/typebox";
 
@@ -22,3 +22,17 @@ export interface TypedRequests extends FastifyTypeProvider {
 
 /** The app with its routes' requests typed from their schemas, and their replies sent as they are. */
 export const typedRequests = (app: FastifyInstance) => app.withTypeProvider<TypedRequests>();
+
+/**
+ * A path parameter, for a hook shared by several routes (a hook is not typed
+ * by one route's schema); the routes' schemas have already checked it.
+ */
+export function pathParam(request: FastifyRequest, name: string): string {
+  const params: unknown = request.params;
+  const value: unknown =
+    typeof params === "object" && params !== null
+      ? (Object.getOwnPropertyDescriptor(params, name)?.value as unknown)
+      : undefined;
+  if (typeof value !== "string") throw new Error(`${request.url} has no path parameter '${name}'`);
+  return value;
+}

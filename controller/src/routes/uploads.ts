@@ -9,9 +9,10 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance, onRequestAsyncHookHandler } from "fastify";
 import { Type } from "@sinclair/typebox";
-import { MAX_MANIFEST_SEGMENTS, UploadRefused, type ManifestSegment } from "../domain/footage.js";
+import { MAX_MANIFEST_SEGMENTS, UploadRefused } from "../domain/footage.js";
 import { DEVICE_ROUTE } from "./auth.js";
 import { ManifestSchema, Obj, SegmentName, UploadProgressSchema, Uuid, errors } from "./schemas.js";
+import { pathParam, typed } from "./typed.js";
 
 const UploadParams = Obj({ recordingId: Uuid });
 const SegmentParams = Obj({ recordingId: Uuid, name: SegmentName });
@@ -19,13 +20,13 @@ const security = [{ uploadToken: [] }];
 /** A manifest entry is about 130 bytes of JSON. */
 const MANIFEST_BODY_LIMIT = MAX_MANIFEST_SEGMENTS * 200;
 
-export async function uploadRoutes(app: FastifyInstance): Promise<void> {
+export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
+  const app = typed(fastify);
   const { footage } = app;
 
   /** The bearer token against the recording's upload token, before any body is read. */
   const token: onRequestAsyncHookHandler = async (request) => {
-    const { recordingId } = request.params as { recordingId: string };
-    await footage.authenticate(recordingId, request.headers.authorization);
+    await footage.authenticate(pathParam(request, "recordingId"), request.headers.authorization);
   };
 
   app.get(
@@ -41,7 +42,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: UploadProgressSchema, ...errors(400, 401, 403) },
       },
     },
-    async (request) => footage.progress((request.params as { recordingId: string }).recordingId),
+    async (request) => footage.progress(request.params.recordingId),
   );
 
   app.put(
@@ -65,14 +66,15 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const { recordingId } = request.params as { recordingId: string };
-      const { segments } = request.body as { segments: ManifestSegment[] };
+      const { recordingId } = request.params;
+      const { segments } = request.body;
       return footage.putManifest(recordingId, segments);
     },
   );
 
   // the segment's body is raw bytes, streamed to disk: no parser reads it into memory
-  await app.register((segments: FastifyInstance, _options, done) => {
+  await app.register((plugin: FastifyInstance, _options, done) => {
+    const segments = typed(plugin);
     segments.removeAllContentTypeParsers();
     segments.addContentTypeParser("*", (_request, payload, parsed) => {
       parsed(null, payload);
@@ -104,7 +106,7 @@ export async function uploadRoutes(app: FastifyInstance): Promise<void> {
         },
       },
       async (request) => {
-        const { recordingId, name } = request.params as { recordingId: string; name: string };
+        const { recordingId, name } = request.params;
         const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
         if (type !== "application/octet-stream") {
           throw new UploadRefused(

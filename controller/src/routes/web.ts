@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { DIST_DIR, ensureDashboard, readBuild } from "../dashboard.js";
 import { DomainError } from "../domain/errors.js";
+import { typed } from "./typed.js";
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
@@ -59,7 +60,8 @@ async function loadAssets(files: readonly string[]): Promise<Map<string, Asset>>
   return assets;
 }
 
-export function webRoutes(app: FastifyInstance): void {
+export function webRoutes(fastify: FastifyInstance): void {
+  const app = typed(fastify);
   const log = app.log.child({ part: "dashboard" });
 
   const ready: Promise<Map<string, Asset> | null> = (async () => {
@@ -126,6 +128,6 @@ export function webRoutes(app: FastifyInstance): void {
         }),
       },
     },
-    (request, reply) => send(request, reply, (request.params as { file: string }).file),
+    (request, reply) => send(request, reply, request.params.file),
   );
 }
