@@ -15,8 +15,7 @@ import { readStatfs } from "./buffer/health.js";
 import type { Lamp } from "./hw/lamp.js";
 import type { PressDetector } from "./hw/press.js";
 import type { Hardware } from "./hw/types.js";
-import { SimLamp } from "./hw/sim/index.js";
-import { SimPanel } from "./hw/sim/panel.js";
+import { openDemoPanel, type DemoPanel } from "./hw/index.js";
 import type { ConfigCache } from "./link/config-cache.js";
 import type { Link } from "./link/link.js";
 import type { Outbox } from "./link/outbox.js";
@@ -267,7 +266,7 @@ export class ControlsPart implements Part {
 /** The simulated box's front panel over HTTP (demo only). */
 export class PanelPart implements Part {
   readonly name = "demo panel";
-  panel: SimPanel | null = null;
+  panel: DemoPanel | null = null;
 
   constructor(
     private readonly o: {
@@ -280,15 +279,11 @@ export class PanelPart implements Part {
 
   async start(): Promise<void> {
     const { demo, hardware, lamp, session } = this.o;
-    if (!(hardware.lamp instanceof SimLamp)) {
-      throw new Error("the demo panel needs the sim hardware backend");
-    }
-    this.panel = await SimPanel.start({
+    this.panel = await openDemoPanel({
+      hardware,
       host: demo.host,
       port: demo.port,
-      lamp: hardware.lamp,
-      mode: () => lamp.mode,
-      onModeChange: (listener) => lamp.onModeChange(listener),
+      lamp,
       press: (press) => session.press(press),
     });
   }

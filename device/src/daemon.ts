@@ -28,11 +28,10 @@ import {
   StateReport,
 } from "./box-parts.js";
 import { EventBus } from "./bus.js";
-import { openHardware } from "./hw/index.js";
+import { openHardware, type DemoPanel } from "./hw/index.js";
 import { Lamp } from "./hw/lamp.js";
 import { PressDetector, type Press } from "./hw/press.js";
 import type { Hardware } from "./hw/types.js";
-import type { SimPanel } from "./hw/sim/panel.js";
 import { ConfigCache } from "./link/config-cache.js";
 import { Link } from "./link/link.js";
 import { Outbox } from "./link/outbox.js";
@@ -278,6 +277,8 @@ export class Daemon {
         "classroom daemon started",
       );
     }
+    // the start-up lines are out before systemd hears READY=1 (pino writes stdout asynchronously)
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     daemon.systemd = SystemdService.start(daemon);
     return daemon;
   }
@@ -288,7 +289,7 @@ export class Daemon {
   }
 
   /** The simulated box's front panel (demo only). */
-  get panel(): SimPanel | null {
+  get panel(): DemoPanel | null {
     return this.panelPart?.panel ?? null;
   }
 
