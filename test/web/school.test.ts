@@ -394,6 +394,8 @@ async function enrolMany(school: School, count: number): Promise<void> {
         at: now,
         software: "classcam-device 0.1.0",
         bootId: randomUUID(),
+        // room 0002 is a simulated box; room 0003's software is too old to say
+        ...(i === 3 ? {} : { backend: i === 2 ? "sim" : "linux" }),
         lamp: "off",
         recording: null,
         configVersion: 1,
@@ -445,6 +447,16 @@ void t.test("the fleet page with 3,000 boxes: a page at a time, found by room", 
     /Room 0001[\s\S]*Online[\s\S]*GB of 64 GB used[\s\S]*written/,
   );
   await look(t, shots, page, "fleet-3000-first-page");
+  const simulated = (id: string) =>
+    page.locator(`tr[data-device="${id}"] .badge`).filter({ hasText: "Simulated box" }).count();
+  t.equal(await simulated("room-0002"), 1, "the simulated box is marked as such");
+  t.equal(await simulated("room-0001"), 0, "a real box is not");
+  t.equal(await simulated("room-0003"), 0, "nor a box whose software does not say");
+  t.match(
+    await page.locator('tr[data-device="room-0002"]').innerText(),
+    /Room 0002\s*room-0002\s*Simulated box/,
+    "the mark sits with the room's name",
+  );
 
   // scroll through: the next pages replace the rows, they do not pile up
   for (let pageNumber = 2; pageNumber <= 4; pageNumber += 1) {

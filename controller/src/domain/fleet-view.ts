@@ -184,6 +184,7 @@ function fleetDevice(
     lamp: online ? (state?.lamp ?? null) : null,
     recording: online && state?.recording != null,
     software: state?.software ?? null,
+    backend: state?.backend ?? null,
     storage,
     bufferDays: bufferDays(storage, bytesPerDay ?? 0),
     temperatureC: state?.health?.temperatureC ?? null,

@@ -28,6 +28,7 @@ function fleetView(device: DeviceOverview, alerts: readonly string[]) {
     lamp: state?.lamp ?? null,
     recording: state?.recording != null,
     software: state?.software ?? null,
+    backend: state?.backend ?? null,
     encoder: state?.encoder ?? null,
     storage: state?.storage ?? null,
     temperatureC: state?.health?.temperatureC ?? null,

@@ -7,6 +7,7 @@ import { Type, type TSchema } from "@sinclair/typebox";
 import {
   BOOKING_PURPOSES,
   DEVICE_ID_PATTERN,
+  HARDWARE_BACKENDS,
   MAX_ACCEPTED_SEGMENT_SECONDS,
   MAX_BUFFER_DAYS,
   MIN_BUFFER_DAYS,
@@ -224,6 +225,8 @@ export const DEVICE_SUMMARY = {
   lamp: Nullable(Type.String()),
   recording: Type.Boolean(),
   software: Nullable(Type.String()),
+  /** What the box last said drives it (`sim`: a simulated box, not a classroom); null when its software does not say. */
+  backend: Nullable(OneOf(HARDWARE_BACKENDS)),
 };
 
 export const DeviceSchema = Obj({

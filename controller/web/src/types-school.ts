@@ -9,6 +9,7 @@ import type { Device } from "./types.js";
 export type AlertKind =
   | "buffer-full"
   | "camera-lost"
+  | "microphone-lost"
   | "lamp-fault"
   | "config-rejected"
   | "unbooked-recording"
@@ -41,6 +42,8 @@ export interface FleetDevice {
   lamp: string | null;
   recording: boolean;
   software: string | null;
+  /** `sim`: a simulated box, not a classroom; null when its software does not say. */
+  backend: "linux" | "sim" | null;
   storage: DeviceStorage | null;
   /** Days of recording its free and overwritable space holds at its recent rate. */
   bufferDays: number | null;
@@ -101,6 +104,7 @@ export interface PrivacyMask {
 export interface DeviceDetail extends Device {
   masks: PrivacyMask[];
   software: string | null;
+  backend: "linux" | "sim" | null;
 }
 
 export interface Use {

@@ -237,6 +237,8 @@ class FleetView {
           null,
           h("strong", null, device.room),
           h("span", { class: "cell-note" }, device.id),
+          // its footage is not a lesson: say so where the room is named
+          device.backend === "sim" ? badge("Simulated box", "warning") : null,
         ),
         connection(device),
         lampView(device.lamp),
