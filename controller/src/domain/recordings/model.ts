@@ -1,0 +1,182 @@
+/**
+ * What a recording looks like to people: the summaries and details the API
+ * returns, the row they are read from, and the events the recordings module
+ * emits. No I/O.
+ */
+import { bufferExpiresAt } from "@classcam/protocol";
+import type { RecordingAction } from "../access.js";
+import type { FootageStatus } from "../footage.js";
+
+export type ArchiveState = "none" | "awaiting-consent" | "uploading" | "archived";
+export type RecordingStatus =
+  "recording" | "in-buffer" | "awaiting-consent" | "uploading" | "archived" | "deleted";
+
+export interface RecordingSummary {
+  recordingId: string;
+  deviceId: string;
+  room: string;
+  bookingId: string | null;
+  ownerId: string | null;
+  ownerName: string | null;
+  purpose: string | null;
+  staff: string[];
+  startedAt: string;
+  endedAt: string | null;
+  audio: boolean;
+  durationSeconds: number | null;
+  bytes: number | null;
+  /** Why the recording needs a look: 'unbooked', 'overran-booking'. */
+  flag: string | null;
+  status: RecordingStatus;
+  onHold: boolean;
+  exemplar: boolean;
+  onDevice: boolean;
+  onController: boolean;
+  /** When the device will overwrite it if nobody keeps it (null when kept or in progress). */
+  overwriteAt: string | null;
+  deletionRequestedAt: string | null;
+}
+
+export interface Consent {
+  userId: string;
+  name: string;
+  decision: "agree" | "decline" | "pending";
+  decidedAt: string | null;
+}
+
+export interface Share {
+  shareId: number;
+  withId: string;
+  withName: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface Hold {
+  holdId: number;
+  recordingId: string;
+  placedBy: string;
+  reason: string;
+  placedAt: string;
+  releasedBy: string | null;
+  releaseReason: string | null;
+  releasedAt: string | null;
+}
+
+export interface Investigation {
+  investigationId: number;
+  recordingId: string;
+  openedBy: string;
+  reason: string;
+  openedAt: string;
+  closedAt: string | null;
+}
+
+export interface RecordingDetail extends RecordingSummary {
+  consents: Consent[];
+  /** Only for the owner. */
+  shares: Share[];
+  /** For the owner (who sees that an investigation happened) and leadership. */
+  investigations: Investigation[];
+  holds: Hold[];
+  /** What the person asking may do, so a front end shows only those buttons. */
+  allowed: RecordingAction[];
+  /** Where the footage is: only on the device, asked for, uploading, or on the controller. */
+  footage: FootageStatus;
+}
+
+export interface Comment {
+  commentId: number;
+  recordingId: string;
+  authorId: string;
+  authorName: string;
+  atSeconds: number;
+  body: string;
+  createdAt: string;
+}
+
+/** A recording as `SELECT` reads it. */
+export interface RecordingRow {
+  id: string;
+  device_id: string;
+  room: string;
+  booking_id: string | null;
+  owner_id: string | null;
+  owner_name: string | null;
+  purpose: string | null;
+  staff_json: string;
+  started_at: string;
+  ended_at: string | null;
+  audio: number;
+  duration_seconds: number | null;
+  bytes: number | null;
+  flag: string | null;
+  on_device: number;
+  on_controller: number;
+  archive_state: ArchiveState;
+  exemplar: number;
+  deletion_requested_at: string | null;
+  deleted_at: string | null;
+  held: number;
+}
+
+/** Every recording column a summary needs, with the room, owner and hold. */
+export const SELECT = `
+  SELECT r.id, r.device_id, d.room, r.booking_id, r.owner_id, u.display_name AS owner_name,
+         r.purpose, r.staff_json, r.started_at, r.ended_at, r.audio, r.duration_seconds, r.bytes,
+         r.flag, r.on_device, r.on_controller, r.archive_state, r.exemplar,
+         r.deletion_requested_at, r.deleted_at,
+         EXISTS (SELECT 1 FROM holds h WHERE h.recording_id = r.id AND h.released_at IS NULL) AS held
+  FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN users u ON u.id = r.owner_id`;
+
+export const MIN_HOLD_REASON = 10;
+export const MAX_LIST = 200;
+
+function status(row: RecordingRow): RecordingStatus {
+  if (row.deleted_at !== null) return "deleted";
+  if (row.ended_at === null) return "recording";
+  if (row.archive_state === "none") return "in-buffer";
+  return row.archive_state;
+}
+
+export interface RecordingsEvents {
+  /** Holds or uploads changed on a device: its config must be pushed again. */
+  protectionChanged: [deviceId: string];
+  /** An archive has everyone's consent: ask the device to upload it. */
+  uploadWanted: [recordingId: string];
+  /** The owner asked for deletion: sweep it now. */
+  deletionWanted: [recordingId: string];
+}
+
+export type ListScope = "mine" | "shared" | "investigating" | "all" | "flagged";
+
+export function summary(row: RecordingRow, bufferDays: number): RecordingSummary {
+  const kept = row.archive_state !== "none" || row.held === 1;
+  return {
+    recordingId: row.id,
+    deviceId: row.device_id,
+    room: row.room,
+    bookingId: row.booking_id,
+    ownerId: row.owner_id,
+    ownerName: row.owner_name,
+    purpose: row.purpose,
+    staff: JSON.parse(row.staff_json) as string[],
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    audio: row.audio === 1,
+    durationSeconds: row.duration_seconds,
+    bytes: row.bytes,
+    flag: row.flag,
+    status: status(row),
+    onHold: row.held === 1,
+    exemplar: row.exemplar === 1,
+    onDevice: row.on_device === 1,
+    onController: row.on_controller === 1,
+    overwriteAt:
+      row.ended_at === null || kept || row.deleted_at !== null
+        ? null
+        : bufferExpiresAt(row.ended_at, bufferDays).toISOString(),
+    deletionRequestedAt: row.deletion_requested_at,
+  };
+}
