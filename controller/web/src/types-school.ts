@@ -1,91 +1,37 @@
 /**
  * The API's answers for the school-management screens (timetable, fleet,
- * use, holds, audit, policy, devices), as the dashboard reads them. The
- * server's schemas are in `controller/src/routes/oversight.ts` and
- * `schemas.ts`; the rest of the API's shapes are in `types.ts`.
+ * use, holds, audit, policy, devices), as the dashboard reads them: the
+ * `Static` types of the server's schemas (`controller/src/routes/oversight-schemas.ts`
+ * and `schemas.ts`), imported with `import type` so no server code reaches the
+ * browser. The rest of the API's shapes are in `types.ts`.
  */
+import type { Static } from "@sinclair/typebox";
+import type { PrivacyMaskSchema, REQUEST_SCHEMAS } from "@classcam/protocol";
+import type { AlertKind as RaisedAlertKind } from "../../src/domain/alerts.js";
+import type { FLEET_SHOW, FLEET_STATUS } from "../../src/domain/fleet-view.js";
+import type {
+  FleetPageSchema,
+  GovernanceSchema,
+  UseSchema,
+} from "../../src/routes/oversight-schemas.js";
+import type { AlertSchema, AuditEntrySchema, DeviceSchema } from "../../src/routes/schemas.js";
 import type { Device } from "./types.js";
 
-export type AlertKind =
-  | "buffer-full"
-  | "camera-lost"
-  | "microphone-lost"
-  | "lamp-fault"
-  | "config-rejected"
-  | "unbooked-recording"
-  | "protected-footage-deleted"
-  | "event-quarantined"
-  | "offline";
+/** The alerts the controller raises, and a box that is offline (the fleet page's own). */
+export type AlertKind = RaisedAlertKind | "offline";
 
-export interface FleetAlert {
-  /** null for a problem that is not an alert to clear (a box that is offline). */
-  alertId: number | null;
-  kind: AlertKind | (string & {});
-  detail: string;
-  raisedAt: string | null;
-}
+export type FleetPage = Static<typeof FleetPageSchema>;
+export type FleetDevice = FleetPage["devices"][number];
+export type FleetAlert = FleetDevice["alerts"][number];
+export type DeviceStorage = NonNullable<FleetDevice["storage"]>;
 
-export interface DeviceStorage {
-  totalBytes: number;
-  freeBytes: number;
-  bufferBytes: number;
-  protectedBytes: number;
-}
+export type FleetShow = (typeof FLEET_SHOW)[number];
+export type FleetStatus = (typeof FLEET_STATUS)[number];
 
-export interface FleetDevice {
-  id: string;
-  room: string;
-  status: "active" | "disabled" | "retired";
-  enrolledAt: string;
-  online: boolean;
-  lastSeenAt: string | null;
-  lamp: string | null;
-  recording: boolean;
-  software: string | null;
-  /** `sim`: a simulated box, not a classroom; null when its software does not say. */
-  backend: "linux" | "sim" | null;
-  storage: DeviceStorage | null;
-  /** Days of recording its free and overwritable space holds at its recent rate. */
-  bufferDays: number | null;
-  temperatureC: number | null;
-  bytesWritten: number | null;
-  /** How many times the card's whole size has been written over. */
-  cardWrites: number | null;
-  alerts: FleetAlert[];
-  wipedAt: string | null;
-}
+/** The camera's self-test, as the box answers it (less the picture). */
+export type SelfTestResult = Omit<Static<(typeof REQUEST_SCHEMAS)["self-test"]["data"]>, "picture">;
 
-export type FleetShow = "all" | "alerts" | "offline" | "recording";
-export type FleetStatus = "in-use" | "active" | "disabled" | "retired" | "any";
-
-export interface FleetPage {
-  total: number;
-  matched: number;
-  offset: number;
-  limit: number;
-  counts: { online: number; recording: number; alerts: number; offline: number };
-  devices: FleetDevice[];
-}
-
-export interface SelfTestResult {
-  ok: boolean;
-  detail: string;
-  camera: string;
-  format: string;
-  width: number;
-  height: number;
-  bytes: number;
-  meanLuma: number | null;
-}
-
-export interface Alert {
-  alertId: number;
-  deviceId: string;
-  room: string;
-  kind: string;
-  detail: string;
-  raisedAt: string;
-}
+export type Alert = Static<typeof AlertSchema>;
 
 /** `POST /api/devices` and `POST /api/devices/:id/rotate-secret`: the secret, shown once. */
 export interface DeviceWithSecret {
@@ -93,74 +39,18 @@ export interface DeviceWithSecret {
   secret?: string;
 }
 
-export interface PrivacyMask {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type PrivacyMask = Static<typeof PrivacyMaskSchema>;
 
 /** `GET /api/devices` as the fleet roles see it (with the masks). */
-export interface DeviceDetail extends Device {
-  masks: PrivacyMask[];
-  software: string | null;
-  backend: "linux" | "sim" | null;
-}
+export type DeviceDetail = Device & Pick<Static<typeof DeviceSchema>, "masks" | "software">;
 
-export interface Use {
-  weeks: string[];
-  hoursByRoom: { deviceId: string | null; room: string; hours: number[] }[];
-  hoursByPurpose: { purpose: string | null; hours: number[] }[];
-  storage: { days: string[]; onBoxes: number[]; onServer: number[] };
-  keeping: { asked: number[]; agreed: number[]; declined: number[]; kept: number[] };
-  now: {
-    recordings: number;
-    awaitingConsent: number;
-    archived: number;
-    exemplars: number;
-    onHold: number;
-  };
-}
+export type Use = Static<typeof UseSchema>;
 
-interface AboutRecording {
-  recordingId: string;
-  deviceId: string;
-  room: string;
-  ownerName: string | null;
-  startedAt: string;
-}
+export type Governance = Static<typeof GovernanceSchema>;
+export type HoldInForce = Governance["holds"][number];
+export type OpenInvestigation = Governance["investigations"][number];
 
-export interface HoldInForce extends AboutRecording {
-  holdId: number;
-  placedBy: string;
-  placedByName: string;
-  reason: string;
-  placedAt: string;
-}
-
-export interface OpenInvestigation extends AboutRecording {
-  investigationId: number;
-  openedBy: string;
-  openedByName: string;
-  reason: string;
-  openedAt: string;
-}
-
-export interface Governance {
-  holds: HoldInForce[];
-  investigations: OpenInvestigation[];
-}
-
-export interface AuditEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  subject: string;
-  detail: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 export interface AuditPage {
   entries: AuditEntry[];

@@ -1,8 +1,30 @@
 /**
- * The shapes of the controller's API answers, as the dashboard reads them
- * (the server's schemas are in `controller/src/routes/schemas.ts`; the
- * dashboard keeps its own copy so no server code reaches the browser).
+ * The shapes of the controller's API answers, as the dashboard reads them:
+ * each is the `Static` type of the server's own schema
+ * (`controller/src/routes/schemas.ts`), imported with `import type`, so no
+ * server code reaches the browser (esbuild drops type-only imports) and a
+ * change to a schema shows up here at type-check time. The lists the screens
+ * need at run time (roles, purposes, mitigations) are kept here as values,
+ * checked against the server's types.
  */
+import type { Static } from "@sinclair/typebox";
+import type {
+  BookingSchema,
+  CommentSchema,
+  DeviceSchema,
+  HoldSchema,
+  InvestigationSchema,
+  PolicySchema,
+  RecordingDetailSchema,
+  RecordingSummarySchema,
+  SessionSchema,
+  ShareSchema,
+  UserSchema,
+} from "../../src/routes/schemas.js";
+import type { RecordingAction, Role as ServerRole } from "../../src/domain/access.js";
+import type { BookingPurpose, Mitigation as ServerMitigation } from "../../src/domain/bookings.js";
+
+export type { RecordingAction };
 
 export const ROLES = [
   "teacher",
@@ -13,8 +35,8 @@ export const ROLES = [
   "it",
   "dpo",
   "admin",
-] as const;
-export type Role = (typeof ROLES)[number];
+] as const satisfies readonly ServerRole[];
+export type Role = ServerRole;
 
 /**
  * The roles that may watch footage shared with them, as colleagues (the
@@ -23,26 +45,10 @@ export type Role = (typeof ROLES)[number];
  */
 export const COLLEAGUE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
 
-export interface User {
-  id: string;
-  displayName: string;
-  roles: Role[];
-  status: "active" | "disabled";
-  mustChangePassword: boolean;
-  createdAt: string;
-}
-
-export interface Session {
-  user: User;
-  csrfToken: string;
-  expiresAt: string;
-}
-
-export interface StaffMember {
-  id: string;
-  displayName: string;
-  roles: Role[];
-}
+export type User = Static<typeof UserSchema>;
+export type Session = Static<typeof SessionSchema>;
+/** `GET /api/staff`: who a booking can name. */
+export type StaffMember = Pick<User, "id" | "displayName" | "roles">;
 
 export const PURPOSES = [
   "self-reflection",
@@ -50,144 +56,43 @@ export const PURPOSES = [
   "peer-support",
   "ect-trainee-support",
   "exemplar-bank",
-] as const;
-export type Purpose = (typeof PURPOSES)[number];
+] as const satisfies readonly BookingPurpose[];
+export type Purpose = BookingPurpose;
 
-export const MITIGATIONS = ["camera-position", "privacy-mask", "audio-off"] as const;
-export type MitigationKind = (typeof MITIGATIONS)[number];
+export const MITIGATIONS = [
+  "camera-position",
+  "privacy-mask",
+  "audio-off",
+] as const satisfies readonly ServerMitigation[];
+export type MitigationKind = ServerMitigation;
 
-export interface Booking {
-  bookingId: string;
-  deviceId: string;
-  teacherId: string;
-  start: string;
-  end: string;
-  purpose: Purpose;
-  staff: string[];
-  audio: boolean;
-  status: "draft" | "confirmed" | "cancelled";
-  classCode: string | null;
-  doNotRecordPupils: boolean;
-  mitigation: { kind: MitigationKind; note: string } | null;
-  createdBy: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Booking = Static<typeof BookingSchema>;
 
-export type RecordingStatus =
-  "recording" | "in-buffer" | "awaiting-consent" | "uploading" | "archived" | "deleted";
+export type RecordingSummary = Static<typeof RecordingSummarySchema>;
+export type RecordingStatus = RecordingSummary["status"];
 
-export interface RecordingSummary {
-  recordingId: string;
-  deviceId: string;
-  room: string;
-  bookingId: string | null;
-  ownerId: string | null;
-  ownerName: string | null;
-  purpose: string | null;
-  staff: string[];
-  startedAt: string;
-  endedAt: string | null;
-  audio: boolean;
-  durationSeconds: number | null;
-  bytes: number | null;
-  flag: string | null;
-  status: RecordingStatus;
-  onHold: boolean;
-  exemplar: boolean;
-  onDevice: boolean;
-  onController: boolean;
-  overwriteAt: string | null;
-  deletionRequestedAt: string | null;
-}
+export type Share = Static<typeof ShareSchema>;
+export type Hold = Static<typeof HoldSchema>;
+export type Investigation = Static<typeof InvestigationSchema>;
 
-export type RecordingAction =
-  | "view"
-  | "comment"
-  | "share"
-  | "request-archive"
-  | "consent"
-  | "delete"
-  | "open-investigation"
-  | "place-hold"
-  | "release-hold";
-
-export interface Consent {
-  userId: string;
-  name: string;
-  decision: "agree" | "decline" | "pending";
-  decidedAt: string | null;
-}
-
-export interface Share {
-  shareId: number;
-  withId: string;
-  withName: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-}
-
-export interface Hold {
-  holdId: number;
-  recordingId: string;
-  placedBy: string;
-  reason: string;
-  placedAt: string;
-  releasedBy: string | null;
-  releaseReason: string | null;
-  releasedAt: string | null;
-}
-
-export interface Investigation {
-  investigationId: number;
-  recordingId: string;
-  openedBy: string;
-  reason: string;
-  openedAt: string;
-  closedAt: string | null;
-}
-
-export type FootageState =
-  "on-device" | "upload-requested" | "uploading" | "on-controller" | "unavailable";
-
-export interface RecordingDetail extends RecordingSummary {
-  consents: Consent[];
-  shares: Share[];
-  investigations: Investigation[];
-  holds: Hold[];
+/** What the server says I may do with a recording: its schema sends them as strings. */
+export type RecordingDetail = Omit<Static<typeof RecordingDetailSchema>, "allowed"> & {
   allowed: RecordingAction[];
-  footage: { state: FootageState; receivedBytes: number | null; totalBytes: number | null };
-}
+};
+export type Consent = RecordingDetail["consents"][number];
+export type FootageState = RecordingDetail["footage"]["state"];
 
-export interface Comment {
-  commentId: number;
-  recordingId: string;
-  authorId: string;
-  authorName: string;
-  atSeconds: number;
-  body: string;
-  createdAt: string;
-}
+export type Comment = Static<typeof CommentSchema>;
 
 export type LampMode = "off" | "recording" | "video-only" | "refused" | "error";
 
-export interface Device {
-  id: string;
-  room: string;
-  status: "active" | "disabled" | "retired";
-  online: boolean;
-  lastSeenAt: string | null;
-  lamp: string | null;
-  recording: boolean;
-}
+/** A device as every signed-in person sees it. */
+export type Device = Pick<
+  Static<typeof DeviceSchema>,
+  "id" | "room" | "status" | "online" | "lastSeenAt" | "lamp" | "recording"
+>;
 
-export interface Policy {
-  retention: { bufferDays: number; archiveDays: number };
-  bookings: { maxMinutes: number; allowUnbookedRecording: boolean; horizonDays: number };
-  audioDefault: boolean;
-  doNotRecordClasses: string[];
-}
+export type Policy = Static<typeof PolicySchema>;
 
 export interface DemoLamp {
   mode: LampMode;
