@@ -10,18 +10,39 @@ import type { EventEmitter } from "node:events";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "../db/database.js";
-import { decide, type Person } from "./access.js";
+import { decide, type Person, type RecordingAccess } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder, SEGMENT_NAME, type FootageEvents } from "./footage-facts.js";
-import type { Recordings } from "./recordings.js";
+
+/**
+ * What serving footage needs from the recordings: `decide()`'s facts and where
+ * the footage is. `Recordings` is one; naming only this keeps footage from
+ * importing recordings (which reads `footage-facts.ts`): no import circle.
+ */
+export interface ViewableRecordings {
+  accessOf(
+    tx: null,
+    recordingId: string,
+  ): Promise<
+    RecordingAccess & {
+      row: {
+        device_id: string;
+        ended_at: string | null;
+        on_device: number;
+        on_controller: number;
+        deleted_at: string | null;
+      };
+    }
+  >;
+}
 
 export class FootageViewing {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-    private readonly recordings: Recordings,
+    private readonly recordings: ViewableRecordings,
     /** One folder per recording: `<recordingsDir>/<recordingId>/`. */
     private readonly recordingsDir: string,
     private readonly clock: Clock,

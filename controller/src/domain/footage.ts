@@ -15,8 +15,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { FootageEvents, ManifestSegment, UploadProgress } from "./footage-facts.js";
 import { FootageUploads } from "./footage-uploads.js";
-import { FootageViewing } from "./footage-viewing.js";
-import type { Recordings } from "./recordings.js";
+import { FootageViewing, type ViewableRecordings } from "./footage-viewing.js";
 
 export * from "./footage-facts.js";
 
@@ -27,7 +26,7 @@ export class Footage extends EventEmitter<FootageEvents> {
   constructor(
     db: Database,
     audit: AuditLog,
-    recordings: Recordings,
+    recordings: ViewableRecordings,
     /** One folder per recording: `<recordingsDir>/<recordingId>/`. */
     recordingsDir: string,
     clock: Clock = () => new Date(),
