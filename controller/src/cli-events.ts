@@ -12,7 +12,7 @@ import { migrate } from "./db/migrations.js";
 import { AuditLog } from "./domain/audit.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
-import type { Io } from "./cli.js";
+import type { Io } from "./cli-io.js";
 
 /** The lines of `--help` that describe this command. */
 export const EVENTS_HELP = `  events retry                  apply again the device events kept in quarantine

@@ -17,16 +17,9 @@ import { AuditLog } from "./domain/audit.js";
 import { People } from "./domain/people.js";
 import type { Role } from "./domain/access.js";
 import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
+import { defaultIo, type Io } from "./cli-io.js";
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-const defaultIo: Io = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
+export type { Io } from "./cli-io.js";
 
 export const HELP = `Usage: classcam-controller [serve] [--config FILE]
        classcam-controller device <command> [options] [--config FILE] [--json]
