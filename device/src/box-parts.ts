@@ -250,8 +250,14 @@ export class ControlsPart implements Part {
       bus.on("press", (press) => session.press(press)),
       bus.on("lamp.fault", (fault) => session.lampFault(fault)),
       bus.on("camera.changed", ({ present, detail }) => session.cameraChanged(present, detail)),
+      bus.on("microphone.changed", ({ present, detail }) =>
+        session.microphoneChanged(present, detail),
+      ),
       hardware.button.watch((pressed) => buttons.edge(pressed)),
       hardware.camera.watch((present, detail) => bus.emit("camera.changed", { present, detail })),
+      hardware.microphone.watch((present, detail) =>
+        bus.emit("microphone.changed", { present, detail }),
+      ),
     );
     return Promise.resolve();
   }

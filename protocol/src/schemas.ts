@@ -100,6 +100,7 @@ const RecordingStopReason = OneOf([
   "button",
   "booking-ended",
   "camera-lost",
+  "microphone-lost",
   "lamp-fault",
   "disk-full",
   "shutdown",
@@ -161,6 +162,8 @@ export const EVENT_DATA_SCHEMAS = {
   ),
   "camera.lost": Type.Object({ detail: Text(500) }, strict),
   "camera.restored": Type.Object({ detail: Text(500) }, strict),
+  "microphone.lost": Type.Object({ detail: Text(500) }, strict),
+  "microphone.restored": Type.Object({ detail: Text(500) }, strict),
   "storage.exhausted": Type.Object({ freeBytes: Count, protectedBytes: Count }, strict),
   "config.applied": Type.Object({ version: Count }, strict),
   "config.rejected": Type.Object(

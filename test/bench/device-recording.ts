@@ -79,7 +79,12 @@ async function bareFfmpeg(settings: DeviceSettings, seconds: number, round: numb
     ...outputArguments({
       dir,
       camera: new SimCamera(cam.width, cam.height, cam.fps),
-      microphone: { description: "tone", check: () => Promise.resolve(), input: () => micInput },
+      microphone: {
+        description: "tone",
+        check: () => Promise.resolve(),
+        input: () => micInput,
+        watch: () => () => undefined,
+      },
       masks: [],
       encoder: { name: "libx264", why: "bench" },
       settings: settings.recorder,

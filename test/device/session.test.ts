@@ -164,6 +164,39 @@ void t.test("the camera lost mid-recording: the recording is closed cleanly", as
   await until(async () => (await events(b, "camera.restored")).length === 1, "camera.restored");
 });
 
+void t.test("the microphone lost mid-recording: reported as such, closed cleanly", async (t) => {
+  const b = await box(t);
+  await pressButton(b);
+  const recordingId = await recordingStarted(b);
+  t.equal(b.daemon.lamp.mode, "recording", "recording with sound");
+  await until(
+    async () => ((await b.daemon.index.get(recordingId))?.segments ?? 0) >= 1,
+    "a segment",
+  );
+  b.hw.microphone.setPresent(false);
+  await until(() => b.daemon.session.phase === "idle", "the recording to close");
+  t.equal(b.daemon.lamp.mode, "off", "the lamp is off");
+  t.equal(b.hw.lamp.level, "off", "and dark");
+  const row = await b.daemon.index.get(recordingId);
+  t.equal(row?.stopReason, "microphone-lost", "not a generic error");
+  t.ok((row?.segments ?? 0) >= 1, "its footage is kept");
+  for (const segment of await b.daemon.index.segments(recordingId)) {
+    const probed = await probe(join(row?.dir ?? "", segment.name));
+    t.equal(probed.errors, "", `${segment.name} decodes cleanly`);
+  }
+  t.same(await events(b, "microphone.lost"), [{ detail: "simulated microphone unplugged" }]);
+  t.equal((await events(b, "recording.stopped"))[0]?.reason, "microphone-lost");
+
+  await pressButton(b);
+  await until(async () => (await events(b, "recording.refused")).length === 1, "the refusal");
+  t.equal((await events(b, "recording.refused"))[0]?.reason, "microphone-missing");
+  b.hw.microphone.setPresent(true);
+  await until(
+    async () => (await events(b, "microphone.restored")).length === 1,
+    "microphone.restored",
+  );
+});
+
 void t.test("a privacy mask is burned into the picture", async (t) => {
   // the left half of the top half of the picture is masked
   const b = await box(t, { masks: [{ x: 0, y: 0, width: 0.5, height: 0.5 }] });

@@ -9,6 +9,7 @@ export const ALERT_KINDS = [
   "buffer-full",
   "lamp-fault",
   "camera-lost",
+  "microphone-lost",
   "config-rejected",
   "unbooked-recording",
   "protected-footage-deleted",

@@ -33,6 +33,8 @@ export function namedIn(event: DeviceEvent): Named {
     case "lamp.fault":
     case "camera.lost":
     case "camera.restored":
+    case "microphone.lost":
+    case "microphone.restored":
     case "storage.exhausted":
     case "config.applied":
     case "config.rejected":

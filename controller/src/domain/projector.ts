@@ -212,6 +212,14 @@ export class Projector extends EventEmitter<ProjectorEvents> {
           [event.at, deviceId, deviceId],
         );
         return;
+      case "microphone.lost":
+        return raiseAlert(tx, deviceId, "microphone-lost", event.data.detail, event.at);
+      case "microphone.restored":
+        await tx.run(
+          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = 'microphone-lost' AND cleared_at IS NULL",
+          [event.at, deviceId, deviceId],
+        );
+        return;
       case "config.rejected":
         return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
       case "device.wiped":

@@ -81,6 +81,8 @@ export function liveRoutes(app: FastifyInstance): void {
         case "lamp.fault":
         case "camera.lost":
         case "camera.restored":
+        case "microphone.lost":
+        case "microphone.restored":
         case "config.applied":
         case "config.rejected":
           devices.add(deviceId); // alerts, health, what the device holds

@@ -164,6 +164,7 @@ export function lamp(mode: LampMode): string {
 const ALERT_WORDS: Record<string, string> = {
   "buffer-full": "Buffer full of protected footage — new recording is refused",
   "camera-lost": "Camera lost",
+  "microphone-lost": "Microphone lost — lessons with sound cannot record",
   "lamp-fault": "Lamp fault — nothing records",
   "config-rejected": "The box refused its settings",
   "unbooked-recording": "Recorded outside a booking",

@@ -94,8 +94,11 @@ export interface Camera {
 
 export interface Microphone {
   readonly description: string;
+  /** Resolves when the microphone is there; rejects with `HardwareMissing` saying what is wrong. */
   check(): Promise<void>;
   input(): FfmpegInput;
+  /** Calls back when the microphone goes away and when it comes back; returns a function that stops watching. */
+  watch(onChange: (present: boolean, detail: string) => void): () => void;
 }
 
 /** The four parts of the box, as one backend built them. */

@@ -162,6 +162,20 @@ export class Session {
     });
   }
 
+  /** The microphone went away or came back: a recording with sound stops when it goes. */
+  microphoneChanged(present: boolean, detail: string): void {
+    void this.enqueue(async () => {
+      const at = this.o.now();
+      await this.o.outbox.raise(
+        present ? "microphone.restored" : "microphone.lost",
+        { detail },
+        at,
+      );
+      this.o.changed();
+      if (!present && this.active?.audio === true) await this.stop("microphone-lost");
+    });
+  }
+
   /**
    * One frame from the camera to show it works (asked for by IT), or to give
    * a picture of the room to draw privacy masks on (`picture`). The lamp is
@@ -386,7 +400,7 @@ export class Session {
       if (this.active === recording && recording.stopping === null) {
         void this.enqueue(async () => {
           if (this.active !== recording || recording.stopping !== null) return;
-          await this.stop(await this.classify(end));
+          await this.stop(await this.classify(end, recording.audio));
         });
       }
     });
@@ -397,12 +411,19 @@ export class Session {
     }
   }
 
-  private async classify(end: CaptureEnd): Promise<RecordingStopReason> {
+  private async classify(end: CaptureEnd, audio: boolean): Promise<RecordingStopReason> {
     if (/No space left on device/i.test(end.stderrTail)) return "disk-full";
     try {
       await this.o.camera.check();
     } catch {
       return "camera-lost";
+    }
+    if (audio) {
+      try {
+        await this.o.microphone.check();
+      } catch {
+        return "microphone-lost";
+      }
     }
     return "error";
   }

@@ -86,9 +86,24 @@ export class AlsaMicrophone implements Microphone {
   constructor(
     private readonly settings: DeviceSettings["hardware"]["microphone"],
     private readonly procAsound = "/proc/asound",
+    /** How often `watch` looks at the ALSA cards. */
+    private readonly pollMs = 2000,
   ) {}
   get description(): string {
     return `ALSA microphone ${this.settings.device}`;
+  }
+  /** Looks at /proc/asound every `pollMs`: a card that goes or comes back is a change. */
+  watch(onChange: (present: boolean, detail: string) => void): () => void {
+    let problem = alsaProblem(this.settings.device, this.procAsound);
+    const timer = setInterval(() => {
+      const now = alsaProblem(this.settings.device, this.procAsound);
+      if ((now === null) !== (problem === null)) {
+        onChange(now === null, now ?? `${this.description} is back`);
+      }
+      problem = now;
+    }, this.pollMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
   check(): Promise<void> {
     const problem = alsaProblem(this.settings.device, this.procAsound);

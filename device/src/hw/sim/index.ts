@@ -3,7 +3,7 @@
  * drive and read, a test-pattern camera and a tone microphone (ffmpeg's lavfi
  * sources). Named `sim` everywhere and chosen only by `hardware.backend: "sim"`.
  * Faults can be injected: a lamp whose writes fail or that reads back wrong,
- * a camera that is unplugged.
+ * a camera or a microphone that is unplugged.
  */
 import type { DeviceSettings } from "../../config.js";
 import {
@@ -181,13 +181,31 @@ export class SimCamera implements Camera {
 
 export class SimMicrophone implements Microphone {
   readonly description = "simulated microphone (440 Hz tone)";
+  private present = true;
+  private readonly watchers = new Set<(present: boolean, detail: string) => void>();
+
   constructor(
     private readonly sampleRate: number,
     private readonly channels: number,
   ) {}
 
   check(): Promise<void> {
-    return Promise.resolve();
+    return this.present
+      ? Promise.resolve()
+      : Promise.reject(new HardwareMissing("microphone", "the simulated microphone is unplugged"));
+  }
+
+  watch(onChange: (present: boolean, detail: string) => void): () => void {
+    this.watchers.add(onChange);
+    return () => this.watchers.delete(onChange);
+  }
+
+  /** Unplugs (false) or plugs back (true) the simulated microphone. */
+  setPresent(present: boolean): void {
+    if (present === this.present) return;
+    this.present = present;
+    const detail = present ? "simulated microphone plugged in" : "simulated microphone unplugged";
+    for (const watcher of this.watchers) watcher(present, detail);
   }
 
   input(): FfmpegInput {
