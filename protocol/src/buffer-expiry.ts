@@ -11,3 +11,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function bufferExpiresAt(endedAt: string, bufferDays: number): Date {
   return new Date(Date.parse(endedAt) + bufferDays * DAY_MS);
 }
+
+/**
+ * The latest end whose footage has left the buffer by `now`: the same rule
+ * read backwards, for a query over stored end times.
+ */
+export function bufferExpiredIfEndedBy(now: Date, bufferDays: number): Date {
+  return new Date(now.getTime() - bufferDays * DAY_MS);
+}

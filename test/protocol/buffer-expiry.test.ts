@@ -1,7 +1,7 @@
 // When buffer footage may be overwritten: the recording's end plus the
 // school's bufferDays, one definition for box, controller and dashboard.
 import t from "tap";
-import { bufferExpiresAt } from "@classcam/protocol";
+import { bufferExpiredIfEndedBy, bufferExpiresAt } from "@classcam/protocol";
 
 void t.test("bufferExpiresAt: the end plus bufferDays whole days", async (t) => {
   const rows: [string, string, number, string][] = [
@@ -24,4 +24,13 @@ void t.test("bufferExpiresAt: the end plus bufferDays whole days", async (t) => 
   for (const [name, endedAt, bufferDays, expected] of rows) {
     t.equal(bufferExpiresAt(endedAt, bufferDays).toISOString(), expected, name);
   }
+});
+
+void t.test("bufferExpiredIfEndedBy: the same rule read backwards, for a query", async (t) => {
+  const now = new Date("2026-09-08T16:00:00.000Z");
+  for (const days of [1, 7, 14]) {
+    const latest = bufferExpiredIfEndedBy(now, days);
+    t.equal(bufferExpiresAt(latest.toISOString(), days).getTime(), now.getTime(), `${days} days`);
+  }
+  t.equal(bufferExpiredIfEndedBy(now, 7).toISOString(), "2026-09-01T16:00:00.000Z");
 });

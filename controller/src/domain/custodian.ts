@@ -12,7 +12,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import type { DeviceResponse, RequestArgs, RequestOp } from "@classcam/protocol";
+import {
+  bufferExpiredIfEndedBy,
+  type DeviceResponse,
+  type RequestArgs,
+  type RequestOp,
+} from "@classcam/protocol";
 import type { Database } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import { deviceSchedule } from "./bookings.js";
@@ -51,8 +56,6 @@ export interface SweepReport {
   controllerDeleted: { recordingId: string; reason: DeletionReason }[];
   deviceRequested: { recordingId: string; deviceId: string; reason: DeletionReason }[];
 }
-
-const DAY = 86_400_000;
 
 export class Custodian {
   private readonly inFlight = new Set<string>();
@@ -144,7 +147,7 @@ export class Custodian {
   private async sweepNow(): Promise<SweepReport> {
     const now = this.clock();
     const policy = await this.policy.get();
-    const cutoff = new Date(now.getTime() - policy.retention.bufferDays * DAY).toISOString();
+    const cutoff = bufferExpiredIfEndedBy(now, policy.retention.bufferDays).toISOString();
     const rows = await this.db.all<{
       id: string;
       device_id: string;
