@@ -13,7 +13,7 @@ import {
   MIN_BUFFER_DAYS,
   PrivacyMaskSchema,
 } from "@classcam/protocol";
-import { ROLES } from "../domain/access.js";
+import { RECORDING_ACTIONS, ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
@@ -187,7 +187,7 @@ export const RecordingDetailSchema = Type.Composite(
       shares: Type.Array(ShareSchema),
       investigations: Type.Array(InvestigationSchema),
       holds: Type.Array(HoldSchema),
-      allowed: Type.Array(Type.String()),
+      allowed: Type.Array(OneOf(RECORDING_ACTIONS)),
       footage: FootageStatusSchema,
     }),
   ],

@@ -75,10 +75,7 @@ export type Share = Static<typeof ShareSchema>;
 export type Hold = Static<typeof HoldSchema>;
 export type Investigation = Static<typeof InvestigationSchema>;
 
-/** What the server says I may do with a recording: its schema sends them as strings. */
-export type RecordingDetail = Omit<Static<typeof RecordingDetailSchema>, "allowed"> & {
-  allowed: RecordingAction[];
-};
+export type RecordingDetail = Static<typeof RecordingDetailSchema>;
 export type Consent = RecordingDetail["consents"][number];
 export type FootageState = RecordingDetail["footage"]["state"];
 
