@@ -4,7 +4,6 @@
  * say to `Ingest`, publishes each device's retained config from the database,
  * and carries controller→device requests and their responses.
  */
-import { randomUUID } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import {
@@ -20,7 +19,6 @@ import {
   MAX_PAYLOAD_BYTES,
   checkAck,
   checkConfig,
-  checkRequest,
   encode,
   isDeviceId,
   parse,
@@ -37,6 +35,7 @@ import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
 import { canPublish, canReceive, canSubscribe } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
+import { PendingRequests } from "./requests.js";
 import {
   RetiredClients,
   canPublishRetired,
@@ -68,14 +67,6 @@ export interface ListenOptions {
 /** Whole MQTT packets above this size close the connection before being buffered. */
 export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES * 4;
 
-interface PendingRequest {
-  deviceId: string;
-  op: RequestOp;
-  resolve: (response: DeviceResponse<RequestOp>) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class Broker {
   readonly ingest: Ingest;
   private readonly aedes: Aedes;
@@ -85,7 +76,7 @@ export class Broker {
   private readonly connectPackets = new WeakMap<Client, ConnectPacket>();
   private readonly clients = new Map<string, Client>();
   private readonly publishedConfig = new Map<string, number>();
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending: PendingRequests;
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly now: () => Date;
@@ -120,6 +111,10 @@ export class Broker {
       logger: options.logger,
       now: this.now,
       graceMs: options.retiredGraceMs,
+    });
+    this.pending = new PendingRequests({
+      publish: (topic, payload) => this.publish(topic, payload, false),
+      now: this.now,
     });
   }
 
@@ -401,30 +396,7 @@ export class Broker {
     if (!this.clients.has(deviceId)) {
       return Promise.reject(new Error(`device '${deviceId}' is not connected`));
     }
-    const id = randomUUID();
-    const payload = encode((value) => checkRequest(op, value), {
-      id,
-      sentAt: this.now().toISOString(),
-      args,
-    });
-    return new Promise<DeviceResponse<Op>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`device '${deviceId}' did not answer '${op}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        deviceId,
-        op,
-        resolve: resolve,
-        reject,
-        timer,
-      });
-      this.publish(topics.request(deviceId, op), payload, false).catch((error: unknown) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
-    });
+    return this.pending.send(deviceId, op, args, timeoutMs);
   }
 
   private onResponse(deviceId: string, op: RequestOp, topic: string, payload: Buffer): void {
@@ -440,17 +412,12 @@ export class Broker {
       });
       return;
     }
-    const pending = this.pending.get(parsed.value.id);
-    if (!pending || pending.deviceId !== deviceId || pending.op !== op) {
+    if (this.pending.answer(deviceId, op, parsed.value) === "unmatched") {
       this.log.warn(
         { deviceId, op, id: parsed.value.id },
         "response to no pending request; ignored",
       );
-      return;
     }
-    this.pending.delete(parsed.value.id);
-    clearTimeout(pending.timer);
-    pending.resolve(parsed.value);
   }
 
   /** Starts accepting device connections: plain TCP, and TLS when configured. */
@@ -496,11 +463,7 @@ export class Broker {
     });
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(stopped);
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error("controller is shutting down"));
-      this.pending.delete(id);
-    }
+    this.pending.rejectAll("controller is shutting down");
     await this.ingest.idle();
   }
 }
