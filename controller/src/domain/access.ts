@@ -76,8 +76,15 @@ export const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
 export const COLLEAGUE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
 const NOT_FOR_FOOTAGE =
   "the Bursar, IT, the DPO and administrators never see footage, even when it is shared with them";
-/** Roles that see every recording's metadata (never its footage). */
-const METADATA: readonly Role[] = ["slt", "headteacher", "bursar", "it", "dpo", "admin"];
+/** Roles that see (and list) every recording's metadata, never its footage. */
+export const METADATA_ROLES: readonly Role[] = [
+  "slt",
+  "headteacher",
+  "bursar",
+  "it",
+  "dpo",
+  "admin",
+];
 
 const allow = (basis: Extract<AccessDecision, { allowed: true }>["basis"]): AccessDecision => ({
   allowed: true,
@@ -163,7 +170,7 @@ export function decide(
         owner ||
         recording.staff.includes(person.id) ||
         activeShare(person, recording, now) ||
-        person.roles.some((role) => METADATA.includes(role))
+        person.roles.some((role) => METADATA_ROLES.includes(role))
       ) {
         return allow("metadata");
       }

@@ -6,6 +6,7 @@
  */
 import {
   LEADERSHIP,
+  METADATA_ROLES,
   MIN_INVESTIGATION_REASON,
   RECORDING_ACTIONS,
   decide,
@@ -57,11 +58,7 @@ export async function list(
       break;
     case "all":
     case "flagged":
-      if (
-        !person.roles.some((role) =>
-          ["slt", "headteacher", "bursar", "it", "dpo", "admin"].includes(role),
-        )
-      ) {
+      if (!person.roles.some((role) => METADATA_ROLES.includes(role))) {
         throw new DomainError(
           "forbidden",
           "only leadership, the Bursar, IT, the DPO and administrators list every recording",
