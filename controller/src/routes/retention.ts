@@ -1,6 +1,7 @@
 /** Retention: running the sweep by hand, and the record of deletions. */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
+import { latestDeletions } from "../domain/deletion-view.js";
 import { allow, me } from "./auth.js";
 import { DeletionSchema, Obj, Timestamp, errors } from "./schemas.js";
 import { typed } from "./typed.js";
@@ -57,24 +58,6 @@ export function retentionRoutes(fastify: FastifyInstance): void {
         response: { 200: Type.Array(DeletionSchema), ...errors(400, 401, 403) },
       },
     },
-    async (request) => {
-      const { limit } = request.query;
-      const rows = await app.db.all<{
-        recording_id: string;
-        copy: "controller" | "device";
-        reason: string;
-        requested_at: string;
-        done_at: string | null;
-        bytes: number | null;
-      }>("SELECT * FROM deletions ORDER BY id DESC LIMIT ?", [limit ?? 100]);
-      return rows.map((r) => ({
-        recordingId: r.recording_id,
-        copy: r.copy,
-        reason: r.reason,
-        requestedAt: r.requested_at,
-        doneAt: r.done_at,
-        bytes: r.bytes,
-      }));
-    },
+    async (request) => latestDeletions(app.db, request.query.limit ?? 100),
   );
 }
