@@ -11,109 +11,44 @@
  *   the `recording.deleted` event commit, then the trash is removed. A crash
  *   before the commit leaves a row and a trash folder (`reconcileFolders()`
  *   puts the folder back); after it, a trash folder without a row (removed).
+ *
+ * Neighbours: rows.ts (table shapes, checks, shared SQL steps), recovery.ts
+ * (crash recovery at start-up), folders.ts (the folder against the index).
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { EventData } from "@classcam/protocol";
 import type { Database, Transaction } from "@classcam/sqlite";
 import { raiseEvent } from "../link/outbox.js";
-import { PLAYLIST_NAME, parseHlsPlaylist } from "../recorder/playlist.js";
+import {
+  moveAside,
+  reconcileFolders,
+  syncDir,
+  TRASH_PREFIX,
+  type FolderSurvey,
+} from "./folders.js";
+import { recoverRecording, type RecoveryReport } from "./recovery.js";
+import {
+  addToCounter,
+  BYTES_WRITTEN_COUNTER,
+  checkDate,
+  checkRecordingId,
+  checkSegment,
+  closeRecording,
+  insertSegment,
+  RECORDING_COLUMNS,
+  refreshTotals,
+  toRecording,
+  type BufferRecordingRow,
+  type RecordingDbRow,
+  type RecordingDeleteReason,
+  type RecordingStopReason,
+  type SegmentDbRow,
+  type SegmentRow,
+} from "./rows.js";
 
-export type RecordingStopReason = EventData<"recording.stopped">["reason"];
-export type RecordingDeleteReason = EventData<"recording.deleted">["reason"];
-
-export interface SegmentRow {
-  seq: number;
-  name: string;
-  durationSeconds: number;
-  bytes: number;
-  sha256: string;
-}
-
-export interface BufferRecordingRow {
-  recordingId: string;
-  bookingId: string | null;
-  startedAt: Date;
-  /** `null` while the recording is in progress. */
-  endedAt: Date | null;
-  stopReason: RecordingStopReason | null;
-  audio: boolean;
-  encoder: string;
-  /** The recording's folder, absolute. */
-  dir: string;
-  segments: number;
-  bytes: number;
-  durationSeconds: number;
-}
-
-/** What `recover()` found and did for one recording left open by a crash. */
-export interface RecoveredRecording {
-  recordingId: string;
-  /** Complete segments found on disk that the index had missed, now indexed. */
-  indexed: string[];
-  /** `.tmp` leftovers of the segment being written at the crash, removed. */
-  removedTemporary: string[];
-  /** The last segment file, not in index.m3u8 and not followed by another: maybe cut short, removed. */
-  discarded: string[];
-  /** Indexed segments whose files had vanished, dropped from the index. */
-  vanished: string[];
-  /** The recording's folder was missing altogether. */
-  folderMissing: boolean;
-  segments: number;
-  bytes: number;
-  durationSeconds: number;
-  endedAt: Date;
-}
-
-export interface RecoveryReport {
-  recordings: RecoveredRecording[];
-}
-
-/** How the buffer folder and the index compare; see `reconcileFolders()`. */
-export interface FolderSurvey {
-  /** Folders holding files that no recording row names (never deleted automatically). */
-  strays: string[];
-  /** Recording ids whose folder is missing. */
-  missing: string[];
-  /** Folders of recordings put back from `.trash-<id>` (a removal interrupted before it committed). */
-  restored: string[];
-  /** Trash of committed removals and empty folders without rows, removed. */
-  cleaned: string[];
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const SHA256 = /^[0-9a-f]{64}$/;
-const SEGMENT_FILE = /^seg-(\d+)\.ts$/;
-const TRASH_PREFIX = ".trash-";
-export const BYTES_WRITTEN_COUNTER = "bytes_written";
-
-interface RecordingDbRow {
-  id: string;
-  booking_id: string | null;
-  started_at: string;
-  ended_at: string | null;
-  stop_reason: string | null;
-  audio: number;
-  encoder: string;
-  dir: string;
-  segments: number;
-  bytes: number;
-  duration_seconds: number;
-}
-
-interface SegmentDbRow {
-  seq: number;
-  name: string;
-  duration_seconds: number;
-  bytes: number;
-  sha256: string;
-  closed_at: string;
-}
-
-const RECORDING_COLUMNS =
-  "id, booking_id, started_at, ended_at, stop_reason, audio, encoder, dir, segments, bytes, duration_seconds";
+export { BYTES_WRITTEN_COUNTER, type FolderSurvey, type RecoveryReport };
+export type { BufferRecordingRow, RecordingDeleteReason, RecordingStopReason, SegmentRow };
+export type { RecoveredRecording } from "./recovery.js";
 
 /** The recording is being begun or removed by another caller right now. */
 export class RecordingBusy extends Error {
@@ -286,118 +221,10 @@ export class BufferIndex {
       `SELECT ${RECORDING_COLUMNS} FROM recordings WHERE ended_at IS NULL ORDER BY started_at`,
     );
     const report: RecoveryReport = { recordings: [] };
-    for (const row of open) report.recordings.push(await this.recoverOne(row));
+    for (const row of open) {
+      report.recordings.push(await recoverRecording(this.db, this.bufferDir, this.now, row));
+    }
     return report;
-  }
-
-  private async recoverOne(row: RecordingDbRow): Promise<RecoveredRecording> {
-    const dir = join(this.bufferDir, row.dir);
-    const result: RecoveredRecording = {
-      recordingId: row.id,
-      indexed: [],
-      removedTemporary: [],
-      discarded: [],
-      vanished: [],
-      folderMissing: false,
-      segments: 0,
-      bytes: 0,
-      durationSeconds: 0,
-      endedAt: new Date(row.started_at),
-    };
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      names = [];
-      result.folderMissing = true;
-    }
-
-    for (const name of names.filter((n) => n.endsWith(".tmp"))) {
-      await unlink(join(dir, name));
-      result.removedTemporary.push(name);
-    }
-
-    const playlist = result.folderMissing ? null : await readPlaylist(join(dir, PLAYLIST_NAME));
-    const onDisk = names
-      .map((name) => ({ name, match: SEGMENT_FILE.exec(name) }))
-      .filter((f): f is { name: string; match: RegExpExecArray } => f.match !== null)
-      .map((f) => ({ name: f.name, seq: Number(f.match[1]) }))
-      .sort((a, b) => a.seq - b.seq);
-    const lastSeq = onDisk.at(-1)?.seq;
-
-    const indexedRows = await this.db.all<SegmentDbRow>(
-      "SELECT seq, name, duration_seconds, bytes, sha256, closed_at FROM segments WHERE recording_id = ? ORDER BY seq",
-      [row.id],
-    );
-    const indexedNames = new Set(indexedRows.map((s) => s.name));
-    const indexedSeqs = new Set(indexedRows.map((s) => s.seq));
-    const diskNames = new Set(onDisk.map((f) => f.name));
-
-    const toIndex: (SegmentRow & { closedAt: Date })[] = [];
-    for (const file of onDisk) {
-      if (indexedNames.has(file.name)) continue;
-      const listed = playlist?.durations.get(file.name);
-      const complete = listed !== undefined || (lastSeq !== undefined && file.seq < lastSeq);
-      const path = join(dir, file.name);
-      if (!complete) {
-        await unlink(path);
-        result.discarded.push(file.name);
-        continue;
-      }
-      if (indexedSeqs.has(file.seq)) {
-        // Another file already holds this number in the index: leave this one alone.
-        continue;
-      }
-      const info = await stat(path);
-      toIndex.push({
-        seq: file.seq,
-        name: file.name,
-        durationSeconds: listed ?? playlist?.targetDuration ?? 0,
-        bytes: info.size,
-        sha256: await sha256File(path),
-        closedAt: info.mtime,
-      });
-    }
-    const vanished = indexedRows.filter((s) => !diskNames.has(s.name));
-
-    const closed = await this.db.transaction(async (tx) => {
-      const current = await tx.get<RecordingDbRow>(
-        `SELECT ${RECORDING_COLUMNS} FROM recordings WHERE id = ?`,
-        [row.id],
-      );
-      if (current?.ended_at !== null) return null; // closed meanwhile: nothing to do
-      for (const segment of vanished) {
-        await tx.run("DELETE FROM segments WHERE recording_id = ? AND seq = ?", [
-          row.id,
-          segment.seq,
-        ]);
-      }
-      let bytesAdded = 0;
-      for (const segment of toIndex) {
-        await insertSegment(tx, row.id, segment, segment.closedAt);
-        bytesAdded += segment.bytes;
-      }
-      await addToCounter(tx, BYTES_WRITTEN_COUNTER, bytesAdded);
-      const last = await tx.get<{ closed_at: string | null }>(
-        "SELECT max(closed_at) AS closed_at FROM segments WHERE recording_id = ?",
-        [row.id],
-      );
-      const started = Date.parse(current.started_at);
-      const lastClosed = last?.closed_at == null ? started : Date.parse(last.closed_at);
-      const endedAt = new Date(Math.max(started, lastClosed));
-      const totals = await closeRecording(tx, current, endedAt, "error", this.now());
-      return { totals, endedAt };
-    });
-    result.indexed = toIndex.map((s) => s.name);
-    result.vanished = vanished.map((s) => s.name);
-    if (closed !== null) {
-      result.segments = closed.totals.segments;
-      result.bytes = closed.totals.bytes;
-      result.durationSeconds = closed.totals.durationSeconds;
-      result.endedAt = closed.endedAt;
-    }
-    return result;
   }
 
   /** Every recording in the buffer, oldest first; for the janitor and for uploads. */
@@ -405,7 +232,7 @@ export class BufferIndex {
     const rows = await this.db.all<RecordingDbRow>(
       `SELECT ${RECORDING_COLUMNS} FROM recordings ORDER BY started_at, id`,
     );
-    return rows.map((row) => this.toRecording(row));
+    return rows.map((row) => toRecording(this.bufferDir, row));
   }
 
   async segments(recordingId: string): Promise<SegmentRow[]> {
@@ -427,7 +254,7 @@ export class BufferIndex {
       `SELECT ${RECORDING_COLUMNS} FROM recordings WHERE id = ?`,
       [recordingId],
     );
-    return row === undefined ? undefined : this.toRecording(row);
+    return row === undefined ? undefined : toRecording(this.bufferDir, row);
   }
 
   /** Bytes of footage the box has written since it was first set up (the `bytes_written` counter). */
@@ -502,228 +329,6 @@ export class BufferIndex {
    * never deleted here (a lost database must not cost footage).
    */
   async reconcileFolders(): Promise<FolderSurvey> {
-    const survey: FolderSurvey = { strays: [], missing: [], restored: [], cleaned: [] };
-    // List first, then read the rows: a folder is made only after its row
-    // commits, so every folder listed whose recording exists has its row seen.
-    const entries = await readdir(this.bufferDir, { withFileTypes: true });
-    const rows = await this.db.all<{ id: string; dir: string }>("SELECT id, dir FROM recordings");
-    const byDir = new Map(rows.map((r) => [r.dir, r.id]));
-    const folders = new Set<string>();
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const name = entry.name;
-      const path = join(this.bufferDir, name);
-      if (name.startsWith(TRASH_PREFIX)) {
-        const dirName = name.slice(TRASH_PREFIX.length);
-        const id = byDir.get(dirName);
-        if (id !== undefined && this.busy.has(id)) continue;
-        if (id !== undefined) {
-          // The removal never committed: the recording is still indexed, put its folder back.
-          try {
-            await rename(path, join(this.bufferDir, dirName));
-            survey.restored.push(dirName);
-            folders.add(dirName);
-          } catch {
-            survey.strays.push(name);
-          }
-        } else {
-          await rm(path, { recursive: true, force: true });
-          survey.cleaned.push(name);
-        }
-        continue;
-      }
-      if (byDir.has(name)) {
-        folders.add(name);
-        continue;
-      }
-      if (UUID.test(name) && this.busy.has(name)) continue;
-      if ((await countFiles(path)) === 0) {
-        await rm(path, { recursive: true, force: true });
-        survey.cleaned.push(name);
-      } else {
-        survey.strays.push(name);
-      }
-    }
-    for (const row of rows) {
-      if (!folders.has(row.dir) && !this.busy.has(row.id)) survey.missing.push(row.id);
-    }
-    return survey;
+    return reconcileFolders(this.db, this.bufferDir, this.busy);
   }
-
-  private toRecording(row: RecordingDbRow): BufferRecordingRow {
-    return {
-      recordingId: row.id,
-      bookingId: row.booking_id,
-      startedAt: new Date(row.started_at),
-      endedAt: row.ended_at === null ? null : new Date(row.ended_at),
-      stopReason: row.stop_reason as RecordingStopReason | null,
-      audio: row.audio === 1,
-      encoder: row.encoder,
-      dir: join(this.bufferDir, row.dir),
-      segments: row.segments,
-      bytes: row.bytes,
-      durationSeconds: row.duration_seconds,
-    };
-  }
-}
-
-// ---------------------------------------------------------------- helpers
-
-function checkRecordingId(recordingId: string): void {
-  if (typeof recordingId !== "string" || !UUID.test(recordingId)) {
-    throw new Error(`recording id ${JSON.stringify(recordingId)} is not a UUID`);
-  }
-}
-
-function checkDate(field: string, value: Date): void {
-  if (!(value instanceof Date) || !Number.isFinite(value.getTime())) {
-    throw new Error(`${field} is not a valid date`);
-  }
-}
-
-function checkSegment(segment: SegmentRow): void {
-  const problems: string[] = [];
-  if (!Number.isSafeInteger(segment.seq) || segment.seq < 0) {
-    problems.push(`seq is ${String(segment.seq)}; must be a whole number >= 0`);
-  }
-  if (
-    typeof segment.name !== "string" ||
-    segment.name === "" ||
-    segment.name.includes("/") ||
-    segment.name.startsWith(".") ||
-    segment.name.endsWith(".tmp")
-  ) {
-    problems.push(`name ${JSON.stringify(segment.name)} is not a segment file name`);
-  }
-  if (!Number.isFinite(segment.durationSeconds) || segment.durationSeconds < 0) {
-    problems.push(`durationSeconds is ${String(segment.durationSeconds)}; must be >= 0`);
-  }
-  if (!Number.isSafeInteger(segment.bytes) || segment.bytes < 0) {
-    problems.push(`bytes is ${String(segment.bytes)}; must be a whole number >= 0`);
-  }
-  if (typeof segment.sha256 !== "string" || !SHA256.test(segment.sha256)) {
-    problems.push("sha256 must be 64 lower-case hex digits");
-  }
-  if (problems.length > 0) throw new Error(`segment: ${problems.join("; ")}`);
-}
-
-async function insertSegment(
-  tx: Transaction,
-  recordingId: string,
-  segment: SegmentRow,
-  closedAt: Date,
-): Promise<void> {
-  await tx.run(
-    `INSERT INTO segments (recording_id, seq, name, duration_seconds, bytes, sha256, closed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [
-      recordingId,
-      segment.seq,
-      segment.name,
-      segment.durationSeconds,
-      segment.bytes,
-      segment.sha256,
-      closedAt.toISOString(),
-    ],
-  );
-}
-
-async function refreshTotals(tx: Transaction, recordingId: string): Promise<void> {
-  await tx.run(
-    `UPDATE recordings SET
-       segments = (SELECT count(*) FROM segments WHERE recording_id = ?1),
-       bytes = (SELECT coalesce(sum(bytes), 0) FROM segments WHERE recording_id = ?1),
-       duration_seconds = (SELECT coalesce(sum(duration_seconds), 0) FROM segments WHERE recording_id = ?1)
-     WHERE id = ?1`,
-    [recordingId],
-  );
-}
-
-async function addToCounter(tx: Transaction, name: string, amount: number): Promise<void> {
-  if (amount === 0) return;
-  await tx.run(
-    "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-    [name, amount],
-  );
-}
-
-async function closeRecording(
-  tx: Transaction,
-  row: RecordingDbRow,
-  endedAt: Date,
-  reason: RecordingStopReason,
-  at: Date,
-): Promise<{ segments: number; bytes: number; durationSeconds: number }> {
-  await refreshTotals(tx, row.id);
-  await tx.run("UPDATE recordings SET ended_at = ?, stop_reason = ? WHERE id = ?", [
-    endedAt.toISOString(),
-    reason,
-    row.id,
-  ]);
-  const totals = await tx.get<{ segments: number; bytes: number; duration_seconds: number }>(
-    "SELECT segments, bytes, duration_seconds FROM recordings WHERE id = ?",
-    [row.id],
-  );
-  const result = {
-    segments: totals?.segments ?? 0,
-    bytes: totals?.bytes ?? 0,
-    durationSeconds: totals?.duration_seconds ?? 0,
-  };
-  await raiseEvent(tx, "recording.stopped", { recordingId: row.id, reason, ...result }, at);
-  return result;
-}
-
-/** The segment names index.m3u8 lists, with their durations; null when there is no playlist. */
-async function readPlaylist(
-  file: string,
-): Promise<{ durations: Map<string, number>; targetDuration: number | null } | null> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-  const { entries, targetDuration } = parseHlsPlaylist(text);
-  const durations = new Map<string, number>();
-  for (const { uri, durationSeconds } of entries) {
-    durations.set(uri.split("/").at(-1) ?? uri, durationSeconds ?? 0);
-  }
-  return { durations, targetDuration };
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
-
-/** Renames `from` to `to`; false when `from` does not exist. */
-async function moveAside(from: string, to: string): Promise<boolean> {
-  try {
-    await rename(from, to);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return false;
-    throw error;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function countFiles(dir: string): Promise<number> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  let count = 0;
-  for (const entry of entries) {
-    count += entry.isDirectory() ? await countFiles(join(dir, entry.name)) : 1;
-  }
-  return count;
 }
