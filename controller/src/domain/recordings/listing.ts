@@ -14,7 +14,7 @@ import {
   type Person,
 } from "../access.js";
 import { DomainError } from "../errors.js";
-import { footageStatus, type FootageFacts } from "../footage.js";
+import { footageStatus, type FootageFacts } from "../footage-facts.js";
 import { authorise, summaries, type RecordingContext } from "./context.js";
 import { holdsOf } from "./holds.js";
 import { investigationsOf } from "./investigations.js";

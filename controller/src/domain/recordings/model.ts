@@ -5,7 +5,7 @@
  */
 import { bufferExpiresAt } from "@classcam/protocol";
 import type { RecordingAction } from "../access.js";
-import type { FootageStatus } from "../footage.js";
+import type { FootageStatus } from "../footage-facts.js";
 
 export type ArchiveState = "none" | "awaiting-consent" | "uploading" | "archived";
 export type RecordingStatus =
