@@ -1,5 +1,5 @@
 /**
- * Sign-in, sessions and CSRF for the HTTP API, and the accounts routes.
+ * Sign-in, sessions and CSRF for the HTTP API (the accounts are in users.ts).
  *
  * - The session token travels only in a `Secure; HttpOnly; SameSite=Strict`
  *   cookie; the database keeps its hash.
@@ -358,107 +358,6 @@ export function authRoutes(fastify: FastifyInstance): void {
       const { current, next } = request.body;
       await app.people.changePassword(session.user.id, current, next, sessionToken);
       return { ok: true as const };
-    },
-  );
-
-  app.get(
-    "/api/staff",
-    {
-      onRequest: allow(ANYONE),
-      schema: {
-        tags: ["people"],
-        summary: "The staff directory: names and roles, for choosing whom to book or share with",
-        response: {
-          200: Type.Array(
-            Obj({ id: UserId, displayName: Type.String(), roles: Type.Array(RoleSchema) }),
-          ),
-          ...errors(401, 403),
-        },
-      },
-    },
-    async () =>
-      (await app.people.list())
-        .filter((user) => user.status === "active")
-        .map(({ id, displayName, roles }) => ({ id, displayName, roles })),
-  );
-
-  app.get(
-    "/api/users",
-    {
-      onRequest: allow("admin"),
-      schema: {
-        tags: ["people"],
-        summary: "Every account",
-        response: { 200: Type.Array(UserSchema), ...errors(401, 403) },
-      },
-    },
-    () => app.people.list(),
-  );
-
-  app.post(
-    "/api/users",
-    {
-      onRequest: allow("admin"),
-      schema: {
-        tags: ["people"],
-        summary: "Add an account; its one-time password is shown once",
-        body: Obj({
-          id: UserId,
-          displayName: Type.String({ minLength: 1, maxLength: 100 }),
-          roles: Type.Array(RoleSchema, { maxItems: 8 }),
-        }),
-        response: {
-          201: Obj({ user: UserSchema, temporaryPassword: Type.String() }),
-          ...errors(400, 401, 403, 409),
-        },
-      },
-    },
-    async (request, reply) => {
-      return reply.code(201).send(await app.people.add(request.body, me(request).id));
-    },
-  );
-
-  app.patch(
-    "/api/users/:id",
-    {
-      onRequest: allow("admin"),
-      schema: {
-        tags: ["people"],
-        summary: "Change an account's name, roles or status (roles or disabling end its sessions)",
-        params: Obj({ id: UserId }),
-        body: Type.Partial(
-          Obj({
-            displayName: Type.String({ minLength: 1, maxLength: 100 }),
-            roles: Type.Array(RoleSchema, { maxItems: 8 }),
-            status: Type.Unsafe<"active" | "disabled">({
-              type: "string",
-              enum: ["active", "disabled"],
-            }),
-          }),
-          { minProperties: 1 },
-        ),
-        response: { 200: UserSchema, ...errors(400, 401, 403, 404, 409) },
-      },
-    },
-    async (request) => {
-      return app.people.update(request.params.id, request.body, me(request).id);
-    },
-  );
-
-  app.post(
-    "/api/users/:id/password-reset",
-    {
-      onRequest: allow("admin"),
-      schema: {
-        tags: ["people"],
-        summary: "Issue a new one-time password (shown once); the account's sessions end",
-        params: Obj({ id: UserId }),
-        response: { 200: Obj({ temporaryPassword: Type.String() }), ...errors(401, 403, 404) },
-      },
-    },
-    async (request) => {
-      const { id } = request.params;
-      return { temporaryPassword: await app.people.resetPassword(id, me(request).id) };
     },
   );
 }

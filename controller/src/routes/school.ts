@@ -3,9 +3,9 @@
  * timetable (bookings.ts), the policy (policy.ts), recordings (recordings.ts),
  * their footage (footage.ts), comments and shares (sharing.ts), keeping by
  * consent (keeping.ts), holds and investigations (governance.ts), retention
- * (retention.ts) and the audit log (audit.ts). Each route names the roles it
- * serves; the finer need-to-know rules for footage are `decide()`'s, applied
- * in the domain.
+ * (retention.ts), the audit log (audit.ts) and the accounts (users.ts).
+ * Each route names the roles it serves; the finer need-to-know rules for
+ * footage are `decide()`'s, applied in the domain.
  */
 import type { FastifyInstance } from "fastify";
 import { auditRoutes } from "./audit.js";
@@ -18,6 +18,7 @@ import { policyRoutes } from "./policy.js";
 import { recordingRoutes } from "./recordings.js";
 import { retentionRoutes } from "./retention.js";
 import { sharingRoutes } from "./sharing.js";
+import { userRoutes } from "./users.js";
 
 const RESOURCES = [
   deviceRoutes,
@@ -30,6 +31,7 @@ const RESOURCES = [
   governanceRoutes,
   retentionRoutes,
   auditRoutes,
+  userRoutes,
 ];
 
 export async function schoolRoutes(app: FastifyInstance): Promise<void> {
