@@ -8,7 +8,26 @@
  * daemon's simulated box; never for a real classroom.
  */
 import { V4l2Error } from "./errors.js";
-import { controlKey, fpsOf } from "./names.js";
+import {
+  CLASS_HEADERS,
+  clampStep,
+  describeControl,
+  keptValue,
+  vividControls,
+  type FakeControl,
+} from "./fake-controls.js";
+import {
+  CAP_BITS,
+  FORMATS,
+  WEBCAM_SIZES,
+  formatOf,
+  intervalsOf,
+  nearestInterval,
+  nearestSize,
+  sizesOf,
+  type FakeFormat,
+} from "./fake-formats.js";
+import { fpsOf } from "./names.js";
 import type {
   BindingDevice,
   BindingFrame,
@@ -16,9 +35,7 @@ import type {
   BindingStreamStart,
   CameraBinding,
   CapabilityName,
-  ControlFlag,
   ControlInfo,
-  ControlType,
   ControlValue,
   DeviceInfo,
   Format,
@@ -27,7 +44,6 @@ import type {
   FrameInterval,
   FrameRate,
   FrameSize,
-  MenuItem,
 } from "./types.js";
 
 /** One fake camera. Only `path` is needed. */
@@ -62,231 +78,6 @@ export interface FakeBinding extends CameraBinding {
   readonly openHandles: number;
 }
 
-const CAP_BITS: Record<CapabilityName, number> = {
-  "video-capture": 0x1,
-  "video-output": 0x2,
-  "video-overlay": 0x4,
-  "vbi-capture": 0x10,
-  "vbi-output": 0x20,
-  "sliced-vbi-capture": 0x40,
-  "sliced-vbi-output": 0x80,
-  "rds-capture": 0x100,
-  "video-output-overlay": 0x200,
-  "hw-freq-seek": 0x400,
-  "rds-output": 0x800,
-  "video-capture-mplane": 0x1000,
-  "video-output-mplane": 0x2000,
-  "video-m2m-mplane": 0x4000,
-  "video-m2m": 0x8000,
-  tuner: 0x10000,
-  audio: 0x20000,
-  radio: 0x40000,
-  modulator: 0x80000,
-  "sdr-capture": 0x100000,
-  "ext-pix-format": 0x200000,
-  "sdr-output": 0x400000,
-  "meta-capture": 0x800000,
-  readwrite: 0x1000000,
-  edid: 0x2000000,
-  streaming: 0x4000000,
-  "meta-output": 0x8000000,
-  touch: 0x10000000,
-  "io-mc": 0x20000000,
-  "device-caps": 0x80000000,
-};
-
-interface FakeFormat {
-  info: FormatInfo;
-  /** Bytes per pixel for raw formats; 0 for compressed. */
-  bytesPerPixel: number;
-  sizes: FrameSize;
-}
-
-const WEBCAM_SIZES: Array<[number, number]> = [
-  [320, 180],
-  [640, 360],
-  [640, 480],
-  [1280, 720],
-  [1920, 1080],
-];
-
-const STEPWISE: FrameSize = {
-  type: "stepwise",
-  minWidth: 16,
-  maxWidth: 1920,
-  stepWidth: 2,
-  minHeight: 16,
-  maxHeight: 1080,
-  stepHeight: 2,
-};
-
-/** Marks the discrete list; each format's real list is WEBCAM_SIZES. */
-const DISCRETE: FrameSize = { type: "discrete", width: 0, height: 0 };
-
-const FORMATS: FakeFormat[] = [
-  {
-    info: { fourcc: "YUYV", description: "YUYV 4:2:2", compressed: false, emulated: false },
-    bytesPerPixel: 2,
-    sizes: DISCRETE,
-  },
-  {
-    info: { fourcc: "RGB3", description: "24-bit RGB 8-8-8", compressed: false, emulated: false },
-    bytesPerPixel: 3,
-    sizes: STEPWISE,
-  },
-  {
-    info: { fourcc: "MJPG", description: "Motion-JPEG", compressed: true, emulated: false },
-    bytesPerPixel: 0,
-    sizes: DISCRETE,
-  },
-];
-
-function webcamIntervals(width: number, height: number): Fraction[] {
-  const pixels = width * height;
-  const rates = pixels <= 640 * 480 ? [30, 25, 15, 5] : pixels <= 1280 * 720 ? [30, 15] : [15, 5];
-  return rates.map((fps) => ({ numerator: 1, denominator: fps }));
-}
-
-interface FakeControl {
-  id: number;
-  name: string;
-  type: ControlType;
-  typeCode: number;
-  min: number;
-  max: number;
-  step: number;
-  default: ControlValue;
-  flags: ControlFlag[];
-  menu?: MenuItem[];
-}
-
-const TYPE_CODES: Partial<Record<ControlType, number>> = {
-  integer: 1,
-  boolean: 2,
-  menu: 3,
-  button: 4,
-  integer64: 5,
-  string: 7,
-  bitmask: 8,
-  "integer-menu": 9,
-};
-
-function control(
-  id: number,
-  name: string,
-  type: ControlType,
-  range: { min: number; max: number; step?: number; default: ControlValue },
-  flags: ControlFlag[] = [],
-  menu?: MenuItem[],
-): FakeControl {
-  const made: FakeControl = {
-    id,
-    name,
-    type,
-    typeCode: TYPE_CODES[type] ?? 0,
-    min: range.min,
-    max: range.max,
-    step: range.step ?? 1,
-    default: range.default,
-    flags,
-  };
-  if (menu !== undefined) made.menu = menu;
-  return made;
-}
-
-/** A class header (skipped by listings) — kept to show the fake skips it too. */
-const CLASS_HEADERS = new Set([0x00980001, 0x009a0001]);
-const AUTO_WHITE_BALANCE = 0x0098090c;
-const WHITE_BALANCE_TEMPERATURE = 0x0098091a;
-
-function vividControls(): FakeControl[] {
-  return [
-    control(0x00980900, "Brightness", "integer", { min: 0, max: 255, default: 128 }, ["slider"]),
-    control(0x00980901, "Contrast", "integer", { min: 0, max: 255, default: 128 }, ["slider"]),
-    control(0x00980902, "Saturation", "integer", { min: 0, max: 255, default: 128 }, ["slider"]),
-    control(0x00980903, "Hue", "integer", { min: -128, max: 127, default: 0 }, ["slider"]),
-    control(
-      AUTO_WHITE_BALANCE,
-      "White Balance, Automatic",
-      "boolean",
-      { min: 0, max: 1, default: 1 },
-      ["update"],
-    ),
-    control(0x00980913, "Gain", "integer", { min: 0, max: 255, default: 100 }, ["volatile"]),
-    control(
-      0x00980918,
-      "Power Line Frequency",
-      "menu",
-      { min: 0, max: 3, default: 1 },
-      [],
-      [
-        { index: 0, name: "Disabled" },
-        { index: 1, name: "50 Hz" },
-        { index: 2, name: "60 Hz" },
-        { index: 3, name: "Auto" },
-      ],
-    ),
-    control(
-      WHITE_BALANCE_TEMPERATURE,
-      "White Balance Temperature",
-      "integer",
-      { min: 2800, max: 6500, step: 10, default: 4600 },
-      ["inactive"],
-    ),
-    control(0x0098f000, "Button", "button", { min: 0, max: 0, step: 0, default: 0 }, [
-      "write-only",
-      "execute-on-write",
-    ]),
-    control(0x0098f001, "Boolean", "boolean", { min: 0, max: 1, default: 1 }),
-    control(0x0098f002, "Integer 32 Bits", "integer", {
-      min: -0x80000000,
-      max: 0x7fffffff,
-      default: 0,
-    }),
-    control(0x0098f003, "Integer 64 Bits", "integer64", {
-      min: -(2 ** 63),
-      max: 2 ** 63,
-      default: 0n,
-    }),
-    control(
-      0x0098f004,
-      "Menu",
-      "menu",
-      { min: 1, max: 4, default: 3 },
-      [],
-      [
-        { index: 1, name: "Menu Item 1" },
-        { index: 3, name: "Menu Item 3" },
-        { index: 4, name: "Menu Item 4" },
-      ],
-    ),
-    control(0x0098f005, "String", "string", { min: 2, max: 4, default: "  " }, ["has-payload"]),
-    control(0x0098f006, "Bitmask", "bitmask", {
-      min: 0,
-      max: 0x8000250f,
-      step: 0,
-      default: 0x80002000,
-    }),
-    control(
-      0x0098f007,
-      "Integer Menu",
-      "integer-menu",
-      { min: 1, max: 8, default: 4 },
-      [],
-      [1, 2, 3, 5, 8, 13, 21, 42]
-        .map((value, at) => ({ index: at + 1, value }))
-        .filter((item) => item.index !== 2),
-    ),
-    control(0x0098f008, "Read-Only Integer 32 Bits", "integer", { min: 0, max: 255, default: 0 }, [
-      "read-only",
-      "volatile",
-    ]),
-    control(0x0098f009, "Disabled Integer", "integer", { min: 0, max: 1, default: 0 }, [
-      "disabled",
-    ]),
-  ];
-}
-
 interface CameraState {
   spec: FakeCamera;
   present: boolean;
@@ -297,82 +88,6 @@ interface CameraState {
   /** The handle streaming, if any: one streamer per camera, as with vb2. */
   streamer: FakeHandle | undefined;
   sequence: number;
-}
-
-function sizesOf(format: FakeFormat): FrameSize[] {
-  if (format.sizes.type !== "discrete") return [{ ...format.sizes }];
-  return WEBCAM_SIZES.map(([width, height]) => ({ type: "discrete", width, height }));
-}
-
-function intervalsOf(format: FakeFormat, width: number, height: number): FrameInterval[] {
-  if (format.sizes.type !== "discrete") {
-    return [
-      {
-        type: "continuous",
-        min: { numerator: 1, denominator: 60 },
-        max: { numerator: 1, denominator: 1 },
-        step: { numerator: 1, denominator: 1 },
-        maxFps: 60,
-        minFps: 1,
-      },
-    ];
-  }
-  return webcamIntervals(width, height).map((interval) => ({
-    type: "discrete",
-    ...interval,
-    fps: fpsOf(interval),
-  }));
-}
-
-function formatOf(state: CameraState): Format {
-  const { fakeFormat, width, height } = state.format;
-  const bytesPerLine = width * fakeFormat.bytesPerPixel;
-  return {
-    width,
-    height,
-    fourcc: fakeFormat.info.fourcc,
-    bytesPerLine,
-    sizeImage:
-      fakeFormat.bytesPerPixel === 0 ? Math.ceil((width * height) / 2) : bytesPerLine * height,
-    field: "none",
-    colorspace: fakeFormat.info.compressed ? 7 : 8,
-  };
-}
-
-/** The discrete size nearest to the one asked for, as vivid's webcam input picks it. */
-function nearestSize(width: number, height: number): [number, number] {
-  let best = WEBCAM_SIZES[0] ?? [640, 480];
-  let bestDistance = Infinity;
-  for (const size of WEBCAM_SIZES) {
-    const distance = Math.abs(size[0] - width) + Math.abs(size[1] - height);
-    if (distance < bestDistance) {
-      best = size;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function clampStep(value: number, min: number, max: number, step: number): number {
-  const clamped = Math.min(max, Math.max(min, value));
-  if (step <= 1) return clamped;
-  return min + Math.floor((clamped - min + step / 2) / step) * step;
-}
-
-/** The interval nearest to `wanted` that the current size allows. */
-function nearestInterval(state: CameraState, wanted: Fraction): Fraction {
-  const { fakeFormat, width, height } = state.format;
-  const wantedFps = fpsOf(wanted);
-  if (fakeFormat.sizes.type !== "discrete") {
-    const fps = Math.min(60, Math.max(1, Math.round(wantedFps)));
-    return { numerator: 1, denominator: fps };
-  }
-  const choices = webcamIntervals(width, height);
-  let best = choices[0] ?? { numerator: 1, denominator: 30 };
-  for (const choice of choices) {
-    if (Math.abs(fpsOf(choice) - wantedFps) < Math.abs(fpsOf(best) - wantedFps)) best = choice;
-  }
-  return best;
 }
 
 const BUF_FLAG_ERROR = 0x40;
@@ -519,32 +234,8 @@ class FakeHandle implements BindingDevice {
     return this.#call("VIDIOC_QUERY_EXT_CTRL", () =>
       this.#state.controls
         .filter((each) => !each.flags.includes("disabled") && !CLASS_HEADERS.has(each.id))
-        .map((each) => this.#describe(each)),
+        .map((each) => describeControl(each, this.#state.values)),
     );
-  }
-
-  #describe(each: FakeControl): ControlInfo {
-    const flags = [...each.flags];
-    if (each.id === WHITE_BALANCE_TEMPERATURE && this.#state.values.get(AUTO_WHITE_BALANCE) === 0) {
-      flags.splice(flags.indexOf("inactive"), 1);
-    }
-    const info: ControlInfo = {
-      id: each.id,
-      name: each.name,
-      key: controlKey(each.name),
-      type: each.type,
-      typeCode: each.typeCode,
-      min: each.min,
-      max: each.max,
-      step: each.step,
-      default: typeof each.default === "string" ? 0 : Number(each.default),
-      flags,
-    };
-    if (each.type !== "button" && !flags.includes("write-only")) {
-      info.value = this.#state.values.get(each.id) ?? each.default;
-    }
-    if (each.menu !== undefined) info.menu = each.menu.map((item) => ({ ...item }));
-    return info;
   }
 
   #control(id: number, syscall: string): FakeControl {
@@ -577,49 +268,8 @@ class FakeHandle implements BindingDevice {
         throw V4l2Error.of(code, syscall, this.#path, `${found.name}: ${detail}`);
       };
       if (found.flags.includes("read-only")) fail("EACCES", "read-only");
-      const number = (): number =>
-        typeof value === "number" ? value : fail("EINVAL", `wants a number, got ${typeof value}`);
-      let kept: ControlValue;
-      switch (found.type) {
-        case "integer":
-          kept = clampStep(number(), found.min, found.max, found.step);
-          break;
-        case "boolean":
-          kept = number() === 0 ? 0 : 1;
-          break;
-        case "menu":
-        case "integer-menu": {
-          const index = number();
-          if (index < found.min || index > found.max) fail("ERANGE", `${index} is out of range`);
-          if (!(found.menu ?? []).some((item) => item.index === index)) {
-            fail("EINVAL", `menu index ${index} is skipped`);
-          }
-          kept = index;
-          break;
-        }
-        case "bitmask":
-          kept = (number() & found.max) >>> 0;
-          break;
-        case "button":
-          return;
-        case "integer64":
-          kept = typeof value === "bigint" ? value : fail("EINVAL", "wants a bigint");
-          break;
-        case "string": {
-          const text = typeof value === "string" ? value : fail("EINVAL", "wants a string");
-          if (text.length < found.min || text.length > found.max) {
-            fail("ERANGE", `length ${text.length} is outside ${found.min}..${found.max}`);
-          }
-          kept = text;
-          break;
-        }
-        case "u8":
-        case "u16":
-        case "u32":
-        case "area":
-        case "compound":
-          return fail("EINVAL", "compound");
-      }
+      const kept = keptValue(found, value, fail);
+      if (kept === undefined) return;
       this.#state.values.set(found.id, kept);
     });
   }
