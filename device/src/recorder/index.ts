@@ -6,13 +6,8 @@ export {
   type EncoderName,
   type EncoderOptions,
 } from "./encoder.js";
-export {
-  Capture,
-  parsePlaylist,
-  segmentName,
-  type CaptureEnd,
-  type CaptureOptions,
-  type ClosedSegment,
-} from "./capture.js";
+export { Capture, type CaptureEnd } from "./capture.js";
+export { type CaptureOptions } from "./command-line.js";
+export { parsePlaylist, segmentName, type ClosedSegment } from "./segments.js";
 export { PLAYLIST_NAME, parseHlsPlaylist, type Playlist, type PlaylistEntry } from "./playlist.js";
 export { killStrayCaptures, type StrayOptions } from "./strays.js";

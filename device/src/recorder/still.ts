@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { MAX_PICTURE_BYTES, type PrivacyMask } from "@classcam/protocol";
 import type { CameraFrame } from "../hw/types.js";
-import { maskFilters } from "./capture.js";
+import { maskFilters } from "./command-line.js";
 
 export interface RoomPictureOptions {
   masks: readonly PrivacyMask[];
