@@ -184,7 +184,6 @@ export function deviceId(positionals: readonly string[], command: string): strin
   return id;
 }
 
-/** The bundle folder from --out or --boot (MOUNT/classcam on a Pi's boot partition). */
 /**
  * The bundle `id` will get (its secret comes from the controller later), checked
  * with where it goes before anything is asked of the controller.
@@ -207,6 +206,7 @@ export function plannedBundle(
   return input;
 }
 
+/** The bundle folder from --out or --boot (MOUNT/classcam on a Pi's boot partition). */
 export function bundleTarget(values: Values): string {
   const out = str(values, "out");
   const boot = str(values, "boot");
