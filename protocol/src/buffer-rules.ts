@@ -18,11 +18,8 @@
  *   the index): the plan then is the same.
  */
 
-import { bufferExpiresAt } from "./buffer-expiry.js";
+import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS, bufferExpired } from "./buffer-expiry.js";
 
-export const DEFAULT_BUFFER_DAYS = 7;
-export const MIN_BUFFER_DAYS = 1;
-export const MAX_BUFFER_DAYS = 14;
 /** How far in the future a recording's times may be before the index is distrusted. */
 export const BUFFER_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
@@ -114,7 +111,7 @@ export function planBuffer(input: BufferInput): BufferPlan {
       protectedBytes += recording.bytes;
     } else if (
       recording.endedAt !== null &&
-      bufferExpiresAt(recording.endedAt, input.bufferDays).getTime() < now
+      bufferExpired(recording.endedAt, input.bufferDays, now)
     ) {
       retention.push(recording);
     } else {

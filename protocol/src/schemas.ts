@@ -3,7 +3,7 @@
  * Schema used for validation and the TypeScript type both come from here.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "./buffer-rules.js";
+import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "./buffer-expiry.js";
 import { ANY_UUID_PATTERN, UUID_PATTERN } from "./ids.js";
 import type { RequestOp } from "./topics.js";
 

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from "node:events";
 import {
+  DEFAULT_BUFFER_DAYS,
   checkConfig,
   deviceIdProblem,
   type DeviceConfig,
@@ -329,7 +330,7 @@ export function defaultConfig(room: string, issuedAt: string): DeviceConfig {
     issuedAt,
     room,
     schedule: [],
-    retention: { bufferDays: 7 },
+    retention: { bufferDays: DEFAULT_BUFFER_DAYS },
     policy: { allowUnbookedRecording: false },
     masks: [],
     holds: [],

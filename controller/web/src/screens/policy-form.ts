@@ -10,6 +10,8 @@ import { h } from "../dom.js";
 import type { Policy } from "../types.js";
 import { Messages, checkbox, field, onSubmit, section } from "../ui.js";
 import { radios } from "./school-parts.js";
+// the buffer's bounds from their one definition (a module with no imports, safe to bundle)
+import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "../../../../protocol/src/buffer-expiry.js";
 
 /** How many days ahead a booking may start: the bounds the server keeps (bookings.horizonDays). */
 const HORIZON = { min: 1, max: 730 };
@@ -29,7 +31,7 @@ function numberInput(value: number, min: number, max: number): HTMLInputElement 
 /** Retention, the longest booking, how far ahead bookings may be made, unbooked recording, sound. */
 export function policyForm(policy: Policy): HTMLElement {
   const messages = new Messages();
-  const bufferDays = numberInput(policy.retention.bufferDays, 1, 14);
+  const bufferDays = numberInput(policy.retention.bufferDays, MIN_BUFFER_DAYS, MAX_BUFFER_DAYS);
   const archiveDays = numberInput(policy.retention.archiveDays, 1, 3650);
   const maxMinutes = numberInput(policy.bookings.maxMinutes, 5, 480);
   const horizonDays = numberInput(policy.bookings.horizonDays, HORIZON.min, HORIZON.max);
@@ -53,7 +55,7 @@ export function policyForm(policy: Policy): HTMLElement {
       field(
         "Days in the classroom box",
         bufferDays,
-        "Footage is overwritten after this many days (1 to 14) unless it is kept or held.",
+        `Footage is overwritten after this many days (${MIN_BUFFER_DAYS} to ${MAX_BUFFER_DAYS}) unless it is kept or held.`,
       ),
       field(
         "Days kept footage is kept",
@@ -89,7 +91,12 @@ export function policyForm(policy: Policy): HTMLElement {
     try {
       change = {
         retention: {
-          bufferDays: whole(bufferDays, "Days in the classroom box", 1, 14),
+          bufferDays: whole(
+            bufferDays,
+            "Days in the classroom box",
+            MIN_BUFFER_DAYS,
+            MAX_BUFFER_DAYS,
+          ),
           archiveDays: whole(archiveDays, "Days kept footage is kept", 1, 3650),
         },
         bookings: {
