@@ -29,7 +29,8 @@ const recording = (over: Partial<RetainedRecording> = {}): RetainedRecording => 
 void t.test("what is due, and why", async (t) => {
   const rows: [string, Partial<RetainedRecording>, number, string | null][] = [
     ["buffer footage before its 7 days", {}, 6.99, null],
-    ["buffer footage at 7 days", {}, 7, "buffer-retention"],
+    ["buffer footage at the instant its 7 days end (kept, as on the box)", {}, 7, null],
+    ["buffer footage just past its 7 days", {}, 7 + 1 / 86_400_000, "buffer-retention"],
     ["in progress, however long", { endedAt: null }, 30, null],
     ["held, however old", { onHold: true }, 400, null],
     [

@@ -1,7 +1,7 @@
 // When buffer footage may be overwritten: the recording's end plus the
 // school's bufferDays, one definition for box, controller and dashboard.
 import t from "tap";
-import { bufferExpiredIfEndedBy, bufferExpiresAt } from "@classcam/protocol";
+import { bufferExpired, bufferExpiredIfEndedBy, bufferExpiresAt } from "@classcam/protocol";
 
 void t.test("bufferExpiresAt: the end plus bufferDays whole days", async (t) => {
   const rows: [string, string, number, string][] = [
@@ -34,3 +34,20 @@ void t.test("bufferExpiredIfEndedBy: the same rule read backwards, for a query",
   }
   t.equal(bufferExpiredIfEndedBy(now, 7).toISOString(), "2026-09-01T16:00:00.000Z");
 });
+
+void t.test(
+  "bufferExpired: only once the days are wholly past, on box and controller",
+  async (t) => {
+    const ended = "2026-11-02T10:00:00.000Z";
+    const end = Date.parse(ended) + 7 * 24 * 60 * 60 * 1000;
+    const rows: [string, number, boolean][] = [
+      ["a millisecond before the days end", end - 1, false],
+      ["at the instant they end", end, false],
+      ["a millisecond after", end + 1, true],
+    ];
+    for (const [what, now, expired] of rows) {
+      t.equal(bufferExpired(ended, 7, now), expired, what);
+      t.equal(bufferExpired(ended, 7, new Date(now)), expired, `${what} (as a Date)`);
+    }
+  },
+);

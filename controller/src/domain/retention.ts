@@ -6,7 +6,7 @@
  * every deletion, whatever else is due, until it is released. Pure: the clock
  * is an argument.
  */
-import { DEFAULT_BUFFER_DAYS, bufferExpiresAt } from "@classcam/protocol";
+import { DEFAULT_BUFFER_DAYS, bufferExpired } from "@classcam/protocol";
 
 export interface RetentionPolicy {
   /** Days footage stays in a device's rolling buffer (1–14, default 7). */
@@ -46,11 +46,6 @@ export interface SweepPlan {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** Buffer footage is due on the controller once `bufferExpiresAt` has come. */
-function bufferExpired(endedAt: string, policy: RetentionPolicy, now: Date): boolean {
-  return bufferExpiresAt(endedAt, policy.bufferDays).getTime() <= now.getTime();
-}
-
 /** Why a recording's copies must go now, or null to keep them. */
 export function deletionDue(
   recording: RetainedRecording,
@@ -61,7 +56,7 @@ export function deletionDue(
   if (recording.deletionRequestedAt !== null) return "owner-request";
   const { archive } = recording;
   if (archive === null) {
-    return bufferExpired(recording.endedAt, policy, now) ? "buffer-retention" : null;
+    return bufferExpired(recording.endedAt, policy.bufferDays, now) ? "buffer-retention" : null;
   }
   if (archive.exemplar) return null;
   return Date.parse(archive.archivedAt) + policy.archiveDays * DAY <= now.getTime()
@@ -91,7 +86,7 @@ export function planSweep(
     const bufferDone =
       !recording.onHold &&
       recording.endedAt !== null &&
-      bufferExpired(recording.endedAt, policy, now);
+      bufferExpired(recording.endedAt, policy.bufferDays, now);
     if (recording.onDevice && recording.archive !== null && recording.onController && bufferDone) {
       plan.devices.push({ recordingId, deviceId, reason: "buffer-retention" });
     }
