@@ -85,7 +85,8 @@ void t.test("a term day by day: nothing protected is deleted, everything due is"
         clock.now,
       );
       recorded += 1;
-      const fate = random();
+      // the first three lessons take each fate in turn, so every seed sees all of them
+      const fate = [0, 0.3, 0.4][recorded - 1] ?? random();
       if (fate < 0.25) {
         await app.recordings.requestArchive(teacher, id, exemplar);
         await app.recordings.consent(colleague, id, "agree");
