@@ -3,6 +3,8 @@
  * second one of a kind already open is not raised again.
  */
 import type { Transaction } from "../db/database.js";
+import type { AuditLog } from "./audit.js";
+import { DomainError } from "./errors.js";
 
 /** Every kind of alert the controller raises (the dashboard has words for each). */
 export const ALERT_KINDS = [
@@ -50,4 +52,20 @@ export async function clearAlert(
     "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
     [at, by, deviceId, kind],
   );
+}
+
+/** A person clears an open alert by its id (audited); refused when none is open by that id. */
+export async function clearAlertById(
+  tx: Transaction,
+  audit: AuditLog,
+  alertId: number,
+  by: string,
+  at: string,
+): Promise<void> {
+  const { changes } = await tx.run(
+    "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL",
+    [at, by, alertId],
+  );
+  if (changes === 0) throw new DomainError("not-found", `no open alert ${alertId}`);
+  await audit.append(tx, { actor: by, action: "alert.clear", subject: String(alertId) });
 }

@@ -15,6 +15,9 @@ const DAY_MS = 86_400_000;
 const RATE_DAYS = 14;
 
 /** Which boxes a fleet page shows, after the status and text filters. */
+/** Who sees the fleet: leadership, the Bursar, IT and administrators (metadata only). */
+export const FLEET_ROLES = ["bursar", "it", "slt", "headteacher", "admin"] as const;
+
 export const FLEET_SHOW = ["all", "alerts", "offline", "recording"] as const;
 /** Which boxes a fleet page counts: those in use (not retired), of one status, or any. */
 export const FLEET_STATUS = ["in-use", "active", "disabled", "retired", "any"] as const;

@@ -8,13 +8,11 @@ import { typed } from "./typed.js";
 import { Type } from "@sinclair/typebox";
 import { PrivacyMaskSchema } from "@classcam/protocol";
 import type { DeviceOverview } from "../domain/devices.js";
-import { openAlerts } from "../domain/fleet-view.js";
+import { FLEET_ROLES, openAlerts } from "../domain/fleet-view.js";
+import { clearAlertById } from "../domain/alerts.js";
 import { MASK_ROLES } from "../domain/access.js";
-import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow, me } from "./auth.js";
 import { AlertSchema, DeviceId, DeviceSchema, Obj, Ok, OneOf, Serial, errors } from "./schemas.js";
-
-const FLEET = ["bursar", "it", "slt", "headteacher", "admin"] as const;
 
 function fleetView(device: DeviceOverview, alerts: readonly string[]) {
   const { state } = device;
@@ -154,7 +152,7 @@ export function deviceRoutes(fastify: FastifyInstance): void {
   app.get(
     "/api/alerts",
     {
-      onRequest: allow(...FLEET, "dpo"),
+      onRequest: allow(...FLEET_ROLES, "dpo"),
       schema: {
         tags: ["fleet"],
         summary:
@@ -179,14 +177,9 @@ export function deviceRoutes(fastify: FastifyInstance): void {
     async (request) => {
       const { alertId } = request.params;
       const who = me(request).id;
-      await app.db.transaction(async (tx) => {
-        const { changes } = await tx.run(
-          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE id = ? AND cleared_at IS NULL",
-          [app.now().toISOString(), who, alertId],
-        );
-        if (changes === 0) throw new DomainError("not-found", `no open alert ${alertId}`);
-        await audit.append(tx, { actor: who, action: "alert.clear", subject: String(alertId) });
-      });
+      await app.db.transaction((tx) =>
+        clearAlertById(tx, audit, alertId, who, app.now().toISOString()),
+      );
       return { ok: true as const };
     },
   );

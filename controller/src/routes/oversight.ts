@@ -16,7 +16,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
-import { FLEET_SHOW, FLEET_STATUS, fleetPage } from "../domain/fleet-view.js";
+import { FLEET_ROLES, FLEET_SHOW, FLEET_STATUS, fleetPage } from "../domain/fleet-view.js";
 import { useOverWeeks } from "../domain/use-view.js";
 import { inForce } from "../domain/governance-view.js";
 import { allow } from "./auth.js";
@@ -29,7 +29,6 @@ export { bufferDays } from "../domain/fleet-view.js";
 export { weekStart } from "../domain/use-view.js";
 
 /** Who sees the fleet: as `GET /api/alerts` (less the DPO, who has no fleet page). */
-export const FLEET_ROLES = ["bursar", "it", "slt", "headteacher", "admin"] as const;
 /** Who sees the use of the boxes. */
 export const USE_ROLES = ["bursar", "slt", "headteacher"] as const;
 /** Who sees the holds and investigations in force (as `GET /api/holds`). */
