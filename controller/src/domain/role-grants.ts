@@ -13,12 +13,15 @@
  * could manage accounts after.
  */
 import type { Transaction } from "../db/database.js";
-import type { Role } from "./access.js";
+import { COLLEAGUE_ROLES, type Role } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import { DomainError } from "./errors.js";
 
-/** Roles through which footage can be seen: owning a booking, a share, an investigation. */
-export const FOOTAGE_ROLES: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
+/**
+ * Roles through which footage can be seen (owning a booking, a share, an
+ * investigation): the colleague roles of `decide()`, defined there once.
+ */
+export const FOOTAGE_ROLES: readonly Role[] = COLLEAGUE_ROLES;
 /** Roles whose holder may grant a footage role to someone else. */
 export const GRANTING_ROLES: readonly Role[] = ["admin", "headteacher"];
 
