@@ -44,25 +44,32 @@ export async function activeHolds(ctx: RecordingContext, person: Person): Promis
   return holdsOf(ctx, null);
 }
 
+/** A hold's written reason, trimmed; refused when shorter than `MIN_HOLD_REASON`. */
+function writtenReason(reason: string): string {
+  const written = reason.trim();
+  if (written.length < MIN_HOLD_REASON) {
+    throw new DomainError(
+      "invalid",
+      `give a written reason of at least ${MIN_HOLD_REASON} characters`,
+    );
+  }
+  return written;
+}
+
 export async function placeHold(
   ctx: RecordingContext,
   person: Person,
   id: string,
   reason: string,
 ): Promise<Hold> {
-  if (reason.trim().length < MIN_HOLD_REASON) {
-    throw new DomainError(
-      "invalid",
-      `give a written reason of at least ${MIN_HOLD_REASON} characters`,
-    );
-  }
+  const written = writtenReason(reason);
   const holdId = await ctx.db.transaction(async (tx) => {
     const { row } = await authorise(ctx, tx, person, "place-hold", id);
     if (row.deleted_at !== null)
       throw new DomainError("conflict", "the recording has been deleted");
     const { lastID } = await tx.run(
       "INSERT INTO holds (recording_id, placed_by, reason, placed_at) VALUES (?, ?, ?, ?)",
-      [id, person.id, reason.trim(), ctx.clock().toISOString()],
+      [id, person.id, written, ctx.clock().toISOString()],
     );
     // a deletion not yet carried out waits for the hold's release
     await tx.run("DELETE FROM deletions WHERE recording_id = ? AND done_at IS NULL", [id]);
@@ -70,7 +77,7 @@ export async function placeHold(
       actor: person.id,
       action: "hold.place",
       subject: id,
-      detail: { holdId: lastID, reason: reason.trim() },
+      detail: { holdId: lastID, reason: written },
     });
     return lastID;
   });
@@ -87,12 +94,7 @@ export async function releaseHold(
   holdId: number,
   reason: string,
 ): Promise<Hold> {
-  if (reason.trim().length < MIN_HOLD_REASON) {
-    throw new DomainError(
-      "invalid",
-      `give a written reason of at least ${MIN_HOLD_REASON} characters`,
-    );
-  }
+  const written = writtenReason(reason);
   const recordingId = await ctx.db.transaction(async (tx) => {
     const hold = await tx.get<{ recording_id: string; released_at: string | null }>(
       "SELECT recording_id, released_at FROM holds WHERE id = ?",
@@ -104,13 +106,13 @@ export async function releaseHold(
       throw new DomainError("conflict", `hold ${holdId} was already released`);
     await tx.run(
       "UPDATE holds SET released_by = ?, release_reason = ?, released_at = ? WHERE id = ?",
-      [person.id, reason.trim(), ctx.clock().toISOString(), holdId],
+      [person.id, written, ctx.clock().toISOString(), holdId],
     );
     await ctx.audit.append(tx, {
       actor: person.id,
       action: "hold.release",
       subject: hold.recording_id,
-      detail: { holdId, reason: reason.trim() },
+      detail: { holdId, reason: written },
     });
     return hold.recording_id;
   });
