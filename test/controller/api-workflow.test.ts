@@ -272,7 +272,11 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
   ]) {
     t.ok(actions.has(action), `audited: ${action}`);
   }
-  t.match((await as.dpo.get("/api/audit/verify")).json(), { ok: true });
+  t.match((await as.dpo.get("/api/audit/verify")).json(), { ok: true, entries: Number });
+  // an anchor the log no longer matches: the answer names the entry and the problem
+  const forged = await as.dpo.get(`/api/audit/verify?anchorSeq=1&anchorHash=${"0".repeat(64)}`);
+  t.equal(forged.status, 200);
+  t.match(forged.json(), { ok: false, seq: Number, problem: /anchor/ });
   const csv = await as.dpo.get("/api/audit/export?format=csv");
   t.equal(csv.status, 200);
   t.match(String(csv.headers["content-type"]), /text\/csv/);

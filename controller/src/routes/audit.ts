@@ -4,7 +4,7 @@ import { Type } from "@sinclair/typebox";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
 import { DateInput, DatedObject } from "./dates.js";
-import { AuditEntrySchema, Obj, OneOf, errors } from "./schemas.js";
+import { AuditPageSchema, AuditVerificationSchema, errors, Obj, OneOf } from "./schemas.js";
 import { typed } from "./typed.js";
 
 const AuditFilter = {
@@ -36,10 +36,7 @@ export function auditRoutes(fastify: FastifyInstance): void {
           AUDIT_WINDOW,
         ),
         response: {
-          200: Obj({
-            entries: Type.Array(AuditEntrySchema),
-            next: Type.Union([Type.Integer(), Type.Null()]),
-          }),
+          200: AuditPageSchema,
           ...errors(400, 401, 403),
         },
       },
@@ -62,12 +59,7 @@ export function auditRoutes(fastify: FastifyInstance): void {
           anchorHash: Type.Optional(Type.String({ pattern: "^[0-9a-f]{64}$" })),
         }),
         response: {
-          200: Obj({
-            ok: Type.Boolean(),
-            entries: Type.Optional(Type.Integer()),
-            seq: Type.Optional(Type.Integer()),
-            problem: Type.Optional(Type.String()),
-          }),
+          200: AuditVerificationSchema,
           ...errors(400, 401, 403),
         },
       },

@@ -13,17 +13,13 @@ import { Type } from "@sinclair/typebox";
 import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow } from "./auth.js";
 import { openEventStream } from "./live.js";
-import { Obj, OneOf, errors } from "./schemas.js";
+import { DemoLampSchema, errors, Obj, OneOf } from "./schemas.js";
 import { typedRequests } from "./typed.js";
 
 export interface DemoOptions {
   panelUrl: string | null;
 }
 
-const LampSchema = Obj({
-  mode: OneOf(["off", "recording", "video-only", "refused", "error"]),
-  level: OneOf(["on", "off"]),
-});
 const PANEL_TIMEOUT_MS = 5000;
 
 function unreachable(reply: FastifyReply, why: string) {
@@ -70,7 +66,7 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
       schema: {
         tags: ["demo"],
         summary: "The demo's simulated box: its lamp now (404 outside the demo)",
-        response: { 200: Obj({ lamp: LampSchema }), ...errors(401, 403, 404, 502) },
+        response: { 200: Obj({ lamp: DemoLampSchema }), ...errors(401, 403, 404, 502) },
       },
     },
     async (_request, reply) => {
@@ -94,7 +90,7 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
         summary:
           "Press the simulated box's record button: short starts or stops, long asks to keep",
         body: Obj({ press: OneOf(["short", "long"]) }),
-        response: { 200: Obj({ lamp: LampSchema }), ...errors(400, 401, 403, 404, 502) },
+        response: { 200: Obj({ lamp: DemoLampSchema }), ...errors(400, 401, 403, 404, 502) },
       },
     },
     async (request, reply) => {

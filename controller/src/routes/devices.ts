@@ -12,7 +12,17 @@ import { FLEET_ROLES, openAlerts } from "../domain/fleet-view.js";
 import { clearAlertById } from "../domain/alerts.js";
 import { MASK_ROLES } from "../domain/access.js";
 import { ANYONE, allow, me } from "./auth.js";
-import { AlertSchema, DeviceId, DeviceSchema, Obj, Ok, OneOf, Serial, errors } from "./schemas.js";
+import {
+  AlertSchema,
+  DeviceId,
+  DeviceSchema,
+  DeviceWithSecretSchema,
+  errors,
+  Obj,
+  Ok,
+  OneOf,
+  Serial,
+} from "./schemas.js";
 
 function fleetView(device: DeviceOverview, alerts: readonly string[]) {
   const { state } = device;
@@ -107,7 +117,7 @@ export function deviceRoutes(fastify: FastifyInstance): void {
           action: OneOf(["disable", "enable", "retire", "rotate-secret"]),
         }),
         response: {
-          200: Obj({ device: DeviceSchema, secret: Type.Optional(Type.String()) }),
+          200: DeviceWithSecretSchema,
           ...errors(400, 401, 403, 404, 409),
         },
       },

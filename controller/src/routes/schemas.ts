@@ -300,3 +300,27 @@ export const UploadProgressSchema = Obj({
 /** The common error answers every protected route may give. */
 export const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, ErrorSchema]));
+
+/** `GET /api/audit`: a page of entries, and the sequence number to ask for after it. */
+export const AuditPageSchema = Obj({
+  entries: Type.Array(AuditEntrySchema),
+  next: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+/** `GET /api/audit/verify`: the chain is whole, or the first entry that does not check out. */
+export const AuditVerificationSchema = Type.Union([
+  Obj({ ok: Type.Literal(true), entries: Type.Integer() }),
+  Obj({ ok: Type.Literal(false), seq: Type.Integer(), problem: Type.String() }),
+]);
+
+/** A device after a change, with its new secret when one was made (shown once). */
+export const DeviceWithSecretSchema = Obj({
+  device: DeviceSchema,
+  secret: Type.Optional(Type.String()),
+});
+
+/** The demo box's lamp as the panel reports it (what the dashboard's demo screen reads). */
+export const DemoLampSchema = Obj({
+  mode: OneOf(["off", "recording", "video-only", "refused", "error"]),
+  level: OneOf(["on", "off"]),
+});

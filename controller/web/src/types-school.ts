@@ -14,7 +14,14 @@ import type {
   GovernanceSchema,
   UseSchema,
 } from "../../src/routes/oversight-schemas.js";
-import type { AlertSchema, AuditEntrySchema, DeviceSchema } from "../../src/routes/schemas.js";
+import type {
+  AlertSchema,
+  AuditEntrySchema,
+  AuditPageSchema,
+  AuditVerificationSchema,
+  DeviceSchema,
+  DeviceWithSecretSchema,
+} from "../../src/routes/schemas.js";
 import type { Device } from "./types.js";
 
 /** The alerts the controller raises, and a box that is offline (the fleet page's own). */
@@ -34,10 +41,7 @@ export type SelfTestResult = Omit<Static<(typeof REQUEST_SCHEMAS)["self-test"]["
 export type Alert = Static<typeof AlertSchema>;
 
 /** `POST /api/devices` and `POST /api/devices/:id/rotate-secret`: the secret, shown once. */
-export interface DeviceWithSecret {
-  device: Device;
-  secret?: string;
-}
+export type DeviceWithSecret = Static<typeof DeviceWithSecretSchema>;
 
 export type PrivacyMask = Static<typeof PrivacyMaskSchema>;
 
@@ -52,10 +56,6 @@ export type OpenInvestigation = Governance["investigations"][number];
 
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 
-export interface AuditPage {
-  entries: AuditEntry[];
-  next: number | null;
-}
+export type AuditPage = Static<typeof AuditPageSchema>;
 
-export type AuditVerification =
-  { ok: true; entries: number } | { ok: false; seq: number; problem: string };
+export type AuditVerification = Static<typeof AuditVerificationSchema>;

@@ -11,6 +11,7 @@ import type { Static } from "@sinclair/typebox";
 import type {
   BookingSchema,
   CommentSchema,
+  DemoLampSchema,
   DeviceSchema,
   HoldSchema,
   InvestigationSchema,
@@ -81,7 +82,9 @@ export type FootageState = RecordingDetail["footage"]["state"];
 
 export type Comment = Static<typeof CommentSchema>;
 
-export type LampMode = "off" | "recording" | "video-only" | "refused" | "error";
+/** The demo box's lamp, as `GET /api/demo/lamp` reports it. */
+export type DemoLamp = Static<typeof DemoLampSchema>;
+export type LampMode = DemoLamp["mode"];
 
 /** A device as every signed-in person sees it. */
 export type Device = Pick<
@@ -90,8 +93,3 @@ export type Device = Pick<
 >;
 
 export type Policy = Static<typeof PolicySchema>;
-
-export interface DemoLamp {
-  mode: LampMode;
-  level: "on" | "off";
-}
