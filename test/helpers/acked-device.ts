@@ -6,7 +6,13 @@
  */
 import { randomUUID } from "node:crypto";
 import type { MqttClient } from "mqtt";
-import { parse, topics, type DeviceEvent, type EventData, type EventKind } from "@classcam/protocol";
+import {
+  parse,
+  topics,
+  type DeviceEvent,
+  type EventData,
+  type EventKind,
+} from "@classcam/protocol";
 import { connectDevice, eventually, type TestController } from "./controller.js";
 
 export type Outcome = { accepted: true } | { accepted: false; reason: string };
