@@ -121,7 +121,9 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     const now = this.clock().toISOString();
     const room = input.room.trim();
     const config = defaultConfig(room, now);
-    await this.db.transaction(async (tx) => {
+    // read back on the writer, inside the transaction: the reader connection may not see the
+    // row yet when many enrolments commit at once (a bench of 1,000 once got "no device")
+    const row = await this.db.transaction(async (tx) => {
       const existing = await tx.get<{ status: DeviceStatus }>(
         "SELECT status FROM devices WHERE id = ?",
         [input.id],
@@ -139,9 +141,11 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
           "config_json, config_version) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
         [input.id, room, secretHash, now, now, JSON.stringify(config), config.version],
       );
+      return tx.get<DeviceRow>(`SELECT ${COLUMNS} FROM devices WHERE id = ?`, [input.id]);
     });
+    if (!row) throw new Error(`device '${input.id}' was not written`);
     this.emit("config", input.id, config);
-    return { device: await this.require(input.id), secret };
+    return { device: toDevice(row), secret };
   }
 
   /** Issues a new secret; the old one stops working at once. */
