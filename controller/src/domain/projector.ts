@@ -22,7 +22,7 @@ import { checkStart } from "./bookings.js";
 import type { PolicyStore } from "./policy.js";
 import { toBooking, type StoredBooking } from "./timetable.js";
 import { savepoint, TransactionLost } from "../db/database.js";
-import { raiseAlert } from "./alerts.js";
+import { clearAlert, raiseAlert } from "./alerts.js";
 import { Claims, namedIn, trespassForIt } from "./claims.js";
 import {
   quarantine,
@@ -207,19 +207,11 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       case "camera.lost":
         return raiseAlert(tx, deviceId, "camera-lost", event.data.detail, event.at);
       case "camera.restored":
-        await tx.run(
-          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = 'camera-lost' AND cleared_at IS NULL",
-          [event.at, deviceId, deviceId],
-        );
-        return;
+        return clearAlert(tx, deviceId, "camera-lost", event.at, deviceId);
       case "microphone.lost":
         return raiseAlert(tx, deviceId, "microphone-lost", event.data.detail, event.at);
       case "microphone.restored":
-        await tx.run(
-          "UPDATE alerts SET cleared_at = ?, cleared_by = ? WHERE device_id = ? AND kind = 'microphone-lost' AND cleared_at IS NULL",
-          [event.at, deviceId, deviceId],
-        );
-        return;
+        return clearAlert(tx, deviceId, "microphone-lost", event.at, deviceId);
       case "config.rejected":
         return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
       case "device.wiped":
