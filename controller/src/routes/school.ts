@@ -3,7 +3,8 @@
  * timetable (bookings.ts), the policy (policy.ts), recordings (recordings.ts),
  * their footage (footage.ts), comments and shares (sharing.ts), keeping by
  * consent (keeping.ts), holds and investigations (governance.ts), retention
- * (retention.ts), the audit log (audit.ts) and the accounts (users.ts).
+ * (retention.ts), the audit log (audit.ts), the accounts (users.ts) and each
+ * person's home (home.ts).
  * Each route names the roles it serves; the finer need-to-know rules for
  * footage are `decide()`'s, applied in the domain.
  */
@@ -13,6 +14,7 @@ import { bookingRoutes } from "./bookings.js";
 import { deviceRoutes } from "./devices.js";
 import { footageRoutes } from "./footage.js";
 import { governanceRoutes } from "./governance.js";
+import { homeRoutes } from "./home.js";
 import { keepingRoutes } from "./keeping.js";
 import { policyRoutes } from "./policy.js";
 import { recordingRoutes } from "./recordings.js";
@@ -32,6 +34,7 @@ const RESOURCES = [
   retentionRoutes,
   auditRoutes,
   userRoutes,
+  homeRoutes,
 ];
 
 export async function schoolRoutes(app: FastifyInstance): Promise<void> {
