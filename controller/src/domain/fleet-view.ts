@@ -4,7 +4,8 @@
  * - `fleetPage()`: the fleet a page at a time (a school may have thousands of
  *   boxes), filtered and counted, with what the fleet page shows of each box —
  *   how many days of recording its free and overwritable space holds at its
- *   recent rate, how often its card has been written over, its alerts;
+ *   recent rate, how often its card has been written over, its alerts (with
+ *   two problems that are not alert rows: offline, and a card worn out);
  * - `openAlerts()`: the alerts not yet dealt with, newest first, with the room.
  */
 import type { Database } from "../db/database.js";
@@ -13,6 +14,13 @@ import type { DeviceOverview, DeviceRegistry } from "./devices.js";
 const DAY_MS = 86_400_000;
 /** The recent recording rate that "days of buffer" is judged by. */
 const RATE_DAYS = 14;
+
+/**
+ * A box's card is wearing out once its whole size has been written this many
+ * times: consumer microSD cards are commonly rated for some hundreds to a few
+ * thousand, so at this figure a replacement is planned before footage is lost.
+ */
+export const CARD_WORN_WRITES = 500;
 
 /** Which boxes a fleet page shows, after the status and text filters. */
 /** Who sees the fleet: leadership, the Bursar, IT and administrators (metadata only). */
@@ -177,6 +185,18 @@ function fleetDevice(
   if (device.status === "active" && !online) {
     problems.push({ alertId: null, kind: "offline", detail: "", raisedAt: device.lastSeenAt });
   }
+  const cardWrites =
+    written !== null && storage !== null && storage.totalBytes > 0
+      ? Math.round((written / storage.totalBytes) * 100) / 100
+      : null;
+  if (device.status !== "retired" && cardWrites !== null && cardWrites >= CARD_WORN_WRITES) {
+    problems.push({
+      alertId: null,
+      kind: "card-worn",
+      detail: `its card has been written over ${Math.floor(cardWrites)} times`,
+      raisedAt: null,
+    });
+  }
   return {
     id: device.id,
     room: device.room,
@@ -192,10 +212,7 @@ function fleetDevice(
     bufferDays: bufferDays(storage, bytesPerDay ?? 0),
     temperatureC: state?.health?.temperatureC ?? null,
     bytesWritten: written,
-    cardWrites:
-      written !== null && storage !== null && storage.totalBytes > 0
-        ? Math.round((written / storage.totalBytes) * 100) / 100
-        : null,
+    cardWrites,
     alerts: problems,
     wipedAt: device.wipedAt,
   };
