@@ -10,6 +10,8 @@
  * parent accounts, no public links and no download.
  */
 
+import { MIN_INVESTIGATION_REASON, reasonTooShort } from "./form-limits.js";
+
 /** `admin` manages accounts and roles; like the Bursar and IT it never sees footage. */
 export const ROLES = [
   "teacher",
@@ -67,8 +69,8 @@ export type AccessDecision =
  */
 export const MASK_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
 
-/** The shortest written reason accepted for opening footage in an investigation. */
-export const MIN_INVESTIGATION_REASON = 20;
+/** The shortest written reason accepted for opening footage in an investigation (form-limits.ts). */
+export { MIN_INVESTIGATION_REASON };
 
 /** The school's leadership: SLT and the headteacher. */
 export const LEADERSHIP: readonly Role[] = ["slt", "headteacher"];
@@ -182,7 +184,7 @@ export function decide(
       if (!leadership)
         return refuse("only SLT or the headteacher may open footage for an investigation");
       if (reason.trim().length < MIN_INVESTIGATION_REASON) {
-        return refuse(`give a written reason of at least ${MIN_INVESTIGATION_REASON} characters`);
+        return refuse(reasonTooShort(MIN_INVESTIGATION_REASON));
       }
       return allow("leadership");
     case "place-hold":

@@ -58,10 +58,17 @@ export function deletionDue(
   if (archive === null) {
     return bufferExpired(recording.endedAt, policy.bufferDays, now) ? "buffer-retention" : null;
   }
+  const until = keptUntil(archive, policy.archiveDays);
+  return until !== null && until.getTime() <= now.getTime() ? "archive-retention" : null;
+}
+
+/** When a recording kept by consent goes (archive retention); null for an exemplar, kept until released. */
+export function keptUntil(
+  archive: { archivedAt: string; exemplar: boolean },
+  archiveDays: number,
+): Date | null {
   if (archive.exemplar) return null;
-  return Date.parse(archive.archivedAt) + policy.archiveDays * DAY <= now.getTime()
-    ? "archive-retention"
-    : null;
+  return new Date(Date.parse(archive.archivedAt) + archiveDays * DAY);
 }
 
 /**

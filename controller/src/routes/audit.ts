@@ -1,6 +1,7 @@
 /** The audit log, for the DPO: a filtered page, the hash chain's check, an export. */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
+import { auditNames } from "../domain/audit-names.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
 import { DateInput, DatedObject } from "./dates.js";
@@ -43,7 +44,8 @@ export function auditRoutes(fastify: FastifyInstance): void {
     },
     async (request) => {
       const { query } = request;
-      return audit.page({ ...query, limit: query.limit ?? 100 });
+      const page = await audit.page({ ...query, limit: query.limit ?? 100 });
+      return { ...page, names: await auditNames(fastify.db, page.entries) };
     },
   );
 

@@ -15,6 +15,7 @@ import {
 } from "@classcam/protocol";
 import { RECORDING_ACTIONS, ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
+import { MAX_REASON_LENGTH } from "../domain/form-limits.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
 import { DateInput } from "./dates.js";
@@ -39,7 +40,7 @@ export const DeviceId = Type.String({ pattern: DEVICE_ID_PATTERN, maxLength: 64 
 export const Uuid = Type.String({ format: "uuid", maxLength: 36 });
 export const Serial = Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 });
 export const Role = OneOf(ROLES);
-export const Reason = Type.String({ minLength: 1, maxLength: 2000 });
+export const Reason = Type.String({ minLength: 1, maxLength: MAX_REASON_LENGTH });
 export const Password = Type.String({ minLength: 1, maxLength: 256 });
 export const ClassCode = Type.String({ pattern: CLASS_CODE_PATTERN, maxLength: 32 });
 
@@ -189,6 +190,10 @@ export const RecordingDetailSchema = Type.Composite(
       holds: Type.Array(HoldSchema),
       allowed: Type.Array(OneOf(RECORDING_ACTIONS)),
       footage: FootageStatusSchema,
+      /** Why the person asking may not watch it, in the access rule's words; null when they may. */
+      cannotWatch: Nullable(Type.String()),
+      /** Until when a recording kept by consent is kept; null when not kept, or an exemplar. */
+      keptUntil: Nullable(Timestamp),
     }),
   ],
   strict,
@@ -301,10 +306,35 @@ export const UploadProgressSchema = Obj({
 export const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((code) => [code, ErrorSchema]));
 
-/** `GET /api/audit`: a page of entries, and the sequence number to ask for after it. */
+/** The names behind the ids in a page of the audit log (domain/audit-names.ts). */
+export const AuditNamesSchema = Obj({
+  people: Type.Record(Type.String(), Type.String()),
+  rooms: Type.Record(Type.String(), Type.String()),
+  recordings: Type.Record(
+    Type.String(),
+    Obj({ purpose: Nullable(Type.String()), room: Type.String(), startedAt: Timestamp }),
+  ),
+  bookings: Type.Record(
+    Type.String(),
+    Obj({
+      purpose: Type.String(),
+      room: Type.String(),
+      start: Timestamp,
+      end: Timestamp,
+      audio: Type.Boolean(),
+      teacherId: Type.String(),
+    }),
+  ),
+});
+
+/**
+ * `GET /api/audit`: a page of entries, the sequence number to ask for after it,
+ * and the names of the people, rooms, recordings and bookings its entries name.
+ */
 export const AuditPageSchema = Obj({
   entries: Type.Array(AuditEntrySchema),
   next: Type.Union([Type.Integer(), Type.Null()]),
+  names: AuditNamesSchema,
 });
 
 /** `GET /api/audit/verify`: the chain is whole, or the first entry that does not check out. */

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
+import { MAX_COMMENT_LENGTH } from "../domain/form-limits.js";
 import { DateInput } from "./dates.js";
 import { CommentSchema, Obj, Ok, Serial, ShareSchema, UserId, Uuid, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
@@ -38,7 +39,7 @@ export function sharingRoutes(fastify: FastifyInstance): void {
         params: RecordingParams,
         body: Obj({
           atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
-          body: Type.String({ minLength: 1, maxLength: 4000 }),
+          body: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }),
         }),
         response: { 201: CommentSchema, ...errors(400, 401, 403, 404) },
       },

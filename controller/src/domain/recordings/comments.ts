@@ -1,6 +1,7 @@
 /** Comments at a moment of a recording, by whoever may watch it. */
 import type { Person } from "../access.js";
 import { DomainError } from "../errors.js";
+import { commentProblem } from "../form-limits.js";
 import { authorise, type RecordingContext } from "./context.js";
 import type { Comment } from "./model.js";
 
@@ -43,7 +44,8 @@ export async function comment(
   body: string,
 ): Promise<Comment> {
   const text = body.trim();
-  if (text.length === 0) throw new DomainError("invalid", "a comment needs some text");
+  const problem = commentProblem(body);
+  if (problem !== null) throw new DomainError("invalid", problem);
   const commentId = await ctx.db.transaction(async (tx) => {
     const { row } = await authorise(ctx, tx, person, "comment", id);
     if (row.duration_seconds !== null && atSeconds > row.duration_seconds) {

@@ -5,6 +5,7 @@
  */
 import { LEADERSHIP, type Person } from "../access.js";
 import { DomainError } from "../errors.js";
+import { reasonTooShort } from "../form-limits.js";
 import { authorise, recordingRow, type RecordingContext } from "./context.js";
 import { MIN_HOLD_REASON, type Hold } from "./model.js";
 
@@ -48,10 +49,7 @@ export async function activeHolds(ctx: RecordingContext, person: Person): Promis
 function writtenReason(reason: string): string {
   const written = reason.trim();
   if (written.length < MIN_HOLD_REASON) {
-    throw new DomainError(
-      "invalid",
-      `give a written reason of at least ${MIN_HOLD_REASON} characters`,
-    );
+    throw new DomainError("invalid", reasonTooShort(MIN_HOLD_REASON));
   }
   return written;
 }

@@ -4,6 +4,7 @@
  */
 import { MIN_INVESTIGATION_REASON, type Person } from "../access.js";
 import { DomainError } from "../errors.js";
+import { reasonTooShort } from "../form-limits.js";
 import { authorise, type RecordingContext } from "./context.js";
 import type { Investigation } from "./model.js";
 
@@ -36,10 +37,7 @@ export async function openInvestigation(
   reason: string,
 ): Promise<Investigation> {
   if (reason.trim().length < MIN_INVESTIGATION_REASON) {
-    throw new DomainError(
-      "invalid",
-      `give a written reason of at least ${MIN_INVESTIGATION_REASON} characters`,
-    );
+    throw new DomainError("invalid", reasonTooShort(MIN_INVESTIGATION_REASON));
   }
   const investigationId = await ctx.db.transaction(async (tx) => {
     await authorise(ctx, tx, person, "open-investigation", id, reason);

@@ -15,6 +15,7 @@ import {
 } from "../access.js";
 import { DomainError } from "../errors.js";
 import { footageStatus, type FootageFacts } from "../footage-facts.js";
+import { keptUntil } from "../retention.js";
 import { authorise, summaries, type RecordingContext } from "./context.js";
 import { holdsOf } from "./holds.js";
 import { investigationsOf } from "./investigations.js";
@@ -126,8 +127,17 @@ export async function detail(
   ).filter(
     (action) => decide(person, action, access, now, "x".repeat(MIN_INVESTIGATION_REASON)).allowed,
   );
+  const watch = decide(person, "view", access, now);
+  const { retention } = await ctx.policy.get();
+  const until =
+    row.archive_state === "archived" && row.archived_at !== null && row.deleted_at === null
+      ? keptUntil(
+          { archivedAt: row.archived_at, exemplar: row.exemplar === 1 },
+          retention.archiveDays,
+        )
+      : null;
   return {
-    ...summary(row, (await ctx.policy.get()).retention.bufferDays),
+    ...summary(row, retention.bufferDays),
     consents:
       row.archive_state === "none"
         ? []
@@ -158,6 +168,8 @@ export async function detail(
       archiveState: row.archive_state,
       ...(upload && { upload }),
     }),
+    cannotWatch: watch.allowed ? null : watch.reason,
+    keptUntil: until === null ? null : until.toISOString(),
   };
 }
 

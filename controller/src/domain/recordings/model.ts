@@ -84,6 +84,10 @@ export interface RecordingDetail extends RecordingSummary {
   allowed: RecordingAction[];
   /** Where the footage is: only on the device, asked for, uploading, or on the controller. */
   footage: FootageStatus;
+  /** Why the person asking may not watch it (the access decision's reason); null when they may. */
+  cannotWatch: string | null;
+  /** Until when a recording kept by consent is kept; null when not kept, or an exemplar. */
+  keptUntil: string | null;
 }
 
 export interface Comment {
@@ -115,6 +119,7 @@ export interface RecordingRow {
   on_device: number;
   on_controller: number;
   archive_state: ArchiveState;
+  archived_at: string | null;
   exemplar: number;
   deletion_requested_at: string | null;
   deleted_at: string | null;
@@ -125,12 +130,12 @@ export interface RecordingRow {
 export const SELECT = `
   SELECT r.id, r.device_id, d.room, r.booking_id, r.owner_id, u.display_name AS owner_name,
          r.purpose, r.staff_json, r.started_at, r.ended_at, r.audio, r.duration_seconds, r.bytes,
-         r.flag, r.on_device, r.on_controller, r.archive_state, r.exemplar,
+         r.flag, r.on_device, r.on_controller, r.archive_state, r.archived_at, r.exemplar,
          r.deletion_requested_at, r.deleted_at,
          EXISTS (SELECT 1 FROM holds h WHERE h.recording_id = r.id AND h.released_at IS NULL) AS held
   FROM recordings r JOIN devices d ON d.id = r.device_id LEFT JOIN users u ON u.id = r.owner_id`;
 
-export const MIN_HOLD_REASON = 10;
+export { MIN_HOLD_REASON } from "../form-limits.js";
 export const MAX_LIST = 200;
 
 function status(row: RecordingRow): RecordingStatus {

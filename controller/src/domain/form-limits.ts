@@ -1,0 +1,48 @@
+/**
+ * The limits the server enforces on what people write, and the words it
+ * refuses with — in one place, so the dashboard checks the same limits with
+ * the same words before it sends anything. No imports: the dashboard imports
+ * these values directly.
+ */
+
+/** The shortest written reason for placing or releasing a hold. */
+export const MIN_HOLD_REASON = 10;
+/** The shortest written reason for opening footage in an investigation. */
+export const MIN_INVESTIGATION_REASON = 20;
+/** The longest written reason (holds, investigations, cancelled bookings). */
+export const MAX_REASON_LENGTH = 2000;
+/** The longest comment on a recording. */
+export const MAX_COMMENT_LENGTH = 4000;
+
+const count = (n: number) => n.toLocaleString("en-GB");
+
+/** "give a written reason of at least 20 characters" */
+export function reasonTooShort(min: number): string {
+  return `give a written reason of at least ${count(min)} characters`;
+}
+
+/** "a reason is at most 2,000 characters; this one has 2,345" */
+export function reasonTooLong(length: number): string {
+  return `a reason is at most ${count(MAX_REASON_LENGTH)} characters; this one has ${count(length)}`;
+}
+
+/** "a comment is at most 4,000 characters; this one has 10,000" */
+export function commentTooLong(length: number): string {
+  return `a comment is at most ${count(MAX_COMMENT_LENGTH)} characters; this one has ${count(length)}`;
+}
+
+/** What is wrong with a written reason, or null when it will do. */
+export function reasonProblem(reason: string, min: number): string | null {
+  const written = reason.trim();
+  if (written.length < min) return reasonTooShort(min);
+  if (written.length > MAX_REASON_LENGTH) return reasonTooLong(written.length);
+  return null;
+}
+
+/** What is wrong with a comment, or null when it will do. */
+export function commentProblem(body: string): string | null {
+  const text = body.trim();
+  if (text.length === 0) return "a comment needs some text";
+  if (text.length > MAX_COMMENT_LENGTH) return commentTooLong(text.length);
+  return null;
+}
