@@ -172,6 +172,7 @@ const ALERT_WORDS: Record<string, string> = {
   "event-quarantined":
     "A report from the box could not be recorded — it is kept; run 'events retry' after an upgrade",
   offline: "Offline",
+  "card-worn": "Card wearing out — plan a new one",
 };
 
 /** An alert's kind in words ("Camera lost"). */

@@ -24,8 +24,8 @@ import type {
 } from "../../src/routes/schemas.js";
 import type { Device } from "./types.js";
 
-/** The alerts the controller raises, and a box that is offline (the fleet page's own). */
-export type AlertKind = RaisedAlertKind | "offline";
+/** The alerts the controller raises, and the fleet read model's own: a box offline, a worn card. */
+export type AlertKind = RaisedAlertKind | "offline" | "card-worn";
 
 export type FleetPage = Static<typeof FleetPageSchema>;
 export type FleetDevice = FleetPage["devices"][number];

@@ -69,6 +69,7 @@ class RecordingPage {
       api.get<StaffMember[]>("/api/staff"),
     ]);
     screen.setTitle(`${purpose(this.detail.purpose)} — ${when(this.detail.startedAt)}`);
+    await this.markSeen();
     const back =
       this.detail.ownerId === this.me
         ? h("a", { href: "#/recordings" }, "← My recordings")
@@ -119,6 +120,12 @@ class RecordingPage {
     this.detail = await api.get<RecordingDetail>(`/api/recordings/${this.id}`);
     this.player?.update(this.detail);
     this.draw();
+    await this.markSeen();
+  }
+
+  /** What was shared or commented on it until now is no longer new on my home. */
+  private async markSeen(): Promise<void> {
+    await api.post(`/api/recordings/${this.id}/seen`);
   }
 
   private draw(): void {
