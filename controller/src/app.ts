@@ -11,6 +11,7 @@ import type { ControllerConfig } from "./config.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry } from "./domain/devices.js";
+import { deviceKeyPath, loadDeviceKey } from "./device-key.js";
 import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
@@ -101,7 +102,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       );
     }
     const now = options.now ?? (() => new Date());
-    const devices = new DeviceRegistry(db, now);
+    const devices = new DeviceRegistry(db, now, loadDeviceKey(deviceKeyPath(config)));
     broker = await Broker.create({
       db,
       registry: devices,

@@ -12,6 +12,7 @@ import { createLogger } from "./logger.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry, type Device } from "./domain/devices.js";
+import { deviceKeyPath, loadDeviceKey } from "./device-key.js";
 import { DomainError } from "./domain/errors.js";
 import { AuditLog } from "./domain/audit.js";
 import { People } from "./domain/people.js";
@@ -182,7 +183,7 @@ async function deviceCommand(
   const db = await Database.open(join(config.dataDir, DATABASE_FILE));
   try {
     await migrate(db);
-    const registry = new DeviceRegistry(db);
+    const registry = new DeviceRegistry(db, undefined, loadDeviceKey(deviceKeyPath(config)));
     const print = (device: Device, text: string, extraJson: object = {}) => {
       io.out(values.json ? JSON.stringify({ ...device, ...extraJson }) : text);
     };

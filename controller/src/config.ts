@@ -66,6 +66,11 @@ export const ControllerConfigSchema = Type.Object(
         /** Refused MQTT connections allowed per source address per window. */
         connectFailuresPerWindow: Type.Integer({ minimum: 1, maximum: 10_000 }),
         connectFailureWindowSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+        /**
+         * The key device secrets are checked under (device-key.ts), kept out of the database;
+         * made at first start. Default: device-secrets.key in dataDir.
+         */
+        deviceKeyFile: Type.Optional(Type.String({ minLength: 1 })),
       },
       strict,
     ),
@@ -142,6 +147,12 @@ export const ENVIRONMENT: readonly {
     path: "http.publicUrl",
     type: "string",
     help: "URL devices reach the controller at",
+  },
+  {
+    name: "CLASSCAM_DEVICE_KEY_FILE",
+    path: "security.deviceKeyFile",
+    type: "string",
+    help: "key device secrets are checked under",
   },
   {
     name: "CLASSCAM_LOG_LEVEL",
@@ -238,5 +249,12 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
   }
   if (problems.length > 0 || !checked.ok) throw new ConfigError(problems);
   const config = checked.value;
-  return { ...config, dataDir: resolve(cwd, config.dataDir) };
+  const { deviceKeyFile } = config.security;
+  return {
+    ...config,
+    dataDir: resolve(cwd, config.dataDir),
+    ...(deviceKeyFile !== undefined && {
+      security: { ...config.security, deviceKeyFile: resolve(cwd, deviceKeyFile) },
+    }),
+  };
 }

@@ -2,6 +2,7 @@ export { build, mqttListenOptions, DATABASE_FILE, type BuildOptions } from "./ap
 export { loadConfig, ConfigError, DEFAULT_CONFIG, type ControllerConfig } from "./config.js";
 export { Broker, ConnackCode, MAX_PACKET_BYTES } from "./broker/broker.js";
 export { DeviceRegistry, type Device } from "./domain/devices.js";
+export { DEVICE_KEY_FILE, deviceKeyPath, loadDeviceKey } from "./device-key.js";
 export { Database } from "./db/database.js";
 export { migrate, migrations, type Migration } from "./db/migrations.js";
 export { AuditLog, type AuditEntry, type AuditInput } from "./domain/audit.js";

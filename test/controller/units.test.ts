@@ -3,10 +3,11 @@ import t from "tap";
 import mqttPacket from "mqtt-packet";
 import {
   MAX_CONCURRENT_DERIVATIONS,
-  VerifiedSecrets,
   derivationLoad,
   generateSecret,
+  hashDeviceSecret,
   hashSecret,
+  verifyDeviceSecret,
   verifySecret,
 } from "../../controller/src/domain/secrets.js";
 import { ConnectThrottle } from "../../controller/src/broker/throttle.js";
@@ -51,17 +52,21 @@ void t.test("scrypt never takes more than its share of the thread pool", async (
 });
 
 void t.test(
-  "a verified secret is remembered only for the hash it was checked against",
+  "a device hash is an HMAC under the device key, checked in constant time",
   async (t) => {
-    const verified = new VerifiedSecrets();
-    verified.remember("room-1", "right", "scrypt$hash-1");
-    t.ok(verified.has("room-1", "right", "scrypt$hash-1"));
-    t.notOk(verified.has("room-1", "wrong", "scrypt$hash-1"), "another secret is not");
-    t.notOk(
-      verified.has("room-1", "right", "scrypt$hash-2"),
-      "nor the same secret after a rotation",
-    );
-    t.notOk(verified.has("room-2", "right", "scrypt$hash-1"), "nor another device");
+    const key = Buffer.alloc(32, 7);
+    const secret = generateSecret();
+    const hash = hashDeviceSecret(secret, key);
+    t.equal(hashDeviceSecret(secret, key), hash, "the same key and secret give the same hash");
+    t.ok(await verifyDeviceSecret(secret, hash, key));
+    t.notOk(await verifyDeviceSecret(`${secret}x`, hash, key), "another secret is not");
+    t.notOk(await verifyDeviceSecret(secret, hash, Buffer.alloc(32, 8)), "nor under another key");
+    for (const malformed of ["hmac-sha256$", "hmac-sha256$AAAA", `${hash}$extra`, "md5$abc", ""]) {
+      t.notOk(await verifyDeviceSecret(secret, malformed, key), `'${malformed}' never matches`);
+    }
+    const scrypt = await hashSecret(secret, { N: 1024, r: 8, p: 1 });
+    t.ok(await verifyDeviceSecret(secret, scrypt, key), "an old scrypt hash still checks");
+    t.notOk(await verifyDeviceSecret(`${secret}x`, scrypt, key));
   },
 );
 

@@ -108,7 +108,7 @@ void t.test(
     const row = await school.controller.app.db.get<{ secret_hash: string }>(
       "SELECT secret_hash FROM devices WHERE id = 'room-12'",
     );
-    t.match(row?.secret_hash, /^scrypt\$/);
+    t.match(row?.secret_hash, /^hmac-sha256\$/);
     t.notOk(readFileSync(join(school.controller.dataDir, "controller.sqlite")).includes(secret));
 
     // the real daemon, on these settings, connects

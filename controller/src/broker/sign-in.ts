@@ -119,6 +119,9 @@ export class DeviceSignIn {
   ): void {
     this.options.registry.checkCredentials(deviceId, secret).then(
       (result) => {
+        if (result.movedToHmac) {
+          this.log.info({ deviceId }, "device secret moved to HMAC from its old scrypt hash");
+        }
         if (result.ok) {
           attempt.release();
           done(null, true);

@@ -3,6 +3,7 @@
  * their credentials, and keep each device's configuration (the retained config
  * the broker publishes to it). Later issues expose this to IT over HTTP.
  */
+import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   DEFAULT_BUFFER_DAYS,
@@ -13,7 +14,13 @@ import {
 } from "@classcam/protocol";
 import type { Database } from "../db/database.js";
 import { DomainError } from "./errors.js";
-import { VerifiedSecrets, generateSecret, hashSecret, verifySecret } from "./secrets.js";
+import {
+  DEVICE_KEY_BYTES,
+  generateSecret,
+  hashDeviceSecret,
+  isScryptHash,
+  verifyDeviceSecret,
+} from "./secrets.js";
 
 export type DeviceStatus = "active" | "disabled" | "retired";
 import type { Clock } from "./clock.js";
@@ -82,8 +89,14 @@ export type DeviceOverview = Omit<Device, "config"> & {
   config: Pick<DeviceConfig, "version" | "masks">;
 };
 
+/** `movedToHmac`: the secret was right and its stored scrypt hash was just replaced by an HMAC. */
 export type CredentialCheck =
-  { ok: true } | { ok: false; reason: "unknown-device" | "wrong-secret" | "disabled" | "retired" };
+  | { ok: true; movedToHmac: boolean }
+  | {
+      ok: false;
+      reason: "unknown-device" | "wrong-secret" | "disabled" | "retired";
+      movedToHmac: boolean;
+    };
 
 export interface DeviceRegistryEvents {
   /** A device's configuration changed: publish it. */
@@ -101,13 +114,20 @@ function roomProblem(room: string): string | null {
 }
 
 export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
-  private readonly verified = new VerifiedSecrets();
-
+  /**
+   * `deviceKey`: the key secrets are stored under (device-key.ts). Without one
+   * the registry makes its own, good only in this process: for tests and tools
+   * that never check a secret stored by another process.
+   */
   constructor(
     private readonly db: Database,
     private readonly clock: Clock = () => new Date(),
+    private readonly deviceKey: Buffer = randomBytes(DEVICE_KEY_BYTES),
   ) {
     super();
+    if (deviceKey.length !== DEVICE_KEY_BYTES) {
+      throw new Error(`a device key is ${DEVICE_KEY_BYTES} bytes, not ${deviceKey.length}`);
+    }
   }
 
   /** Enrols a device. The secret is returned once and never stored in clear. */
@@ -117,7 +137,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     );
     if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));
     const secret = generateSecret();
-    const secretHash = await hashSecret(secret);
+    const secretHash = hashDeviceSecret(secret, this.deviceKey);
     const now = this.clock().toISOString();
     const room = input.room.trim();
     const config = defaultConfig(room, now);
@@ -155,7 +175,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
       throw new DomainError("conflict", `device '${id}' is retired`);
     }
     const secret = generateSecret();
-    const secretHash = await hashSecret(secret);
+    const secretHash = hashDeviceSecret(secret, this.deviceKey);
     await this.db.transaction((tx) =>
       tx.run("UPDATE devices SET secret_hash = ? WHERE id = ?", [secretHash, id]),
     );
@@ -279,16 +299,31 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
       "SELECT status, secret_hash FROM devices WHERE id = ?",
       [id],
     );
-    if (!row) return { ok: false, reason: "unknown-device" };
+    if (!row) return { ok: false, reason: "unknown-device", movedToHmac: false };
     // the secret is checked first: only its holder learns that a device is disabled or retired
-    if (!this.verified.has(id, secret, row.secret_hash)) {
-      if (!(await verifySecret(secret, row.secret_hash))) {
-        return { ok: false, reason: "wrong-secret" };
-      }
-      this.verified.remember(id, secret, row.secret_hash);
+    if (!(await verifyDeviceSecret(secret, row.secret_hash, this.deviceKey))) {
+      return { ok: false, reason: "wrong-secret", movedToHmac: false };
     }
-    if (row.status !== "active") return { ok: false, reason: row.status };
-    return { ok: true };
+    const movedToHmac =
+      isScryptHash(row.secret_hash) && (await this.moveToHmac(id, secret, row.secret_hash));
+    if (row.status !== "active") return { ok: false, reason: row.status, movedToHmac };
+    return { ok: true, movedToHmac };
+  }
+
+  /**
+   * Replaces a device's checked scrypt hash by the HMAC of the same secret,
+   * unless the hash changed meanwhile (a rotation wins). True when it did.
+   */
+  private async moveToHmac(id: string, secret: string, scrypt: string): Promise<boolean> {
+    const hmac = hashDeviceSecret(secret, this.deviceKey);
+    const { changes } = await this.db.transaction((tx) =>
+      tx.run("UPDATE devices SET secret_hash = ? WHERE id = ? AND secret_hash = ?", [
+        hmac,
+        id,
+        scrypt,
+      ]),
+    );
+    return changes === 1;
   }
 
   /**

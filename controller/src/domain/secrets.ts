@@ -1,9 +1,22 @@
 /**
- * Device secrets: 256 random bits, shown once at enrolment, stored only as a
- * scrypt hash whose parameters travel with it (`scrypt$N$r$p$salt$hash`), so
- * they can be raised later without breaking existing devices.
+ * Secrets and their stored hashes; the scheme travels with each hash, so
+ * kinds coexist and parameters can be raised without breaking what is stored.
+ *
+ * - People's passwords: scrypt (`scrypt$N$r$p$salt$hash`), memory-hard,
+ *   because people choose guessable passwords.
+ * - Device secrets: 256 random bits, shown once at enrolment, stored as an
+ *   HMAC-SHA-256 under the device key (`hmac-sha256$digest`), a file kept
+ *   outside the database (device-key.ts): nothing can be guessed from 256
+ *   random bits, so a memory-hard function only slowed every reconnect, and
+ *   without the key a copy of the database lets no one check a guess at all.
+ *   Devices enrolled before still hold scrypt hashes; those are checked with
+ *   scrypt once and moved over (devices.ts).
  */
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+
+/** The device key's length: 256 bits. */
+export const DEVICE_KEY_BYTES = 32;
+const DEVICE_SCHEME = "hmac-sha256";
 
 const KEY_LENGTH = 32;
 const DEFAULT = { N: 16384, r: 8, p: 1 } as const;
@@ -115,31 +128,31 @@ export async function verifySecret(
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** The stored hash of a device secret: its HMAC-SHA-256 under the device key. */
+export function hashDeviceSecret(secret: string, key: Buffer): string {
+  return `${DEVICE_SCHEME}$${createHmac("sha256", key).update(secret).digest("base64")}`;
+}
+
+/** Whether a stored device hash is still scrypt (from before the device key), to be moved over. */
+export function isScryptHash(stored: string): boolean {
+  return stored.startsWith("scrypt$");
+}
+
 /**
- * Secrets already checked against their stored hash, remembered as a keyed
- * HMAC (the key never leaves this process), so a device that reconnects after
- * a network blip does not pay for scrypt again. An entry counts only while
- * the stored hash is the one it was checked against: rotating a secret
- * forgets it.
+ * Constant-time check of a device secret against its stored hash: an HMAC
+ * under `key`, or, for a device enrolled before the key, scrypt (slow, and
+ * limited to the pool's slots). False for a malformed or unknown hash.
  */
-export class VerifiedSecrets {
-  private readonly key = randomBytes(32);
-  private readonly entries = new Map<string, { hash: string; digest: Buffer }>();
-
-  private digest(secret: string): Buffer {
-    return createHmac("sha256", this.key).update(secret).digest();
-  }
-
-  has(id: string, secret: string, storedHash: string): boolean {
-    const entry = this.entries.get(id);
-    return (
-      entry !== undefined &&
-      entry.hash === storedHash &&
-      timingSafeEqual(entry.digest, this.digest(secret))
-    );
-  }
-
-  remember(id: string, secret: string, storedHash: string): void {
-    this.entries.set(id, { hash: storedHash, digest: this.digest(secret) });
-  }
+export async function verifyDeviceSecret(
+  secret: string,
+  stored: string,
+  key: Buffer,
+): Promise<boolean> {
+  if (isScryptHash(stored)) return verifySecret(secret, stored, "device");
+  const [scheme, digest, ...rest] = stored.split("$");
+  if (scheme !== DEVICE_SCHEME || digest === undefined || rest.length > 0) return false;
+  const expected = Buffer.from(digest, "base64");
+  const actual = createHmac("sha256", key).update(secret).digest();
+  // the lengths are the hash's, not the secret's: comparing them leaks nothing
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
