@@ -313,6 +313,13 @@ export const migrations: readonly Migration[] = [
         WHERE recording_id IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: "each account's last sign-in, for the administrator's list of staff",
+    sql: `
+      ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   "user.grant-role",
   "user.reset-password",
   "user.change-password",
+  "user.import",
   // bookings
   "booking.create",
   "booking.amend",

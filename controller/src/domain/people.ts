@@ -14,7 +14,7 @@
  * echo in a header.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Database, Transaction } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { ConnectThrottle, type Attempt } from "../broker/throttle.js";
 import type { Person, Role } from "./access.js";
 import { USER_ID, passwordProblems, temporaryPassword, userProblems } from "./accounts.js";
@@ -22,7 +22,15 @@ import { footageRoles, grantRoles, keepAnAdministrator } from "./role-grants.js"
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
-import { hashSecret, verifySecret } from "./secrets.js";
+import {
+  USER_COLUMNS,
+  checkPassword,
+  hashPassword,
+  insertUser,
+  toUser,
+  type User,
+  type UserRow,
+} from "./user-rows.js";
 
 export {
   MAX_PASSWORD,
@@ -33,19 +41,7 @@ export {
   userProblems,
 } from "./accounts.js";
 
-/** Passwords are hashed in the people's lane: a burst of devices does not hold them up. */
-const hashPassword = (password: string) => hashSecret(password, undefined, "person");
-const checkPassword = (password: string, stored: string) =>
-  verifySecret(password, stored, "person");
-
-export interface User {
-  id: string;
-  displayName: string;
-  roles: Role[];
-  status: "active" | "disabled";
-  mustChangePassword: boolean;
-  createdAt: string;
-}
+export type { User } from "./user-rows.js";
 
 export interface Session {
   user: User;
@@ -83,30 +79,6 @@ export class SignInLimited extends Error {
     );
     this.name = "SignInLimited";
   }
-}
-
-interface UserRow {
-  id: string;
-  display_name: string;
-  roles_json: string;
-  password_hash: string;
-  must_change_password: number;
-  status: "active" | "disabled";
-  created_at: string;
-}
-
-const USER_COLUMNS =
-  "id, display_name, roles_json, password_hash, must_change_password, status, created_at";
-
-function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    displayName: row.display_name,
-    roles: JSON.parse(row.roles_json) as Role[],
-    status: row.status,
-    mustChangePassword: row.must_change_password === 1,
-    createdAt: row.created_at,
-  };
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -169,30 +141,6 @@ export class People {
     return rows.map(toUser);
   }
 
-  private async insertUser(
-    tx: Transaction,
-    input: { id: string; displayName: string; roles: readonly Role[] },
-    passwordHash: string,
-    mustChange: boolean,
-  ): Promise<void> {
-    const existing = await tx.get("SELECT 1 FROM users WHERE id = ?", [input.id]);
-    if (existing) throw new DomainError("conflict", `user '${input.id}' already exists`);
-    const now = this.clock().toISOString();
-    await tx.run(
-      "INSERT INTO users (id, display_name, roles_json, password_hash, must_change_password, " +
-        "status, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
-      [
-        input.id,
-        input.displayName.trim(),
-        JSON.stringify([...input.roles]),
-        passwordHash,
-        mustChange ? 1 : 0,
-        now,
-        now,
-      ],
-    );
-  }
-
   /**
    * Adds an account with a one-time password that must be changed at first
    * sign-in. `actor` is who did it (a user id, or 'cli'); a role that sees
@@ -206,7 +154,7 @@ export class People {
     const password = temporaryPassword();
     const hash = await hashPassword(password);
     await this.db.transaction(async (tx) => {
-      await this.insertUser(tx, input, hash, true);
+      await insertUser(tx, input, hash, true, this.clock().toISOString());
       await this.audit.append(tx, {
         actor,
         action: "user.add",
@@ -274,7 +222,7 @@ export class People {
           "the setup token is wrong or was already used (set-up is done once, on a new controller)",
         );
       }
-      await this.insertUser(tx, { ...input, roles }, hash, false);
+      await insertUser(tx, { ...input, roles }, hash, false, this.clock().toISOString());
       await tx.run("DELETE FROM settings WHERE key = 'setup_token'");
       await this.audit.append(tx, {
         actor: input.id,
@@ -404,6 +352,10 @@ export class People {
           expiresAt.toISOString(),
         ],
       );
+      await tx.run("UPDATE users SET last_sign_in_at = ? WHERE id = ?", [
+        now.toISOString(),
+        user.id,
+      ]);
       await this.audit.append(tx, {
         actor: user.id,
         action: "sign-in",
@@ -413,7 +365,11 @@ export class People {
     });
     return {
       token,
-      session: { user: toUser(user), csrfToken, expiresAt: expiresAt.toISOString() },
+      session: {
+        user: toUser({ ...user, last_sign_in_at: now.toISOString() }),
+        csrfToken,
+        expiresAt: expiresAt.toISOString(),
+      },
     };
   }
 
@@ -425,7 +381,7 @@ export class People {
       UserRow & { csrf_token: string; last_seen_at: string; expires_at: string }
     >(
       `SELECT u.id, u.display_name, u.roles_json, u.password_hash, u.must_change_password,
-              u.status, u.created_at, s.csrf_token, s.last_seen_at, s.expires_at
+              u.status, u.created_at, u.last_sign_in_at, s.csrf_token, s.last_seen_at, s.expires_at
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`,
       [hash],
     );

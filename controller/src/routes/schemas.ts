@@ -58,6 +58,7 @@ export const UserSchema = Obj({
   status: OneOf(["active", "disabled"]),
   mustChangePassword: Type.Boolean(),
   createdAt: Timestamp,
+  lastSignInAt: Nullable(Timestamp),
 });
 export const SessionSchema = Obj({
   user: UserSchema,

@@ -1,16 +1,26 @@
 /**
  * The accounts: the staff directory anyone signed in may read, and the
  * administrators' routes to add people, change their roles or status, and
- * reset a password (the new one-time password is shown once).
+ * reset a password (the new one-time password is shown once), and add many
+ * from the school's staff list as CSV (a preview of every bad line first).
  */
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
 import { Obj, Role as RoleSchema, UserId, UserSchema, errors } from "./schemas.js";
 import { typed } from "./typed.js";
+import { StaffImport } from "../domain/staff-import.js";
+import {
+  IMPORT_BODY_LIMIT,
+  StaffImportBody,
+  StaffImportedSchema,
+  StaffPreviewBody,
+  StaffPreviewSchema,
+} from "./staff-schemas.js";
 
 export function userRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
+  const staffImport = new StaffImport(app.db, app.audit, app.now);
 
   app.get(
     "/api/staff",
@@ -110,6 +120,41 @@ export function userRoutes(fastify: FastifyInstance): void {
     async (request) => {
       const { id } = request.params;
       return { temporaryPassword: await app.people.resetPassword(id, me(request).id) };
+    },
+  );
+
+  app.post(
+    "/api/users/import/preview",
+    {
+      onRequest: allow("admin"),
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        tags: ["people"],
+        summary: "Check a staff list (CSV) without adding anyone: every bad line and why",
+        body: StaffPreviewBody,
+        response: { 200: StaffPreviewSchema, ...errors(400, 401, 403, 413) },
+      },
+    },
+    async (request) => staffImport.preview(request.body.csv, me(request).id),
+  );
+
+  app.post(
+    "/api/users/import",
+    {
+      onRequest: allow("admin"),
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        tags: ["people"],
+        summary:
+          "Add the people of a staff list (CSV): all or nothing, or only the good lines; " +
+          "their one-time passwords are shown once",
+        body: StaffImportBody,
+        response: { 201: StaffImportedSchema, ...errors(400, 401, 403, 409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const { csv, mode } = request.body;
+      return reply.code(201).send(await staffImport.run(csv, mode, me(request).id));
     },
   );
 }

@@ -191,6 +191,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "user.grant-role": "Role granted",
   "user.reset-password": "Password reset",
   "user.change-password": "Password changed",
+  "user.import": "Staff imported from a file",
   "booking.create": "Booking made",
   "booking.amend": "Booking changed",
   "booking.cancel": "Booking cancelled",

@@ -1,0 +1,274 @@
+/**
+ * Reading a school's staff list exported as CSV, as a pure function: which
+ * column is which (header names tolerant of case and spaces: "Display name"
+ * or "Name", "Username", "Email" or "Id", "Roles"), one person per line, and
+ * every problem of every line by its line number — a bad user name, a name
+ * out of bounds, an unknown role, a user name twice in the file — so the
+ * administrator sees them all at once. What only the database knows (a user
+ * name already taken) is added by `staff-import.ts`.
+ *
+ * The file is bounded (`MAX_IMPORT_BYTES`, `MAX_IMPORT_ROWS`) and read by
+ * csv-parse: quoted fields with commas or line breaks, a byte-order mark, and
+ * CRLF or LF line ends are all as a spreadsheet writes them.
+ */
+import { CsvError, parse } from "csv-parse/sync";
+import { ROLES, type Role } from "./access.js";
+import { userProblems } from "./accounts.js";
+
+/** The largest file taken at once (a school of 500 staff needs well under 100 KB). */
+export const MAX_IMPORT_BYTES = 256 * 1024;
+/** The most people taken at once (each gets a one-time password, hashed one by one). */
+export const MAX_IMPORT_ROWS = 500;
+
+/** One person read from the file, with every problem of their line (none: it can be imported). */
+export interface StaffLine {
+  /** The line of the file the person starts on (the header is line 1). */
+  line: number;
+  id: string;
+  displayName: string;
+  roles: Role[];
+  problems: string[];
+}
+
+/** A problem with the file as a whole (empty, no header, too large), at a line where it has one. */
+export interface FileProblem {
+  line: number | null;
+  message: string;
+}
+
+export interface StaffFile {
+  people: StaffLine[];
+  /** When there are any, nothing in the file is imported. */
+  fileProblems: FileProblem[];
+}
+
+type Column = "id" | "email" | "displayName" | "firstName" | "lastName" | "roles";
+
+/** Header names, lower-cased without spaces, dots, hyphens or underscores, by the column they give. */
+const HEADERS: Record<string, Column> = {
+  username: "id",
+  userid: "id",
+  id: "id",
+  login: "id",
+  account: "id",
+  email: "email",
+  emailaddress: "email",
+  mail: "email",
+  displayname: "displayName",
+  name: "displayName",
+  fullname: "displayName",
+  staffname: "displayName",
+  firstname: "firstName",
+  forename: "firstName",
+  givenname: "firstName",
+  lastname: "lastName",
+  surname: "lastName",
+  familyname: "lastName",
+  roles: "roles",
+  role: "roles",
+};
+
+const normalHeader = (text: string) => text.toLowerCase().replace(/[\s._\-–]+/g, "");
+
+/** A role as a spreadsheet may write it: any case, spaces ("Head teacher"), "SLT". */
+const normalRole = (text: string) => text.toLowerCase().replace(/[\s_-]+/g, "");
+
+const ROLE_LIST = ROLES.join(", ");
+
+/** Which field of a line each column is, or the problem with the header line. */
+function readHeader(header: readonly string[]): Map<Column, number> | string {
+  const columns = new Map<Column, number>();
+  header.forEach((name, index) => {
+    const column = HEADERS[normalHeader(name)];
+    if (column !== undefined && !columns.has(column)) columns.set(column, index);
+  });
+  const missing: string[] = [];
+  if (!columns.has("id") && !columns.has("email")) {
+    missing.push("a user name (a column named Username, Email or Id)");
+  }
+  if (!columns.has("displayName") && !(columns.has("firstName") && columns.has("lastName"))) {
+    missing.push("a name (a column named Name or Display name, or First name and Last name)");
+  }
+  if (!columns.has("roles")) missing.push("the roles (a column named Roles)");
+  if (missing.length === 0) return columns;
+  const found = header.map((name) => `"${name}"`).join(", ");
+  return `the header line (${found}) has no column for ${missing.join(", nor ")}`;
+}
+
+/** A csv-parse refusal in words, with the line it happened on. */
+function csvProblem(error: CsvError): FileProblem {
+  const line = typeof error.lines === "number" && error.lines > 0 ? error.lines : null;
+  const quotes =
+    'a quote mark (") is not closed, or has text right after it: a field with commas or quotes ' +
+    'goes inside quotes, with a quote inside it written twice ("")';
+  return {
+    line,
+    message: /QUOTE/.test(error.code) ? quotes : "this line cannot be read as CSV",
+  };
+}
+
+/** Reads the file's people and every problem, by line. Touches nothing. */
+export function readStaffCsv(text: string): StaffFile {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_IMPORT_BYTES) {
+    return problem(
+      null,
+      `the file is ${Math.ceil(bytes / 1024)} KB; at most ${MAX_IMPORT_BYTES / 1024} KB ` +
+        "can be imported at once: split it into smaller files",
+    );
+  }
+  let parsed: { record: string[]; info: { bytes: number } }[];
+  try {
+    // with `info`, each record comes with where it ends (csv-parse's types leave this out)
+    parsed = parse(text, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as unknown as typeof parsed;
+  } catch (error) {
+    if (error instanceof CsvError) return { people: [], fileProblems: [csvProblem(error)] };
+    throw error;
+  }
+  const records = withLines(text, parsed).filter((entry) =>
+    entry.record.some((field) => field !== ""),
+  );
+  const [header, ...rows] = records;
+  if (header === undefined) {
+    return problem(
+      null,
+      "the file is empty: it needs a header line (Name, Username, Roles) and a line for each person",
+    );
+  }
+  const columns = readHeader(header.record);
+  if (typeof columns === "string") return problem(header.line, columns);
+  if (rows.length === 0) {
+    return problem(null, "the file has a header line but nobody under it");
+  }
+  if (rows.length > MAX_IMPORT_ROWS) {
+    const first = rows[MAX_IMPORT_ROWS];
+    return problem(
+      first === undefined ? null : first.line,
+      `the file lists ${rows.length} people; at most ${MAX_IMPORT_ROWS} can be imported at once: ` +
+        "split it into smaller files",
+    );
+  }
+  const people = rows.map((row) => readLine(row, header.record.length, columns));
+  markDuplicates(people);
+  return { people, fileProblems: [] };
+}
+
+function problem(line: number | null, message: string): StaffFile {
+  return { people: [], fileProblems: [{ line, message }] };
+}
+
+interface Entry {
+  record: string[];
+  /** The line of the file the record starts on (a quoted field may hold line breaks). */
+  line: number;
+}
+
+const NEWLINE = 0x0a;
+const BLANK = new Set([NEWLINE, 0x0d, 0x20, 0x09]);
+
+/**
+ * Each record with the line it starts on, counted from the byte where it
+ * ends (csv-parse's own line count takes a CRLF inside quotes for two).
+ */
+function withLines(text: string, parsed: readonly { record: string[]; info: { bytes: number } }[]) {
+  const bytes = Buffer.from(text, "utf8");
+  const entries: Entry[] = [];
+  let offset = 0;
+  let line = 1;
+  for (const { record, info } of parsed) {
+    let start = offset;
+    while (start < bytes.length && BLANK.has(bytes[start] ?? 0)) start += 1;
+    for (let i = offset; i < start; i += 1) if (bytes[i] === NEWLINE) line += 1;
+    entries.push({ record, line });
+    const end = Math.max(start, info.bytes);
+    for (let i = start; i < end; i += 1) if (bytes[i] === NEWLINE) line += 1;
+    offset = end;
+  }
+  return entries;
+}
+
+function readLine(entry: Entry, headerFields: number, columns: Map<Column, number>): StaffLine {
+  const { record } = entry;
+  const at = (column: Column) => {
+    const index = columns.get(column);
+    return index === undefined ? "" : (record[index] ?? "").trim();
+  };
+  const problems: string[] = [];
+  if (record.length !== headerFields) {
+    problems.push(
+      `this line has ${record.length} fields where the header has ${headerFields} ` +
+        "(a name with a comma in it goes inside quotes)",
+    );
+  }
+  const id = readId(at("id"), at("email"), problems);
+  const displayName =
+    at("displayName") !== "" || !columns.has("firstName")
+      ? at("displayName")
+      : `${at("firstName")} ${at("lastName")}`.trim();
+  if (displayName === "") problems.push("no name");
+  else problems.push(...userProblems({ displayName }));
+  const roles = readRoles(at("roles"), problems);
+  return { line: entry.line, id, displayName, roles, problems };
+}
+
+/** The user name: the Username/Id column, else the part of the e-mail address before the @. */
+function readId(given: string, email: string, problems: string[]): string {
+  if (given === "" && email === "") {
+    problems.push("no user name");
+    return "";
+  }
+  const fromEmail = given === "";
+  const id = (fromEmail ? (email.split("@")[0] ?? "") : given).toLowerCase();
+  const wrong = userProblems({ id });
+  if (wrong.length > 0) {
+    problems.push(
+      fromEmail
+        ? `the e-mail address '${email}' does not make a user name: ${wrong.join("; ")}`
+        : wrong.join("; "),
+    );
+  }
+  return id;
+}
+
+/** Roles separated by ; or |, in any case. */
+function readRoles(text: string, problems: string[]): Role[] {
+  const names = text
+    .split(/[;|]/)
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
+  if (names.length === 0) {
+    problems.push(`no role given: write one or more of ${ROLE_LIST}, separated by ; or |`);
+    return [];
+  }
+  const roles: Role[] = [];
+  for (const name of names) {
+    const role = ROLES.find((known) => normalRole(known) === normalRole(name));
+    if (role === undefined) problems.push(`unknown role '${name}' (roles: ${ROLE_LIST})`);
+    else if (roles.includes(role)) problems.push(`the role '${role}' is listed twice`);
+    else roles.push(role);
+  }
+  return roles;
+}
+
+/** A user name on more than one line is a problem on each of them: which one is meant? */
+function markDuplicates(people: StaffLine[]): void {
+  const lines = new Map<string, number[]>();
+  for (const person of people) {
+    if (person.id === "") continue;
+    lines.set(person.id, [...(lines.get(person.id) ?? []), person.line]);
+  }
+  for (const person of people) {
+    const others = (lines.get(person.id) ?? []).filter((line) => line !== person.line);
+    if (others.length > 0) {
+      person.problems.push(
+        `the user name '${person.id}' is also on line ${others.join(", ")}: each person once`,
+      );
+    }
+  }
+}
