@@ -320,6 +320,20 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
     `,
   },
+  {
+    version: 7,
+    name: "when each person last looked at a recording, for what is new to them on their home",
+    // One row per person and recording they opened; shares and comments made
+    // after `seen_at` are new to them (domain/home-view.ts).
+    sql: `
+      CREATE TABLE recording_seen (
+        user_id      TEXT NOT NULL REFERENCES users (id),
+        recording_id TEXT NOT NULL REFERENCES recordings (id),
+        seen_at      TEXT NOT NULL,
+        PRIMARY KEY (user_id, recording_id)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */
