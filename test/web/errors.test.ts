@@ -4,7 +4,16 @@
  * technical (headers, ids, routes, schema paths) reaches the page.
  */
 import t, { type Test } from "tap";
-import { ApiError, inPlainWords, problemInWords } from "../../controller/web/src/errors.js";
+import {
+  MIN_INVESTIGATION_REASON,
+  reasonTooShort,
+} from "../../controller/src/domain/form-limits.js";
+import {
+  ApiError,
+  inPlainWords,
+  problemInWords,
+  refusedInWords,
+} from "../../controller/web/src/errors.js";
 
 const words = (status: number, code: string, detail: string, path = "/api/x", retry?: number) =>
   inPlainWords(new ApiError(status, code, detail, retry ?? null, path));
@@ -42,6 +51,38 @@ void t.test("the API's reasons, as sentences", async (t) => {
       "no ids on the page",
     ],
   ]);
+});
+
+void t.test("a name already taken says so, not 'cannot be done just now'", async (t) => {
+  inWords(t, [
+    [
+      [409, "conflict", "device 'sci-2' is already enrolled"],
+      "That name is already taken. Device 'sci-2' is already enrolled.",
+    ],
+    [
+      [409, "conflict", "user 'head' already exists"],
+      "That name is already taken. User 'head' already exists.",
+    ],
+    [
+      [409, "conflict", "device 'sci-1' was retired; ids are never reused — choose a new one"],
+      "That name is already taken. Device 'sci-1' was retired; ids are never reused — choose a new one.",
+    ],
+    [
+      [409, "conflict", "the booking is already cancelled"],
+      "That is already done. The booking is already cancelled.",
+    ],
+  ]);
+});
+
+void t.test("a limit checked before sending reads as the server's refusal would", async (t) => {
+  t.equal(
+    refusedInWords(reasonTooShort(MIN_INVESTIGATION_REASON)),
+    words(400, "invalid", reasonTooShort(MIN_INVESTIGATION_REASON)),
+  );
+  t.equal(
+    refusedInWords(reasonTooShort(MIN_INVESTIGATION_REASON)),
+    "Please check what you entered. Give a written reason of at least 20 characters.",
+  );
 });
 
 void t.test("sign-in and session problems", async (t) => {

@@ -218,8 +218,10 @@ export class Dashboard {
   }
 
   private find(path: string): { screen: Screen; params: Record<string, string> } | null {
+    // what follows "?" is the screen's query (a view's filters), not part of its path
+    const [bare = ""] = path.split("?", 1);
     for (const screen of this.screens) {
-      const params = match(screen.path, path);
+      const params = match(screen.path, bare);
       if (params !== null) return { screen, params };
     }
     return null;
@@ -295,6 +297,7 @@ export class Dashboard {
       heading,
       setTitle,
       params,
+      query: Object.fromEntries(new URLSearchParams(path.split("?").slice(1).join("?"))),
       person: this.person(),
       session: this.session,
       app: this.info,

@@ -169,6 +169,11 @@ export function inPlainWords(error: ApiError): string {
     case "not-found":
       return and("That could not be found.");
     case "conflict":
+      // a name already in use is not a matter of waiting: say it is taken
+      if (/\balready (enrolled|exists|taken|in use)\b|never reused/.test(error.detail)) {
+        return and("That name is already taken.");
+      }
+      if (/\balready\b/.test(error.detail)) return and("That is already done.");
       return and("That cannot be done just now.");
     default:
       break;
@@ -178,6 +183,14 @@ export function inPlainWords(error: ApiError): string {
   }
   if (error.status >= 400) return and("That did not work.");
   return and("Something unexpected happened.");
+}
+
+/**
+ * A limit checked on the page before sending, in the words the page would show
+ * had the server refused it (`message` is the server's own, from form-limits.ts).
+ */
+export function refusedInWords(message: string): string {
+  return inPlainWords(new ApiError(400, "invalid", message));
 }
 
 /** Any thrown thing in plain words (an ApiError, or a problem in the page itself). */

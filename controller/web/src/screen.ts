@@ -47,6 +47,8 @@ export interface ScreenContext {
   setTitle: (title: string) => void;
   /** The address's parameters (`:id` in the path). */
   params: Readonly<Record<string, string>>;
+  /** The address's query, after "?" (`#/audit?actor=head`): a view's filters, to share or reload. */
+  query: Readonly<Record<string, string>>;
   /** Who is signed in; null on public screens before signing in. */
   person: Person | null;
   session: Session | null;

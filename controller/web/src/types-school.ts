@@ -17,6 +17,7 @@ import type {
 import type {
   AlertSchema,
   AuditEntrySchema,
+  AuditNamesSchema,
   AuditPageSchema,
   AuditVerificationSchema,
   DeviceSchema,
@@ -57,5 +58,8 @@ export type OpenInvestigation = Governance["investigations"][number];
 export type AuditEntry = Static<typeof AuditEntrySchema>;
 
 export type AuditPage = Static<typeof AuditPageSchema>;
+
+/** The names behind the ids of a page of the audit log. */
+export type AuditNames = Static<typeof AuditNamesSchema>;
 
 export type AuditVerification = Static<typeof AuditVerificationSchema>;

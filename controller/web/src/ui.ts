@@ -4,7 +4,8 @@
  * dialog, and the status shown for a recording.
  */
 import { h, uid, type Child, type Props } from "./dom.js";
-import { problemInWords } from "./errors.js";
+import { reasonProblem } from "../../src/domain/form-limits.js";
+import { problemInWords, refusedInWords } from "./errors.js";
 
 /** A labelled control with an optional hint (linked by aria-describedby). */
 export function field(
@@ -219,11 +220,14 @@ export function reasonDialog(
   explanation: string,
   label: string,
   yes: string,
+  /** The shortest reason the server takes (form-limits.ts): a shorter one keeps the dialog open. */
+  min = 1,
 ): Promise<string | null> {
   return new Promise((resolve) => {
     const titleId = uid("dialog");
     const dialog = h("dialog", { class: "dialog", attrs: { "aria-labelledby": titleId } });
-    const reason = h("textarea", { required: true, maxLength: 2000, rows: 3 });
+    // no maxLength: a reason over the limit is refused in words, never cut short
+    const reason = h("textarea", { required: true, rows: 3 });
     const messages = new Messages();
     const finish = (answer: string | null) => {
       dialog.close();
@@ -248,6 +252,13 @@ export function reasonDialog(
       event.preventDefault();
       if (reason.value.trim() === "") {
         messages.problem("Please give a reason.");
+        reason.focus();
+        return;
+      }
+      const problem = reasonProblem(reason.value, min);
+      if (problem !== null) {
+        // the dialog stays open with what was written, and says what the server would
+        messages.problem(refusedInWords(problem));
         reason.focus();
         return;
       }

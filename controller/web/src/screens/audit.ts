@@ -3,16 +3,21 @@
  * archive, deletion and change, filtered by person, recording (or anything
  * else an entry is about), action and dates; a check that the hash chain is
  * whole (no entry edited, removed or inserted); and the filtered log to take
- * away as CSV (for a spreadsheet) or JSON.
+ * away as CSV (for a spreadsheet) or JSON, with the raw fields. Each entry
+ * reads as a sentence with people, rooms and recordings by name (the names
+ * come with the page, audit-sentences.ts words them), a recording linked to
+ * its page. The filter is kept in the address (`#/audit?actor=…&from=…`), so
+ * a view can be shared with a colleague or reloaded.
  */
 import { api, query } from "../api.js";
+import { Naming, sentence } from "../audit-sentences.js";
 import { fill, h } from "../dom.js";
 import { AUDIT_ACTIONS, auditAction, when } from "../format.js";
 import type { Screen, ScreenContext } from "../screen.js";
 import type { StaffMember } from "../types.js";
-import type { AuditEntry, AuditPage, AuditVerification } from "../types-school.js";
+import type { AuditEntry, AuditNames, AuditPage, AuditVerification } from "../types-school.js";
 import { Messages, button, field, loading, onPress, onSubmit, section, table } from "../ui.js";
-import { localDate, namer } from "./school-parts.js";
+import { localDate } from "./school-parts.js";
 
 const PAGE = 100;
 const DAY_MS = 86_400_000;
@@ -36,13 +41,19 @@ interface Filter {
   to?: string;
 }
 
-/** An entry's detail in a line: "reason: safeguarding review; holdId: 3". */
-function detailWords(detail: Record<string, unknown>): string {
-  const parts = Object.entries(detail).map(([key, value]) => {
-    const text = typeof value === "string" ? value : JSON.stringify(value);
-    return `${key}: ${text.length > 160 ? `${text.slice(0, 157)}…` : text}`;
-  });
-  return parts.join("; ");
+/** The filter's fields as the address keeps them (dates as the form shows them: 2026-11-23). */
+const ADDRESS_KEYS = ["actor", "action", "subject", "from", "to"] as const;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+const NO_NAMES: AuditNames = { people: {}, rooms: {}, recordings: {}, bookings: {} };
+
+function mergeNames(a: AuditNames, b: AuditNames): AuditNames {
+  return {
+    people: { ...a.people, ...b.people },
+    rooms: { ...a.rooms, ...b.rooms },
+    recordings: { ...a.recordings, ...b.recordings },
+    bookings: { ...a.bookings, ...b.bookings },
+  };
 }
 
 class AuditView {
@@ -56,21 +67,26 @@ class AuditView {
   private readonly from = h("input", { type: "date", name: "from" });
   private readonly to = h("input", { type: "date", name: "to" });
   private entries: AuditEntry[] = [];
+  private names: AuditNames = NO_NAMES;
   private next: number | null = null;
   private filter: Filter = {};
-  private readonly name: (id: string) => string;
 
   constructor(
     private readonly screen: ScreenContext,
     staff: readonly StaffMember[],
   ) {
-    this.name = namer(staff);
+    const asked = screen.query.actor ?? "";
     this.person = h(
       "select",
       { name: "actor" },
       h("option", { value: "" }, "Anyone"),
       h("option", { value: "system" }, "The school's server (automatic)"),
       staff.map((s) => h("option", { value: s.id }, `${s.displayName} (${s.id})`)),
+      // someone (or a box) the address names who is not on the staff list
+      asked !== "" &&
+        asked !== "system" &&
+        !staff.some((s) => s.id === asked) &&
+        h("option", { value: asked }, asked),
     );
     this.action = h(
       "select",
@@ -80,8 +96,37 @@ class AuditView {
         .sort((a, b) => auditAction(a).localeCompare(auditAction(b)))
         .map((code) => h("option", { value: code }, auditAction(code))),
     );
-    // the last week, unless asked otherwise
-    this.from.value = localDate(new Date(Date.now() - 7 * DAY_MS));
+    this.fromAddress();
+  }
+
+  /** The filter the address asks for; with none, the last week. */
+  private fromAddress(): void {
+    const asked = this.screen.query;
+    if (!ADDRESS_KEYS.some((key) => asked[key] !== undefined)) {
+      this.from.value = localDate(new Date(Date.now() - 7 * DAY_MS));
+      return;
+    }
+    this.person.value = asked.actor ?? "";
+    this.action.value = asked.action ?? "";
+    this.subject.value = asked.subject ?? "";
+    this.from.value = DATE.test(asked.from ?? "") ? (asked.from ?? "") : "";
+    this.to.value = DATE.test(asked.to ?? "") ? (asked.to ?? "") : "";
+  }
+
+  /** Keeps the filter in the address, so it can be shared or reloaded (no new history entry). */
+  private toAddress(): void {
+    const values: Record<string, string> = {
+      actor: this.person.value,
+      action: this.action.value,
+      subject: this.subject.value.trim(),
+      from: this.from.value,
+      to: this.to.value,
+    };
+    const kept = new URLSearchParams(
+      ADDRESS_KEYS.filter((key) => values[key] !== "").map((key) => [key, values[key] ?? ""]),
+    ).toString();
+    // an empty filter is kept too ("from="), so a reload does not bring back the last week
+    history.replaceState(history.state, "", `#/audit?${kept === "" ? "from=" : kept}`);
   }
 
   async start(): Promise<void> {
@@ -165,9 +210,11 @@ class AuditView {
     const filter = this.readFilter();
     if (filter === null) return;
     this.filter = filter;
+    this.toAddress();
     fill(this.results, loading("Loading entries…"));
     const page = await api.get<AuditPage>(`/api/audit${query({ ...filter, limit: PAGE })}`);
     this.entries = page.entries;
+    this.names = page.names;
     this.next = page.next;
     this.drawExports();
     this.draw();
@@ -179,6 +226,7 @@ class AuditView {
       `/api/audit${query({ ...this.filter, afterSeq: this.next, limit: PAGE })}`,
     );
     this.entries.push(...page.entries);
+    this.names = mergeNames(this.names, page.names);
     this.next = page.next;
     this.draw();
   }
@@ -209,32 +257,21 @@ class AuditView {
     const messages = new Messages();
     const more = this.next === null ? null : button("Show more entries");
     if (more) onPress(more, messages, () => this.more());
+    const naming = new Naming(this.names);
     const shown = table(
       "Audit entries, oldest first",
-      ["#", "When", "Who", "What", "About", "Details"],
+      ["#", "When", "Who", "What they did", "About"],
       this.entries.map((entry) => [
         String(entry.seq),
-        when(entry.at),
-        this.name(entry.actor),
-        auditAction(entry.action),
-        entry.subject === ""
-          ? "—"
-          : button(
-              h("code", null, entry.subject),
-              {
-                attrs: { "aria-label": `Only entries about ${entry.subject}` },
-                on: {
-                  click: () => {
-                    this.subject.value = entry.subject;
-                    void this.search().catch((error: unknown) => {
-                      this.messages.error(error);
-                    });
-                  },
-                },
-              },
-              "link",
-            ),
-        h("span", { class: "cell-note wrap" }, detailWords(entry.detail)),
+        h("span", { class: "when" }, when(entry.at)),
+        naming.person(entry.actor),
+        h(
+          "span",
+          { class: "user-text" },
+          h("span", { class: "cell-note" }, auditAction(entry.action)),
+          sentence(entry, naming),
+        ),
+        this.about(entry, naming),
       ]),
     );
     shown.classList.add("audit-entries");
@@ -248,6 +285,36 @@ class AuditView {
       shown,
       messages.element,
       more && h("div", { class: "actions" }, more),
+    );
+  }
+
+  /** What an entry is about: a recording linked to its page, or a name; and a filter to it. */
+  private about(entry: AuditEntry, naming: Naming): HTMLElement | string {
+    if (entry.subject === "") return "—";
+    const words = naming.subject(entry);
+    const only = button(
+      "Only these",
+      {
+        attrs: { "aria-label": `Only entries about ${words}` },
+        on: {
+          click: () => {
+            this.subject.value = entry.subject;
+            void this.search().catch((error: unknown) => {
+              this.messages.error(error);
+            });
+          },
+        },
+      },
+      "link",
+    );
+    return h(
+      "span",
+      { class: "user-text" },
+      naming.isRecording(entry.subject)
+        ? h("a", { href: `#/recordings/${encodeURIComponent(entry.subject)}` }, words)
+        : words,
+      " ",
+      only,
     );
   }
 }

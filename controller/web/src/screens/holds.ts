@@ -23,10 +23,8 @@ import {
   table,
 } from "../ui.js";
 import { throttle } from "./school-parts.js";
+import { MIN_HOLD_REASON, MIN_INVESTIGATION_REASON } from "../../../src/domain/form-limits.js";
 
-/** As the server's rules (recordings.ts, access.ts). */
-const MIN_HOLD_REASON = 10;
-const MIN_INVESTIGATION_REASON = 20;
 const SHOWN = 50;
 
 export const holds: Screen = {
@@ -141,6 +139,7 @@ class HoldsView {
                     `${recordingWords(hold)}. Once released, the recording is deleted or overwritten as usual.`,
                     `Why is it released? (at least ${MIN_HOLD_REASON} characters)`,
                     "Release the hold",
+                    MIN_HOLD_REASON,
                   );
                   if (reason === null) return;
                   await api.post(`/api/holds/${hold.holdId}/release`, { reason });
@@ -279,6 +278,7 @@ class HoldsView {
         `${what}. Nothing of it will be deleted or overwritten until the hold is released.`,
         `Why is it held? (at least ${MIN_HOLD_REASON} characters)`,
         "Place the hold",
+        MIN_HOLD_REASON,
       );
       if (reason === null) return;
       await api.post(`/api/recordings/${recording.recordingId}/holds`, { reason });
@@ -294,6 +294,7 @@ class HoldsView {
         `${what}. You will be able to watch it. Its owner will see that you opened it, and your reason.`,
         `Why? (at least ${MIN_INVESTIGATION_REASON} characters)`,
         "Open it",
+        MIN_INVESTIGATION_REASON,
       );
       if (reason === null) return;
       await api.post(`/api/recordings/${recording.recordingId}/investigations`, { reason });

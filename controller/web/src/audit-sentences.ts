@@ -1,0 +1,417 @@
+/**
+ * Each audit entry as a sentence a DPO reads, after the name of whoever did
+ * it: "booked Coaching in Demo classroom, Mon 23 Nov 2026, 09:00–10:00,
+ * sound on". One function per action the server writes (`KnownAuditAction`:
+ * the type-check finds one without a sentence), reading the entry's detail
+ * and the page's names (people, rooms, recordings and bookings by their ids,
+ * resolved by the server). An action no longer written, or a detail not as
+ * expected, still reads: its words and every field, whole.
+ */
+import type { KnownAuditAction } from "../../src/domain/audit-actions.js";
+import { auditAction, bytes, clock, day, purpose, role, time, when } from "./format.js";
+import type { Role } from "./types.js";
+import type { AuditEntry, AuditNames } from "./types-school.js";
+
+type Detail = AuditEntry["detail"];
+
+/** The page's names, with words for an id the server could not name. */
+export class Naming {
+  constructor(private readonly names: AuditNames) {}
+
+  /** "Ms Head", "the school's server", or the id itself. */
+  person(id: string): string {
+    if (id === "system") return "the school's server";
+    if (id === "cli") return "someone at the server's command line";
+    if (this.names.people[id] !== undefined) return this.names.people[id];
+    return this.names.rooms[id] === undefined ? id : this.box(id);
+  }
+
+  /** A box by its room: "the box in Demo classroom". */
+  box(id: string): string {
+    const room = this.names.rooms[id];
+    return room === undefined ? `the box “${id}”` : `the box in ${room}`;
+  }
+
+  /** "Coaching in Demo classroom, Mon, 23 Nov 2026, 09:01", or "a recording no longer listed". */
+  recording(id: string): string {
+    const found = this.names.recordings[id];
+    if (found === undefined) return `a recording no longer listed (${id})`;
+    return `${purpose(found.purpose)} in ${found.room}, ${when(found.startedAt)}`;
+  }
+
+  /** Whether the id is a recording the page names. */
+  isRecording(id: string): boolean {
+    return this.names.recordings[id] !== undefined;
+  }
+
+  /** "Coaching in Demo classroom, Mon, 23 Nov 2026, 09:00–10:00, sound on". */
+  booking(id: string): string {
+    const found = this.names.bookings[id];
+    if (found === undefined) return `a booking no longer listed (${id})`;
+    return bookingWords({ ...found, room: found.room });
+  }
+
+  /** What an entry is about, in words: a recording's title, a person, a box, or the subject. */
+  subject(entry: AuditEntry): string {
+    const id = entry.subject;
+    if (id === "") return "";
+    if (this.names.recordings[id] !== undefined) return this.recording(id);
+    if (this.names.bookings[id] !== undefined) return `booking: ${this.booking(id)}`;
+    if (this.names.people[id] !== undefined) return this.person(id);
+    if (this.names.rooms[id] !== undefined) return this.box(id);
+    return id;
+  }
+}
+
+function bookingWords(b: {
+  purpose: string;
+  room: string;
+  start: string;
+  end: string;
+  audio: boolean;
+}): string {
+  const hours =
+    day(b.start) === day(b.end) ? `${time(b.start)}–${time(b.end)}` : `to ${when(b.end)}`;
+  return `${purpose(b.purpose)} in ${b.room}, ${day(b.start)}, ${hours}, sound ${b.audio ? "on" : "off"}`;
+}
+
+const text = (detail: Detail, key: string): string | null => {
+  const value = detail[key];
+  return typeof value === "string" ? value : null;
+};
+const number = (detail: Detail, key: string): number | null => {
+  const value = detail[key];
+  return typeof value === "number" ? value : null;
+};
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+const object = (value: unknown): Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+const quoted = (words: string | null) => (words === null ? "" : `: “${words}”`);
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString("en-GB")} ${n === 1 ? one : many}`;
+
+/** "A, B and C" */
+function list(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? "none";
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
+}
+
+const ROLE_CODES: readonly string[] = [
+  "teacher",
+  "coach",
+  "slt",
+  "headteacher",
+  "bursar",
+  "it",
+  "dpo",
+  "admin",
+];
+function roles(value: unknown): string {
+  const names = strings(value).map((code) =>
+    ROLE_CODES.includes(code) ? role(code as Role) : code,
+  );
+  return names.length === 0 ? "no role" : list(names);
+}
+
+const BASIS_WORDS: Record<string, string> = {
+  owner: "as its owner",
+  share: "shared with them",
+  investigation: "for an investigation",
+  staff: "as staff in it",
+  leadership: "as leadership",
+  metadata: "its details only, not the footage",
+};
+const basis = (detail: Detail) => {
+  const code = text(detail, "basis");
+  return code === null ? "" : ` (${BASIS_WORDS[code] ?? code})`;
+};
+
+const DELETION_WORDS: Record<string, string> = {
+  "owner-request": "its owner asked",
+  "buffer-retention": "its days in the classroom box were over",
+  "archive-retention": "its time as a kept recording was over",
+  "consent-withdrawn": "consent to keep it was withdrawn",
+};
+
+const FLAG_WORDS: Record<string, string> = {
+  unbooked: "recorded outside a booking",
+  "overran-booking": "it went on past its booking",
+  "booking-disregarded": "the box's booking was not the one in force, so it was not used",
+};
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+
+/** A change between two JSON objects, field by field: "maxMinutes from 60 to 90". */
+function changes(before: unknown, after: unknown, words: Record<string, string> = {}): string {
+  const out: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    const isObject = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+    if (isObject(b)) {
+      const left = object(a);
+      for (const [key, value] of Object.entries(object(b))) {
+        walk(left[key], value, path === "" ? key : `${path}.${key}`);
+      }
+      return;
+    }
+    if (JSON.stringify(a) === JSON.stringify(b)) return;
+    const show = (v: unknown) =>
+      v === undefined || v === null
+        ? "nothing"
+        : Array.isArray(v)
+          ? v.length === 0
+            ? "none"
+            : v.map((item) => (typeof item === "string" ? item : JSON.stringify(item))).join(", ")
+          : typeof v === "string"
+            ? ISO_TIME.test(v)
+              ? when(v)
+              : v
+            : JSON.stringify(v);
+    const name = words[path] ?? words[path.split(".").at(-1) ?? ""] ?? path;
+    out.push(
+      a === undefined ? `${name} set to ${show(b)}` : `${name} from ${show(a)} to ${show(b)}`,
+    );
+  };
+  walk(before, after, "");
+  return out.length === 0 ? "nothing changed" : out.join("; ");
+}
+
+const POLICY_WORDS: Record<string, string> = {
+  "retention.bufferDays": "days in the classroom box",
+  "retention.archiveDays": "days a kept recording is kept",
+  "bookings.maxMinutes": "longest booking (minutes)",
+  "bookings.allowUnbookedRecording": "recording outside a booking",
+  "bookings.horizonDays": "days ahead bookings may be made",
+  audioDefault: "sound for new bookings",
+  doNotRecordClasses: "do-not-record classes",
+};
+
+type Sentence = (entry: AuditEntry, names: Naming) => string;
+
+const ofRecording =
+  (words: string): Sentence =>
+  (e, n) =>
+    `${words} ${n.recording(e.subject)}`;
+const ofBox =
+  (words: string): Sentence =>
+  (e, n) =>
+    `${words} ${n.box(e.subject)}`;
+
+/** One sentence per action the server writes. */
+export const SENTENCES: Record<KnownAuditAction, Sentence> = {
+  "sign-in": (e) => `signed in${from(e.detail)}`,
+  "sign-in.refused": (e, n) =>
+    `sign-in as ${n.person(e.subject)} refused (${text(e.detail, "why") ?? "no reason given"})${from(e.detail)}`,
+  "sign-out": () => "signed out",
+  "user.add": (e, n) => `added ${n.person(e.subject)} (${e.subject}) as ${roles(e.detail.roles)}`,
+  "user.setup": (e, n) =>
+    `set up the school's server, with ${n.person(e.subject)} as its first administrator (${roles(e.detail.roles)})`,
+  "user.update": (e, n) =>
+    `changed ${n.person(e.subject)}'s account: ${changes(e.detail.before, e.detail.after, {
+      displayName: "name",
+      roles: "roles",
+      status: "status",
+    })}`,
+  "user.grant-role": (e, n) => {
+    const footage = strings(e.detail.footage);
+    return (
+      `gave ${n.person(e.subject)} the role${strings(e.detail.roles).length === 1 ? "" : "s"} ${roles(e.detail.roles)}` +
+      (footage.length === 0 ? "" : ` (${roles(footage)} may see footage)`)
+    );
+  },
+  "user.reset-password": (e, n) => `reset ${n.person(e.subject)}'s password`,
+  "user.change-password": () => "changed their own password",
+  "user.import": (e) => {
+    const added = number(e.detail, "added") ?? 0;
+    const people = number(e.detail, "people") ?? added;
+    const skipped = Array.isArray(e.detail.skippedLines) ? e.detail.skippedLines.length : 0;
+    return (
+      `imported staff from a file: ${plural(added, "person", "people")} added of ${people}` +
+      (skipped === 0 ? "" : `, ${plural(skipped, "line")} skipped`)
+    );
+  },
+  "booking.create": (e, n) => {
+    const b = object(e.detail.booking);
+    return `booked ${bookingOf(b, n)}`;
+  },
+  "booking.amend": (e, n) => {
+    const after = object(e.detail.after);
+    return `changed the booking ${bookingOf(after, n)}: ${changes(e.detail.before, after, {
+      start: "start",
+      end: "end",
+      purpose: "purpose",
+      audio: "sound",
+      staff: "staff",
+      status: "status",
+      classCode: "class",
+      mitigation: "protection of do-not-record pupils",
+    })}`;
+  },
+  "booking.cancel": (e, n) =>
+    `cancelled the booking ${n.booking(e.subject)}${quoted(text(e.detail, "reason"))}`,
+  "recording.view": (e, n) => `opened ${n.recording(e.subject)}${basis(e.detail)}`,
+  "recording.flag": (e, n) => {
+    const flag = text(e.detail, "flag") ?? "";
+    return `flagged ${n.recording(e.subject)}: ${FLAG_WORDS[flag] ?? flag}`;
+  },
+  "recording.delete": ofRecording("asked to delete"),
+  "footage.play": (e, n) => `played the footage of ${n.recording(e.subject)}${basis(e.detail)}`,
+  "footage.upload-request": (e, n) => {
+    const device = text(e.detail, "device");
+    return (
+      `asked ${device === null ? "the classroom box" : n.box(device)} for the footage of ` +
+      `${n.recording(e.subject)}${basis(e.detail)}`
+    );
+  },
+  "footage.upload-complete": (e, n) =>
+    `received the footage of ${n.recording(e.subject)}${sizes(e.detail)}`,
+  "footage.delete": (e, n) => {
+    const copy =
+      text(e.detail, "copy") === "controller" ? "the school server's" : "the classroom box's";
+    const reason = text(e.detail, "reason") ?? "";
+    return `deleted ${copy} copy of ${n.recording(e.subject)} (${DELETION_WORDS[reason] ?? reason})${sizes(e.detail)}`;
+  },
+  "footage.delete-disputed": (e, n) =>
+    `said it deleted its copy of ${n.recording(e.subject)}, which is on hold: not recorded as deleted`,
+  "comment.add": (e, n) => {
+    const at = number(e.detail, "atSeconds");
+    return `commented on ${n.recording(e.subject)}${at === null ? "" : ` at ${clock(at)}`}`;
+  },
+  "share.create": (e, n) => {
+    const withId = text(e.detail, "with");
+    const until = text(e.detail, "expiresAt");
+    return (
+      `shared ${n.recording(e.subject)} with ${withId === null ? "a colleague" : n.person(withId)}` +
+      (until === null ? ", with no end date" : ` until ${when(until)}`)
+    );
+  },
+  "share.revoke": ofRecording("withdrew a share of"),
+  "archive.request": (e, n) => {
+    const owner = text(e.detail, "owner");
+    return (
+      `asked to keep ${n.recording(e.subject)}` +
+      (e.detail.exemplar === true ? " in the exemplar bank" : "") +
+      (text(e.detail, "via") === "record button"
+        ? ` (held the record button${owner === null ? "" : `, for ${n.person(owner)}`})`
+        : "")
+    );
+  },
+  "archive.consented": (e, n) =>
+    `everyone in ${n.recording(e.subject)} agreed to keep it (${list(strings(e.detail.staff).map((id) => n.person(id)))})`,
+  "archive.complete": (e, n) =>
+    `kept ${n.recording(e.subject)} on the school's server${sizes(e.detail)}`,
+  "archive.cancel": (e, n) =>
+    `stopped keeping ${n.recording(e.subject)}${quoted(text(e.detail, "why"))}`,
+  "consent.give": ofRecording("agreed to keep"),
+  "consent.withdraw": ofRecording("declined to keep"),
+  "exemplar.release": (e, n) => `released ${n.recording(e.subject)} from the exemplar bank`,
+  "hold.place": (e, n) =>
+    `placed a hold on ${n.recording(e.subject)}${quoted(text(e.detail, "reason"))}`,
+  "hold.release": (e, n) =>
+    `released the hold on ${n.recording(e.subject)}${quoted(text(e.detail, "reason"))}`,
+  "investigation.open": (e, n) =>
+    `opened ${n.recording(e.subject)} for an investigation${quoted(text(e.detail, "reason"))}`,
+  "investigation.close": ofRecording("closed the investigation of"),
+  "policy.change": (e) =>
+    `changed the school's policy: ${changes(e.detail.before, e.detail.after, POLICY_WORDS)}`,
+  "device.enrol": (e) =>
+    `enrolled the box “${e.subject}” for ${text(e.detail, "room") ?? "a room"}`,
+  "device.disable": ofBox("disabled"),
+  "device.enable": ofBox("enabled"),
+  "device.retire": ofBox("retired"),
+  "device.rotate-secret": (e, n) => `gave ${n.box(e.subject)} a new secret`,
+  "device.masks": (e, n) => {
+    const masks = Array.isArray(e.detail.masks) ? e.detail.masks.length : 0;
+    return `set ${plural(masks, "privacy mask")} on ${n.box(e.subject)}`;
+  },
+  "device.self-test": (e, n) =>
+    `tested the camera of ${n.box(e.subject)}: ${e.detail.ok === true ? "it works" : "it failed"}` +
+    (text(e.detail, "detail") === null ? "" : ` (${text(e.detail, "detail") ?? ""})`),
+  "device.picture": (e, n) =>
+    `took a picture of the room from ${n.box(e.subject)} to draw privacy masks, its lamp lit` +
+    (e.detail.ok === false
+      ? ` — none came (${text(e.detail, "detail") ?? "no reason given"})`
+      : ""),
+  "device.wiped": (e, n) => {
+    const known = number(e.detail, "recordingsKnownHere");
+    return `${n.box(e.subject)} (retired) wiped its buffer${known === null ? "" : `, ${plural(known, "recording")} known there`}`;
+  },
+  "alert.clear": (e) => `dealt with alert ${e.subject}`,
+  "retention.sweep": (e) =>
+    `ran the retention sweep: ${plural(number(e.detail, "controller") ?? 0, "copy", "copies")} deleted on the school's server, ` +
+    `${plural(number(e.detail, "devices") ?? 0, "deletion")} asked of classroom boxes`,
+  "audit.verify": (e) =>
+    `checked the audit log: ${e.detail.ok === true ? "it is whole" : "it is NOT whole"}`,
+  "audit.export": (e, n) => {
+    const format = text(e.detail, "format") ?? "a file";
+    const filter = object(e.detail.filter);
+    const parts = Object.entries(filter).map(([key, value]) =>
+      key === "actor" && typeof value === "string"
+        ? `by ${n.person(value)}`
+        : key === "action" && typeof value === "string"
+          ? `“${auditAction(value)}”`
+          : key === "subject" && typeof value === "string"
+            ? `about ${n.isRecording(value) ? n.recording(value) : value}`
+            : `${key} ${typeof value === "string" ? value : JSON.stringify(value)}`,
+    );
+    return `exported the audit log as ${format.toUpperCase()}${parts.length === 0 ? "" : ` (entries ${parts.join(", ")})`}`;
+  },
+};
+
+function from(detail: Detail): string {
+  const address = text(detail, "address");
+  return address === null ? "" : ` from ${address}`;
+}
+
+function sizes(detail: Detail): string {
+  const segments = number(detail, "segments");
+  const size = number(detail, "bytes");
+  const parts = [
+    segments === null ? null : plural(segments, "segment"),
+    size === null ? null : bytes(size),
+  ].filter((part): part is string => part !== null);
+  return parts.length === 0 ? "" : ` (${parts.join(", ")})`;
+}
+
+function bookingOf(b: Record<string, unknown>, n: Naming): string {
+  const str = (key: string) => (typeof b[key] === "string" ? b[key] : "");
+  const teacher = str("teacherId");
+  const words = bookingWords({
+    purpose: str("purpose"),
+    room: n.box(str("deviceId")).replace(/^the box in /, ""),
+    start: str("start"),
+    end: str("end"),
+    audio: b.audio === true,
+  });
+  return teacher === "" ? words : `${words}, for ${n.person(teacher)}`;
+}
+
+/** Every field of a detail, whole: for an action without a sentence. */
+function fields(detail: Detail): string {
+  return Object.entries(detail)
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join("; ");
+}
+
+/** An entry as a sentence after its actor's name. */
+export function sentence(entry: AuditEntry, names: Naming): string {
+  const known = (SENTENCES as Record<string, Sentence | undefined>)[entry.action];
+  if (known !== undefined) {
+    try {
+      return known(entry, names);
+    } catch {
+      // a detail not as expected: fall through to the words and every field
+    }
+  }
+  const about = names.subject(entry);
+  const rest = fields(entry.detail);
+  return [
+    auditAction(entry.action),
+    about === "" ? null : `about ${about}`,
+    rest === "" ? null : `(${rest})`,
+  ]
+    .filter((part): part is string => part !== null)
+    .join(" ");
+}
