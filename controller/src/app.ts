@@ -15,7 +15,7 @@ import { deviceKeyPath, loadDeviceKey } from "./device-key.js";
 import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
-import { PUBLIC_ROUTE, authRoutes } from "./routes/auth.js";
+import { authRoutes } from "./routes/auth.js";
 import { schoolRoutes } from "./routes/school.js";
 import { addDateKeywords } from "./routes/dates.js";
 import { oversightRoutes } from "./routes/oversight.js";
@@ -24,6 +24,7 @@ import { uploadRoutes } from "./routes/uploads.js";
 import { liveRoutes } from "./routes/live.js";
 import { demoRoutes } from "./routes/demo.js";
 import { webRoutes } from "./routes/web.js";
+import { apiDocsPage, apiDocument } from "./routes/openapi.js";
 import type { Notices } from "./notices.js";
 import { AuditLog } from "./domain/audit.js";
 import { Custodian } from "./domain/custodian.js";
@@ -36,7 +37,6 @@ import { Recordings } from "./domain/recordings.js";
 import { Timetable } from "./domain/timetable.js";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
-import fastifySwagger from "@fastify/swagger";
 import fastifyPlugin from "fastify-plugin";
 
 export interface BuildOptions {
@@ -264,25 +264,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       },
     });
     await app.register(fastifyCookie);
-    await app.register(fastifySwagger, {
-      openapi: {
-        info: {
-          title: "classcam controller API",
-          version: "1",
-          description:
-            "The school server's HTTP API. Sign in with POST /api/session; send the session's " +
-            "csrfToken in X-CSRF-Token on every change. The upload routes are for classroom " +
-            "devices: the one-time token of an upload request, as a bearer token.",
-        },
-        components: {
-          securitySchemes: {
-            session: { type: "apiKey", in: "cookie", name: "classcam_session" },
-            uploadToken: { type: "http", scheme: "bearer" },
-          },
-        },
-        security: [{ session: [] }],
-      },
-    });
+    // the OpenAPI document, before the routes so it sees them all (routes/openapi.ts)
+    await app.register(fastifyPlugin(apiDocument));
     await app.register(healthRoutes);
     await app.register(fastifyPlugin(authRoutes));
     await app.register(fastifyPlugin(liveRoutes));
@@ -292,9 +275,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(cameraRoutes);
     await app.register(uploadRoutes);
     await app.register(webRoutes);
-    app.get("/api/openapi.json", { config: PUBLIC_ROUTE, schema: { hide: true } }, () =>
-      app.swagger(),
-    );
+    // the documentation page at /api/docs, and the document at /api/openapi.json
+    await app.register(apiDocsPage);
     if (options.timers !== false) {
       const minute = 60_000;
       custodian.start({

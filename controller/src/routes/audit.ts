@@ -5,7 +5,15 @@ import { auditNames } from "../domain/audit-names.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
 import { DateInput, DatedObject } from "./dates.js";
-import { AuditPageSchema, AuditVerificationSchema, errors, Obj, OneOf } from "./schemas.js";
+import {
+  answer,
+  AuditEntrySchema,
+  AuditPageSchema,
+  AuditVerificationSchema,
+  errors,
+  Obj,
+  OneOf,
+} from "./schemas.js";
 import { typed } from "./typed.js";
 
 const AuditFilter = {
@@ -27,6 +35,9 @@ export function auditRoutes(fastify: FastifyInstance): void {
       onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
+        operationId: "listAudit",
+        description:
+          "The DPO: a page of the audit log, oldest first after afterSeq, filtered by person, recording, action or date, with the names of the people, rooms and recordings its entries name.",
         summary: "A page of the audit log, filtered by person, recording, action or date",
         querystring: DatedObject(
           {
@@ -37,7 +48,7 @@ export function auditRoutes(fastify: FastifyInstance): void {
           AUDIT_WINDOW,
         ),
         response: {
-          200: AuditPageSchema,
+          200: answer("A page of entries, and where the next page starts", AuditPageSchema),
           ...errors(400, 401, 403),
         },
       },
@@ -55,13 +66,19 @@ export function auditRoutes(fastify: FastifyInstance): void {
       onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
+        operationId: "verifyAudit",
+        description:
+          "The DPO: checks the audit log's hash chain from the start (or from an anchor kept elsewhere) and names the first entry edited, removed or inserted. The check itself is audited.",
         summary: "Walk the hash chain and name the first edited, removed or inserted entry",
         querystring: Obj({
           anchorSeq: Type.Optional(Type.Integer({ minimum: 1 })),
           anchorHash: Type.Optional(Type.String({ pattern: "^[0-9a-f]{64}$" })),
         }),
         response: {
-          200: AuditVerificationSchema,
+          200: answer(
+            "Whether the chain is whole, or the first entry that does not check out",
+            AuditVerificationSchema,
+          ),
           ...errors(400, 401, 403),
         },
       },
@@ -91,9 +108,21 @@ export function auditRoutes(fastify: FastifyInstance): void {
       onRequest: allow("dpo"),
       schema: {
         tags: ["audit"],
+        operationId: "exportAudit",
+        description:
+          "The DPO: the audit log, filtered as for a page, as a file to download: JSON or CSV, with every entry's raw fields and hashes. The export itself is audited.",
         summary: "Export the (filtered) audit log as JSON or CSV",
         querystring: DatedObject({ ...AuditFilter, format: OneOf(["json", "csv"]) }, AUDIT_WINDOW),
-        response: { 200: Type.String(), ...errors(400, 401, 403) },
+        response: {
+          200: {
+            description: "The audit log as a file to download (Content-Disposition: attachment)",
+            content: {
+              "application/json": { schema: Type.Array(AuditEntrySchema) },
+              "text/csv": { schema: Type.String() },
+            },
+          },
+          ...errors(400, 401, 403),
+        },
       },
     },
     async (request, reply) => {

@@ -24,6 +24,7 @@ import type { Role } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { personOf, type Session } from "../domain/people.js";
 import {
+  answer,
   Obj,
   Ok,
   Password,
@@ -56,6 +57,13 @@ export const DEVICE_ROUTE = { deviceRoute: true } as const;
 /** Route config that marks a route anyone may use without signing in. */
 export const PUBLIC_ROUTE = { publicRoute: true } as const;
 
+/**
+ * The API's documentation page (routes/openapi.ts): public, with its scripts
+ * and styles, which a package registers without route config. It describes
+ * routes and holds no data, as `/api/openapi.json` (a `PUBLIC_ROUTE`).
+ */
+export const API_DOCS = "/api/docs";
+
 /** The hooks made by `allow()` and `SIGNED_IN`: a route with one says who may use it. */
 const ACCESS_HOOKS = new WeakSet<onRequestHookHandler>();
 function accessHook(hook: onRequestHookHandler): onRequestHookHandler {
@@ -71,6 +79,7 @@ export function accessProblem(route: {
   onRequest?: unknown;
 }): string | null {
   if (!route.url.startsWith("/api/")) return null;
+  if (route.url === API_DOCS || route.url.startsWith(`${API_DOCS}/`)) return null;
   const config = route.config as { deviceRoute?: boolean; publicRoute?: boolean } | undefined;
   if (config?.deviceRoute === true || config?.publicRoute === true) return null;
   const hooks: unknown[] = Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
@@ -256,8 +265,13 @@ export function authRoutes(fastify: FastifyInstance): void {
       config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
+        operationId: "getSetup",
+        description:
+          "Public. True until the first administrator is made with POST /api/setup; the dashboard shows its set-up screen while it is.",
         summary: "Whether the controller still needs its first administrator",
-        response: { 200: Obj({ needed: Type.Boolean() }) },
+        response: {
+          200: answer("Whether set-up is still needed", Obj({ needed: Type.Boolean() })),
+        },
       },
     },
     async () => ({ needed: (await app.people.count()) === 0 }),
@@ -269,6 +283,9 @@ export function authRoutes(fastify: FastifyInstance): void {
       config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
+        operationId: "setUp",
+        description:
+          "Public, and only once: makes the first administrator (the admin role, with any roles given) with the one-time set-up code the controller printed when it first started. Refused with a wrong code, or once anyone exists.",
         summary: "Create the first administrator with the one-time setup token",
         body: Obj({
           token: Type.String({ minLength: 1, maxLength: 200 }),
@@ -277,7 +294,10 @@ export function authRoutes(fastify: FastifyInstance): void {
           password: Password,
           roles: Type.Optional(Type.Array(RoleSchema, { maxItems: 8 })),
         }),
-        response: { 201: UserSchema, ...errors(400, 403) },
+        response: {
+          201: answer("The first administrator's account", UserSchema),
+          ...errors(400, 403),
+        },
       },
     },
     async (request, reply) => {
@@ -293,9 +313,18 @@ export function authRoutes(fastify: FastifyInstance): void {
       config: PUBLIC_ROUTE,
       schema: {
         tags: ["session"],
+        operationId: "signIn",
+        description:
+          "Public. Checks the user name and password and sets the session cookie (HttpOnly, Secure, SameSite=Strict). Repeated failures are slowed down (429 with Retry-After). An account with a one-time password may only change it next.",
         summary: "Sign in",
         body: Obj({ id: Type.String({ minLength: 1, maxLength: 64 }), password: Password }),
-        response: { 200: SessionSchema, ...errors(400, 401, 429) },
+        response: {
+          200: answer(
+            "Signed in: the account, the csrfToken to send with changes, and when the session ends",
+            SessionSchema,
+          ),
+          ...errors(400, 401, 429),
+        },
       },
     },
     async (request, reply) => {
@@ -312,8 +341,14 @@ export function authRoutes(fastify: FastifyInstance): void {
       onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
+        operationId: "getSession",
+        description:
+          "Anyone signed in, even with a one-time password still to change. The dashboard reads the csrfToken here and sends it as X-CSRF-Token with every change.",
         summary: "Who is signed in, and the CSRF token for state changes",
-        response: { 200: SessionSchema, ...errors(401) },
+        response: {
+          200: answer("The session: who, its csrfToken, and when it ends", SessionSchema),
+          ...errors(401),
+        },
       },
     },
     (request) => {
@@ -328,8 +363,11 @@ export function authRoutes(fastify: FastifyInstance): void {
       onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
+        operationId: "signOut",
+        description:
+          "Anyone signed in: ends this session and clears its cookie (audited); the person's other sessions go on.",
         summary: "Sign out",
-        response: { 200: Ok, ...errors(401, 403) },
+        response: { 200: answer("Signed out", Ok), ...errors(401, 403) },
       },
     },
     async (request, reply) => {
@@ -347,9 +385,12 @@ export function authRoutes(fastify: FastifyInstance): void {
       onRequest: SIGNED_IN,
       schema: {
         tags: ["session"],
+        operationId: "changeMyPassword",
+        description:
+          "Anyone signed in, including with a one-time password, which this replaces. Needs the current password; every other session of the account ends, this one goes on.",
         summary: "Change my password (other sessions end)",
         body: Obj({ current: Password, next: Password }),
-        response: { 200: Ok, ...errors(400, 401, 403) },
+        response: { 200: answer("The password is changed", Ok), ...errors(400, 401, 403) },
       },
     },
     async (request) => {

@@ -9,6 +9,7 @@ import { Type } from "@sinclair/typebox";
 import { MAX_LIST_DAYS, type StoredBooking } from "../domain/timetable.js";
 import { ANYONE, allow, me } from "./auth.js";
 import {
+  answer,
   BookingAmend,
   BookingCreate,
   BookingSchema,
@@ -45,6 +46,9 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["timetable"],
+        operationId: "listBookings",
+        description:
+          "Anyone signed in: the bookings that overlap the window given in the query (at most 62 days), for the timetable.",
         summary: "Bookings overlapping a window (at most 62 days)",
         querystring: DatedObject(
           {
@@ -56,7 +60,10 @@ export function bookingRoutes(fastify: FastifyInstance): void {
           },
           { from: "from", to: "to", maxDays: MAX_LIST_DAYS },
         ),
-        response: { 200: Type.Array(BookingSchema), ...errors(400, 401, 403) },
+        response: {
+          200: answer("The bookings in the window", Type.Array(BookingSchema)),
+          ...errors(400, 401, 403),
+        },
       },
     },
     async (request, reply) => {
@@ -89,9 +96,11 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["timetable"],
+        operationId: "getBooking",
+        description: "Anyone signed in: one booking, by its id.",
         summary: "One booking",
         params: Obj({ id: Uuid }),
-        response: { 200: BookingSchema, ...errors(401, 403, 404) },
+        response: { 200: answer("The booking", BookingSchema), ...errors(401, 403, 404) },
       },
     },
     async (request) => bookingView(await timetable.require(request.params.id)),
@@ -103,9 +112,12 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...BOOKERS),
       schema: {
         tags: ["timetable"],
+        operationId: "createBooking",
+        description:
+          "A teacher books for themself; the Bursar, SLT and headteacher for any teacher. The slot must lie ahead, within the policy's horizon and longest booking, and not overlap another booking of the box. Audited; the box gets its new schedule at once.",
         summary: "Book a slot (a teacher for themself; the Bursar, SLT and headteacher for anyone)",
         body: BookingCreate,
-        response: { 201: BookingSchema, ...errors(400, 401, 403) },
+        response: { 201: answer("The booking made", BookingSchema), ...errors(400, 401, 403) },
       },
     },
     async (request, reply) =>
@@ -118,10 +130,16 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...BOOKERS),
       schema: {
         tags: ["timetable"],
+        operationId: "amendBooking",
+        description:
+          "The booking's teacher, or the Bursar, SLT or headteacher: changes the times, purpose, staff, sound, class or status of a booking that has not started, under the same rules as making it. Audited; the box gets its new schedule at once.",
         summary: "Amend a booking that has not started (audited)",
         params: Obj({ id: Uuid }),
         body: BookingAmend,
-        response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The booking as amended", BookingSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) =>
@@ -134,10 +152,16 @@ export function bookingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...BOOKERS),
       schema: {
         tags: ["timetable"],
+        operationId: "cancelBooking",
+        description:
+          "The booking's teacher, or the Bursar, SLT or headteacher: cancels a booking that has not started, with a written reason (audited). The box gets its new schedule at once.",
         summary: "Cancel a booking (audited, with a reason)",
         params: Obj({ id: Uuid }),
         body: Obj({ reason: Reason }),
-        response: { 200: BookingSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The cancelled booking", BookingSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) =>

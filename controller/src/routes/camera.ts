@@ -19,7 +19,7 @@ import { REQUEST_SCHEMAS, type ResponseData } from "@classcam/protocol";
 import { MASK_ROLES } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
-import { DeviceId, Obj, errors } from "./schemas.js";
+import { answer, DeviceId, Obj, errors } from "./schemas.js";
 import { typedRequests } from "./typed.js";
 
 const ANSWER_MS = 30_000;
@@ -63,11 +63,14 @@ export function cameraRoutes(fastify: FastifyInstance): void {
       onRequest: allow("it"),
       schema: {
         tags: ["fleet"],
+        operationId: "selfTestCamera",
+        description:
+          "IT: asks a box for one frame from its camera, taken with its lamp lit so the room sees it, and says whether the picture looks right (not black, not frozen). The frame itself is not kept (audited).",
         summary:
           "Ask a box for one camera frame, taken with its lamp lit, and say whether the picture looks right",
         params: Obj({ id: DeviceId }),
         response: {
-          200: Obj({ result: SelfTestResult }),
+          200: answer("The self-test's verdict", Obj({ result: SelfTestResult })),
           ...errors(401, 403, 404, 409),
         },
       },
@@ -102,6 +105,9 @@ export function cameraRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...MASK_ROLES),
       schema: {
         tags: ["fleet"],
+        operationId: "takeMaskPicture",
+        description:
+          "SLT, headteacher or DPO: a picture of the room taken now, with the box's lamp lit, to draw privacy masks on. Never kept; audited.",
         summary:
           "A picture of the room taken now by its box, with the lamp lit, to draw privacy masks " +
           "on (the masks already set are blacked out). Audited; never stored",

@@ -13,7 +13,7 @@ import { Type } from "@sinclair/typebox";
 import { DomainError } from "../domain/errors.js";
 import { ANYONE, allow } from "./auth.js";
 import { openEventStream } from "./live.js";
-import { DemoLampSchema, errors, Obj, OneOf } from "./schemas.js";
+import { answer, DemoLampSchema, errors, Obj, OneOf } from "./schemas.js";
 import { typedRequests } from "./typed.js";
 
 export interface DemoOptions {
@@ -52,8 +52,17 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
       onRequest: allow(ANYONE),
       schema: {
         tags: ["demo"],
+        operationId: "getDemo",
+        description:
+          "Anyone signed in: whether this controller was started by the demo (npm start) with a simulated classroom box, whose panel the dashboard then shows.",
         summary: "Whether this controller runs the demo (with its simulated classroom box)",
-        response: { 200: Obj({ available: Type.Boolean() }), ...errors(401, 403) },
+        response: {
+          200: answer(
+            "Whether the demo's simulated box is there",
+            Obj({ available: Type.Boolean() }),
+          ),
+          ...errors(401, 403),
+        },
       },
     },
     () => ({ available: demoPanel.url !== null }),
@@ -65,8 +74,14 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
       onRequest: allow(ANYONE),
       schema: {
         tags: ["demo"],
+        operationId: "getDemoPanel",
+        description:
+          "Anyone signed in, in the demo only: the simulated box's lamp as its panel reports it. 404 outside the demo; 502 when the simulated box does not answer.",
         summary: "The demo's simulated box: its lamp now (404 outside the demo)",
-        response: { 200: Obj({ lamp: DemoLampSchema }), ...errors(401, 403, 404, 502) },
+        response: {
+          200: answer("The simulated box's lamp now", Obj({ lamp: DemoLampSchema })),
+          ...errors(401, 403, 404, 502),
+        },
       },
     },
     async (_request, reply) => {
@@ -87,10 +102,16 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
       onRequest: allow(ANYONE),
       schema: {
         tags: ["demo"],
+        operationId: "pressDemoButton",
+        description:
+          "Anyone signed in, in the demo only: presses the simulated box's record button as a teacher does in the classroom (a short press starts or stops recording, a long one asks to keep the recording).",
         summary:
           "Press the simulated box's record button: short starts or stops, long asks to keep",
         body: Obj({ press: OneOf(["short", "long"]) }),
-        response: { 200: Obj({ lamp: DemoLampSchema }), ...errors(400, 401, 403, 404, 502) },
+        response: {
+          200: answer("The lamp after the press", Obj({ lamp: DemoLampSchema })),
+          ...errors(400, 401, 403, 404, 502),
+        },
       },
     },
     async (request, reply) => {
@@ -117,8 +138,17 @@ export function demoRoutes(fastify: FastifyInstance, options: DemoOptions): void
       onRequest: allow(ANYONE),
       schema: {
         tags: ["demo"],
+        operationId: "streamDemoLamp",
+        description:
+          "Anyone signed in, in the demo only: the simulated box's lamp relayed as server-sent events, one event per change, for the dashboard's demo panel. The stream stays open until the client leaves.",
         summary: "The simulated box's lamp, live (text/event-stream, one event per change)",
-        response: { ...errors(401, 403, 404, 502) },
+        response: {
+          200: {
+            description: "The lamp's changes, as server-sent events",
+            content: { "text/event-stream": { schema: Type.String() } },
+          },
+          ...errors(401, 403, 404, 502),
+        },
       },
     },
     async (request, reply) => {

@@ -13,6 +13,7 @@ import { clearAlertById } from "../domain/alerts.js";
 import { MASK_ROLES } from "../domain/access.js";
 import { ANYONE, allow, me } from "./auth.js";
 import {
+  answer,
   AlertSchema,
   DeviceId,
   DeviceSchema,
@@ -59,9 +60,15 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["fleet"],
+        operationId: "listDevices",
+        description:
+          "Anyone signed in: each classroom box with its room, whether it is online and recording, and, for the fleet roles (Bursar, IT, SLT, headteacher, administrator), its health: storage, temperature, configuration, privacy masks and alerts.",
         summary: "The classroom devices, with health for the fleet roles",
         querystring: Obj({ status: Type.Optional(OneOf(["active", "disabled", "retired"])) }),
-        response: { 200: Type.Array(DeviceSchema), ...errors(401, 403) },
+        response: {
+          200: answer("The classroom devices", Type.Array(DeviceSchema)),
+          ...errors(401, 403),
+        },
       },
     },
     async (request) => {
@@ -84,10 +91,16 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow("it"),
       schema: {
         tags: ["fleet"],
+        operationId: "enrolDevice",
+        description:
+          "IT: enrols a classroom box under an id and a room (audited). The answer carries the box's MQTT secret, shown this once: set it on the box. An id already enrolled is refused (409).",
         summary: "Enrol a device; its secret is shown once",
         body: Obj({ id: DeviceId, room: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: {
-          201: Obj({ device: DeviceSchema, secret: Type.String() }),
+          201: answer(
+            "The enrolled device and its secret (shown once)",
+            Obj({ device: DeviceSchema, secret: Type.String() }),
+          ),
           ...errors(400, 401, 403, 409),
         },
       },
@@ -111,13 +124,19 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow("it"),
       schema: {
         tags: ["fleet"],
+        operationId: "changeDevice",
+        description:
+          "IT, audited: disable (the box may no longer connect), enable, retire (the box is told to wipe its buffer, and reports when it has) or rotate-secret (a new secret, shown once in the answer; the old one stops working).",
         summary: "Disable, enable or retire a device, or rotate its secret (shown once)",
         params: Obj({
           id: DeviceId,
           action: OneOf(["disable", "enable", "retire", "rotate-secret"]),
         }),
         response: {
-          200: DeviceWithSecretSchema,
+          200: answer(
+            "The device after the change, with its new secret after rotate-secret",
+            DeviceWithSecretSchema,
+          ),
           ...errors(400, 401, 403, 404, 409),
         },
       },
@@ -139,10 +158,16 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...MASK_ROLES),
       schema: {
         tags: ["fleet"],
+        operationId: "setDeviceMasks",
+        description:
+          "SLT, headteacher or DPO: replaces the box's privacy masks, rectangles blacked out in the picture as it is captured, so what they cover is never recorded. The box gets them with its next configuration (audited).",
         summary: "Set a device's privacy masks (burned into the picture at capture)",
         params: Obj({ id: DeviceId }),
         body: Obj({ masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }) }),
-        response: { 200: DeviceSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The device with its new masks", DeviceSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -165,9 +190,12 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...FLEET_ROLES, "dpo"),
       schema: {
         tags: ["fleet"],
+        operationId: "listAlerts",
+        description:
+          "The fleet roles (Bursar, IT, SLT, headteacher, administrator) and the DPO: the alerts not yet dealt with, each with its box, room, kind, detail and when it was raised.",
         summary:
           "Open alerts: buffer full of protected footage, camera lost, lamp fault, unbooked recording…",
-        response: { 200: Type.Array(AlertSchema), ...errors(401, 403) },
+        response: { 200: answer("The open alerts", Type.Array(AlertSchema)), ...errors(401, 403) },
       },
     },
     async () => openAlerts(app.db),
@@ -179,9 +207,12 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       onRequest: allow("it", "slt", "headteacher"),
       schema: {
         tags: ["fleet"],
+        operationId: "clearAlert",
+        description:
+          "IT, SLT or headteacher: marks an alert as dealt with (audited); it leaves the list of open alerts.",
         summary: "Mark an alert as dealt with",
         params: Obj({ alertId: Serial }),
-        response: { 200: Ok, ...errors(401, 403, 404) },
+        response: { 200: answer("The alert is cleared", Ok), ...errors(401, 403, 404) },
       },
     },
     async (request) => {

@@ -23,6 +23,9 @@ export function footageRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "getFootagePlaylist",
+        description:
+          "Whoever decide() lets view the recording: the HLS playlist of its footage on the school's server, audited as playing it and never cached. While the footage is only in the box this answers 404 and asks the box to upload it.",
         summary:
           "The footage's HLS playlist (audited as playing it). 404 while the footage is only " +
           "on the device — asking for it asks the device to upload it",
@@ -51,6 +54,9 @@ export function footageRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "getFootageSegment",
+        description:
+          "Whoever decide() lets view the recording: one MPEG-TS segment named in its playlist, never cached and never offered as a download.",
         summary: "One segment of the footage (MPEG-TS), for whoever may view it",
         params: Obj({ id: Uuid, segment: SegmentName }),
         response: {

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
-import { Obj, Ok, OneOf, RecordingDetailSchema, errors } from "./schemas.js";
+import { answer, Obj, Ok, OneOf, RecordingDetailSchema, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
 import { typed } from "./typed.js";
 
@@ -20,10 +20,16 @@ export function keepingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "requestKeeping",
+        description:
+          "The owner: asks to keep the recording beyond the box's buffer (optionally as an exemplar). Every member of staff in the lesson is asked to agree; when all have, the box uploads it to the school's archive. Audited.",
         summary: "Ask to keep the recording: every member of staff in it must agree",
         params: RecordingParams,
         body: Obj({ exemplar: Type.Optional(Type.Boolean()) }),
-        response: { 200: RecordingDetailSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The recording, with its consents asked", RecordingDetailSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -39,9 +45,15 @@ export function keepingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "withdrawKeeping",
+        description:
+          "The owner: withdraws the request to keep, while the upload is not yet done; the recording goes back to the box's buffer and its overwriting (audited).",
         summary: "Withdraw the request to keep (before the upload is done)",
         params: RecordingParams,
-        response: { 200: RecordingDetailSchema, ...errors(401, 403, 404, 409) },
+        response: {
+          200: answer("The recording, no longer to be kept", RecordingDetailSchema),
+          ...errors(401, 403, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -57,10 +69,16 @@ export function keepingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "decideConsent",
+        description:
+          "A member of staff in the lesson: agrees or declines to keep the recording. One decline cancels the request to keep; when everyone has agreed the box uploads it. Audited.",
         summary: "Agree or decline to keep a recording I am in (declining cancels the archive)",
         params: RecordingParams,
         body: Obj({ decision: OneOf(["agree", "decline"]) }),
-        response: { 200: RecordingDetailSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The recording with my decision", RecordingDetailSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -76,9 +94,12 @@ export function keepingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "releaseExemplar",
+        description:
+          "The owner (or the roles that may): an exemplar is kept until released; from now on the policy's archive retention applies to it (audited).",
         summary: "Release an exemplar: archive retention applies to it from now on",
         params: RecordingParams,
-        response: { 200: Ok, ...errors(401, 403, 404, 409) },
+        response: { 200: answer("Released", Ok), ...errors(401, 403, 404, 409) },
       },
     },
     async (request) => {

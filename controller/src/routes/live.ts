@@ -21,6 +21,7 @@ import type { ServerResponse } from "node:http";
 import { decide, type Person } from "../domain/access.js";
 import { AuditTail, Notices, type Notice } from "../notices.js";
 import { ANYONE, allow, me } from "./auth.js";
+import { Type } from "@sinclair/typebox";
 import { errors } from "./schemas.js";
 import { pathParam } from "./typed.js";
 
@@ -205,10 +206,19 @@ export function liveRoutes(app: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["live"],
+        operationId: "streamNotices",
+        description:
+          "Anyone signed in: a stream of server-sent events that stays open. Each event is a topic with the ids of what changed, sent only to people who may see it; the dashboard fetches again what an event names. A comment line every 25 seconds keeps it open; when the session ends a signed-out event closes it, and the browser's EventSource reconnects by itself.",
         summary:
           "Live notices (text/event-stream): events recordings, upload, consents, devices, " +
           "bookings, each with the ids of what changed, only about what I may see",
-        response: { ...errors(401, 403) },
+        response: {
+          200: {
+            description: "The notices, as server-sent events (event: topic, data: the ids)",
+            content: { "text/event-stream": { schema: Type.String() } },
+          },
+          ...errors(401, 403),
+        },
       },
     },
     (request, reply) => {

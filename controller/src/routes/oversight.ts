@@ -21,7 +21,7 @@ import { useOverWeeks } from "../domain/use-view.js";
 import { inForce } from "../domain/governance-view.js";
 import { allow } from "./auth.js";
 import { FleetPageSchema, GovernanceSchema, UseSchema } from "./oversight-schemas.js";
-import { Obj, OneOf, errors } from "./schemas.js";
+import { answer, Obj, OneOf, errors } from "./schemas.js";
 import { typed } from "./typed.js";
 
 export * from "./oversight-schemas.js";
@@ -43,6 +43,9 @@ export function oversightRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...FLEET_ROLES),
       schema: {
         tags: ["fleet"],
+        operationId: "listFleet",
+        description:
+          "The fleet roles (Bursar, IT, SLT, headteacher, administrator): the boxes a page at a time, by room, searchable and filtered by what needs attention or by status, with each box's health.",
         summary:
           "The fleet a page at a time, by room: online, lamp, storage and days of buffer, " +
           "card wear, temperature, software, last seen and alerts",
@@ -53,7 +56,7 @@ export function oversightRoutes(fastify: FastifyInstance): void {
           offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
         }),
-        response: { 200: FleetPageSchema, ...errors(400, 401, 403) },
+        response: { 200: answer("A page of the fleet", FleetPageSchema), ...errors(400, 401, 403) },
       },
     },
     async (request) => fleetPage(app.db, app.devices, app.now(), request.query),
@@ -66,11 +69,14 @@ export function oversightRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...USE_ROLES),
       schema: {
         tags: ["use"],
+        operationId: "getUse",
+        description:
+          "Bursar, SLT or headteacher: how the boxes were used over the last weeks (1 to 52), in numbers only: recording hours by room and by purpose, footage held, keeping and consent.",
         summary:
           "The boxes' use over the last weeks: recording hours by room and by purpose, footage " +
           "held over time, asking to keep and consent",
         querystring: Obj({ weeks: Type.Optional(Type.Integer({ minimum: 1, maximum: 52 })) }),
-        response: { 200: UseSchema, ...errors(400, 401, 403) },
+        response: { 200: answer("The use, week by week", UseSchema), ...errors(400, 401, 403) },
       },
     },
     async (request) => useOverWeeks(app.db, app.now(), request.query.weeks ?? 12),
@@ -83,8 +89,14 @@ export function oversightRoutes(fastify: FastifyInstance): void {
       onRequest: allow(...GOVERNANCE_ROLES),
       schema: {
         tags: ["governance"],
+        operationId: "getGovernance",
+        description:
+          "SLT, headteacher or DPO: the holds and investigations in force, each with the recording it is about (its room, purpose and date).",
         summary: "Holds and investigations in force, with the recording each is about",
-        response: { 200: GovernanceSchema, ...errors(401, 403) },
+        response: {
+          200: answer("Holds and investigations in force", GovernanceSchema),
+          ...errors(401, 403),
+        },
       },
     },
     async () => inForce(app.db),

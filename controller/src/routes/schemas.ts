@@ -303,9 +303,35 @@ export const UploadProgressSchema = Obj({
   complete: Type.Boolean(),
 });
 
-/** The common error answers every protected route may give. */
-export const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, ErrorSchema]));
+/** What each error status means, as the API documentation says it (the message says which case). */
+export const ERROR_MEANINGS = {
+  400: "Bad request: a field, parameter or value is missing, malformed or out of bounds",
+  401: "Not signed in (or the session has ended); for a device route, no valid upload token",
+  403: "Not allowed: none of the roles this needs, a one-time password still to change, or a missing or wrong X-CSRF-Token or Origin",
+  404: "Not found: no such thing, or nothing this person may know of",
+  409: "Conflict: it cannot be done in the state things are in now (the message says why)",
+  413: "Too large: the body is over the route's limit",
+  415: "Unsupported media type: the body is not in the content type the route takes",
+  422: "Unprocessable: the bytes do not match what the manifest declared (length or SHA-256)",
+  429: "Too many attempts: wait for the seconds in Retry-After",
+  502: "Bad gateway: the classroom box (or the demo's simulated one) did not answer as it should",
+} as const;
+export type ErrorStatus = keyof typeof ERROR_MEANINGS;
+
+/** The common error answers a route may give, each with its meaning. */
+export const errors = (...codes: ErrorStatus[]) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      code,
+      Type.Object(ErrorSchema.properties, { ...strict, description: ERROR_MEANINGS[code] }),
+    ]),
+  );
+
+/** A success answer's schema with what it means, for the API documentation. */
+export const answer = <T extends TSchema>(description: string, schema: T): T => ({
+  ...schema,
+  description,
+});
 
 /** The names behind the ids in a page of the audit log (domain/audit-names.ts). */
 export const AuditNamesSchema = Obj({

@@ -7,7 +7,17 @@ import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
 import { MAX_COMMENT_LENGTH } from "../domain/form-limits.js";
 import { DateInput } from "./dates.js";
-import { CommentSchema, Obj, Ok, Serial, ShareSchema, UserId, Uuid, errors } from "./schemas.js";
+import {
+  answer,
+  CommentSchema,
+  Obj,
+  Ok,
+  Serial,
+  ShareSchema,
+  UserId,
+  Uuid,
+  errors,
+} from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
 import { typed } from "./typed.js";
 
@@ -21,9 +31,15 @@ export function sharingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "listComments",
+        description:
+          "Whoever may see the recording's comments (the owner, colleagues it is shared with, an investigation): each comment at its moment, in seconds from the start, in timeline order.",
         summary: "Time-stamped comments, in timeline order",
         params: RecordingParams,
-        response: { 200: Type.Array(CommentSchema), ...errors(401, 403, 404) },
+        response: {
+          200: answer("The comments", Type.Array(CommentSchema)),
+          ...errors(401, 403, 404),
+        },
       },
     },
     async (request) => recordings.comments(me(request), request.params.id),
@@ -35,13 +51,19 @@ export function sharingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "addComment",
+        description:
+          "Whoever decide() lets comment on the recording: a comment at a moment of it, within the length limit (audited; the owner is told live).",
         summary: "Comment at a moment of the recording",
         params: RecordingParams,
         body: Obj({
           atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
           body: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }),
         }),
-        response: { 201: CommentSchema, ...errors(400, 401, 403, 404) },
+        response: {
+          201: answer("The comment added", CommentSchema),
+          ...errors(400, 401, 403, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -58,13 +80,16 @@ export function sharingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "shareRecording",
+        description:
+          "The owner: shares the recording with a colleague, who may then watch and comment until the share is withdrawn or its optional expiry. Shared footage cannot be shared on. Audited.",
         summary: "Share with a colleague to view and comment (owner only; optional expiry)",
         params: RecordingParams,
         body: Obj({
           withId: UserId,
           expiresAt: Type.Optional(Type.Union([DateInput, Type.Null()])),
         }),
-        response: { 201: ShareSchema, ...errors(400, 401, 403, 404, 409) },
+        response: { 201: answer("The share", ShareSchema), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -81,9 +106,12 @@ export function sharingRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["recordings"],
+        operationId: "revokeShare",
+        description:
+          "The owner: withdraws a share; the colleague can no longer watch or comment (audited).",
         summary: "Withdraw a share (owner only)",
         params: Obj({ id: Uuid, shareId: Serial }),
-        response: { 200: Ok, ...errors(401, 403, 404) },
+        response: { 200: answer("Withdrawn", Ok), ...errors(401, 403, 404) },
       },
     },
     async (request) => {

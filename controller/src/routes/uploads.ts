@@ -11,7 +11,15 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { MAX_MANIFEST_SEGMENTS, UploadRefused } from "../domain/footage.js";
 import { DEVICE_ROUTE } from "./auth.js";
-import { ManifestSchema, Obj, SegmentName, UploadProgressSchema, Uuid, errors } from "./schemas.js";
+import {
+  answer,
+  ManifestSchema,
+  Obj,
+  SegmentName,
+  UploadProgressSchema,
+  Uuid,
+  errors,
+} from "./schemas.js";
 import { pathParam, typed } from "./typed.js";
 
 const UploadParams = Obj({ recordingId: Uuid });
@@ -36,10 +44,16 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
       onRequest: token,
       schema: {
         tags: ["uploads"],
+        operationId: "getUploadProgress",
+        description:
+          "The classroom box, with the upload token of the controller's upload request: which segments have arrived and whether the upload is complete, so an interrupted upload resumes.",
         summary: "How far a recording's upload got (for the device with its upload token)",
         security,
         params: UploadParams,
-        response: { 200: UploadProgressSchema, ...errors(400, 401, 403) },
+        response: {
+          200: answer("The upload's progress", UploadProgressSchema),
+          ...errors(400, 401, 403),
+        },
       },
     },
     async (request) => footage.progress(request.params.recordingId),
@@ -53,6 +67,9 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
       bodyLimit: MANIFEST_BODY_LIMIT,
       schema: {
         tags: ["uploads"],
+        operationId: "putUploadManifest",
+        description:
+          "The classroom box, with its upload token: declares every segment of the recording (name, length in bytes, SHA-256) before sending them; answers which have already arrived.",
         summary:
           "The recording's segments (name, length, SHA-256); answers which are already in, " +
           "so an interrupted upload resumes",
@@ -60,7 +77,10 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
         params: UploadParams,
         body: ManifestSchema,
         response: {
-          200: Obj({ received: Type.Array(Type.String()), complete: Type.Boolean() }),
+          200: answer(
+            "The segments already received, and whether the upload is complete",
+            Obj({ received: Type.Array(Type.String()), complete: Type.Boolean() }),
+          ),
           ...errors(400, 401, 403, 404, 409, 413),
         },
       },
@@ -86,21 +106,28 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
         onRequest: token,
         schema: {
           tags: ["uploads"],
+          operationId: "putUploadSegment",
+          description:
+            "The classroom box, with its upload token: the raw bytes of one segment declared in the manifest, as application/octet-stream, with its SHA-256 in X-Content-SHA256. Streamed to disk and kept only if its length and checksum match the manifest.",
           summary:
             "One segment's bytes (application/octet-stream, X-Content-SHA256); kept only if " +
             "its length and checksum match the manifest",
           security,
           params: SegmentParams,
+          streamedBody: { contentType: "application/octet-stream" },
           headers: Type.Object({
             "x-content-sha256": Type.Optional(Type.String({ maxLength: 64 })),
           }),
           response: {
-            200: Obj({
-              name: Type.String(),
-              receivedBytes: Type.Integer(),
-              totalBytes: Type.Integer(),
-              complete: Type.Boolean(),
-            }),
+            200: answer(
+              "The segment is kept; how much of the upload has arrived",
+              Obj({
+                name: Type.String(),
+                receivedBytes: Type.Integer(),
+                totalBytes: Type.Integer(),
+                complete: Type.Boolean(),
+              }),
+            ),
             ...errors(400, 401, 403, 409, 413, 415, 422),
           },
         },

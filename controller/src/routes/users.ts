@@ -7,7 +7,7 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
-import { Obj, Role as RoleSchema, UserId, UserSchema, errors } from "./schemas.js";
+import { answer, Obj, Role as RoleSchema, UserId, UserSchema, errors } from "./schemas.js";
 import { typed } from "./typed.js";
 import { StaffImport } from "../domain/staff-import.js";
 import {
@@ -28,10 +28,16 @@ export function userRoutes(fastify: FastifyInstance): void {
       onRequest: allow(ANYONE),
       schema: {
         tags: ["people"],
+        operationId: "listStaff",
+        description:
+          "Anyone signed in: the active staff, names and roles only, for choosing whom to book for or share with.",
         summary: "The staff directory: names and roles, for choosing whom to book or share with",
         response: {
-          200: Type.Array(
-            Obj({ id: UserId, displayName: Type.String(), roles: Type.Array(RoleSchema) }),
+          200: answer(
+            "The staff directory",
+            Type.Array(
+              Obj({ id: UserId, displayName: Type.String(), roles: Type.Array(RoleSchema) }),
+            ),
           ),
           ...errors(401, 403),
         },
@@ -49,8 +55,11 @@ export function userRoutes(fastify: FastifyInstance): void {
       onRequest: allow("admin"),
       schema: {
         tags: ["people"],
+        operationId: "listUsers",
+        description:
+          "The administrator: every account, active or disabled, with its roles and last sign-in.",
         summary: "Every account",
-        response: { 200: Type.Array(UserSchema), ...errors(401, 403) },
+        response: { 200: answer("The accounts", Type.Array(UserSchema)), ...errors(401, 403) },
       },
     },
     () => app.people.list(),
@@ -62,6 +71,9 @@ export function userRoutes(fastify: FastifyInstance): void {
       onRequest: allow("admin"),
       schema: {
         tags: ["people"],
+        operationId: "addUser",
+        description:
+          "The administrator: adds an account with its roles. The answer carries a one-time password, shown this once, which the person must change when they first sign in. Roles that see footage need a second person: they are granted only by another administrator or the headteacher. Audited.",
         summary: "Add an account; its one-time password is shown once",
         body: Obj({
           id: UserId,
@@ -69,7 +81,10 @@ export function userRoutes(fastify: FastifyInstance): void {
           roles: Type.Array(RoleSchema, { maxItems: 8 }),
         }),
         response: {
-          201: Obj({ user: UserSchema, temporaryPassword: Type.String() }),
+          201: answer(
+            "The account and its one-time password (shown once)",
+            Obj({ user: UserSchema, temporaryPassword: Type.String() }),
+          ),
           ...errors(400, 401, 403, 409),
         },
       },
@@ -85,6 +100,9 @@ export function userRoutes(fastify: FastifyInstance): void {
       onRequest: allow("admin"),
       schema: {
         tags: ["people"],
+        operationId: "changeUser",
+        description:
+          "The administrator: changes an account's name, roles or status. Changing roles or disabling the account ends its sessions; roles that see footage are granted only by another administrator or the headteacher. Audited.",
         summary: "Change an account's name, roles or status (roles or disabling end its sessions)",
         params: Obj({ id: UserId }),
         body: Type.Partial(
@@ -98,7 +116,10 @@ export function userRoutes(fastify: FastifyInstance): void {
           }),
           { minProperties: 1 },
         ),
-        response: { 200: UserSchema, ...errors(400, 401, 403, 404, 409) },
+        response: {
+          200: answer("The account as it now is", UserSchema),
+          ...errors(400, 401, 403, 404, 409),
+        },
       },
     },
     async (request) => {
@@ -112,9 +133,18 @@ export function userRoutes(fastify: FastifyInstance): void {
       onRequest: allow("admin"),
       schema: {
         tags: ["people"],
+        operationId: "resetPassword",
+        description:
+          "The administrator: gives an account a new one-time password, shown this once, and ends its sessions (audited).",
         summary: "Issue a new one-time password (shown once); the account's sessions end",
         params: Obj({ id: UserId }),
-        response: { 200: Obj({ temporaryPassword: Type.String() }), ...errors(401, 403, 404) },
+        response: {
+          200: answer(
+            "The new one-time password (shown once)",
+            Obj({ temporaryPassword: Type.String() }),
+          ),
+          ...errors(401, 403, 404),
+        },
       },
     },
     async (request) => {
@@ -130,9 +160,18 @@ export function userRoutes(fastify: FastifyInstance): void {
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         tags: ["people"],
+        operationId: "previewStaffImport",
+        description:
+          "The administrator: reads a staff list exported as CSV and says, line by line, who would be added and what is wrong with each bad line, without adding anyone.",
         summary: "Check a staff list (CSV) without adding anyone: every bad line and why",
         body: StaffPreviewBody,
-        response: { 200: StaffPreviewSchema, ...errors(400, 401, 403, 413) },
+        response: {
+          200: answer(
+            "The preview: the good lines and every bad line with why",
+            StaffPreviewSchema,
+          ),
+          ...errors(400, 401, 403, 413),
+        },
       },
     },
     async (request) => staffImport.preview(request.body.csv, me(request).id),
@@ -145,11 +184,20 @@ export function userRoutes(fastify: FastifyInstance): void {
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: {
         tags: ["people"],
+        operationId: "importStaff",
+        description:
+          "The administrator: adds the people of a staff list exported as CSV, all or nothing or only the good lines; each new account gets a one-time password, shown once. Audited.",
         summary:
           "Add the people of a staff list (CSV): all or nothing, or only the good lines; " +
           "their one-time passwords are shown once",
         body: StaffImportBody,
-        response: { 201: StaffImportedSchema, ...errors(400, 401, 403, 409, 413) },
+        response: {
+          201: answer(
+            "The accounts added, with their one-time passwords, and the lines refused",
+            StaffImportedSchema,
+          ),
+          ...errors(400, 401, 403, 409, 413),
+        },
       },
     },
     async (request, reply) => {
