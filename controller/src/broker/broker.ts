@@ -36,6 +36,7 @@ import { canPublish, canReceive, canSubscribe } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
 import { PendingRequests } from "./requests.js";
+import { indexedPersistence } from "./retained.js";
 import {
   RetiredClients,
   canPublishRetired,
@@ -127,6 +128,7 @@ export class Broker {
     };
     const aedes = new Aedes({
       id: "classcam-controller",
+      persistence: indexedPersistence(),
       maxClientsIdLength: 64,
       preConnect: (client, packet, done) => {
         self().connectPackets.set(client, packet);
