@@ -193,7 +193,7 @@ export class ControllerProcess {
 
   private entry(): string[] {
     return this.runtime === "built"
-      ? [join(REPO, "controller/dist/main.js")]
+      ? [...profilingArgs(), join(REPO, "controller/dist/main.js")]
       : [...nodeArgs(), join(REPO, "controller/src/main.ts")];
   }
 
@@ -261,5 +261,14 @@ export class ControllerProcess {
 
 /** How tests run TypeScript in a child process: the same way tap runs them. */
 export function nodeArgs(): string[] {
-  return ["--conditions=classcam-source", "--import=tsx"];
+  return ["--conditions=classcam-source", "--import=tsx", ...profilingArgs()];
+}
+
+/**
+ * Extra node options for the processes tests and benchmarks start, from
+ * CLASSCAM_CHILD_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to
+ * profile a benchmark's controller; NODE_OPTIONS refuses --cpu-prof).
+ */
+export function profilingArgs(): string[] {
+  return process.env.CLASSCAM_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
 }
