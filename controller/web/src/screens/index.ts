@@ -20,6 +20,7 @@ import { devicesScreen } from "./devices.js";
 import { fleet } from "./fleet.js";
 import { holds } from "./holds.js";
 import { policyScreen } from "./policy.js";
+import { staffScreen } from "./staff.js";
 import { timetable } from "./timetable.js";
 import { use } from "./use.js";
 
@@ -42,4 +43,5 @@ export const SCREENS: readonly Screen[] = [
   audit,
   policyScreen,
   devicesScreen,
+  staffScreen,
 ];
