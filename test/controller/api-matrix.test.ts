@@ -59,6 +59,13 @@ const ROWS: Row[] = [
     byRole("admin"),
     "/api/users/not-a-user/password-reset",
   ),
+  r("POST", "/api/users/import/preview", byRole("admin"), "/api/users/import/preview", {
+    csv: "Name,Username,Roles\nMatrix,matrix-csv,coach\n",
+  }),
+  r("POST", "/api/users/import", byRole("admin"), "/api/users/import", {
+    csv: "Name,Username,Roles\nMatrix,matrix-csv,coach\n",
+    mode: "good-rows",
+  }),
   r("GET", "/api/devices", ["anyone"]),
   r("POST", "/api/devices", byRole("it"), "/api/devices", () => ({
     id: `m-${++deviceSerial}`,
