@@ -133,6 +133,12 @@ export function recordingStatus(recording: RecordingSummary): string {
     case "recording":
       return "Recording now";
     case "in-buffer":
+      // once copied up (to be watched), the footage is on the server: say so, and when it goes
+      if (recording.onController) {
+        return recording.overwriteAt === null
+          ? "On the school's server"
+          : `On the school's server — ${daysLeft(recording.overwriteAt)} before it is deleted unless it is kept`;
+      }
       return recording.overwriteAt === null
         ? "In the classroom box"
         : `In the classroom box — ${daysLeft(recording.overwriteAt)} before it is overwritten`;

@@ -295,7 +295,7 @@ class AuditView {
     const only = button(
       "Only these",
       {
-        attrs: { "aria-label": `Only entries about ${words}` },
+        attrs: { "aria-label": `Only these: the entries about ${words}` },
         on: {
           click: () => {
             this.subject.value = entry.subject;

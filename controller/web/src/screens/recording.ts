@@ -1,16 +1,18 @@
 /**
- * One recording: what it is and where it is; the player; the comments on its
- * timeline (press one to jump there); and, for what the person may do (the
- * API's `allowed`), sharing with a colleague, asking to keep it with each
- * member of staff's answer, agreeing or declining, and deleting it. Kept up
- * to date by live notices.
+ * One recording: what it is and where its footage is; the player, or why
+ * this person cannot watch it (the server's access decision, in its words);
+ * the comments on its timeline (recording-comments.ts); and, for what the
+ * person may do (the API's `allowed`), sharing with a colleague, asking to
+ * keep it with each member of staff's answer, agreeing or declining, and
+ * deleting it. The way back leads to a page this person has. Kept up to date
+ * by live notices.
  */
 import { api } from "../api.js";
 import { fill, h, type Child } from "../dom.js";
-import { clock, day, duration, percent, purpose, recordingStatus, when } from "../format.js";
+import { day, duration, percent, purpose, recordingStatus, when } from "../format.js";
 import { Player } from "../player.js";
-import type { Screen, ScreenContext } from "../screen.js";
-import { COLLEAGUE_ROLES, type Comment, type RecordingDetail, type StaffMember } from "../types.js";
+import { mayOpen, type Screen, type ScreenContext } from "../screen.js";
+import { COLLEAGUE_ROLES, type RecordingDetail, type StaffMember } from "../types.js";
 import {
   Messages,
   badge,
@@ -22,8 +24,25 @@ import {
   section,
   table,
 } from "../ui.js";
+import { audit } from "./audit.js";
+import { holds as holdsScreen } from "./holds.js";
+import { RecordingComments } from "./recording-comments.js";
+import { myRecordings } from "./recordings.js";
+import { sharedWithMe } from "./shared.js";
 
 const DECISION_WORDS = { agree: "Agreed", decline: "Declined", pending: "Not answered yet" };
+
+/** The server's reason as a sentence: "Footage is need-to-know: … first." */
+const asSentence = (reason: string) =>
+  `${reason.charAt(0).toUpperCase()}${reason.slice(1).replace(/[.;:,\s]+$/, "")}.`;
+
+/** Where the recording is and what happens to it next; a kept one says until when. */
+function statusWords(d: RecordingDetail): string {
+  const words = recordingStatus(d);
+  if (d.status !== "archived") return words;
+  if (d.exemplar) return `${words}, until it is released`;
+  return d.keptUntil === null ? words : `${words} until ${day(d.keptUntil)}`;
+}
 
 export const recordingScreen: Screen = {
   path: "recordings/:id",
@@ -36,11 +55,10 @@ class RecordingPage {
   private detail!: RecordingDetail;
   private staff: StaffMember[] = [];
   private player: Player | null = null;
-  private comments: Comment[] = [];
+  private comments: RecordingComments | null = null;
   private readonly id: string;
   private readonly summary = h("div", { class: "summary" });
   private readonly notices = h("div", { class: "notices" });
-  private readonly commentsPart = h("div");
   private readonly sharePart = h("div");
   private readonly keepPart = h("div");
   private readonly deletePart = h("div");
@@ -70,12 +88,8 @@ class RecordingPage {
     ]);
     screen.setTitle(`${purpose(this.detail.purpose)} — ${when(this.detail.startedAt)}`);
     await this.markSeen();
-    const back =
-      this.detail.ownerId === this.me
-        ? h("a", { href: "#/recordings" }, "← My recordings")
-        : h("a", { href: "#/shared" }, "← Shared with me");
     screen.body.append(
-      h("p", { class: "back" }, back),
+      h("p", { class: "back" }, this.back()),
       this.messages.element,
       this.summary,
       this.notices,
@@ -86,8 +100,10 @@ class RecordingPage {
       screen.onLeave(() => {
         player.destroy();
       });
-      screen.body.append(section("Watch", player.element), this.commentsPart);
-      await this.loadComments();
+      const comments = new RecordingComments(screen, this.id, player);
+      this.comments = comments;
+      screen.body.append(section("Watch", player.element), comments.element);
+      await comments.load();
     }
     screen.body.append(this.keepPart, this.sharePart, this.deletePart);
     this.draw();
@@ -131,7 +147,7 @@ class RecordingPage {
   private draw(): void {
     this.drawSummary();
     this.drawNotices();
-    this.drawComments();
+    this.comments?.draw(this.detail);
     this.drawKeep();
     this.drawShare();
     this.drawDelete();
@@ -154,7 +170,7 @@ class RecordingPage {
         h(
           "span",
           { class: "status", attrs: { "data-status": d.status } },
-          recordingStatus(d),
+          statusWords(d),
           d.status === "uploading" && d.footage.state === "uploading"
             ? ` (${percent(d.footage.receivedBytes, d.footage.totalBytes)}% copied)`
             : null,
@@ -193,117 +209,32 @@ class RecordingPage {
           `Opened for an investigation on ${when(i.openedAt)} by ${this.name(i.openedBy)}: “${i.reason}”.`,
         ),
       ),
+      this.detail.cannotWatch !== null &&
+        this.detail.status !== "deleted" &&
+        h(
+          "p",
+          { class: "message info", attrs: { "data-part": "cannot-watch" } },
+          `You cannot watch this recording. ${asSentence(this.detail.cannotWatch)}`,
+        ),
     );
   }
 
-  // ------------------------------------------------------------------ comments
-
-  private async loadComments(): Promise<void> {
-    this.comments = await api.get<Comment[]>(`/api/recordings/${this.id}/comments`);
-    this.drawComments();
-  }
-
-  private commentForm: HTMLFormElement | null = null;
-
-  private drawComments(): void {
-    if (!this.may("view")) return;
-    const length = this.detail.durationSeconds ?? 0;
-    const player = this.player;
-    const jump = (seconds: number) => {
-      player?.seek(seconds);
-      this.screen.announce(`At ${clock(seconds)}.`);
-    };
-    const markers = h(
-      "div",
-      { class: "timeline", attrs: { "aria-hidden": "true" } },
-      this.comments.map((comment) => {
-        const marker = h("div", {
-          class: "marker",
-          title: `${clock(comment.atSeconds)} ${comment.authorName}`,
-          on: { click: () => jump(comment.atSeconds) },
-        });
-        marker.style.left = `${length > 0 ? Math.min(100, (comment.atSeconds / length) * 100) : 0}%`;
-        return marker;
-      }),
+  /** Back to a page this person has: their recordings, what is shared with them, their work. */
+  private back(): HTMLElement {
+    const d = this.detail;
+    const investigating = d.investigations.some(
+      (i) => i.openedBy === this.me && i.closedAt === null,
     );
-    const list =
-      this.comments.length === 0
-        ? h("p", { class: "empty" }, "No comments yet.")
-        : h(
-            "ol",
-            { class: "comments" },
-            this.comments.map((comment) =>
-              h(
-                "li",
-                { class: "comment", attrs: { "data-at": comment.atSeconds } },
-                button(
-                  clock(comment.atSeconds),
-                  {
-                    class: "button link jump",
-                    attrs: { "aria-label": `Jump to ${clock(comment.atSeconds)}` },
-                    on: { click: () => jump(comment.atSeconds) },
-                  },
-                  "link",
-                ),
-                h(
-                  "div",
-                  null,
-                  h(
-                    "p",
-                    { class: "comment-by" },
-                    `${comment.authorName}, ${day(comment.createdAt)}`,
-                  ),
-                  h("p", { class: "comment-body" }, comment.body),
-                ),
-              ),
-            ),
-          );
-    // the form is built once: what someone is typing survives a redraw
-    if (this.may("comment") && this.commentForm === null)
-      this.commentForm = this.buildCommentForm();
-    fill(
-      this.commentsPart,
-      section(
-        "Comments",
-        h("p", { class: "hint" }, "Press a time to go to that moment of the recording."),
-        markers,
-        list,
-        this.commentForm,
-      ),
-    );
-  }
-
-  private buildCommentForm(): HTMLFormElement {
-    const text = h("textarea", { rows: 3, maxLength: 4000, required: true });
-    const submit = h("button", { type: "submit", class: "button primary" }, "Add comment at 0:00");
-    const at = () => Math.floor((this.player?.currentTime ?? 0) * 10) / 10;
-    this.player?.onTime(() => {
-      submit.textContent = `Add comment at ${clock(at())}`;
-    });
-    const messages = new Messages();
-    const form = h(
-      "form",
-      { class: "form comment-form", noValidate: true },
-      field("Your comment", text, "It is placed at the moment the player is at."),
-      messages.element,
-      submit,
-    );
-    onSubmit(form, messages, async () => {
-      if (text.value.trim() === "") {
-        messages.problem("Please write a comment first.");
-        text.focus();
-        return;
-      }
-      const seconds = at();
-      await api.post(`/api/recordings/${this.id}/comments`, {
-        atSeconds: seconds,
-        body: text.value.trim(),
-      });
-      text.value = "";
-      this.screen.announce(`Comment added at ${clock(seconds)}.`);
-      await this.loadComments();
-    });
-    return form;
+    const order =
+      d.ownerId === this.me
+        ? [myRecordings, sharedWithMe, holdsScreen, audit]
+        : investigating
+          ? [holdsScreen, sharedWithMe, audit, myRecordings]
+          : [sharedWithMe, holdsScreen, audit, myRecordings];
+    const to = order.find((screen) => mayOpen(screen, this.screen.person, this.screen.app));
+    return to === undefined
+      ? h("a", { href: "#/" }, "← Home")
+      : h("a", { href: `#/${to.path}` }, `← ${to.title}`);
   }
 
   // ------------------------------------------------------------------ keeping it

@@ -14,6 +14,7 @@ import { bytes, purpose } from "../format.js";
 import type { Screen, ScreenContext } from "../screen.js";
 import type { Use } from "../types-school.js";
 import { Messages, field, loading, section, table } from "../ui.js";
+import { count, hours, thereAre } from "../words.js";
 
 type UPlot = typeof uPlot;
 
@@ -36,10 +37,7 @@ const dayLabel = new Intl.DateTimeFormat("en-GB", {
   month: "short",
 });
 const week = (iso: string) => `week of ${weekLabel.format(new Date(iso))}`;
-const hours = (value: number) =>
-  `${value.toLocaleString("en-GB", { maximumFractionDigits: 1 })} hour${value === 1 ? "" : "s"}`;
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 const times = (n: number) => (n === 1 ? "once" : n === 2 ? "twice" : `${n} times`);
 
 interface Line {
@@ -240,7 +238,7 @@ class UseView {
         `In the last ${n} weeks, keeping was asked for ${count(sum(keeping.asked), "recording")}; ` +
         `staff agreed ${times(sum(keeping.agreed))} and declined ${times(sum(keeping.declined))}; ` +
         `${count(sum(keeping.kept), "recording")} ${sum(keeping.kept) === 1 ? "was" : "were"} kept. ` +
-        `Now there are ${count(now.recordings, "recording")}: ${now.awaitingConsent} waiting for staff to agree, ` +
+        `Now ${thereAre(now.recordings, "recording")}: ${now.awaitingConsent} waiting for staff to agree, ` +
         `${now.archived} kept (${now.exemplars} in the exemplar bank), ${now.onHold} on hold.`,
       times: use.weeks,
       lines: [
