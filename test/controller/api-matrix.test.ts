@@ -46,6 +46,7 @@ const ROWS: Row[] = [
   r("GET", "/api/setup", ["public"]),
   r("GET", "/api/session", ["anyone"]),
   r("GET", "/api/staff", ["anyone"]),
+  r("GET", "/api/home", ["anyone"]),
   r("GET", "/api/users", byRole("admin")),
   r("POST", "/api/users", byRole("admin"), "/api/users", () => ({
     id: `matrix-${++userSerial}`,
@@ -125,6 +126,7 @@ const ROWS: Row[] = [
   r("GET", "/api/recordings/{id}", ["anyone"], `/api/recordings/${GHOST}`),
   r("DELETE", "/api/recordings/{id}", ["anyone"], `/api/recordings/${GHOST}`),
   r("POST", "/api/recordings/{id}/views", ["anyone"], `/api/recordings/${GHOST}/views`),
+  r("POST", "/api/recordings/{id}/seen", ["anyone"], `/api/recordings/${GHOST}/seen`),
   r("GET", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`),
   r(
     "GET",
