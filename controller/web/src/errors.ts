@@ -70,6 +70,9 @@ const FIELDS: Record<string, string> = {
   y: "rectangle's distance from the top",
   width: "rectangle's width",
   height: "rectangle's height",
+  // the staff import
+  csv: "staff list file",
+  mode: "choice of what to import",
 };
 
 /** A sentence: capital first letter, full stop at the end. */
