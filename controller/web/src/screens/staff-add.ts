@@ -86,7 +86,11 @@ export function oneTimePasswords(
           passwords.map((p) => [
             p.name,
             p.id,
-            h("code", { class: "secret", attrs: { "data-password": p.id } }, p.password),
+            h(
+              "span",
+              { class: "secret" },
+              h("code", { attrs: { "data-password": p.id } }, p.password),
+            ),
           ]),
         ),
     h("div", { class: "actions" }, download, hide),

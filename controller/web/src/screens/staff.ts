@@ -45,7 +45,7 @@ export function ownRoleLock(code: Role, holds: readonly Role[]): string | null {
     return "you cannot remove your own administrator role: another administrator can";
   }
   if (COLLEAGUE_ROLES.includes(code) && !holds.includes(code)) {
-    return "only another administrator or the headteacher may give you this role (it sees footage)";
+    return "only another administrator or the headteacher may give you this role";
   }
   return null;
 }
