@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   // the dashboard's demo page shows the box's panel (lamp and button), through the controller
   const controller = await startController(config, logger, {
     demoPanelUrl: `http://127.0.0.1:${panelPort}`,
+    // each request at debug: at the default level the terminal shows the lamp's lines
+    requestLogLevel: "debug",
   });
   const { app } = controller;
 
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const daemon = await Daemon.start({ settings, logger: deviceLogger });
 
   if (controller.setupToken !== null) {
-    say(setupTokenNotice(controller.address, controller.setupToken));
+    say(setupTokenNotice(controller.address, controller.setupToken, "npm start --"));
   }
   say(`\nclasscam demo is running.`);
   say(`  dashboard and API:      ${controller.address}  (OpenAPI at /api/openapi.json)`);

@@ -51,6 +51,8 @@ export interface BuildOptions {
   timers?: boolean;
   /** The demo's simulated box panel (its lamp and button), for the dashboard's demo panel. */
   demoPanelUrl?: string | null;
+  /** The level of fastify's per-request log lines (default info; the demo: debug). */
+  requestLogLevel?: "info" | "debug";
 }
 
 declare module "fastify" {
@@ -194,7 +196,19 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       },
       // HTTPS when http.tls is set: the same app, only the server differs
       ...(https && { https }),
+      // the demo logs requests at debug itself (below), so its terminal shows the lamp's lines
+      disableRequestLogging: options.requestLogLevel === "debug",
     }) as unknown as FastifyInstance;
+    if (options.requestLogLevel === "debug") {
+      app.addHook("onRequest", (request, _reply, done) => {
+        request.log.debug({ req: request }, "incoming request");
+        done();
+      });
+      app.addHook("onResponse", (request, reply, done) => {
+        request.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
+        done();
+      });
+    }
     app.decorate("config", config);
     app.decorate("db", db);
     app.decorate("devices", devices);

@@ -24,6 +24,8 @@ export interface RunningController {
 export interface StartOptions {
   /** The demo's simulated box panel, shown live on the dashboard's demo page. */
   demoPanelUrl?: string;
+  /** The level of the per-request log lines (the demo: debug, so its terminal stays readable). */
+  requestLogLevel?: "info" | "debug";
 }
 
 /** Throws with the reason (e.g. the address is in use), having closed what it opened. */
@@ -33,7 +35,12 @@ export async function startController(
   options: StartOptions = {},
 ): Promise<RunningController> {
   const listen = mqttListenOptions(config);
-  const app = await build({ config, logger, demoPanelUrl: options.demoPanelUrl ?? null });
+  const app = await build({
+    config,
+    logger,
+    demoPanelUrl: options.demoPanelUrl ?? null,
+    requestLogLevel: options.requestLogLevel ?? "info",
+  });
   let mqttPort: number;
   let mqttTlsPort: number | null;
   let address: string;
@@ -58,13 +65,29 @@ export async function startController(
   return { app, mqttPort, mqttTlsPort, address, setupToken, close: () => app.close() };
 }
 
-/** The words printed beside a setup token. */
-export function setupTokenNotice(address: string, token: string): string {
-  return (
-    `\nThis controller has no accounts yet. Create the first administrator with the\n` +
-    `one-time setup token below (POST ${address}/api/setup, or the dashboard's set-up page),\n` +
-    `or run 'classcam-controller user add ID --name NAME --roles admin'.\n` +
-    `  setup token: ${token}\n` +
-    "It works once, and a new one is printed at each start until an account exists.\n"
-  );
+/**
+ * The one-time set-up code, printed as one block between two rules, named as
+ * the dashboard's set-up page names it. `command` is how the controller's CLI
+ * is run here: `classcam-controller`, or in the demo `npm start --` (as README
+ * spells it).
+ */
+export function setupTokenNotice(
+  address: string,
+  token: string,
+  command = "classcam-controller",
+): string {
+  const rule = "─".repeat(72);
+  return [
+    "",
+    rule,
+    "  No accounts yet. Create the first administrator with this one-time set-up code:",
+    "",
+    `    set-up code:  ${token}`,
+    "",
+    `  on the dashboard's set-up page (${address}/#/setup),`,
+    `  or with: ${command} user add ID --name NAME --roles admin`,
+    "  It works once; a new one is printed at each start until an account exists.",
+    rule,
+    "",
+  ].join("\n");
 }
