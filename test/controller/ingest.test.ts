@@ -8,7 +8,7 @@ import { Ingest } from "../../controller/src/broker/ingest.js";
 import { captureLogger, tempDir } from "../helpers/controller.js";
 import { makeEvent } from "../helpers/events.js";
 
-async function setup(t: { teardown: (fn: () => unknown) => void }) {
+async function setup(t: { teardown: (fn: () => unknown) => void }, stateDelayMs?: number) {
   const dir = tempDir();
   const db = await Database.open(join(dir.path, "c.sqlite"));
   await migrate(db);
@@ -21,6 +21,7 @@ async function setup(t: { teardown: (fn: () => unknown) => void }) {
     db,
     logger,
     sendAck: (deviceId, ack) => acks.push({ deviceId, ack }),
+    ...(stateDelayMs !== undefined && { stateDelayMs }),
   });
   t.teardown(async () => {
     await db.close();
@@ -153,3 +154,50 @@ void t.test(
     t.same(rejected, [{ device_id: "room-b", event_id: stoppedByB.id }]);
   },
 );
+
+const stateReport = (lamp: string) =>
+  json({
+    at: new Date().toISOString(),
+    software: "test",
+    bootId: "0b0e7c1e-6a4e-4f61-9d55-3a3b2f0f3c11",
+    lamp,
+    recording: null,
+    configVersion: 1,
+  });
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+void t.test(
+  "state reports alone do not each open a transaction: they wait for the next one",
+  async (t) => {
+    const { ingest, registry } = await setup(t, 60_000);
+    // a fleet's once-a-second reports, arriving on separate turns of the event loop
+    for (const lamp of ["off", "recording", "off", "recording"]) {
+      ingest.state("room-a", "state", stateReport(lamp));
+      ingest.state("room-b", "state", stateReport(lamp));
+      await nextTurn();
+      await nextTurn();
+    }
+
+    // an event's transaction carries the waiting states with it
+    ingest.event("room-a", "events", json(makeEvent(1)));
+    await new Promise<void>((resolve) => (ingest.onCommitted = resolve));
+    t.equal(ingest.stats.batches, 1, "one transaction for the eight reports and the event");
+    t.equal((await registry.require("room-a")).state?.lamp, "recording", "the newest state");
+    t.equal((await registry.require("room-b")).state?.lamp, "recording");
+
+    // and idle() writes what is waiting, not later
+    ingest.state("room-b", "state", stateReport("off"));
+    await ingest.idle();
+    t.equal((await registry.require("room-b")).state?.lamp, "off", "written by idle()");
+    t.equal(ingest.stats.batches, 2);
+  },
+);
+
+void t.test("a state report with nothing to carry it is written after its delay", async (t) => {
+  const { ingest, registry } = await setup(t, 5);
+  const changed = new Promise<readonly string[]>((resolve) => (ingest.onDevicesChanged = resolve));
+  ingest.state("room-a", "state", stateReport("recording"));
+  t.same(await changed, ["room-a"], "the change is announced once it is written");
+  t.equal((await registry.require("room-a")).state?.lamp, "recording");
+  t.equal(ingest.stats.batches, 1);
+});

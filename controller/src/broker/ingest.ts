@@ -33,6 +33,13 @@ export interface IngestOptions {
   maxBatch?: number;
   /** Most events waiting in memory; beyond it new ones are dropped unacked (the device resends). */
   maxQueued?: number;
+  /**
+   * Longest a state report waits for a transaction when no event, connection
+   * or availability change comes to carry it (default 250 ms). A fleet reports
+   * its state every second; only the newest per device is written, so a
+   * transaction of states alone need not follow each one.
+   */
+  stateDelayMs?: number;
 }
 
 interface QueuedEvent {
@@ -69,10 +76,14 @@ export class Ingest {
   private availability = new Map<string, { status: "online" | "offline"; at: string }>();
   private presence = new Map<string, { connected: boolean; at: string }>();
   private running = false;
+  /** States are written at the next transaction, or when this timer fires. */
+  private stateTimer: NodeJS.Timeout | null = null;
+  private statesDue = false;
   private idleWaiters: (() => void)[] = [];
   private readonly now: () => Date;
   private readonly maxBatch: number;
   private readonly maxQueued: number;
+  private readonly stateDelayMs: number;
   readonly stats: IngestStats = {
     committed: 0,
     duplicates: 0,
@@ -91,6 +102,7 @@ export class Ingest {
     this.now = options.now ?? (() => new Date());
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxQueued = options.maxQueued ?? 50_000;
+    this.stateDelayMs = options.stateDelayMs ?? 250;
   }
 
   /** An event payload from `deviceId`'s events topic. */
@@ -127,7 +139,7 @@ export class Ingest {
     const state = this.accept(parse.state(payload), { deviceId, topic, payload, receivedAt: at });
     if (state === null) return;
     this.states.set(deviceId, { state, at });
-    this.schedule();
+    this.scheduleStates();
   }
 
   /** A retained availability payload (or the device's Last Will). */
@@ -172,15 +184,20 @@ export class Ingest {
 
   /** Resolves once everything submitted so far has been committed (or has failed). */
   idle(): Promise<void> {
+    if (this.states.size > 0) {
+      this.statesDue = true; // waiting for them is waiting for their transaction
+      this.schedule();
+    }
     if (!this.running && !this.hasWork()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Whether a transaction is wanted now: anything but state reports not yet due. */
   private hasWork(): boolean {
     return (
       this.events.length > 0 ||
       this.rejections.length > 0 ||
-      this.states.size > 0 ||
+      (this.statesDue && this.states.size > 0) ||
       this.availability.size > 0 ||
       this.presence.size > 0
     );
@@ -192,8 +209,24 @@ export class Ingest {
     setImmediate(() => void this.drain());
   }
 
+  /** A state report is written with the next transaction, at the latest after `stateDelayMs`. */
+  private scheduleStates(): void {
+    if (this.stateTimer !== null || this.statesDue) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = null;
+      this.statesDue = true;
+      this.schedule();
+    }, this.stateDelayMs);
+  }
+
   private async drain(): Promise<void> {
     while (this.hasWork()) {
+      // whatever the reason for this transaction, the states waiting go with it
+      this.statesDue = false;
+      if (this.stateTimer !== null) {
+        clearTimeout(this.stateTimer);
+        this.stateTimer = null;
+      }
       const events = this.events.splice(0, this.maxBatch);
       const rejections = this.rejections.splice(0, this.maxBatch);
       const states = this.states;
@@ -221,6 +254,7 @@ export class Ingest {
       }
     }
     this.running = false;
+    if (this.states.size > 0) this.scheduleStates();
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
