@@ -27,7 +27,7 @@ import {
   type DeviceSettings,
 } from "@classcam/device";
 import { outputArguments } from "../../device/src/recorder/capture.js";
-import { REPO, tempDir } from "../helpers/controller.js";
+import { REPO, profilingArgs, tempDir } from "../helpers/controller.js";
 import { cacheBoxConfig } from "../helpers/device.js";
 import { latencyOf, positiveInt, runBenchmark, sleep } from "./shared.js";
 import { processUsage } from "./proc-usage.mjs";
@@ -117,6 +117,7 @@ function runBox(settingsFile: string, mode: string, value: number): Promise<stri
     process.execPath,
     [
       ...DAEMON_NODE_FLAGS,
+      ...profilingArgs(),
       join(REPO, "test/bench/device-box.mjs"),
       settingsFile,
       mode,
