@@ -6,3 +6,4 @@ export * from "./buffer-rules.js";
 export * from "./buffer-expiry.js";
 export * from "./booking-rule.js";
 export * from "./segments.js";
+export * from "./upload-order.js";

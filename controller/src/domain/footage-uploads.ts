@@ -33,6 +33,7 @@ import {
   type ManifestSegment,
   type UploadProgress,
 } from "./footage-facts.js";
+import type { UploadPriority } from "./footage-live.js";
 import { keepSegment, syncFolder } from "./footage-segment-file.js";
 
 interface SegmentRow {
@@ -55,7 +56,16 @@ export class FootageUploads {
     private readonly clock: Clock,
     /** Where `uploaded` is announced. */
     private readonly events: EventEmitter<FootageEvents>,
+    /** Where viewers wait: the answers name the segment to send next (`next`). */
+    private readonly priority: UploadPriority,
   ) {}
+
+  /** The answer's `next`, when a viewer waits for a segment that has not arrived. */
+  private async next(recordingId: string, complete: boolean): Promise<{ next?: string }> {
+    if (complete) return {};
+    const next = await this.priority.next(this.db, recordingId);
+    return next === undefined ? {} : { next };
+  }
 
   private folder(recordingId: string): string {
     return recordingFolder(this.recordingsDir, recordingId);
@@ -101,7 +111,7 @@ export class FootageUploads {
   async putManifest(
     recordingId: string,
     segments: readonly ManifestSegment[],
-  ): Promise<{ received: string[]; complete: boolean }> {
+  ): Promise<{ received: string[]; complete: boolean; next?: string }> {
     checkManifest(segments);
     const folder = this.folder(recordingId);
     const ordered = [...segments].sort((a, b) => a.seq - b.seq);
@@ -172,7 +182,7 @@ export class FootageUploads {
     // files the new manifest does not vouch for go (the database no longer counts them)
     for (const row of stale) await rm(join(folder, row.name), { force: true });
     if (complete) await this.finish(recordingId);
-    return { received, complete };
+    return { received, complete, ...(await this.next(recordingId, complete)) };
   }
 
   /**
@@ -185,7 +195,13 @@ export class FootageUploads {
     name: string,
     body: Readable,
     declared: { sha256: string | undefined; contentLength: number | undefined },
-  ): Promise<{ name: string; receivedBytes: number; totalBytes: number; complete: boolean }> {
+  ): Promise<{
+    name: string;
+    receivedBytes: number;
+    totalBytes: number;
+    complete: boolean;
+    next?: string;
+  }> {
     const folder = this.folder(recordingId);
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError(
@@ -257,6 +273,7 @@ export class FootageUploads {
       receivedBytes: progress.receivedBytes,
       totalBytes: progress.totalBytes,
       complete: progress.complete,
+      ...(await this.next(recordingId, progress.complete)),
     };
   }
 
@@ -319,6 +336,7 @@ export class FootageUploads {
       return row?.device_id ?? null;
     });
     await rm(join(folder, INCOMING), { recursive: true, force: true });
+    this.priority.forget(recordingId);
     if (deviceId !== null) this.events.emit("uploaded", recordingId, deviceId);
   }
 

@@ -2,12 +2,12 @@
  * Footage on the controller, the viewer's end: the playlist and segments are
  * served to whoever `decide()` lets view the recording; asking for footage
  * that is still only on the device asks the device for it (audited, and
- * announced as `uploadWanted`).
+ * announced as `uploadWanted`), and what has arrived of it plays at once.
  *
  * No fastify here: the routes are in `routes/footage.ts`.
  */
 import type { EventEmitter } from "node:events";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "../db/database.js";
 import { decide, type Person, type RecordingAccess } from "./access.js";
@@ -15,6 +15,13 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder, SEGMENT_NAME, type FootageEvents } from "./footage-facts.js";
+import {
+  eventPlaylist,
+  segmentAt,
+  Viewings,
+  type LiveSegment,
+  type UploadPriority,
+} from "./footage-live.js";
 
 /**
  * What serving footage needs from the recordings: `decide()`'s facts and where
@@ -48,7 +55,13 @@ export class FootageViewing {
     private readonly clock: Clock,
     /** Where `uploadWanted` is announced. */
     private readonly events: EventEmitter<FootageEvents>,
-  ) {}
+    /** Where viewers wait in footage still arriving (shared with the upload's end). */
+    private readonly priority: UploadPriority,
+  ) {
+    this.viewings = new Viewings(clock);
+  }
+
+  private readonly viewings: Viewings;
 
   private folder(recordingId: string): string {
     return recordingFolder(this.recordingsDir, recordingId);
@@ -67,24 +80,35 @@ export class FootageViewing {
   }
 
   /**
-   * The playlist's file, for someone who may view the recording (audited as
-   * playing it). Footage still only on the device is asked for — the device
-   * is asked to upload it — and answered as not here yet.
+   * The playlist, for someone who may view the recording (audited as playing
+   * it, once per viewing). Footage on the controller has its finished
+   * playlist. Footage still on the device is asked for — the device is asked
+   * to upload it — and, while it arrives, answered with the growing playlist
+   * of the segments verified so far (`footage-live.ts`); before the first is
+   * in, as not here yet. `at` (seconds) says where the viewer wants to watch:
+   * the upload goes there first.
    */
-  async playlist(person: Person, recordingId: string): Promise<string> {
+  async playlist(person: Person, recordingId: string, at?: number): Promise<string> {
     const { row, basis } = await this.mayView(person, recordingId);
-    const path = join(this.folder(recordingId), PLAYLIST);
-    if (row.on_controller === 1) {
-      if (!(await exists(path))) {
-        throw new DomainError("not-found", "the footage's playlist is missing on the controller");
-      }
+    const play = async (growing: boolean) => {
+      if (!this.viewings.begins(person.id, recordingId, growing)) return;
       await this.audit.record({
         actor: person.id,
         action: "footage.play",
         subject: recordingId,
         detail: { basis },
       });
-      return path;
+    };
+    if (row.on_controller === 1) {
+      const path = join(this.folder(recordingId), PLAYLIST);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch {
+        throw new DomainError("not-found", "the footage's playlist is missing on the controller");
+      }
+      await play(false);
+      return text;
     }
     if (row.ended_at === null) {
       throw new DomainError(
@@ -97,6 +121,16 @@ export class FootageViewing {
         "not-found",
         "the footage is no longer on the classroom device nor on the controller",
       );
+    }
+    const segments = await this.liveSegments(recordingId);
+    if (at !== undefined) {
+      const wanted = segmentAt(segments, at);
+      if (wanted) this.priority.want(recordingId, wanted.seq);
+    }
+    const growing = eventPlaylist(segments);
+    if (growing !== null) {
+      await play(true);
+      return growing;
     }
     await this.db.transaction(async (tx) => {
       const { changes } = await tx.run(
@@ -122,21 +156,50 @@ export class FootageViewing {
     );
   }
 
-  /** A verified segment's file, for someone who may view the recording. */
+  /** The manifest's segments so far, each saying whether it has arrived and been verified. */
+  private async liveSegments(recordingId: string): Promise<LiveSegment[]> {
+    const rows = await this.db.all<{
+      seq: number;
+      name: string;
+      duration_seconds: number;
+      received_at: string | null;
+    }>(
+      `SELECT seq, name, duration_seconds, received_at FROM upload_segments
+       WHERE recording_id = ? ORDER BY seq`,
+      [recordingId],
+    );
+    return rows.map((r) => ({
+      seq: r.seq,
+      name: r.name,
+      durationSeconds: r.duration_seconds,
+      verified: r.received_at !== null,
+    }));
+  }
+
+  /**
+   * A verified segment's file, for someone who may view the recording — as
+   * soon as it has arrived and been verified, before the rest of the upload.
+   * Asking for one that has not arrived yet moves the upload there.
+   */
   async segment(person: Person, recordingId: string, name: string): Promise<string> {
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
     }
     const { row } = await this.mayView(person, recordingId);
-    if (row.on_controller !== 1) {
-      throw new DomainError("not-found", "the footage is not on the controller yet");
-    }
-    const known = await this.db.get(
-      `SELECT 1 FROM upload_segments WHERE recording_id = ? AND name = ? AND received_at IS NOT NULL`,
+    const known = await this.db.get<{ seq: number; received_at: string | null }>(
+      "SELECT seq, received_at FROM upload_segments WHERE recording_id = ? AND name = ?",
       [recordingId, name],
     );
+    if (known && known.received_at === null && row.on_controller !== 1) {
+      this.priority.want(recordingId, known.seq);
+      throw new DomainError(
+        "not-found",
+        `segment '${name}' has not arrived from the classroom device yet; it is being fetched ` +
+          "first: try again in a moment",
+      );
+    }
     const path = join(this.folder(recordingId), name);
-    if (!known || !(await exists(path))) {
+    if (!known || known.received_at === null || !(await exists(path))) {
       throw new DomainError("not-found", `no segment '${name}' in this recording's footage`);
     }
     return path;

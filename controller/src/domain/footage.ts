@@ -15,6 +15,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { FootageEvents, ManifestSegment, UploadProgress } from "./footage-facts.js";
 import { FootageUploads } from "./footage-uploads.js";
+import { UploadPriority } from "./footage-live.js";
 import { FootageViewing, type ViewableRecordings } from "./footage-viewing.js";
 
 export * from "./footage-facts.js";
@@ -32,8 +33,9 @@ export class Footage extends EventEmitter<FootageEvents> {
     clock: Clock = () => new Date(),
   ) {
     super();
-    this.uploads = new FootageUploads(db, audit, recordingsDir, clock, this);
-    this.viewing = new FootageViewing(db, audit, recordings, recordingsDir, clock, this);
+    const priority = new UploadPriority();
+    this.uploads = new FootageUploads(db, audit, recordingsDir, clock, this, priority);
+    this.viewing = new FootageViewing(db, audit, recordings, recordingsDir, clock, this, priority);
   }
 
   // ---------------------------------------------------------------- the device's side
@@ -47,7 +49,7 @@ export class Footage extends EventEmitter<FootageEvents> {
   putManifest(
     recordingId: string,
     segments: readonly ManifestSegment[],
-  ): Promise<{ received: string[]; complete: boolean }> {
+  ): Promise<{ received: string[]; complete: boolean; next?: string }> {
     return this.uploads.putManifest(recordingId, segments);
   }
 
@@ -57,7 +59,13 @@ export class Footage extends EventEmitter<FootageEvents> {
     name: string,
     body: Readable,
     declared: { sha256: string | undefined; contentLength: number | undefined },
-  ): Promise<{ name: string; receivedBytes: number; totalBytes: number; complete: boolean }> {
+  ): Promise<{
+    name: string;
+    receivedBytes: number;
+    totalBytes: number;
+    complete: boolean;
+    next?: string;
+  }> {
     return this.uploads.receiveSegment(recordingId, name, body, declared);
   }
 
@@ -69,8 +77,8 @@ export class Footage extends EventEmitter<FootageEvents> {
   // ---------------------------------------------------------------- the viewer's side
 
   /** See `FootageViewing.playlist`. */
-  playlist(person: Person, recordingId: string): Promise<string> {
-    return this.viewing.playlist(person, recordingId);
+  playlist(person: Person, recordingId: string, at?: number): Promise<string> {
+    return this.viewing.playlist(person, recordingId, at);
   }
 
   /** See `FootageViewing.segment`. */

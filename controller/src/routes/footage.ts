@@ -3,13 +3,13 @@
  * segments, never cached, never offered as a download.
  */
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
 import { Obj, SegmentName, Uuid, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
 import { typed, typedRequests } from "./typed.js";
+import { MAX_POSITION_SECONDS } from "../domain/footage-live.js";
 
 export function footageRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
@@ -25,11 +25,20 @@ export function footageRoutes(fastify: FastifyInstance): void {
         tags: ["recordings"],
         operationId: "getFootagePlaylist",
         description:
-          "Whoever decide() lets view the recording: the HLS playlist of its footage on the school's server, audited as playing it and never cached. While the footage is only in the box this answers 404 and asks the box to upload it.",
+          "Whoever decide() lets view the recording: the HLS playlist of its footage, audited as playing it (once per viewing, not per reload) and never cached. Footage only in the box is asked for (the box is asked to upload it): 404 until its first segment has arrived, then a growing EVENT playlist of the segments that have arrived and been verified (#EXT-X-GAP where the upload went ahead of them), with #EXT-X-ENDLIST once the upload is complete. `at` (seconds from the start) says where the viewer wants to watch: the upload goes there first.",
         summary:
-          "The footage's HLS playlist (audited as playing it). 404 while the footage is only " +
-          "on the device — asking for it asks the device to upload it",
+          "The footage's HLS playlist, growing while the box uploads it (audited as playing " +
+          "it). 404 until the first segment is in — asking for it asks the device to upload it",
         params: RecordingParams,
+        querystring: Obj({
+          at: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              maximum: MAX_POSITION_SECONDS,
+              description: "Where the viewer wants to watch, in seconds from the start",
+            }),
+          ),
+        }),
         response: {
           200: {
             description: "The HLS playlist (served only when decide() lets the person view it)",
@@ -40,11 +49,11 @@ export function footageRoutes(fastify: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const path = await footage.playlist(me(request), request.params.id);
+      const text = await footage.playlist(me(request), request.params.id, request.query.at);
       return reply
         .header("cache-control", "private, no-store")
         .type("application/vnd.apple.mpegurl")
-        .send(await readFile(path, "utf8"));
+        .send(text);
     },
   );
 
@@ -56,7 +65,7 @@ export function footageRoutes(fastify: FastifyInstance): void {
         tags: ["recordings"],
         operationId: "getFootageSegment",
         description:
-          "Whoever decide() lets view the recording: one MPEG-TS segment named in its playlist, never cached and never offered as a download.",
+          "Whoever decide() lets view the recording: one MPEG-TS segment named in its playlist, as soon as it has arrived from the box and been verified against the manifest; never cached and never offered as a download. Asking for one that has not arrived yet answers 404 and moves the upload there.",
         summary: "One segment of the footage (MPEG-TS), for whoever may view it",
         params: Obj({ id: Uuid, segment: SegmentName }),
         response: {

@@ -25,6 +25,11 @@ import { pathParam, typed } from "./typed.js";
 const UploadParams = Obj({ recordingId: Uuid });
 const SegmentParams = Obj({ recordingId: Uuid, name: SegmentName });
 const security = [{ uploadToken: [] }];
+/** The segment a viewer waits for, which the box sends next (protocol's upload-order). */
+const NextSegment = Type.String({
+  description:
+    "The segment to send next: a viewer is waiting for it (the rest follows in recording order)",
+});
 /** A manifest entry is about 130 bytes of JSON. */
 const MANIFEST_BODY_LIMIT = MAX_MANIFEST_SEGMENTS * 200;
 
@@ -78,8 +83,12 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
         body: ManifestSchema,
         response: {
           200: answer(
-            "The segments already received, and whether the upload is complete",
-            Obj({ received: Type.Array(Type.String()), complete: Type.Boolean() }),
+            "The segments already received, whether the upload is complete, and (when a viewer waits) the segment to send next",
+            Obj({
+              received: Type.Array(Type.String()),
+              complete: Type.Boolean(),
+              next: Type.Optional(NextSegment),
+            }),
           ),
           ...errors(400, 401, 403, 404, 409, 413),
         },
@@ -120,12 +129,13 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
           }),
           response: {
             200: answer(
-              "The segment is kept; how much of the upload has arrived",
+              "The segment is kept; how much of the upload has arrived; (when a viewer waits) the segment to send next",
               Obj({
                 name: Type.String(),
                 receivedBytes: Type.Integer(),
                 totalBytes: Type.Integer(),
                 complete: Type.Boolean(),
+                next: Type.Optional(NextSegment),
               }),
             ),
             ...errors(400, 401, 403, 409, 413, 415, 422),

@@ -3,7 +3,10 @@
  * `upload-recording` request asks: first the manifest (each segment's name,
  * length and SHA-256), whose answer names the segments the controller already
  * holds, so an interrupted upload resumes where it stopped; then each missing
- * segment. A segment is read from disk into memory once (segments are a few
+ * segment, in recording order, except that the controller's answers may name
+ * the segment to send next (`next`: a viewer is waiting for it), from which
+ * the upload goes on and the rest follows (protocol's `nextToUpload`). A
+ * segment is read from disk into memory once (segments are a few
  * seconds of footage: a few MB at most) and hashed again before it is sent:
  * one that no longer matches its checksum (a bad sector, a truncated file) is
  * refused here with a clear error, never sent, and what is sent is exactly the
@@ -22,6 +25,7 @@ import { readFile } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import { join } from "node:path";
+import { nextToUpload, uploadNextProblem } from "@classcam/protocol";
 
 export interface UploadSegment {
   seq: number;
@@ -341,7 +345,7 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
         { "content-type": "application/json", "content-length": manifest.length },
         manifest,
       ),
-    )) as { received?: unknown; complete?: unknown };
+    )) as { received?: unknown; complete?: unknown; next?: unknown };
     const already = new Set(
       Array.isArray(answered.received) ? (answered.received as string[]) : [],
     );
@@ -351,25 +355,41 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
     options.onProgress?.(held, totalBytes);
     let complete = answered.complete === true;
 
-    const missing = [...options.segments]
-      .filter((s) => !already.has(s.name))
-      .sort((a, b) => a.seq - b.seq);
+    // in recording order from a cursor, which the controller moves to where a viewer waits
+    // (its answers' `next`: one of this recording's own segments, or nothing is sent)
+    const missing = options.segments.filter((s) => !already.has(s.name));
+    const names = new Set(options.segments.map((s) => s.name));
+    let cursor = 0;
+    const follow = (next: unknown) => {
+      const problem = uploadNextProblem(next, names);
+      if (problem !== null) throw new UploadFailed(problem, null, false);
+      const wanted = missing.find((s) => s.name === next);
+      if (wanted !== undefined) cursor = wanted.seq;
+    };
+    follow(answered.next);
     /** The segment's checked bytes; a refusal is kept until its turn comes (earlier ones go first). */
     const read = (segment: UploadSegment) => {
       const reading = readSegment(options.dir, segment);
       reading.catch(() => undefined); // awaited in its turn, or never if the upload ends first
-      return reading;
+      return { name: segment.name, reading };
     };
     /** The next segment's reading, started while the one before it is being stored. */
-    const ahead: { reading?: Promise<Buffer> | undefined } = {};
-    for (const [i, segment] of missing.entries()) {
-      const data = await (ahead.reading ?? read(segment));
-      ahead.reading = undefined;
+    const ahead: { read?: { name: string; reading: Promise<Buffer> } | undefined } = {};
+    for (
+      let segment = nextToUpload(missing, cursor);
+      segment !== null;
+      segment = nextToUpload(missing, cursor)
+    ) {
+      missing.splice(missing.indexOf(segment), 1);
+      cursor = segment.seq + 1;
+      const data = await (ahead.read?.name === segment.name ? ahead.read : read(segment)).reading;
+      ahead.read = undefined;
       // the next segment is read and hashed once this one is on the wire, while the
       // controller stores it: the device's own work is then off the path the bytes take
-      const following = missing[i + 1];
+      // (should the controller ask for another one next, that reading is set aside)
+      const following = nextToUpload(missing, cursor);
       const readFollowing = () => {
-        if (following !== undefined) ahead.reading ??= read(following);
+        if (following !== null) ahead.read ??= read(following);
       };
       const answer = (await withRetries(`sending ${segment.name}`, () => {
         let sent = 0;
@@ -388,10 +408,11 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
             if (sent === segment.bytes) readFollowing();
           },
         );
-      })) as { complete?: unknown };
+      })) as { complete?: unknown; next?: unknown };
       readFollowing();
       held += segment.bytes;
       complete = answer.complete === true;
+      follow(answer.next);
     }
 
     if (!complete) {
