@@ -339,9 +339,7 @@ void t.test("IT enrols a box and sees its secret once; disables and retires one"
   await page.getByLabel("Room", { exact: true }).fill("Science 2b");
   await page.getByLabel("Box name", { exact: true }).fill("sci-2");
   await page.getByRole("button", { name: "Enrol the box" }).click();
-  await page
-    .getByText("That name is already taken. Device 'sci-2' is already enrolled.")
-    .waitFor();
+  await page.getByText("That name is already taken. Device 'sci-2' is already enrolled.").waitFor();
   t.pass("a second enrolment under the same name is refused in words");
 
   // disable room-1, retire room-2
