@@ -2,7 +2,10 @@
  * The player: a recording's footage as HLS through hls.js (loaded only when
  * someone presses Watch), with the viewer's name and the time written over
  * the picture, and no download, picture-in-picture or casting. Footage still
- * in the classroom box is asked for and its copying shown as it goes.
+ * in the classroom box is asked for and plays as soon as its first segments
+ * are in: the server's playlist grows as they arrive (HLS EVENT) and hls.js
+ * follows it. A seek ahead of what has arrived tells the server where the
+ * viewer waits (`?at=`), so the box sends that part first.
  */
 import { api } from "./api.js";
 import { fill, h } from "./dom.js";
@@ -26,6 +29,8 @@ export class Player {
   private wanted = false;
   private started = false;
   private pendingSeek: number | null = null;
+  /** A try of the playlist is under way (footage arriving from the box). */
+  private trying = false;
   private detail: RecordingDetail;
   private readonly timeListeners: ((seconds: number) => void)[] = [];
 
@@ -78,11 +83,27 @@ export class Player {
 
   /** Goes to `seconds` (once the footage is loaded, if it is not yet). */
   seek(seconds: number): void {
-    if (this.started && this.video.readyState >= HTMLMediaElement.HAVE_METADATA) {
+    if (
+      this.started &&
+      this.video.readyState >= HTMLMediaElement.HAVE_METADATA &&
+      this.arrived(seconds)
+    ) {
       this.video.currentTime = seconds;
-    } else {
-      this.pendingSeek = seconds;
+      return;
     }
+    this.pendingSeek = seconds;
+    // ahead of what has arrived: the box is asked for that part first
+    if (this.started && this.hls !== null) {
+      fetch(this.playlistUrl(seconds), { credentials: "same-origin" }).catch(() => undefined);
+    }
+  }
+
+  /** Whether the footage at `seconds` is in the playlist loaded, not a gap still to come. */
+  private arrived(seconds: number): boolean {
+    const details = this.hls?.latestLevelDetails;
+    if (!details?.live) return true; // finished footage (or Safari's own player)
+    const fragment = details.fragments.find((f) => f.start <= seconds && seconds < f.end);
+    return fragment !== undefined && !fragment.gap;
   }
 
   /** The recording's details changed: where its footage is. */
@@ -132,6 +153,8 @@ export class Player {
   /** Footage arriving from the classroom box. */
   progress(received: number, total: number): void {
     if (this.started) return;
+    // the first segments may be in: Watch was pressed, so play what has arrived
+    if (this.wanted) void this.tryPlaylist();
     const done = percent(received, total);
     fill(
       this.state,
@@ -156,16 +179,31 @@ export class Player {
       return;
     }
     // asking for the playlist of footage still in the box asks the box for it
-    const answer = await fetch(this.playlistUrl(), { credentials: "same-origin" });
-    if (answer.ok) {
-      await this.play();
-      return;
+    if (!(await this.tryPlaylist())) {
+      fill(this.state, h("p", null, "The classroom box has been asked for the footage…"));
     }
-    fill(this.state, h("p", null, "The classroom box has been asked for the footage…"));
   }
 
-  private playlistUrl(): string {
-    return `/api/recordings/${this.detail.recordingId}/footage/index.m3u8`;
+  /** Plays when the playlist answers (its first segments have arrived); false while not. */
+  private async tryPlaylist(): Promise<boolean> {
+    if (this.trying || this.started) return this.started;
+    this.trying = true;
+    try {
+      const answer = await fetch(this.playlistUrl(this.pendingSeek ?? undefined), {
+        credentials: "same-origin",
+      });
+      if (!answer.ok) return false;
+      await this.play();
+      return true;
+    } finally {
+      this.trying = false;
+    }
+  }
+
+  /** The playlist; `at` tells the server where the viewer waits (seconds from the start). */
+  private playlistUrl(at?: number): string {
+    const url = `/api/recordings/${this.detail.recordingId}/footage/index.m3u8`;
+    return at === undefined ? url : `${url}?at=${Math.max(0, Math.floor(at))}`;
   }
 
   private showWatermark(text: string): void {
@@ -190,7 +228,7 @@ export class Player {
     fill(this.state);
     const { default: Hls } = await import("hls.js/light");
     const seekWhenReady = () => {
-      if (this.pendingSeek !== null) {
+      if (this.pendingSeek !== null && this.arrived(this.pendingSeek)) {
         this.video.currentTime = this.pendingSeek;
         this.pendingSeek = null;
       }
@@ -199,7 +237,8 @@ export class Player {
       });
     };
     if (Hls.isSupported()) {
-      const hls = new Hls({ enableWorker: true });
+      // a growing playlist is played from its start (not from its end, as live TV would be)
+      const hls = new Hls({ enableWorker: true, startPosition: 0 });
       this.hls = hls;
       hls.on(Hls.Events.ERROR, (_event, data) => {
         if (data.fatal) {
@@ -211,6 +250,14 @@ export class Player {
       hls.loadSource(this.playlistUrl());
       hls.attachMedia(this.video);
       hls.once(Hls.Events.MANIFEST_PARSED, seekWhenReady);
+      // a seek that waited for its part of the footage goes there once it has arrived
+      hls.on(Hls.Events.LEVEL_UPDATED, () => {
+        const wanted = this.pendingSeek;
+        if (wanted !== null && this.arrived(wanted)) {
+          this.pendingSeek = null;
+          this.video.currentTime = wanted;
+        }
+      });
     } else if (this.video.canPlayType("application/vnd.apple.mpegurl") !== "") {
       // Safari plays HLS itself
       this.video.src = this.playlistUrl();
