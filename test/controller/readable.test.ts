@@ -8,11 +8,17 @@ import t from "tap";
 import { DEFAULT_RETENTION } from "../../controller/src/domain/retention.js";
 import {
   MAX_COMMENT_LENGTH,
+  MAX_NOTE_LENGTH,
+  MAX_REASON_LENGTH,
   MIN_HOLD_REASON,
   MIN_INVESTIGATION_REASON,
   commentTooLong,
+  noteTooLong,
+  reasonProblem,
+  reasonTooLong,
   reasonTooShort,
 } from "../../controller/src/domain/form-limits.js";
+import { Mitigation, Reason } from "../../controller/src/routes/schemas.js";
 import { recordedLesson, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
@@ -144,3 +150,19 @@ void t.test(
     t.equal((await detail("teacher-a")).keptUntil, null, "an exemplar is kept until released");
   },
 );
+
+void t.test("the API's schemas take their limits from form-limits.ts", async (t) => {
+  t.equal(Reason.maxLength, MAX_REASON_LENGTH, "a reason");
+  t.equal(Mitigation.properties.note.maxLength, MAX_NOTE_LENGTH, "a booking's note");
+  t.equal(
+    reasonProblem(" ".repeat(40) + "short", MIN_HOLD_REASON),
+    reasonTooShort(MIN_HOLD_REASON),
+  );
+  t.equal(
+    reasonProblem("r".repeat(MAX_REASON_LENGTH + 1), 1),
+    reasonTooLong(MAX_REASON_LENGTH + 1),
+  );
+  t.equal(reasonProblem("a reason that will do", MIN_INVESTIGATION_REASON), null);
+  t.equal(noteTooLong(612), "a note is at most 500 characters; this one has 612");
+  t.equal(commentTooLong(10_000), "a comment is at most 4,000 characters; this one has 10,000");
+});

@@ -13,6 +13,8 @@ export const MIN_INVESTIGATION_REASON = 20;
 export const MAX_REASON_LENGTH = 2000;
 /** The longest comment on a recording. */
 export const MAX_COMMENT_LENGTH = 4000;
+/** The longest note on how a booking protects pupils who must not be recorded. */
+export const MAX_NOTE_LENGTH = 500;
 
 const count = (n: number) => n.toLocaleString("en-GB");
 
@@ -29,6 +31,11 @@ export function reasonTooLong(length: number): string {
 /** "a comment is at most 4,000 characters; this one has 10,000" */
 export function commentTooLong(length: number): string {
   return `a comment is at most ${count(MAX_COMMENT_LENGTH)} characters; this one has ${count(length)}`;
+}
+
+/** "a note is at most 500 characters; this one has 612" */
+export function noteTooLong(length: number): string {
+  return `a note is at most ${count(MAX_NOTE_LENGTH)} characters; this one has ${count(length)}`;
 }
 
 /** What is wrong with a written reason, or null when it will do. */

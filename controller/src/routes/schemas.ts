@@ -15,7 +15,7 @@ import {
 } from "@classcam/protocol";
 import { RECORDING_ACTIONS, ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
-import { MAX_REASON_LENGTH } from "../domain/form-limits.js";
+import { MAX_NOTE_LENGTH, MAX_REASON_LENGTH } from "../domain/form-limits.js";
 import { CLASS_CODE_PATTERN } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
 import { DateInput } from "./dates.js";
@@ -68,7 +68,7 @@ export const SessionSchema = Obj({
 
 export const Mitigation = Obj({
   kind: OneOf(MITIGATIONS),
-  note: Type.String({ minLength: 1, maxLength: 500 }),
+  note: Type.String({ minLength: 1, maxLength: MAX_NOTE_LENGTH }),
 });
 export const BookingSchema = Obj({
   bookingId: Uuid,

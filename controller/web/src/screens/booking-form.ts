@@ -8,6 +8,7 @@
  */
 import { api } from "../api.js";
 import { h, type Child } from "../dom.js";
+import { refusedInWords } from "../errors.js";
 import { mitigation, purpose, span } from "../format.js";
 import type { Person, ScreenContext } from "../screen.js";
 import {
@@ -21,6 +22,7 @@ import {
 } from "../types.js";
 import { Messages, checkbox, field, loading, onSubmit } from "../ui.js";
 import { localDate, localTime, namer, radios } from "./school-parts.js";
+import { MAX_NOTE_LENGTH, noteTooLong } from "../../../src/domain/form-limits.js";
 
 /** The people who may be in a lesson: teaching staff, coaches, leadership. */
 const IN_LESSONS: readonly Role[] = ["teacher", "coach", "slt", "headteacher"];
@@ -195,7 +197,8 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
     MITIGATIONS.map((kind) => ({ value: kind, label: mitigation(kind) })),
     booking?.mitigation?.kind ?? null,
   );
-  const note = h("textarea", { rows: 2, maxLength: 500, value: booking?.mitigation?.note ?? "" });
+  // no maxLength: a note over the limit is refused in words, never cut short
+  const note = h("textarea", { rows: 2, value: booking?.mitigation?.note ?? "" });
   // sound off as the protection: the booking records picture only
   protection.fieldset.addEventListener("change", () => {
     if (protection.value() === "audio-off") sound.set("off");
@@ -268,6 +271,11 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
     if (needsMitigation()) {
       const kind = protection.value();
       const how = note.value.trim();
+      if (how.length > MAX_NOTE_LENGTH) {
+        messages.problem(refusedInWords(noteTooLong(how.length)));
+        note.focus();
+        return;
+      }
       if (kind !== null && how !== "") protect = { kind, note: how };
       else if (!isDraft) {
         // a draft may wait for it; a confirmed booking may not
