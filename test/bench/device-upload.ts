@@ -58,9 +58,9 @@ Options:
 `;
 
 const TARGET_RATIO = 0.9;
-const DEVICE_ID = "room-bench";
-const TEACHER = "teacher-bench";
-const PASSWORD = "correct horse battery bench staple";
+export const DEVICE_ID = "room-bench";
+export const TEACHER = "teacher-bench";
+export const PASSWORD = "correct horse battery bench staple";
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const THIS_FILE = fileURLToPath(import.meta.url);
 const MB = 1e6;
@@ -77,7 +77,7 @@ interface UploadJob {
 }
 
 /** One upload, as measured. */
-interface Measured {
+export interface Measured {
   seconds: number;
   /** CPU of the client (the uploader's process, or curl). */
   clientCpuSeconds: number;
@@ -131,7 +131,7 @@ function sha256Of(path: string): string {
 // ------------------------------------------------------------------ footage
 
 /** A recording's worth of real HLS segments, listed as the device's buffer index lists them. */
-function makeFootage(dir: string, seconds: number, kbps: number): UploadSegment[] {
+export function makeFootage(dir: string, seconds: number, kbps: number): UploadSegment[] {
   mkdirSync(dir, { recursive: true });
   // ultrafast: the bench wants the bytes of a 720p30 recording at its bit rate, made quickly
   execFileSync(
@@ -167,7 +167,7 @@ function manifestOf(segments: readonly UploadSegment[]): string {
 
 // ------------------------------------------------------------------ the controller
 
-class Controller {
+export class Controller {
   private child: ChildProcess | null = null;
   output = "";
   readonly configFile: string;
@@ -249,7 +249,7 @@ class Controller {
 }
 
 /** A signed-in person on the HTTP API, with their session cookie and CSRF token. */
-class Person {
+export class Person {
   private cookie: string | null = null;
   private csrf: string | null = null;
 
@@ -302,7 +302,7 @@ class Person {
  * answers the custodian's `upload-recording` requests by running the upload
  * the bench has lined up for that recording.
  */
-class BenchDevice {
+export class BenchDevice {
   private seq = 0;
   /** Recordings the controller has asked this device to upload. */
   readonly asked = new Set<string>();
@@ -770,12 +770,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runBenchmark(main, async () => {
-  for (const cleanUp of cleanUps) {
-    try {
-      await cleanUp();
-    } catch {
-      /* the rest still go */
+// run as a benchmark; bench:playback (playback.ts) imports its controller, person and device
+if (process.argv[1] === THIS_FILE)
+  runBenchmark(main, async () => {
+    for (const cleanUp of cleanUps) {
+      try {
+        await cleanUp();
+      } catch {
+        /* the rest still go */
+      }
     }
-  }
-});
+  });
