@@ -116,9 +116,9 @@ async function proxy(
   return { port: address.port, server };
 }
 
-/** The playlist's entries: name, start in seconds, and whether it is still a gap. */
-function entries(playlist: string): { name: string; start: number; gap: boolean }[] {
-  const out: { name: string; start: number; gap: boolean }[] = [];
+/** The playlist's entries: name, start and end in seconds, and whether it is still a gap. */
+function entries(playlist: string): { name: string; start: number; end: number; gap: boolean }[] {
+  const out: { name: string; start: number; end: number; gap: boolean }[] = [];
   let start = 0;
   let gap = false;
   let duration = 0;
@@ -127,7 +127,7 @@ function entries(playlist: string): { name: string; start: number; gap: boolean 
     const inf = /^#EXTINF:([\d.]+),/.exec(line);
     if (inf) duration = Number(inf[1]);
     if (line.endsWith(".ts")) {
-      out.push({ name: line, start, gap });
+      out.push({ name: line, start, end: start + duration, gap });
       start += duration;
       gap = false;
     }
@@ -265,10 +265,7 @@ async function main(): Promise<number> {
       );
       if (list.status !== 200 || typeof list.body !== "string") return false;
       const all = entries(list.body);
-      const wanted =
-        at === undefined
-          ? all[0]
-          : all.find((e, i) => e.start <= at && (all[i + 1]?.start ?? Infinity) > at);
+      const wanted = at === undefined ? all[0] : all.find((e) => e.start <= at && at < e.end);
       if (wanted === undefined || wanted.gap) return false;
       const segment = await teacher.call("GET", `${footage}/${wanted.name}`);
       return segment.status === 200 && String(segment.body).length > 0;

@@ -346,3 +346,24 @@ void t.test(
     t.same(put, [`/api/uploads/${id}/manifest`], "nothing was read or sent for it");
   },
 );
+
+void t.test(
+  "footage gone from the box before its upload finished is not played in part",
+  async (t) => {
+    const { school, id } = await schoolWithRecording(t);
+    const box = boxSide(school, id, await issueToken(school.app, id));
+    await box.manifest();
+    t.match(await box.segment(0), { status: 200 });
+    const segment = `/api/recordings/${id}/footage/${nameAt(0)}`;
+    t.equal((await watch(school, "teacher-a", segment)).statusCode, 200, "while it uploads");
+    await school.app.db.transaction((tx) =>
+      tx.run("UPDATE recordings SET on_device = 0 WHERE id = ?", [id]),
+    );
+    const gone = await watch(school, "teacher-a", segment);
+    t.equal(gone.statusCode, 404, "the box's copy went: the part here is not served");
+    t.match(gone.json<{ message: string }>().message, /no segment/);
+    const list = await watch(school, "teacher-a", `/api/recordings/${id}/footage/index.m3u8`);
+    t.equal(list.statusCode, 404, "as its playlist");
+    t.match(list.json<{ message: string }>().message, /no longer on the classroom device/);
+  },
+);

@@ -199,7 +199,9 @@ export class FootageViewing {
       );
     }
     const path = join(this.folder(recordingId), name);
-    if (!known || known.received_at === null || !(await exists(path))) {
+    // footage gone from the box before its upload finished is not played in part (as its playlist)
+    const partOfGone = row.on_controller !== 1 && row.on_device === 0;
+    if (!known || known.received_at === null || partOfGone || !(await exists(path))) {
       throw new DomainError("not-found", `no segment '${name}' in this recording's footage`);
     }
     return path;
