@@ -5,7 +5,14 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fastify, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  LogController,
+  fastify,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "pino";
 import type { ControllerConfig } from "./config.js";
 import { Database } from "./db/database.js";
@@ -38,6 +45,25 @@ import { Timetable } from "./domain/timetable.js";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyPlugin from "fastify-plugin";
+
+/** Request lines at debug (the demo's terminal is for the lamp's lines); a failed request stays an error. */
+class DebugRequestLog extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, "incoming request");
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) {
+      super.requestCompleted(error, request, reply);
+      return;
+    }
+    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
+  }
+}
 
 export interface BuildOptions {
   config: ControllerConfig;
@@ -196,19 +222,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       },
       // HTTPS when http.tls is set: the same app, only the server differs
       ...(https && { https }),
-      // the demo logs requests at debug itself (below), so its terminal shows the lamp's lines
-      disableRequestLogging: options.requestLogLevel === "debug",
+      // the demo logs requests at debug, so its terminal shows the lamp's lines
+      ...(options.requestLogLevel === "debug" && { logController: new DebugRequestLog() }),
     }) as unknown as FastifyInstance;
-    if (options.requestLogLevel === "debug") {
-      app.addHook("onRequest", (request, _reply, done) => {
-        request.log.debug({ req: request }, "incoming request");
-        done();
-      });
-      app.addHook("onResponse", (request, reply, done) => {
-        request.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
-        done();
-      });
-    }
     app.decorate("config", config);
     app.decorate("db", db);
     app.decorate("devices", devices);

@@ -50,6 +50,11 @@ async function requestLines(t: Test, level: string, requestLogLevel?: "info" | "
 }
 
 void t.test("request logs: at info when served, at debug in the demo", async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error & { code?: string }) =>
+    warnings.push(`${warning.code ?? warning.name}: ${warning.message}`);
+  process.on("warning", onWarning);
+  t.teardown(() => process.off("warning", onWarning));
   const served = await requestLines(t, "info");
   t.same(
     served.map((line) => line.level),
@@ -67,4 +72,6 @@ void t.test("request logs: at info when served, at debug in the demo", async (t)
     "they are still there at debug",
   );
   t.match(debug[1], { res: { statusCode: 200 }, responseTime: Number });
+  await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+  t.same(warnings, [], "no deprecation warning printed in the terminal");
 });
