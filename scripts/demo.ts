@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     say(setupTokenNotice(controller.address, controller.setupToken, "npm start --"));
   }
   say(`\nclasscam demo is running.`);
-  say(`  dashboard and API:      ${controller.address}  (OpenAPI at /api/openapi.json)`);
+  say(`  dashboard and API:      ${controller.address}  (API docs at /api/docs)`);
   say(
     `  simulated box "${DEVICE_ID}": ${daemon.panel?.url ?? "(no panel)"}  — press the button there`,
   );
