@@ -40,7 +40,9 @@ export type Notice =
   /** Devices' state (lamp, recording, storage), availability or alerts changed. */
   | { topic: "devices"; deviceIds: string[] }
   /** A booking on a device was made, amended or cancelled. */
-  | { topic: "bookings"; deviceId: string };
+  | { topic: "bookings"; deviceId: string }
+  /** How far an administrator's staff import has got (told to that administrator only). */
+  | { topic: "staff-import"; actor: string; done: number; total: number };
 
 export type NoticeTopic = Notice["topic"];
 export const NOTICE_TOPICS: readonly NoticeTopic[] = [
@@ -49,6 +51,7 @@ export const NOTICE_TOPICS: readonly NoticeTopic[] = [
   "consents",
   "devices",
   "bookings",
+  "staff-import",
 ];
 
 export type NoticeListener = (notice: Notice) => void;

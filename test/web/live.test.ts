@@ -264,3 +264,44 @@ void t.test("no stream without a session; signing out ends it", async (t) => {
   await colleague.until(true);
   t.pass("a disabled account's stream ends");
 });
+
+void t.test("a staff import tells the administrator who runs it how far it has got", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(() => school.close());
+  const admin = await Listener.open(school, school.as.admin);
+  const head = await Listener.open(school, school.as.head);
+  t.teardown(() => {
+    admin.close();
+    head.close();
+  });
+  const csv = [
+    "Name,Username,Roles",
+    "A One,imp-1,teacher",
+    "B Two,imp-2,teacher",
+    "C Three,imp-3,coach",
+  ].join("\n");
+  const reply = await school.as.admin.post("/api/users/import", { csv, mode: "all-or-nothing" });
+  t.equal(reply.status, 201, "imported");
+  const told = () =>
+    admin.notices.filter((n) => n.event === "staff-import").map((n) => [n.data.done, n.data.total]);
+  await admin.waitFor("the import's end", (n) => n.event === "staff-import" && n.data.done === 3);
+  t.same(
+    told(),
+    [
+      [0, 3],
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ],
+    "each one-time password made, in order",
+  );
+
+  // everyone else hears nothing of it: a marker sent after it arrives alone
+  school.app.notices.publish({ topic: "bookings", deviceId: "marker" });
+  await head.waitFor("the marker", (n) => n.data.deviceId === "marker");
+  t.same(
+    head.notices.filter((n) => n.event === "staff-import"),
+    [],
+    "the headteacher's stream had no import progress",
+  );
+});

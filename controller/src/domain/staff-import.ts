@@ -62,6 +62,12 @@ function linesInWords(lines: readonly StaffLine[], most = 5): string {
   return shown.join("; ") + more;
 }
 
+/**
+ * Told how many of the people to add have their one-time password ready (the
+ * slow part: a password hash each); the accounts are then written at once.
+ */
+export type ImportProgress = (done: number, total: number) => void;
+
 export class StaffImport {
   constructor(
     private readonly db: Database,
@@ -90,7 +96,12 @@ export class StaffImport {
   }
 
   /** Imports the file as `mode` says; refuses (adding nobody) when the file itself is wrong. */
-  async run(csv: string, mode: ImportMode, actor: string): Promise<StaffImported> {
+  async run(
+    csv: string,
+    mode: ImportMode,
+    actor: string,
+    progress: ImportProgress = () => undefined,
+  ): Promise<StaffImported> {
     const preview = await this.preview(csv, actor);
     const [fileProblem] = preview.fileProblems;
     if (fileProblem !== undefined) {
@@ -114,9 +125,11 @@ export class StaffImport {
     }
     // hashed one at a time before the transaction: sign-ins meanwhile get the other slot
     const passwords: { password: string; hash: string }[] = [];
+    progress(0, good.length);
     for (let i = 0; i < good.length; i += 1) {
       const password = temporaryPassword();
       passwords.push({ password, hash: await hashPassword(password) });
+      progress(i + 1, good.length);
     }
     const added: StaffImported["added"] = [];
     await this.db.transaction(async (tx) => {

@@ -148,6 +148,12 @@ export function liveRoutes(app: FastifyInstance): void {
       case "bookings":
         for (const stream of streams) write(stream, notice.topic, { deviceId: notice.deviceId });
         return;
+      case "staff-import":
+        for (const stream of streams) {
+          if (stream.person.id === notice.actor)
+            write(stream, notice.topic, { done: notice.done, total: notice.total });
+        }
+        return;
       case "recordings":
       case "upload":
       case "consents": {

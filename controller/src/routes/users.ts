@@ -202,7 +202,10 @@ export function userRoutes(fastify: FastifyInstance): void {
     },
     async (request, reply) => {
       const { csv, mode } = request.body;
-      return reply.code(201).send(await staffImport.run(csv, mode, me(request).id));
+      const actor = me(request).id;
+      const told = (done: number, total: number) =>
+        app.notices.publish({ topic: "staff-import", actor, done, total });
+      return reply.code(201).send(await staffImport.run(csv, mode, actor, told));
     },
   );
 }

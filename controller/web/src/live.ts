@@ -12,11 +12,20 @@ export interface NoticeData {
   consents: { recordingId: string };
   devices: { all: boolean; deviceIds: string[] };
   bookings: { deviceId: string };
+  /** How far my staff import has got: one-time passwords made of those to add. */
+  "staff-import": { done: number; total: number };
   /** The stream was broken and is back: refetch. */
   resync: Record<string, never>;
 }
 export type Topic = keyof NoticeData;
-const TOPICS: readonly Topic[] = ["recordings", "upload", "consents", "devices", "bookings"];
+const TOPICS: readonly Topic[] = [
+  "recordings",
+  "upload",
+  "consents",
+  "devices",
+  "bookings",
+  "staff-import",
+];
 
 type Handler<T extends Topic> = (data: NoticeData[T]) => void;
 

@@ -319,11 +319,17 @@ function importMany(
     const blocked = good.length === 0 || (mode() === "all-or-nothing" && bad.length > 0);
     const progress = h("div", { class: "copying", attrs: { "aria-live": "polite" } });
     onPress(start, importMessages, async () => {
-      fill(
-        progress,
-        h("p", null, `Importing ${count(good.length)}: each gets a one-time password…`),
-        h("progress", { attrs: { "aria-label": "Importing" } }),
-      );
+      const bar = h("progress", { attrs: { "aria-label": "Importing", max: String(good.length) } });
+      const sofar = h("p", null, `Importing ${count(good.length)}: each gets a one-time password…`);
+      fill(progress, sofar, bar);
+      // the server tells this administrator how far it has got, over the live stream
+      let importing = true;
+      screen.live("staff-import", ({ done, total }) => {
+        if (!importing) return;
+        bar.setAttribute("max", String(total));
+        bar.setAttribute("value", String(done));
+        sofar.textContent = `Importing: one-time passwords made for ${done} of ${total}…`;
+      });
       try {
         const result = await api.post<StaffImported>("/api/users/import", {
           csv: csv ?? "",
@@ -349,6 +355,7 @@ function importMany(
         );
         await added();
       } finally {
+        importing = false;
         fill(progress);
       }
     });
