@@ -334,6 +334,22 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    name: "which account a person of the school's identity provider signs in as",
+    // One row per provider account (issuer + subject) that has signed in;
+    // domain/oidc-sign-in.ts. A local account has none.
+    sql: `
+      CREATE TABLE oidc_identities (
+        issuer        TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        user_id       TEXT NOT NULL UNIQUE REFERENCES users (id),
+        email         TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */
