@@ -350,6 +350,32 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 9,
+    name: "the school's timetable of lessons, and which box is in which room",
+    // Lessons imported from the school's system (domain/timetable-import.ts),
+    // one per room and start; a booking is made from one (domain/lessons.ts).
+    // rooms: each room the timetable names, and its box (none: not bookable).
+    sql: `
+      CREATE TABLE rooms (
+        name       TEXT PRIMARY KEY COLLATE NOCASE,
+        device_id  TEXT REFERENCES devices (id)
+      ) STRICT;
+
+      CREATE TABLE lessons (
+        id          TEXT PRIMARY KEY,
+        start_at    TEXT NOT NULL,
+        end_at      TEXT NOT NULL,
+        room        TEXT NOT NULL,
+        class_code  TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        teacher_id  TEXT NOT NULL REFERENCES users (id),
+        imported_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX lessons_by_start ON lessons (start_at);
+      CREATE INDEX lessons_by_teacher ON lessons (teacher_id, start_at);
+    `,
+  },
 ];
 
 /** Brings the controller's database up to the newest schema. */
