@@ -9,3 +9,4 @@ export { AuditLog, type AuditEntry, type AuditInput } from "./domain/audit.js";
 export { People, type SignInLimits, type User } from "./domain/people.js";
 export { ROLES, type Role } from "./domain/access.js";
 export { startController, setupTokenNotice, type RunningController } from "./server.js";
+export { CONTROLLER_ENVIRONMENT, CONTROLLER_NODE_FLAGS } from "./runtime.js";

@@ -15,6 +15,8 @@ import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { FastifyInstance } from "fastify";
 import {
   build,
+  CONTROLLER_ENVIRONMENT,
+  CONTROLLER_NODE_FLAGS,
   DEFAULT_CONFIG,
   type ControllerConfig,
   type SignInLimits,
@@ -193,7 +195,7 @@ export class ControllerProcess {
 
   private entry(): string[] {
     return this.runtime === "built"
-      ? [...profilingArgs(), join(REPO, "controller/dist/main.js")]
+      ? [...CONTROLLER_NODE_FLAGS, ...profilingArgs(), join(REPO, "controller/dist/main.js")]
       : [...nodeArgs(), join(REPO, "controller/src/main.ts")];
   }
 
@@ -233,6 +235,8 @@ export class ControllerProcess {
     const child = spawn(process.execPath, [...this.entry(), "--config", this.configFile], {
       cwd: REPO,
       stdio: ["ignore", "pipe", "pipe"],
+      // built, it runs as the systemd unit runs it (controller/src/runtime.ts)
+      ...(this.runtime === "built" && { env: { ...process.env, ...CONTROLLER_ENVIRONMENT } }),
     });
     this.child = child;
     await new Promise<void>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { DAEMON_ENVIRONMENT, DAEMON_NODE_FLAGS } from "@classcam/device";
+import { CONTROLLER_ENVIRONMENT, CONTROLLER_NODE_FLAGS } from "@classcam/controller";
 import { REPO } from "../helpers/controller.js";
 
 const UNITS = [
@@ -123,6 +124,40 @@ void t.test("classcam-device.service runs the daemon as device/src/version.ts sa
     t.equal(environment.get(name), value, `Environment= sets ${name} as DAEMON_ENVIRONMENT does`);
   }
 });
+
+void t.test(
+  "classcam-controller.service runs Node as controller/src/runtime.ts says",
+  async (t) => {
+    const unit = serviceSettings("classcam-controller.service");
+    const execStart = unit.get("ExecStart") ?? [];
+    t.equal(execStart.length, 1, "one ExecStart");
+    const words = (execStart[0] ?? "").split(/\s+/);
+    t.equal(words[0], "/usr/bin/node", "Node");
+    const script = words.findIndex((word) => !word.startsWith("-") && word !== words[0]);
+    t.same(
+      words.slice(1, script),
+      CONTROLLER_NODE_FLAGS,
+      "the Node flags are CONTROLLER_NODE_FLAGS",
+    );
+    t.same(
+      words.slice(script),
+      ["/opt/classcam/controller/bin/classcam-controller.mjs", "serve"],
+      "the installed controller, serving",
+    );
+    const environment = new Map(
+      (unit.get("Environment") ?? [])
+        .flatMap((line) => line.split(/\s+/))
+        .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+    );
+    for (const [name, value] of Object.entries(CONTROLLER_ENVIRONMENT)) {
+      t.equal(
+        environment.get(name),
+        value,
+        `Environment= sets ${name} as CONTROLLER_ENVIRONMENT does`,
+      );
+    }
+  },
+);
 
 void t.test("classcam-device.service: readiness, watchdog, one group, few devices", async (t) => {
   const unit = serviceSettings("classcam-device.service");
