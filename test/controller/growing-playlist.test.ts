@@ -256,12 +256,14 @@ void t.test("a segment asked for ahead of the upload: the upload goes there firs
   t.teardown(() => proxy.close());
   const { port } = proxy.address() as { port: number };
 
+  // one segment on the wire at a time (several: upload-overlap.test.ts)
   const result = await uploadRecording({
     url: `http://127.0.0.1:${port}/api/uploads/${id}`,
     token,
     recordingId: id,
     segments: SEGMENTS,
     dir: footageDir.path,
+    parallel: 1,
   });
   t.same(result, { segments: SEGMENTS.length, bytes: TOTAL });
   const names = SEGMENTS.map((s) => s.name);

@@ -479,7 +479,9 @@ void t.test(
     const progress = await raw(`${base}/api/uploads/${id}`, "GET", auth);
     t.match(progress.json, { receivedBytes: 0, received: [], complete: false });
 
-    // the device re-checks each segment before sending: one corrupted on its disk is never sent
+    // one corrupted on the device's disk is refused by the controller, nothing of it kept, and the
+    // device, hashing what it sent, says its own copy is bad (one at a time here: several in
+    // flight, upload-overlap.test.ts)
     const disk = tempDir("classcam-device-disk-");
     t.teardown(disk.remove);
     for (const s of SEGMENTS) copyFileSync(join(footageDir.path, s.name), join(disk.path, s.name));
@@ -493,6 +495,7 @@ void t.test(
         recordingId: id,
         segments: SEGMENTS,
         dir: disk.path,
+        parallel: 1,
       }),
       {
         name: "UploadFailed",

@@ -2,7 +2,8 @@
  * One uploaded segment's bytes onto the controller's disk: streamed to a
  * temporary file, measured and hashed on the way, and kept (synced, then
  * renamed into the recording's folder) only when length and SHA-256 match
- * what the manifest promised. Nothing else is left behind.
+ * what the manifest promised. Nothing else is left behind. The folder's own
+ * sync, which makes the rename durable, is the caller's (`footage-commit.ts`).
  */
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
@@ -21,7 +22,13 @@ async function syncFolder(folder: string): Promise<void> {
   }
 }
 
-/** Keeps `body` as `<folder>/<name>` when it is exactly the segment the manifest names; throws `UploadRefused` otherwise. */
+/**
+ * Keeps `body` as `<folder>/<name>` when it is exactly the segment the
+ * manifest names; throws `UploadRefused` otherwise. The file's data is synced
+ * before the rename; the folder's entry is not: the caller syncs the folder
+ * (once for the segments finishing together, `footage-commit.ts`) before the
+ * segment counts.
+ */
 export async function keepSegment(
   folder: string,
   name: string,
@@ -102,10 +109,9 @@ export async function keepSegment(
           `(they hash to ${digest}); nothing was kept`,
       );
     }
-    await file.sync();
+    await file.datasync();
     await file.close();
     await rename(temporary, join(folder, name));
-    await syncFolder(folder);
     kept = true;
   } finally {
     if (!kept) {

@@ -14,7 +14,7 @@ import type { EventEmitter } from "node:events";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import type { Database, Transaction } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
@@ -34,6 +34,7 @@ import {
   type UploadProgress,
 } from "./footage-facts.js";
 import type { UploadPriority } from "./footage-live.js";
+import { SegmentCommits } from "./footage-commit.js";
 import { keepSegment, syncFolder } from "./footage-segment-file.js";
 
 interface SegmentRow {
@@ -58,7 +59,12 @@ export class FootageUploads {
     private readonly events: EventEmitter<FootageEvents>,
     /** Where viewers wait: the answers name the segment to send next (`next`). */
     private readonly priority: UploadPriority,
-  ) {}
+  ) {
+    this.commits = new SegmentCommits(db, clock, syncFolder);
+  }
+
+  /** Segments that finish together are made durable and counted together. */
+  private readonly commits: SegmentCommits;
 
   /** The answer's `next`, when a viewer waits for a segment that has not arrived. */
   private async next(recordingId: string, complete: boolean): Promise<{ next?: string }> {
@@ -252,20 +258,13 @@ export class FootageUploads {
     }
 
     await keepSegment(folder, name, body, segment);
-
-    const progress = await this.db.transaction(async (tx) => {
-      const { changes } = await tx.run(
-        `UPDATE upload_segments SET received_at = coalesce(received_at, ?)
-         WHERE recording_id = ? AND name = ? AND bytes = ? AND sha256 = ?`,
-        [this.clock().toISOString(), recordingId, name, segment.bytes, segment.sha256],
-      );
-      if (changes === 0) {
-        throw new DomainError(
-          "conflict",
-          `the manifest changed while ${name} was being sent; send the manifest again`,
-        );
-      }
-      return this.recount(tx, recordingId);
+    // counted once its folder entry is durable too, with the segments finishing alongside it
+    const progress = await this.commits.count({
+      recordingId,
+      folder,
+      name,
+      bytes: segment.bytes,
+      sha256: segment.sha256,
     });
     if (progress.complete) await this.finish(recordingId);
     return {
@@ -274,29 +273,6 @@ export class FootageUploads {
       totalBytes: progress.totalBytes,
       complete: progress.complete,
       ...(await this.next(recordingId, progress.complete)),
-    };
-  }
-
-  /** Brings `received_bytes` up to date; `complete` when every segment is in. */
-  private async recount(
-    tx: Transaction,
-    recordingId: string,
-  ): Promise<{ receivedBytes: number; totalBytes: number; complete: boolean }> {
-    const sums = await tx.get<{ total: number; received: number; missing: number }>(
-      `SELECT coalesce(sum(bytes), 0) AS total,
-              coalesce(sum(CASE WHEN received_at IS NOT NULL THEN bytes END), 0) AS received,
-              count(*) FILTER (WHERE received_at IS NULL) AS missing
-       FROM upload_segments WHERE recording_id = ?`,
-      [recordingId],
-    );
-    await tx.run("UPDATE uploads SET received_bytes = ? WHERE recording_id = ?", [
-      sums?.received ?? 0,
-      recordingId,
-    ]);
-    return {
-      receivedBytes: sums?.received ?? 0,
-      totalBytes: sums?.total ?? 0,
-      complete: (sums?.total ?? 0) > 0 && sums?.missing === 0,
     };
   }
 

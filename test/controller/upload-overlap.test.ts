@@ -1,0 +1,372 @@
+// The upload at the wire's speed: the box keeps a few segments in flight and
+// the controller makes the ones finishing together durable together — with
+// every guarantee kept: a segment counts only once verified and durable, one
+// whose bytes do not match is refused and nothing of it kept, and the next
+// segment to start is still the one the priority cursor names.
+import t, { type Test } from "tap";
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { Database } from "@classcam/controller";
+import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
+import { SegmentCommits } from "../../controller/src/domain/footage-commit.js";
+import { tempDir } from "../helpers/controller.js";
+import { deviceEvent, startSchool, type School } from "../helpers/school.js";
+import { listSegments } from "../helpers/media.js";
+
+const START = new Date("2026-11-23T08:00:00.000Z");
+
+const footageDir = tempDir("classcam-overlap-");
+t.teardown(footageDir.remove);
+execFileSync(
+  "ffmpeg",
+  [
+    ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "8"],
+    ...["-c:v", "libx264", "-g", "5", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
+    ...["-hls_segment_filename", join(footageDir.path, "seg-%05d.ts")],
+    join(footageDir.path, "source.m3u8"),
+  ],
+  { stdio: "inherit" },
+);
+const SEGMENTS: UploadSegment[] = listSegments(footageDir.path, "source.m3u8");
+const TOTAL = SEGMENTS.reduce((sum, s) => sum + s.bytes, 0);
+const NAMES = SEGMENTS.map((s) => s.name);
+const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
+
+async function schoolWithRecording(t: Test): Promise<{ school: School; id: string }> {
+  const school = await startSchool({ start: START });
+  t.teardown(school.close);
+  const booking = await school.as["teacher-a"].post("/api/bookings", {
+    deviceId: "room-1",
+    start: "2026-11-23T09:00:00Z",
+    end: "2026-11-23T10:00:00Z",
+    purpose: "coaching",
+  });
+  const id = randomUUID();
+  const { bookingId } = booking.json<{ bookingId: string }>();
+  await deviceEvent(
+    school.app,
+    "room-1",
+    "recording.started",
+    { recordingId: id, bookingId, audio: true, encoder: "libx264" },
+    new Date("2026-11-23T09:01:00Z"),
+  );
+  await deviceEvent(
+    school.app,
+    "room-1",
+    "recording.stopped",
+    {
+      recordingId: id,
+      reason: "button",
+      durationSeconds: 8,
+      segments: SEGMENTS.length,
+      bytes: TOTAL,
+    },
+    new Date("2026-11-23T09:02:00Z"),
+  );
+  return { school, id };
+}
+
+async function issueToken(app: FastifyInstance, recordingId: string): Promise<string> {
+  const token = randomBytes(24).toString("base64url");
+  await app.db.transaction((tx) =>
+    tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
+      createHash("sha256").update(token).digest("hex"),
+      recordingId,
+    ]),
+  );
+  return token;
+}
+
+/** The segments the controller counts as arrived, and the .ts files in the recording's folder. */
+async function heldBy(school: School, id: string): Promise<{ counted: string[]; files: string[] }> {
+  const rows = await school.app.db.all<{ name: string }>(
+    "SELECT name FROM upload_segments WHERE recording_id = ? AND received_at IS NOT NULL ORDER BY seq",
+    [id],
+  );
+  const folder = join(school.controller.dataDir, "recordings", id);
+  const files = existsSync(folder)
+    ? readdirSync(folder)
+        .filter((name) => name.endsWith(".ts"))
+        .sort()
+    : [];
+  return { counted: rows.map((r) => r.name), files };
+}
+
+/** Each file the controller holds is byte for byte the box's. */
+function identical(school: School, id: string, names: readonly string[]): boolean {
+  return names.every((name) =>
+    readFileSync(join(school.controller.dataDir, "recordings", id, name)).equals(fileOf(name)),
+  );
+}
+
+interface Held {
+  deliver: () => void;
+}
+
+/**
+ * A loopback proxy in front of the controller. `onSegment` sees each segment
+ * request as it starts (with how many are open) and may hold its answer back
+ * until `release()`, or change its bytes on the way.
+ */
+async function proxy(
+  t: Test,
+  upstream: string,
+  hooks: {
+    onSegment?: (name: string, open: number) => "hold" | "pass";
+    tamper?: (name: string) => boolean;
+  },
+) {
+  const held: Held[] = [];
+  let open = 0;
+  let holding = true;
+  const server = http.createServer((request, response) => {
+    const url = request.url ?? "";
+    const segment = /\/segments\/([^/]+)$/.exec(url)?.[1];
+    if (segment !== undefined) open += 1;
+    const wanted = segment === undefined ? "pass" : (hooks.onSegment?.(segment, open) ?? "pass");
+    const hold = holding && wanted === "hold";
+    const tamper = segment !== undefined && hooks.tamper?.(segment) === true;
+    const forward = http.request(
+      `${upstream}${url}`,
+      { method: request.method, headers: request.headers },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+        answer.on("end", () => {
+          const deliver = () => {
+            if (segment !== undefined) open -= 1;
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            response.end(Buffer.concat(chunks));
+          };
+          if (hold && holding) held.push({ deliver });
+          else deliver();
+        });
+      },
+    );
+    let flipped = false;
+    request.on("data", (chunk: Buffer) => {
+      if (tamper && !flipped) {
+        flipped = true;
+        const changed = Buffer.from(chunk);
+        changed[changed.length >> 1] = (changed[changed.length >> 1] ?? 0) ^ 0x40;
+        forward.write(changed);
+      } else forward.write(chunk);
+    });
+    request.on("end", () => forward.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Answers everything held, and holds nothing more. */
+    release: () => {
+      holding = false;
+      for (const answer of held.splice(0)) answer.deliver();
+    },
+  };
+}
+
+void t.test("the box keeps several segments in flight, each answered once durable", async (t) => {
+  const { school, id } = await schoolWithRecording(t);
+  const token = await issueToken(school.app, id);
+  let most = 0;
+  // no segment is answered until three are on their way at once: one at a time would stall
+  const between = await proxy(t, school.httpUrl, {
+    onSegment: (_name, open) => {
+      most = Math.max(most, open);
+      if (open >= 3) {
+        queueMicrotask(() => between.release());
+        return "pass";
+      }
+      return "hold";
+    },
+  });
+  const result = await uploadRecording({
+    url: `${between.url}/api/uploads/${id}`,
+    token,
+    recordingId: id,
+    segments: SEGMENTS,
+    dir: footageDir.path,
+    parallel: 3,
+    attempts: 1,
+    timeoutMs: 5_000,
+  });
+  t.same(result, { segments: SEGMENTS.length, bytes: TOTAL });
+  t.equal(most, 3, "three segments were on the wire at once");
+  const { counted, files } = await heldBy(school, id);
+  t.same(counted, NAMES, "every segment counted");
+  t.same(files, [...NAMES].sort(), "and exactly those on disk");
+  t.ok(identical(school, id, NAMES), "each byte for byte the box's");
+});
+
+void t.test(
+  "with several in flight, a seek ahead still chooses the next to start: from there, then the rest",
+  async (t) => {
+    const { school, id } = await schoolWithRecording(t);
+    const token = await issueToken(school.app, id);
+    const ahead = 5;
+    const order: string[] = [];
+    // the first three are held until the viewer has asked for one ahead of the upload
+    const between = await proxy(t, school.httpUrl, {
+      onSegment: (name) => {
+        order.push(name);
+        if (order.length !== 3) return "hold";
+        void school.app
+          .inject({
+            method: "GET",
+            url: `/api/recordings/${id}/footage/${NAMES[ahead] ?? ""}`,
+            headers: { cookie: school.as["teacher-a"].cookie ?? "" },
+          })
+          .then((reply) => {
+            t.equal(reply.statusCode, 404, "not here yet: asked for");
+            between.release();
+          });
+        return "hold";
+      },
+    });
+    await uploadRecording({
+      url: `${between.url}/api/uploads/${id}`,
+      token,
+      recordingId: id,
+      segments: SEGMENTS,
+      dir: footageDir.path,
+      parallel: 3,
+      attempts: 1,
+      timeoutMs: 5_000,
+    });
+    t.same(
+      order,
+      [...NAMES.slice(0, 3), ...NAMES.slice(ahead), ...NAMES.slice(3, ahead)],
+      "the three going, then from the one asked for to the end, then the rest",
+    );
+    t.same((await heldBy(school, id)).counted, NAMES);
+  },
+);
+
+void t.test(
+  "bytes damaged on the way are refused, nothing of them kept, and the box sends them again",
+  async (t) => {
+    const { school, id } = await schoolWithRecording(t);
+    const token = await issueToken(school.app, id);
+    const victim = NAMES[2] ?? "";
+    let tampered = 0;
+    const between = await proxy(t, school.httpUrl, {
+      tamper: (name) => name === victim && tampered++ === 0,
+    });
+    const result = await uploadRecording({
+      url: `${between.url}/api/uploads/${id}`,
+      token,
+      recordingId: id,
+      segments: SEGMENTS,
+      dir: footageDir.path,
+      parallel: 4,
+      backoffMs: 5,
+    });
+    t.same(result, { segments: SEGMENTS.length, bytes: TOTAL });
+    t.equal(tampered, 2, "the damaged segment was sent a second time");
+    const { counted, files } = await heldBy(school, id);
+    t.same(counted, NAMES);
+    t.same(files, [...NAMES].sort());
+    t.ok(identical(school, id, NAMES), "what is kept is the box's bytes, not the damaged ones");
+  },
+);
+
+void t.test(
+  "a segment rotten on the box's disk: a clear error, nothing of it kept, only verified ones counted",
+  async (t) => {
+    const { school, id } = await schoolWithRecording(t);
+    const token = await issueToken(school.app, id);
+    const disk = tempDir("classcam-overlap-disk-");
+    t.teardown(disk.remove);
+    for (const name of NAMES) copyFileSync(join(footageDir.path, name), join(disk.path, name));
+    const rotten = NAMES[1] ?? "";
+    const bytes = Buffer.from(fileOf(rotten));
+    bytes[100] = (bytes[100] ?? 0) ^ 0xff;
+    writeFileSync(join(disk.path, rotten), bytes);
+    await t.rejects(
+      uploadRecording({
+        url: `${school.httpUrl}/api/uploads/${id}`,
+        token,
+        recordingId: id,
+        segments: SEGMENTS,
+        dir: disk.path,
+        parallel: 4,
+      }),
+      {
+        name: "UploadFailed",
+        transient: false,
+        message: new RegExp(`segment ${rotten} on this device's disk no longer matches`),
+      },
+    );
+    const { counted, files } = await heldBy(school, id);
+    t.notOk(counted.includes(rotten), "the rotten segment is not counted");
+    t.same(files, [...counted].sort(), "the folder holds exactly the counted segments");
+    t.ok(counted.length > 0, `the others in flight were kept (${counted.length})`);
+    t.ok(identical(school, id, counted), "each counted one byte for byte the box's");
+  },
+);
+
+void t.test("segments finishing together share one folder sync and one transaction", async (t) => {
+  const dir = tempDir("classcam-commits-");
+  t.teardown(dir.remove);
+  const db = await Database.open(join(dir.path, "commits.sqlite"));
+  t.teardown(() => db.close());
+  await db.transaction(async (tx) => {
+    await tx.run(
+      `CREATE TABLE upload_segments (recording_id TEXT, seq INTEGER, name TEXT,
+           bytes INTEGER, sha256 TEXT, received_at TEXT)`,
+    );
+    await tx.run("CREATE TABLE uploads (recording_id TEXT, received_bytes INTEGER)");
+    await tx.run("INSERT INTO uploads VALUES ('r', 0)");
+    for (let seq = 0; seq < 4; seq += 1) {
+      await tx.run("INSERT INTO upload_segments VALUES ('r', ?, ?, 10, ?, NULL)", [
+        seq,
+        `s${seq}.ts`,
+        "a".repeat(64),
+      ]);
+    }
+  });
+  const syncs: string[] = [];
+  const gate: { open?: () => void } = {};
+  const commits = new SegmentCommits(
+    db,
+    () => START,
+    async (folder) => {
+      syncs.push(folder);
+      // the first sync waits until the others have queued behind it
+      if (syncs.length === 1) await new Promise<void>((resolve) => (gate.open = resolve));
+    },
+  );
+  const count = (seq: number) =>
+    commits.count({
+      recordingId: "r",
+      folder: "/f",
+      name: `s${seq}.ts`,
+      bytes: 10,
+      sha256: "a".repeat(64),
+    });
+  const first = count(0);
+  const rest = [count(1), count(2), count(3)];
+  gate.open?.();
+  t.match(await first, { receivedBytes: 10, totalBytes: 40, complete: false });
+  const tallies = await Promise.all(rest);
+  t.same(
+    tallies.map((tally) => tally.complete),
+    [true, true, true],
+  );
+  t.equal(commits.batches, 2, "the three that finished together committed as one");
+  t.equal(syncs.length, 2, "one folder sync per batch");
+  await t.rejects(
+    commits.count({ recordingId: "r", folder: "/f", name: "gone.ts", bytes: 10, sha256: "b" }),
+    { message: /manifest changed/ },
+    "a segment the manifest no longer names is not counted",
+  );
+});
