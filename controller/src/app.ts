@@ -23,6 +23,7 @@ import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
 import { authRoutes } from "./routes/auth.js";
+import { oidcRoutes } from "./routes/oidc.js";
 import { schoolRoutes } from "./routes/school.js";
 import { addDateKeywords } from "./routes/dates.js";
 import { oversightRoutes } from "./routes/oversight.js";
@@ -298,6 +299,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(fastifyPlugin(apiDocument));
     await app.register(healthRoutes);
     await app.register(fastifyPlugin(authRoutes));
+    await app.register(fastifyPlugin(oidcRoutes));
     await app.register(fastifyPlugin(liveRoutes));
     await app.register(fastifyPlugin(demoRoutes), { panelUrl: options.demoPanelUrl ?? null });
     await app.register(schoolRoutes);

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
 import { compile } from "@classcam/protocol";
+import { OidcConfigSchema, resolveOidc } from "./config-oidc.js";
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const strict = { additionalProperties: false } as const;
@@ -80,6 +81,8 @@ export const ControllerConfigSchema = Type.Object(
       },
       strict,
     ),
+    /** Sign-in through the school's identity provider (config-oidc.ts); absent: passwords only. */
+    oidc: Type.Optional(OidcConfigSchema),
   },
   strict,
 );
@@ -247,6 +250,10 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
       }),
     );
   }
+  if (checked.ok && checked.value.oidc !== undefined) {
+    const oidc = resolveOidc(checked.value.oidc, checked.value.http.publicUrl, cwd);
+    if ("problems" in oidc) problems.push(...oidc.problems);
+  }
   if (problems.length > 0 || !checked.ok) throw new ConfigError(problems);
   const config = checked.value;
   const { deviceKeyFile } = config.security;
@@ -255,6 +262,9 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
     dataDir: resolve(cwd, config.dataDir),
     ...(deviceKeyFile !== undefined && {
       security: { ...config.security, deviceKeyFile: resolve(cwd, deviceKeyFile) },
+    }),
+    ...(config.oidc?.clientSecretFile !== undefined && {
+      oidc: { ...config.oidc, clientSecretFile: resolve(cwd, config.oidc.clientSecretFile) },
     }),
   };
 }

@@ -7,7 +7,15 @@ import type { FastifyPluginAsync, InjectOptions } from "fastify";
 import { startController } from "../helpers/controller.js";
 
 /** Routes anyone may use without signing in. */
-const PUBLIC = ["GET /healthz", "GET /api/setup", "POST /api/setup", "POST /api/session"];
+const PUBLIC = [
+  "GET /healthz",
+  "GET /api/setup",
+  "POST /api/setup",
+  "POST /api/session",
+  // sign-in through the school's identity provider (routes/oidc.ts)
+  "GET /api/session/oidc/start",
+  "GET /api/session/oidc/callback",
+];
 
 void t.test("every non-public route answers 401 before validating a bad body", async (t) => {
   const controller = await startController();

@@ -304,6 +304,8 @@ export class People {
     id: string,
     password: string,
     address: string,
+    /** Why this account may not sign in with a password (null: it may); break-glass only. */
+    passwordRefusal: (user: User) => string | null = () => null,
   ): Promise<{ token: string; session: Session }> {
     const account = id.toLowerCase();
     const attempts = await this.reserveSignIn(account, address);
@@ -333,7 +335,29 @@ export class People {
     }
     for (const attempt of attempts) attempt.release();
     this.accountLimit.clear(account);
-    const user = row;
+    const refusal = passwordRefusal(toUser(row));
+    if (refusal !== null) {
+      await this.audit.record({
+        actor: row.id,
+        action: "sign-in.refused",
+        subject: row.id,
+        detail: { address, why: "password sign-in is for administrators only" },
+      });
+      throw new DomainError("forbidden", refusal);
+    }
+    return this.openSession(row, address);
+  }
+
+  /**
+   * Opens a session for someone whose identity is already proven (a password
+   * checked, or the school's identity provider's ID token), audited as a
+   * sign-in with `detail` (e.g. how they signed in).
+   */
+  async openSession(
+    user: UserRow,
+    address: string,
+    detail: Record<string, string> = {},
+  ): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString("base64url");
     const csrfToken = randomBytes(24).toString("base64url");
     const now = this.clock();
@@ -360,7 +384,7 @@ export class People {
         actor: user.id,
         action: "sign-in",
         subject: user.id,
-        detail: { address },
+        detail: { address, ...detail },
       });
     });
     return {

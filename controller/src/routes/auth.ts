@@ -35,6 +35,7 @@ import {
   errors,
 } from "./schemas.js";
 import { typed } from "./typed.js";
+import { ProviderSchema, passwordRefusal, providerInfo } from "./oidc-info.js";
 
 export const SESSION_COOKIE = "classcam_session";
 
@@ -145,7 +146,8 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function setCookie(reply: FastifyReply, token: string, maxAgeSeconds: number): void {
+/** Sets the session cookie (a password sign-in, or one through the identity provider). */
+export function setSessionCookie(reply: FastifyReply, token: string, maxAgeSeconds: number): void {
   reply.setCookie(SESSION_COOKIE, token, {
     path: "/",
     httpOnly: true,
@@ -267,14 +269,21 @@ export function authRoutes(fastify: FastifyInstance): void {
         tags: ["session"],
         operationId: "getSetup",
         description:
-          "Public. True until the first administrator is made with POST /api/setup; the dashboard shows its set-up screen while it is.",
-        summary: "Whether the controller still needs its first administrator",
+          "Public. `needed` is true until the first administrator is made with POST /api/setup; the dashboard shows its set-up screen while it is. `provider` says whether people sign in with the school's identity provider: its name, where to start, its sign-out page if it has one, and whether passwords are for administrators only.",
+        summary:
+          "Whether the controller still needs its first administrator, and how people sign in",
         response: {
-          200: answer("Whether set-up is still needed", Obj({ needed: Type.Boolean() })),
+          200: answer(
+            "Whether set-up is still needed, and the identity provider to sign in with (null: passwords only)",
+            Obj({ needed: Type.Boolean(), provider: Type.Union([ProviderSchema, Type.Null()]) }),
+          ),
         },
       },
     },
-    async () => ({ needed: (await app.people.count()) === 0 }),
+    async () => ({
+      needed: (await app.people.count()) === 0,
+      provider: app.oidc === null ? null : providerInfo(app.oidc),
+    }),
   );
 
   app.post(
@@ -315,7 +324,7 @@ export function authRoutes(fastify: FastifyInstance): void {
         tags: ["session"],
         operationId: "signIn",
         description:
-          "Public. Checks the user name and password and sets the session cookie (HttpOnly, Secure, SameSite=Strict). Repeated failures are slowed down (429 with Retry-After). An account with a one-time password may only change it next.",
+          "Public. Checks the user name and password and sets the session cookie (HttpOnly, Secure, SameSite=Strict). Repeated failures are slowed down (429 with Retry-After). An account with a one-time password may only change it next. Where the school signs in through its identity provider with `localSignIn: break-glass`, only administrators may use a password (403 for anyone else).",
         summary: "Sign in",
         body: Obj({ id: Type.String({ minLength: 1, maxLength: 64 }), password: Password }),
         response: {
@@ -323,14 +332,19 @@ export function authRoutes(fastify: FastifyInstance): void {
             "Signed in: the account, the csrfToken to send with changes, and when the session ends",
             SessionSchema,
           ),
-          ...errors(400, 401, 429),
+          ...errors(400, 401, 403, 429),
         },
       },
     },
     async (request, reply) => {
       const { id, password } = request.body;
-      const { token, session } = await app.people.signIn(id, password, request.ip);
-      setCookie(reply, token, app.config.http.sessionHours * 3600);
+      const { token, session } = await app.people.signIn(
+        id,
+        password,
+        request.ip,
+        passwordRefusal(app.oidc),
+      );
+      setSessionCookie(reply, token, app.config.http.sessionHours * 3600);
       return session;
     },
   );
