@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateKeyPair } from "jose";
 import { loadConfig, ConfigError } from "@classcam/controller";
+import { asRefusal, refusalWords } from "../../controller/src/domain/oidc-words.js";
 import { freePort, startController, type TestController } from "../helpers/controller.js";
 import {
   CLIENT_ID,
@@ -146,7 +147,9 @@ async function expectRefused(
   const { location, jar } = await attempt();
   t.match(location, /^\/#\/signin\?problem=/, `${why}: back to the sign-in screen`);
   const problem = new URLSearchParams(location.split("?")[1] ?? "").get("problem") ?? "";
-  t.match(problem, words, `${why}: the person reads why`);
+  t.equal(problem, why, `${why}: the reason, which the sign-in screen puts in words`);
+  const refusal = asRefusal(problem);
+  t.match(refusal && refusalWords(refusal, "School Login"), words, `${why}: the person reads why`);
   t.notOk(jar.cookies.has("classcam_session"), `${why}: no session cookie`);
   t.same(await counts(controller), { ...before, audit: before.audit + 1 }, `${why}: only audited`);
   const entry = await lastAudit(controller);

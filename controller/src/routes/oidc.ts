@@ -3,8 +3,8 @@
  * `/api/session/oidc/start` sends the browser to the provider and
  * `/api/session/oidc/callback` takes it back, sets the session cookie as a
  * password sign-in does, and sends the browser to the dashboard. A refusal
- * sends it to the sign-in screen with the reason in words
- * (`/#/signin?problem=…`). Without `oidc` in the config both answer 404.
+ * sends it to the sign-in screen with the reason (`/#/signin?problem=wrong%20domain`),
+ * which the screen puts in words. Without `oidc` in the config both answer 404.
  *
  * The sign-in's key travels in its own cookie, `SameSite=Lax` (the provider's
  * redirect back is a cross-site navigation, which a Strict cookie misses),
@@ -31,8 +31,11 @@ declare module "fastify" {
 
 const Redirect = (description: string) => Type.Null({ description });
 
-/** Where the browser goes to read a refusal: the sign-in screen, with the words. */
-export const problemPage = (words: string) => `/#/signin?problem=${encodeURIComponent(words)}`;
+/**
+ * Where the browser goes to read a refusal: the sign-in screen, with the
+ * reason, which the screen puts in words (domain/oidc-words.ts).
+ */
+export const problemPage = (why: string) => `/#/signin?problem=${encodeURIComponent(why)}`;
 
 export function oidcRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
@@ -67,7 +70,7 @@ export function oidcRoutes(fastify: FastifyInstance): void {
     if (!(error instanceof OidcRefused)) throw error;
     return reply
       .clearCookie(OIDC_COOKIE, { path: COOKIE_PATH })
-      .redirect(problemPage(error.words), 302);
+      .redirect(problemPage(error.why), 302);
   };
 
   app.get(
