@@ -590,6 +590,7 @@ async function main(): Promise<number> {
     start: new Date(bookingStart).toISOString(),
     end: new Date(bookingStart + 3_600_000).toISOString(),
     purpose: "coaching",
+    classCode: "7A1",
   });
   if (booked.status !== 200 && booked.status !== 201) {
     throw new Error(`booking: ${booked.status} ${JSON.stringify(booked.body)}`);

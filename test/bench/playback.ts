@@ -200,6 +200,7 @@ async function main(): Promise<number> {
     start: new Date(bookingStart).toISOString(),
     end: new Date(bookingStart + 3_600_000).toISOString(),
     purpose: "coaching",
+    classCode: "7A1",
   });
   const { bookingId } = booked.body as { bookingId: string };
   const device = await BenchDevice.connect(`mqtt://127.0.0.1:${controller.mqttPort}`, secret, {

@@ -52,6 +52,7 @@ const ROUTES: { method: InjectOptions["method"]; path: string; body?: Record<str
         start: "2026-11-24T09:00:00Z",
         end: "2026-11-24T10:00:00Z",
         purpose: "coaching",
+        classCode: "7A1",
       },
     },
     { method: "PATCH", path: `/api/bookings/${ID}`, body: { audio: false } },
@@ -218,6 +219,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     start: "2026-11-20T09:00:00Z",
     end: "2026-11-20T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   await expect4xx("a booking too long", "POST", "/api/bookings", {
     deviceId: "room-1",
@@ -225,6 +227,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     start: "2026-11-24T09:00:00Z",
     end: "2026-11-24T15:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   await expect4xx("a booking ending before it starts", "POST", "/api/bookings", {
     deviceId: "room-1",
@@ -232,6 +235,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     start: "2026-11-24T10:00:00Z",
     end: "2026-11-24T09:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   await expect4xx("an unknown purpose", "POST", "/api/bookings", {
     deviceId: "room-1",
@@ -239,6 +243,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     start: "2026-11-24T09:00:00Z",
     end: "2026-11-24T10:00:00Z",
     purpose: "surveillance",
+    classCode: "7A1",
   });
   await expect4xx("staff who do not exist", "POST", "/api/bookings", {
     deviceId: "room-1",
@@ -247,6 +252,7 @@ void t.test("bad input on every route: 4xx, a clear message, nothing written", a
     start: "2026-11-24T09:00:00Z",
     end: "2026-11-24T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   await expect4xx("a policy out of range", "PATCH", "/api/policy", {
     retention: { bufferDays: 30 },

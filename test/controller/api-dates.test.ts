@@ -39,6 +39,7 @@ void t.test("a booking in the year 9999 is refused, and nothing is written", asy
     start: "9999-01-01T09:00:00Z",
     end: "9999-01-01T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   t.equal(reply.status, 400);
   t.match(reply.json().message, /start/);
@@ -213,6 +214,7 @@ void t.test("bookings: not in the past, not beyond the school's horizon", async 
       start: at(start),
       end: at(end),
       purpose: "coaching",
+      classCode: "7A1",
     });
 
   const policy = await school.as.slt.get("/api/policy");
@@ -248,6 +250,7 @@ void t.test("a booking inside the horizon is listed and can be cancelled", async
     start: at(300 * DAY),
     end: at(300 * DAY + 3_600_000),
     purpose: "coaching",
+    classCode: "7A1",
   });
   t.equal(made.status, 201, "300 days ahead");
   const { bookingId } = made.json<{ bookingId: string }>();

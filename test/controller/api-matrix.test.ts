@@ -45,9 +45,6 @@ const ROWS: Row[] = [
   r("GET", "/healthz", ["public"]),
   r("GET", "/api/setup", ["public"]),
   r("GET", "/api/session", ["anyone"]),
-  // sign-in through the school's identity provider: public (here not set up, so 404 for all)
-  r("GET", "/api/session/oidc/start", ["public"]),
-  r("GET", "/api/session/oidc/callback", ["public"]),
   r("GET", "/api/staff", ["anyone"]),
   r("GET", "/api/home", ["anyone"]),
   r("GET", "/api/users", byRole("admin")),
@@ -105,6 +102,7 @@ const ROWS: Row[] = [
     start: "2026-11-24T09:00:00Z",
     end: "2026-11-24T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   }),
   r(
     "PATCH",
@@ -119,6 +117,52 @@ const ROWS: Row[] = [
     byRole("teacher", "bursar", "slt", "headteacher"),
     `/api/bookings/${GHOST}/cancel`,
     { reason: "ill" },
+  ),
+  // the school's timetable of lessons, imported (routes/lessons.ts)
+  r(
+    "POST",
+    "/api/timetable/import/preview",
+    byRole("admin", "bursar", "slt", "headteacher"),
+    "/api/timetable/import/preview",
+    { format: "csv", text: "Date,Start,End,Room,Class,Subject,Teacher\n" },
+  ),
+  r(
+    "POST",
+    "/api/timetable/import",
+    byRole("admin", "bursar", "slt", "headteacher"),
+    "/api/timetable/import",
+    { format: "csv", text: "Date,Start,End,Room,Class,Subject,Teacher\n" },
+  ),
+  r("GET", "/api/rooms", ["anyone"]),
+  r("PUT", "/api/rooms", byRole("admin", "bursar", "slt", "headteacher"), "/api/rooms", {
+    rooms: [{ room: "Room room-1", deviceId: "room-1" }],
+  }),
+  r(
+    "GET",
+    "/api/lessons",
+    byRole("teacher", "bursar", "slt", "headteacher"),
+    `/api/lessons?${week}`,
+  ),
+  r(
+    "POST",
+    "/api/lessons/{lessonId}/booking",
+    byRole("teacher", "bursar", "slt", "headteacher"),
+    `/api/lessons/${"0".repeat(32)}/booking`,
+    { purpose: "coaching" },
+  ),
+  r(
+    "POST",
+    "/api/policy/do-not-record/preview",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/policy/do-not-record/preview",
+    { csv: "Class\n9X/Ma1\n" },
+  ),
+  r(
+    "POST",
+    "/api/policy/do-not-record/import",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/policy/do-not-record/import",
+    { csv: "Class\n" },
   ),
   r("GET", "/api/policy", ["anyone"]),
   r("PATCH", "/api/policy", byRole("slt", "headteacher", "dpo"), "/api/policy", {
@@ -426,6 +470,7 @@ void t.test("sign-in, sessions and CSRF", async (t) => {
       start: "2026-11-24T09:00:00Z",
       end: "2026-11-24T10:00:00Z",
       purpose: "coaching",
+      classCode: "7A1",
     },
     { "x-csrf-token": "wrong" },
   );
@@ -578,7 +623,7 @@ void t.test("the setup token makes the first administrator once", async (t) => {
   const { app } = controller;
   const { Caller } = await import("../helpers/school.js");
   const anyone = new Caller(app, "head");
-  t.same((await anyone.get("/api/setup")).json(), { needed: true, provider: null });
+  t.same((await anyone.get("/api/setup")).json(), { needed: true });
   const token = await app.people.issueSetupToken();
   t.ok(token !== null && token.length >= 32);
   const body = {
@@ -598,7 +643,7 @@ void t.test("the setup token makes the first administrator once", async (t) => {
     403,
     "once only",
   );
-  t.same((await anyone.get("/api/setup")).json(), { needed: false, provider: null });
+  t.same((await anyone.get("/api/setup")).json(), { needed: false });
   t.equal(await app.people.issueSetupToken(), null, "no new token once an account exists");
   t.equal((await anyone.signIn(body.password)).status, 200);
 });

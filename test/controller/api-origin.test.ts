@@ -18,6 +18,7 @@ void t.test("a session's state change needs a same-site Origin", async (t) => {
     start: "2026-11-24T09:00:00Z",
     end: "2026-11-24T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   };
   const send = (
     method: InjectOptions["method"],

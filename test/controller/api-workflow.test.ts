@@ -26,6 +26,7 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
     staff: ["teacher-a", "teacher-b"],
     audio: true,
   });
@@ -59,6 +60,7 @@ void t.test("book, record, view, share, keep by consent, hold, delete, sweep", a
     start: "2026-11-23T09:30:00Z",
     end: "2026-11-23T10:30:00Z",
     purpose: "self-reflection",
+    classCode: "7A1",
   });
   t.equal(overlap.status, 400);
   t.match(overlap.json().message, /overlaps booking/);

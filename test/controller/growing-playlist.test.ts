@@ -42,6 +42,7 @@ async function schoolWithRecording(t: Test): Promise<{ school: School; id: strin
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   const id = randomUUID();
   const { bookingId } = booking.json<{ bookingId: string }>();

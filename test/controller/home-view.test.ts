@@ -83,6 +83,7 @@ void t.test("the teacher's bookings, unwatched recordings and consents", async (
     start: "2026-11-26T10:00:00Z",
     end: "2026-11-26T11:00:00Z",
     purpose: "self-reflection",
+    classCode: "7A1",
   });
   t.equal(booked.status, 201);
   const other = await s.as["teacher-b"].post("/api/bookings", {
@@ -90,6 +91,7 @@ void t.test("the teacher's bookings, unwatched recordings and consents", async (
     start: "2026-11-27T10:00:00Z",
     end: "2026-11-27T11:00:00Z",
     purpose: "self-reflection",
+    classCode: "7A1",
   });
   t.equal(other.status, 201);
   const a = (await home(s, "teacher-a")).teacher;

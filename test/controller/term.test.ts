@@ -60,6 +60,7 @@ void t.test("a term day by day: nothing protected is deleted, everything due is"
         start: new Date(morning.getTime() + 2 * 3_600_000).toISOString(),
         end: new Date(morning.getTime() + 3 * 3_600_000).toISOString(),
         purpose: exemplar ? "exemplar-bank" : "coaching",
+        classCode: "7A1",
         staff: ["teacher-a", "teacher-b"],
       });
       const id = randomUUID();
@@ -193,6 +194,7 @@ void t.test(
       start: "2026-09-07T09:00:00Z",
       end: "2026-09-07T10:00:00Z",
       purpose: "coaching",
+      classCode: "7A1",
     });
     const id = randomUUID();
     await deviceEvent(

@@ -44,6 +44,7 @@ async function schoolWithRecording(t: Test): Promise<{ school: School; id: strin
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   const id = randomUUID();
   const { bookingId } = booking.json<{ bookingId: string }>();
@@ -313,6 +314,34 @@ void t.test(
     t.ok(identical(school, id, counted), "each counted one byte for byte the box's");
   },
 );
+
+void t.test("a segment longer on the box's disk than its index says is not sent", async (t) => {
+  const { school, id } = await schoolWithRecording(t);
+  const token = await issueToken(school.app, id);
+  const disk = tempDir("classcam-overlap-long-");
+  t.teardown(disk.remove);
+  for (const name of NAMES) copyFileSync(join(footageDir.path, name), join(disk.path, name));
+  const longer = NAMES[0] ?? "";
+  writeFileSync(join(disk.path, longer), Buffer.concat([fileOf(longer), Buffer.from("junk")]));
+  await t.rejects(
+    uploadRecording({
+      url: `${school.httpUrl}/api/uploads/${id}`,
+      token,
+      recordingId: id,
+      segments: SEGMENTS,
+      dir: disk.path,
+      parallel: 1,
+    }),
+    {
+      name: "UploadFailed",
+      transient: false,
+      message: new RegExp(
+        `segment ${longer} on this device's disk no longer matches its checksum \\(more than`,
+      ),
+    },
+  );
+  t.same(await heldBy(school, id), { counted: [], files: [] }, "nothing of it arrived");
+});
 
 void t.test("segments finishing together share one folder sync and one transaction", async (t) => {
   const dir = tempDir("classcam-commits-");

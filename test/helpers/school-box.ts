@@ -55,6 +55,7 @@ export async function bookOnBox(
     start: new Date(now + 60_000).toISOString(),
     end: new Date(now + 3600_000).toISOString(),
     purpose,
+    classCode: "7A1",
     audio: true,
   });
   t.equal(booked.status, 201, JSON.stringify(booked.body));

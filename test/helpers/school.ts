@@ -249,6 +249,7 @@ export async function recordedLesson(
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
     staff: ["teacher-a", "teacher-b"],
   });
   if (booking.status !== 201) throw new Error(`booking: ${JSON.stringify(booking.body)}`);

@@ -82,6 +82,12 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { mode: "all-or-nothing", people: 3, added: 2, skippedLines: [4] },
     /2 people added of 3, 1 line skipped/,
   ],
+  "timetable.import": [
+    "",
+    { format: "csv", lessons: 1200, added: 1, changed: 2, removed: 3 },
+    /^imported the timetable: 1 lesson added, 2 changed, 3 removed$/,
+  ],
+  "timetable.rooms": ["", { rooms: 60, withBox: 2 }, /\(60 rooms\)/],
   "booking.create": [
     BOOKING,
     { booking },

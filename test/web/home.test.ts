@@ -59,6 +59,7 @@ void t.test("each role's home shows its items and follows changes live", async (
     start: "2026-11-26T10:00:00Z",
     end: "2026-11-26T11:00:00Z",
     purpose: "self-reflection",
+    classCode: "7A1",
   });
   t.equal(booked.status, 201, JSON.stringify(booked.body));
   await bookings.getByRole("link", { name: /^Self-reflection in Room room-1/ }).waitFor();

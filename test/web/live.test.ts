@@ -138,6 +138,7 @@ void t.test("each person is told only about what they may see", async (t) => {
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
     staff: ["teacher-a", "teacher-b"],
   });
   t.equal(booking.status, 201);

@@ -33,6 +33,7 @@ void t.test("Watch plays footage still arriving, and follows it as it grows", as
     start: "2026-11-23T09:00:00Z",
     end: "2026-11-23T10:00:00Z",
     purpose: "coaching",
+    classCode: "7A1",
   });
   const { bookingId } = booking.json<{ bookingId: string }>();
   const id = randomUUID();

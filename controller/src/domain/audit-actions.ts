@@ -21,6 +21,9 @@ export const AUDIT_ACTIONS = [
   "booking.create",
   "booking.amend",
   "booking.cancel",
+  // the school's timetable of lessons
+  "timetable.import",
+  "timetable.rooms",
   // recordings and their footage
   "recording.view",
   "recording.flag",

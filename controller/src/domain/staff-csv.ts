@@ -96,7 +96,7 @@ function readHeader(header: readonly string[]): Map<Column, number> | string {
 }
 
 /** A csv-parse refusal in words, with the line it happened on. */
-function csvProblem(error: CsvError): FileProblem {
+export function csvProblem(error: CsvError): FileProblem {
   const line = typeof error.lines === "number" && error.lines > 0 ? error.lines : null;
   const quotes =
     'a quote mark (") is not closed, or has text right after it: a field with commas or quotes ' +
@@ -163,7 +163,7 @@ function problem(line: number | null, message: string): StaffFile {
   return { people: [], fileProblems: [{ line, message }] };
 }
 
-interface Entry {
+export interface Entry {
   record: string[];
   /** The line of the file the record starts on (a quoted field may hold line breaks). */
   line: number;
@@ -176,7 +176,10 @@ const BLANK = new Set([NEWLINE, 0x0d, 0x20, 0x09]);
  * Each record with the line it starts on, counted from the byte where it
  * ends (csv-parse's own line count takes a CRLF inside quotes for two).
  */
-function withLines(text: string, parsed: readonly { record: string[]; info: { bytes: number } }[]) {
+export function withLines(
+  text: string,
+  parsed: readonly { record: string[]; info: { bytes: number } }[],
+) {
   const bytes = Buffer.from(text, "utf8");
   const entries: Entry[] = [];
   let offset = 0;

@@ -18,6 +18,7 @@ import {
 } from "./bookings.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
+import { timetabledClass } from "./lesson-class.js";
 import type { PolicyStore } from "./policy.js";
 
 export interface StoredBooking extends Booking {
@@ -207,6 +208,7 @@ export class Timetable extends EventEmitter<TimetableEvents> {
     else if (device.status !== "active") {
       problems.push(`device '${booking.deviceId}' is ${device.status}`);
     }
+    problems.push(...(await classProblems(tx, booking)));
     const known = await tx.all<{ id: string; status: string; roles_json: string }>(
       "SELECT id, status, roles_json FROM users WHERE id IN (SELECT value FROM json_each(?))",
       [JSON.stringify(booking.staff)],
@@ -394,6 +396,29 @@ export class Timetable extends EventEmitter<TimetableEvents> {
     this.emit("changed", booking.deviceId);
     return booking;
   }
+}
+
+/**
+ * Every box is in a classroom: a booking names the class taught, so the
+ * do-not-record check runs on it — the timetable's class, where the school
+ * has imported a timetable that has a lesson in the room then.
+ */
+async function classProblems(tx: Transaction, booking: StoredBooking): Promise<string[]> {
+  if (booking.status === "cancelled") return [];
+  if (booking.classCode === null || booking.classCode.trim() === "") {
+    return [
+      "say which class is taught (its class code): the do-not-record check needs it, " +
+        "and a booking made from a lesson takes it from the timetable",
+    ];
+  }
+  const timetabled = await timetabledClass(tx, booking.deviceId, booking.start, booking.end);
+  if (timetabled !== null && timetabled.toLowerCase() !== booking.classCode.toLowerCase()) {
+    return [
+      `the timetable has ${timetabled} in this room then, not ${booking.classCode}: ` +
+        "book from the lesson, or choose a time outside it",
+    ];
+  }
+  return [];
 }
 
 function doNotRecord(classCode: string | null, list: readonly string[]): boolean {

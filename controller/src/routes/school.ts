@@ -3,8 +3,8 @@
  * timetable (bookings.ts), the policy (policy.ts), recordings (recordings.ts),
  * their footage (footage.ts), comments and shares (sharing.ts), keeping by
  * consent (keeping.ts), holds and investigations (governance.ts), retention
- * (retention.ts), the audit log (audit.ts), the accounts (users.ts) and each
- * person's home (home.ts).
+ * (retention.ts), the audit log (audit.ts), the accounts (users.ts), each
+ * person's home (home.ts) and the imported timetable of lessons (lessons.ts).
  * Each route names the roles it serves; the finer need-to-know rules for
  * footage are `decide()`'s, applied in the domain.
  */
@@ -16,6 +16,7 @@ import { footageRoutes } from "./footage.js";
 import { governanceRoutes } from "./governance.js";
 import { homeRoutes } from "./home.js";
 import { keepingRoutes } from "./keeping.js";
+import { lessonRoutes } from "./lessons.js";
 import { policyRoutes } from "./policy.js";
 import { recordingRoutes } from "./recordings.js";
 import { retentionRoutes } from "./retention.js";
@@ -35,6 +36,7 @@ const RESOURCES = [
   auditRoutes,
   userRoutes,
   homeRoutes,
+  lessonRoutes,
 ];
 
 export async function schoolRoutes(app: FastifyInstance): Promise<void> {

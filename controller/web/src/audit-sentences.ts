@@ -232,6 +232,11 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
       (skipped === 0 ? "" : `, ${plural(skipped, "line")} skipped`)
     );
   },
+  "timetable.import": (e) =>
+    `imported the timetable: ${plural(number(e.detail, "added") ?? 0, "lesson")} added, ` +
+    `${number(e.detail, "changed") ?? 0} changed, ${number(e.detail, "removed") ?? 0} removed`,
+  "timetable.rooms": (e) =>
+    `set which box is in which room (${plural(number(e.detail, "rooms") ?? 0, "room")})`,
   "booking.create": (e, n) => {
     const b = object(e.detail.booking);
     return `booked ${bookingOf(b, n)}`;

@@ -201,6 +201,8 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "booking.create": "Booking made",
   "booking.amend": "Booking changed",
   "booking.cancel": "Booking cancelled",
+  "timetable.import": "Timetable imported",
+  "timetable.rooms": "Rooms and their boxes changed",
   "recording.view": "Recording opened",
   "recording.flag": "Recording flagged",
   "recording.delete": "Deletion asked for",
