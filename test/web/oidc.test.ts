@@ -1,0 +1,89 @@
+/**
+ * Sign-in through the school's identity provider in Debian's chromium: the
+ * sign-in screen offers "Sign in with School Login", the browser goes to the
+ * test's OpenID Connect provider (oidc-provider on loopback, logging in the
+ * account the test names) and comes back signed in as a teacher made just in
+ * time; an account of another domain comes back to the sign-in screen, which
+ * says why in words.
+ */
+import t from "tap";
+import { DEFAULT_CONFIG } from "@classcam/controller";
+import { freePort, startController } from "../helpers/controller.js";
+import { CLIENT_ID, CLIENT_SECRET, startProvider } from "../helpers/oidc-provider.js";
+import { launchBrowser, menu, openDashboard, waitInPage } from "./browser.js";
+
+void t.test("a teacher signs in through the school's identity provider", async (t) => {
+  const port = await freePort();
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const provider = await startProvider(`${httpUrl}/api/session/oidc/callback`);
+  t.teardown(() => provider.close());
+  provider.accounts.set("t-jane", {
+    email: "jane.teacher@school.org",
+    name: "Jane Teacher",
+    groups: ["Teaching staff"],
+  });
+  provider.accounts.set("t-eve", {
+    email: "eve@other.org",
+    name: "Eve",
+    groups: ["Teaching staff"],
+  });
+  const controller = await startController({
+    config: {
+      http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl },
+      oidc: {
+        issuer: provider.issuer,
+        displayName: "School Login",
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        allowedDomains: ["school.org"],
+        roleClaim: "groups",
+        roleMap: { "Teaching staff": ["teacher"] },
+        localSignIn: "break-glass",
+      },
+    },
+  });
+  t.teardown(() => controller.close());
+  // the first administrator, a local account (so the dashboard is past its set-up)
+  const token = (await controller.app.people.issueSetupToken()) ?? "";
+  await controller.app.people.setUp({
+    token,
+    id: "head.admin",
+    displayName: "Admin",
+    password: "a long local password 1",
+    roles: [],
+  });
+  await controller.app.listen({ host: "127.0.0.1", port });
+  const browser = await launchBrowser(t);
+
+  // another domain's account: back on the sign-in screen, told why
+  const eve = await openDashboard(browser, httpUrl);
+  const { page: evePage } = eve;
+  await evePage.waitForSelector("body[data-screen=signin][data-ready]");
+  t.match(
+    await evePage.textContent("main"),
+    /Administrators only, for when School Login is down/,
+    "passwords are for administrators only",
+  );
+  provider.loginAs("t-eve");
+  await evePage.getByRole("link", { name: "Sign in with School Login" }).click();
+  await waitInPage(evePage, `location.hash.startsWith("#/signin?problem=")`);
+  await evePage.waitForSelector("body[data-screen=signin][data-ready] .message.error");
+  t.match(
+    await evePage.textContent(".message.error"),
+    /not one of this school's/,
+    "the refusal in words",
+  );
+  t.same(eve.problems, []);
+
+  // the teacher: signed in, the account made with the teacher's role
+  const jane = await openDashboard(browser, httpUrl);
+  const { page } = jane;
+  await page.waitForSelector("body[data-screen=signin][data-ready]");
+  provider.loginAs("t-jane");
+  await page.getByRole("link", { name: "Sign in with School Login" }).click();
+  await page.waitForSelector("body:not([data-screen=signin])[data-ready]");
+  t.match(await page.textContent("body"), /Jane Teacher/, "signed in as Jane Teacher");
+  t.ok((await menu(page)).includes("Timetable"), "with a teacher's menu");
+  t.same((await controller.app.people.get("jane.teacher"))?.roles, ["teacher"]);
+  t.same(jane.problems, []);
+});
