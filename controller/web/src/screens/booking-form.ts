@@ -4,7 +4,10 @@
  * the purpose, the staff in the lesson (everyone in a recording must agree
  * before it is kept), sound on or off, the class, and — when the class has
  * pupils on the "do not record" list — how they are protected, which a
- * confirmed booking needs. It saves the booking through the API and says so.
+ * confirmed booking needs. A new booking may be made from one of the
+ * teacher's lessons in the school's imported timetable (lesson-pick.ts),
+ * which gives the room, time and class. It saves the booking through the API
+ * and says so.
  */
 import { api } from "../api.js";
 import { h, type Child } from "../dom.js";
@@ -21,6 +24,7 @@ import {
   type StaffMember,
 } from "../types.js";
 import { Messages, checkbox, field, loading, onSubmit } from "../ui.js";
+import { lessonChoice } from "./lesson-pick.js";
 import { localDate, localTime, namer, radios } from "./school-parts.js";
 import { MAX_NOTE_LENGTH, noteTooLong } from "../../../src/domain/form-limits.js";
 
@@ -219,6 +223,29 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
   classCode.addEventListener("input", () => {
     mitigationPart.hidden = !needsMitigation();
   });
+  // a new booking from one of the teacher's lessons: room, time and class from the timetable
+  const fromLesson =
+    booking === null
+      ? lessonChoice(
+          rooms.map((d) => d.id),
+          (lesson) => {
+            for (const input of [date, from, to, classCode]) input.disabled = lesson !== null;
+            roomSelect.disabled = lesson !== null;
+            if (lesson !== null) {
+              roomSelect.value = lesson.deviceId ?? roomSelect.value;
+              date.value = localDate(new Date(lesson.start));
+              from.value = localTime(new Date(lesson.start));
+              to.value = localTime(new Date(lesson.end));
+              classCode.value = lesson.classCode;
+            }
+            mitigationPart.hidden = !needsMitigation();
+          },
+        )
+      : null;
+  if (fromLesson !== null) {
+    void fromLesson.load(teacherId());
+    teacherSelect.addEventListener("change", () => void fromLesson.load(teacherId()));
+  }
   const draft = options.drafts
     ? checkbox("Keep it as a draft (not confirmed: the box will not record it)", {
         checked: booking?.status === "draft",
@@ -234,11 +261,12 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
       teacherSelect,
       options.forAnyTeacher ? undefined : "You book slots for yourself.",
     ),
+    fromLesson?.element,
     h("div", { class: "row" }, field("Date", date), field("Starts at", from), field("Ends at", to)),
     field("Purpose", why),
     staffFieldset,
     sound.fieldset,
-    field("Class (optional)", classCode, "The class code from the timetable, e.g. 9X2"),
+    field("Class", classCode, "The class code from the timetable, e.g. 9X2"),
     mitigationPart,
     draft,
     messages.element,
@@ -265,7 +293,15 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
       to.focus();
       return;
     }
-    const code = classCode.value.trim().toUpperCase();
+    const lesson = fromLesson?.chosen() ?? null;
+    const code = lesson?.classCode ?? classCode.value.trim().toUpperCase();
+    if (code === "") {
+      messages.problem(
+        "Say which class is taught: its class code, e.g. 9X2 (the do-not-record check needs it).",
+      );
+      classCode.focus();
+      return;
+    }
     let protect: { kind: string; note: string } | null = null;
     const isDraft = draft?.querySelector("input")?.checked === true;
     if (needsMitigation()) {
@@ -293,18 +329,26 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
       purpose: why.value,
       staff: [teacher, ...chosen.filter((id) => id !== teacher)],
       audio: sound.value() === "on",
-      classCode: code === "" ? null : code,
+      classCode: code,
       mitigation: protect,
       status: isDraft ? "draft" : "confirmed",
     };
     const saved =
-      booking === null
-        ? await api.post<Booking>("/api/bookings", {
-            ...fields,
-            deviceId: roomSelect.value,
-            ...(teacher !== me.id && { teacherId: teacher }),
+      lesson !== null
+        ? await api.post<Booking>(`/api/lessons/${lesson.lessonId}/booking`, {
+            purpose: fields.purpose,
+            staff: fields.staff,
+            audio: fields.audio,
+            mitigation: fields.mitigation,
+            status: fields.status,
           })
-        : await api.patch<Booking>(`/api/bookings/${booking.bookingId}`, fields);
+        : booking === null
+          ? await api.post<Booking>("/api/bookings", {
+              ...fields,
+              deviceId: roomSelect.value,
+              ...(teacher !== me.id && { teacherId: teacher }),
+            })
+          : await api.patch<Booking>(`/api/bookings/${booking.bookingId}`, fields);
     const words = `${booking === null ? "Booked" : "Changed"}: ${span(saved.start, saved.end)} in ${roomName(saved.deviceId)}, ${purpose(saved.purpose)}, ${name(saved.teacherId)}.`;
     await options.saved(saved, words);
   });

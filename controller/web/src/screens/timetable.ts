@@ -14,6 +14,7 @@ import type { Screen, ScreenContext } from "../screen.js";
 import type { Booking, Device, Policy, Role, StaffMember } from "../types.js";
 import { Messages, badge, button, field, onPress, reasonDialog } from "../ui.js";
 import { bookingForm, loadForBooking } from "./booking-form.js";
+import { timetableImport } from "./timetable-import.js";
 import { localDate, mondayOf, namer } from "./school-parts.js";
 
 const MINUTE = 60_000;
@@ -156,6 +157,8 @@ class TimetableView {
     });
     this.screen.live("resync", refresh);
     refresh();
+    // those who manage the timetable import it from the school's system (timetable-import.ts)
+    if (this.timetabler) this.screen.body.append(...timetableImport(this.devices, refresh));
   }
 
   private async reload(): Promise<void> {
