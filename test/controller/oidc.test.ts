@@ -513,3 +513,19 @@ void t.test("the oidc setting is checked at start, every problem in words", asyn
     [],
   );
 });
+
+void t.test(
+  "an account an administrator disabled is refused, whatever the provider says",
+  async (t) => {
+    const { provider, controller } = await setting(t);
+    t.equal((await signInThrough(controller, provider, "t-jane")).location, "/");
+    await controller.app.people.update("jane.teacher", { status: "disabled" }, "cli");
+    await expectRefused(
+      t,
+      controller,
+      () => signInThrough(controller, provider, "t-jane"),
+      "disabled",
+      /disabled/,
+    );
+  },
+);

@@ -49,11 +49,9 @@ export function rolesFor(
  */
 export function accountIdFor(email: string, taken: (id: string) => boolean): string {
   const local = email.slice(0, Math.max(0, email.lastIndexOf("@"))).toLowerCase();
-  let base = local
-    .replace(/[^a-z0-9._-]+/g, ".")
-    .replace(/^[^a-z]+/, "")
-    .slice(0, 56);
+  let base = local.replace(/[^a-z0-9._-]+/g, ".").slice(0, 56);
   if (!USER_ID.test(base)) base = `staff.${base}`.slice(0, 56).replace(/[._-]+$/, "");
+  if (!USER_ID.test(base)) base = "staff";
   let id = base;
   for (let n = 2; taken(id); n += 1) id = `${base}-${n}`;
   return id;
