@@ -189,6 +189,10 @@ void t.test(
       email: "jane.teacher@school.org",
     });
 
+    // once the provider is known, the sign-in screen can offer its sign-out page
+    const known = await controller.app.inject({ method: "GET", url: "/api/setup" });
+    t.match(known.json<{ provider: { signOut: string } }>().provider.signOut, provider.issuer);
+
     // the same person again: the same account, nothing new made
     const again = await signInThrough(controller, provider, "t-jane");
     t.equal((await sessionOf(controller, again.jar))?.user.id, "jane.teacher");
