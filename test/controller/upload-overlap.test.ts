@@ -110,8 +110,8 @@ interface Held {
 
 /**
  * A loopback proxy in front of the controller. `onSegment` sees each segment
- * request as it starts (with how many are open) and may hold its answer back
- * until `release()`, or change its bytes on the way.
+ * request as it starts (with how many are open) and may hold it back from the
+ * controller until `release()`; `tamper` may change its bytes on the way.
  */
 async function proxy(
   t: Test,
@@ -131,33 +131,34 @@ async function proxy(
     const wanted = segment === undefined ? "pass" : (hooks.onSegment?.(segment, open) ?? "pass");
     const hold = holding && wanted === "hold";
     const tamper = segment !== undefined && hooks.tamper?.(segment) === true;
-    const forward = http.request(
-      `${upstream}${url}`,
-      { method: request.method, headers: request.headers },
-      (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-        answer.on("end", () => {
-          const deliver = () => {
+    // a held request goes on to the controller only at release(), so its answer is made after
+    const start = () => {
+      const forward = http.request(
+        `${upstream}${url}`,
+        { method: request.method, headers: request.headers },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+          answer.on("end", () => {
             if (segment !== undefined) open -= 1;
             response.writeHead(answer.statusCode ?? 502, answer.headers);
             response.end(Buffer.concat(chunks));
-          };
-          if (hold && holding) held.push({ deliver });
-          else deliver();
-        });
-      },
-    );
-    let flipped = false;
-    request.on("data", (chunk: Buffer) => {
-      if (tamper && !flipped) {
-        flipped = true;
-        const changed = Buffer.from(chunk);
-        changed[changed.length >> 1] = (changed[changed.length >> 1] ?? 0) ^ 0x40;
-        forward.write(changed);
-      } else forward.write(chunk);
-    });
-    request.on("end", () => forward.end());
+          });
+        },
+      );
+      let flipped = false;
+      request.on("data", (chunk: Buffer) => {
+        if (tamper && !flipped) {
+          flipped = true;
+          const changed = Buffer.from(chunk);
+          changed[changed.length >> 1] = (changed[changed.length >> 1] ?? 0) ^ 0x40;
+          forward.write(changed);
+        } else forward.write(chunk);
+      });
+      request.on("end", () => forward.end());
+    };
+    if (hold) held.push({ deliver: start });
+    else start();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.teardown(() => {
@@ -167,7 +168,7 @@ async function proxy(
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
-    /** Answers everything held, and holds nothing more. */
+    /** Sends on everything held, and holds nothing more. */
     release: () => {
       holding = false;
       for (const answer of held.splice(0)) answer.deliver();
@@ -243,11 +244,16 @@ void t.test(
       attempts: 1,
       timeoutMs: 5_000,
     });
+    // segments started together reach the proxy in any order (each on its own connection):
+    // compared wave by wave, the three going, the three started by their answers, the rest
+    const wave = (from: number, to: number) => order.slice(from, to).sort();
+    t.ok(NAMES.length === 8 && ahead + 3 === NAMES.length, "eight segments, asked for the sixth");
     t.same(
-      order,
-      [...NAMES.slice(0, 3), ...NAMES.slice(ahead), ...NAMES.slice(3, ahead)],
+      [wave(0, 3), wave(3, 6), wave(6, 8)],
+      [NAMES.slice(0, 3), NAMES.slice(ahead), NAMES.slice(3, ahead)],
       "the three going, then from the one asked for to the end, then the rest",
     );
+    t.equal(new Set(order).size, NAMES.length, "each sent once");
     t.same((await heldBy(school, id)).counted, NAMES);
   },
 );
@@ -314,6 +320,34 @@ void t.test(
     t.ok(identical(school, id, counted), "each counted one byte for byte the box's");
   },
 );
+
+void t.test("a segment longer on the box's disk than its index says is not sent", async (t) => {
+  const { school, id } = await schoolWithRecording(t);
+  const token = await issueToken(school.app, id);
+  const disk = tempDir("classcam-overlap-long-");
+  t.teardown(disk.remove);
+  for (const name of NAMES) copyFileSync(join(footageDir.path, name), join(disk.path, name));
+  const longer = NAMES[0] ?? "";
+  writeFileSync(join(disk.path, longer), Buffer.concat([fileOf(longer), Buffer.from("junk")]));
+  await t.rejects(
+    uploadRecording({
+      url: `${school.httpUrl}/api/uploads/${id}`,
+      token,
+      recordingId: id,
+      segments: SEGMENTS,
+      dir: disk.path,
+      parallel: 1,
+    }),
+    {
+      name: "UploadFailed",
+      transient: false,
+      message: new RegExp(
+        `segment ${longer} on this device's disk no longer matches its checksum \\(more than`,
+      ),
+    },
+  );
+  t.same(await heldBy(school, id), { counted: [], files: [] }, "nothing of it arrived");
+});
 
 void t.test("segments finishing together share one folder sync and one transaction", async (t) => {
   const dir = tempDir("classcam-commits-");

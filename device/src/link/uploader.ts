@@ -10,8 +10,8 @@
  * controller's answers may move (`next`: a viewer is waiting for it), from
  * where the upload goes on and the rest follows (protocol's `nextToUpload`).
  *
- * A segment is read from disk into memory once and sent as read; it is not
- * hashed again here: the controller hashes what arrives and keeps it only
+ * A segment is read from disk into memory once (into buffers used again for
+ * the segments after it) and sent as read; it is not hashed again here: the controller hashes what arrives and keeps it only
  * when it matches the manifest. When the controller refuses a segment's bytes
  * as not matching, the box hashes what it sent: bytes that no longer match
  * the index (a bad sector, a truncated file) end the upload with a clear
@@ -19,7 +19,7 @@
  * HTTP and the retry rule are `upload-http.ts`.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type http from "node:http";
 import { join } from "node:path";
 import { nextToUpload, uploadNextProblem } from "@classcam/protocol";
@@ -111,29 +111,55 @@ function checkOptions(options: UploadOptions): URL {
 }
 
 /**
- * A segment's bytes, read from disk now: the bytes to send, or an
- * `UploadFailed` saying why they cannot be (not hashed: see the top).
+ * A segment's bytes, read from disk now into `room` (grown when too small):
+ * the bytes to send, or an `UploadFailed` saying why they cannot be (not
+ * hashed: see the top).
  */
-async function readSegment(dir: string, segment: UploadSegment): Promise<Buffer> {
-  let data: Buffer;
+async function readSegment(
+  dir: string,
+  segment: UploadSegment,
+  room: { buffer: Buffer },
+): Promise<Buffer> {
+  const problem = (what: string) =>
+    new UploadFailed(`segment ${segment.name} cannot be read on this device: ${what}`, null, false);
+  let file: FileHandle;
   try {
-    data = await readFile(join(dir, segment.name));
+    file = await open(join(dir, segment.name), "r");
   } catch (error) {
-    throw new UploadFailed(
-      `segment ${segment.name} cannot be read on this device: ${(error as Error).message}`,
-      null,
-      false,
-    );
+    throw problem((error as Error).message);
   }
-  if (data.length !== segment.bytes) {
-    throw new UploadFailed(
-      `segment ${segment.name} on this device's disk no longer matches its checksum ` +
-        `(${data.length} bytes; the index says ${segment.bytes}): it was not sent`,
-      null,
-      false,
-    );
+  try {
+    if (room.buffer.length < segment.bytes + 1)
+      room.buffer = Buffer.allocUnsafeSlow(segment.bytes + 1);
+    let length = 0;
+    // one byte more than the index says: a longer file shows itself
+    for (;;) {
+      const { bytesRead } = await file.read(
+        room.buffer,
+        length,
+        segment.bytes + 1 - length,
+        length,
+      );
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > segment.bytes) break;
+    }
+    if (length !== segment.bytes) {
+      throw new UploadFailed(
+        `segment ${segment.name} on this device's disk no longer matches its checksum ` +
+          `(${length > segment.bytes ? `more than ${segment.bytes}` : length} bytes; ` +
+          `the index says ${segment.bytes}): it was not sent`,
+        null,
+        false,
+      );
+    }
+    return room.buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof UploadFailed) throw error;
+    throw problem((error as Error).message);
+  } finally {
+    await file.close().catch(() => undefined);
   }
-  return data;
 }
 
 /**
@@ -225,8 +251,18 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
     follow(answered.next);
 
     /** One segment, read and sent (tried again while that may help), its answer followed. */
+    /** Memory to read segments into, one per segment in flight, used again and again. */
+    const rooms: { buffer: Buffer }[] = [];
     const send = async (segment: UploadSegment): Promise<void> => {
-      const data = await readSegment(options.dir, segment);
+      const room = rooms.pop() ?? { buffer: Buffer.alloc(0) };
+      try {
+        await sendFrom(segment, room);
+      } finally {
+        rooms.push(room);
+      }
+    };
+    const sendFrom = async (segment: UploadSegment, room: { buffer: Buffer }): Promise<void> => {
+      const data = await readSegment(options.dir, segment, room);
       let sent = 0;
       const answer = (await connection.withRetries(
         `sending ${segment.name}`,
