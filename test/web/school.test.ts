@@ -161,7 +161,7 @@ void t.test("SLT books a slot on the timetable, changes it and cancels it", asyn
   await form.getByLabel("Ms teacher-b").check();
   t.ok(await form.getByLabel("Ms teacher-a").isChecked(), "the teacher is in the lesson");
   t.ok(await form.getByLabel("Ms teacher-a").isDisabled(), "and cannot be taken out");
-  await form.getByLabel("Class (optional)").fill("9x2");
+  await form.getByLabel("Class", { exact: true }).fill("9x2");
   await form.getByText("This class has pupils on the “do not record” list.").waitFor();
   // a confirmed booking for the class needs its protection first
   await form.getByRole("button", { name: "Book", exact: true }).click();

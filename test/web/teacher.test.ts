@@ -65,6 +65,7 @@ void t.test("book, record, watch, comment, share, keep — in the browser", asyn
   await page.getByLabel("Starts at").fill(`${pad(start.getHours())}:${pad(start.getMinutes())}`);
   await page.getByLabel("Ends at").fill(`${pad(end.getHours())}:${pad(end.getMinutes())}`);
   await page.getByLabel("Purpose").selectOption({ label: "Coaching" });
+  await page.getByLabel("Class", { exact: true }).fill("7A1");
   await page.getByLabel("Ms teacher-b").check();
   await page.getByLabel("Record picture and sound").check();
   await look(t, shots, page, "book-a-slot");

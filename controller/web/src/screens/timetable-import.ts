@@ -26,6 +26,8 @@ type Room = Static<typeof RoomSchema>;
 /** As the server's import (domain/lesson-lines.ts). */
 const MAX_TIMETABLE_BYTES = 2 * 1024 * 1024;
 
+const lessons = (n: number) => `${n} ${n === 1 ? "lesson" : "lessons"}`;
+
 const changesInWords = (c: LessonChanges) =>
   `${c.added} added, ${c.changed} changed, ${c.removed} removed, ${c.unchanged} as they were`;
 
@@ -108,7 +110,7 @@ function importSection(roomsChanged: () => Promise<void>, imported: () => void):
       return;
     }
     const importMessages = new Messages();
-    const start = button(`Import ${preview.lessons} lessons`, {}, "primary");
+    const start = button(`Import ${lessons(preview.lessons)}`, {}, "primary");
     start.disabled = preview.bad > 0;
     onPress(start, importMessages, async () => {
       const changes = await api.post<LessonChanges>("/api/timetable/import", body ?? {});
@@ -124,7 +126,11 @@ function importSection(roomsChanged: () => Promise<void>, imported: () => void):
       body = null;
       imported();
     });
-    const addRooms = button(`Add ${preview.unknownRooms.length} rooms, without a box`);
+    const addRooms = button(
+      preview.unknownRooms.length === 1
+        ? "Add the room, without a box"
+        : `Add the ${preview.unknownRooms.length} rooms, without a box`,
+    );
     onPress(addRooms, importMessages, async () => {
       const known = await api.get<Room[]>("/api/rooms");
       const added = preview.unknownRooms.map(({ room }) => ({ room, deviceId: null }));
@@ -137,7 +143,7 @@ function importSection(roomsChanged: () => Promise<void>, imported: () => void):
       h(
         "p",
         { attrs: { role: "status" } },
-        `${preview.lessons} lessons: ${preview.good} can be imported, ${preview.bad} ` +
+        `${lessons(preview.lessons)}: ${preview.good} can be imported, ${preview.bad} ` +
           `${preview.bad === 1 ? "line has a problem" : "lines have problems"}. ` +
           `Importing it: ${changesInWords(preview.changes)}.`,
       ),
