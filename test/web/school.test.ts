@@ -136,7 +136,7 @@ void t.test("SLT books a slot on the timetable, changes it and cancels it", asyn
   const { page, problems } = await openDashboard(browser, school.httpUrl);
   await signIn(page, "slt");
   await go(page, "timetable");
-  await page.getByLabel("Room").selectOption({ label: "Room room-2" });
+  await page.getByLabel("Room", { exact: true }).selectOption({ label: "Room room-2" });
   await page.getByRole("button", { name: "Next week" }).click();
   const monday = new Date();
   monday.setDate(monday.getDate() - ((monday.getDay() + 6) % 7) + 7);
@@ -192,6 +192,7 @@ void t.test("SLT books a slot on the timetable, changes it and cancels it", asyn
   await after.click();
   await form.getByLabel("Starts at").fill("09:30");
   await form.getByLabel("Ends at").fill("10:15");
+  await form.getByLabel("Class", { exact: true }).fill("7A1");
   await form.getByRole("button", { name: "Book", exact: true }).click();
   const refusal = form.getByRole("alert");
   await refusal.waitFor();
@@ -287,6 +288,7 @@ void t.test("SLT books a slot on the timetable, changes it and cancels it", asyn
   );
   await own.getByLabel("Starts at").fill("13:00");
   await own.getByLabel("Ends at").fill("13:40");
+  await own.getByLabel("Class", { exact: true }).fill("7A1");
   await own.getByRole("button", { name: "Book", exact: true }).click();
   await column
     .getByRole("button", { name: /^13:00–13:40 Self-reflection, Ms teacher-c/ })
