@@ -19,6 +19,7 @@ import type { Policy } from "../types.js";
 import type { DeviceDetail, PrivacyMask } from "../types-school.js";
 import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
 import { policyForm } from "./policy-form.js";
+import { doNotRecordImport } from "./do-not-record-import.js";
 
 const MAX_MASKS = 16;
 /** The smallest rectangle drawn with the mouse (a share of the picture's width or height). */
@@ -38,6 +39,7 @@ export const policyScreen: Screen = {
     screen.body.append(
       policyForm(policy),
       doNotRecord(screen, policy),
+      doNotRecordImport(screen),
       new MaskEditor(screen, devices).element,
     );
   },
