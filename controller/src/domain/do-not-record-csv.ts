@@ -7,10 +7,8 @@
  * the policy's list in one change (`PolicyStore.update`, audited as any
  * policy change).
  */
-import { CsvError, parse } from "csv-parse/sync";
 import { CLASS_CODE_PATTERN } from "./policy.js";
-import { csvProblem, withLines } from "./staff-csv.js";
-import type { FileProblem } from "./lesson-lines.js";
+import { normalHeader, readCsvRecords, type FileProblem } from "./csv-file.js";
 
 /** The largest file taken (a list of pupils and classes for a large school is well under this). */
 export const MAX_DO_NOT_RECORD_BYTES = 512 * 1024;
@@ -49,37 +47,16 @@ export function readDoNotRecordCsv(text: string): DoNotRecordFile {
     ...empty,
     fileProblems: [{ line, message }],
   });
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_DO_NOT_RECORD_BYTES) {
-    return fail(
-      null,
-      `the file is ${Math.ceil(bytes / 1024)} KB; at most ${MAX_DO_NOT_RECORD_BYTES / 1024} KB`,
-    );
-  }
-  let parsed: { record: string[]; info: { bytes: number } }[];
-  try {
-    parsed = parse(text, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as typeof parsed;
-  } catch (error) {
-    if (error instanceof CsvError) return { ...empty, fileProblems: [csvProblem(error)] };
-    throw error;
-  }
-  const records = withLines(text, parsed).filter((entry) => entry.record.some((f) => f !== ""));
-  const [header, ...rows] = records;
+  const read = readCsvRecords(text, MAX_DO_NOT_RECORD_BYTES, "split it into smaller files");
+  if (!read.ok) return { ...empty, fileProblems: [read.problem] };
+  const { header, rows } = read;
   if (header === undefined) {
     return fail(
       null,
       "the file is empty: it needs a header line (Class) and a line for each class",
     );
   }
-  const column = header.record.findIndex((name) =>
-    HEADERS.has(name.toLowerCase().replace(/[\s._\-–]+/g, "")),
-  );
+  const column = header.record.findIndex((name) => HEADERS.has(normalHeader(name)));
   if (column < 0) {
     const found = header.record.map((name) => `"${name}"`).join(", ");
     return fail(header.line, `the header line (${found}) has no column named Class or Class code`);

@@ -7,6 +7,7 @@
  * `timetable-import.ts`.
  */
 import { createHash } from "node:crypto";
+import type { FileProblem } from "./csv-file.js";
 import { CLASS_CODE_PATTERN } from "./policy.js";
 
 /** The largest export taken at once (a secondary school's week as iCalendar is about 600 KB). */
@@ -39,11 +40,7 @@ export interface LessonLine {
   problems: string[];
 }
 
-/** A problem with the file as a whole (empty, no header, too large), at a line where it has one. */
-export interface FileProblem {
-  line: number | null;
-  message: string;
-}
+export type { FileProblem };
 
 export interface LessonFile {
   lessons: LessonLine[];

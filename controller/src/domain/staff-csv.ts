@@ -11,9 +11,11 @@
  * csv-parse: quoted fields with commas or line breaks, a byte-order mark, and
  * CRLF or LF line ends are all as a spreadsheet writes them.
  */
-import { CsvError, parse } from "csv-parse/sync";
 import { ROLES, type Role } from "./access.js";
 import { userProblems } from "./accounts.js";
+import { normalHeader, readCsvRecords, type Entry, type FileProblem } from "./csv-file.js";
+
+export type { FileProblem } from "./csv-file.js";
 
 /** The largest file taken at once (a school of 500 staff needs well under 100 KB). */
 export const MAX_IMPORT_BYTES = 256 * 1024;
@@ -28,12 +30,6 @@ export interface StaffLine {
   displayName: string;
   roles: Role[];
   problems: string[];
-}
-
-/** A problem with the file as a whole (empty, no header, too large), at a line where it has one. */
-export interface FileProblem {
-  line: number | null;
-  message: string;
 }
 
 export interface StaffFile {
@@ -68,8 +64,6 @@ const HEADERS: Record<string, Column> = {
   role: "roles",
 };
 
-const normalHeader = (text: string) => text.toLowerCase().replace(/[\s._\-–]+/g, "");
-
 /** A role as a spreadsheet may write it: any case, spaces ("Head teacher"), "SLT". */
 const normalRole = (text: string) => text.toLowerCase().replace(/[\s_-]+/g, "");
 
@@ -95,46 +89,11 @@ function readHeader(header: readonly string[]): Map<Column, number> | string {
   return `the header line (${found}) has no column for ${missing.join(", nor ")}`;
 }
 
-/** A csv-parse refusal in words, with the line it happened on. */
-export function csvProblem(error: CsvError): FileProblem {
-  const line = typeof error.lines === "number" && error.lines > 0 ? error.lines : null;
-  const quotes =
-    'a quote mark (") is not closed, or has text right after it: a field with commas or quotes ' +
-    'goes inside quotes, with a quote inside it written twice ("")';
-  return {
-    line,
-    message: /QUOTE/.test(error.code) ? quotes : "this line cannot be read as CSV",
-  };
-}
-
 /** Reads the file's people and every problem, by line. Touches nothing. */
 export function readStaffCsv(text: string): StaffFile {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_IMPORT_BYTES) {
-    return problem(
-      null,
-      `the file is ${Math.ceil(bytes / 1024)} KB; at most ${MAX_IMPORT_BYTES / 1024} KB ` +
-        "can be imported at once: split it into smaller files",
-    );
-  }
-  let parsed: { record: string[]; info: { bytes: number } }[];
-  try {
-    // with `info`, each record comes with where it ends (csv-parse's types leave this out)
-    parsed = parse(text, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as typeof parsed;
-  } catch (error) {
-    if (error instanceof CsvError) return { people: [], fileProblems: [csvProblem(error)] };
-    throw error;
-  }
-  const records = withLines(text, parsed).filter((entry) =>
-    entry.record.some((field) => field !== ""),
-  );
-  const [header, ...rows] = records;
+  const read = readCsvRecords(text, MAX_IMPORT_BYTES, "split it into smaller files");
+  if (!read.ok) return { people: [], fileProblems: [read.problem] };
+  const { header, rows } = read;
   if (header === undefined) {
     return problem(
       null,
@@ -161,39 +120,6 @@ export function readStaffCsv(text: string): StaffFile {
 
 function problem(line: number | null, message: string): StaffFile {
   return { people: [], fileProblems: [{ line, message }] };
-}
-
-export interface Entry {
-  record: string[];
-  /** The line of the file the record starts on (a quoted field may hold line breaks). */
-  line: number;
-}
-
-const NEWLINE = 0x0a;
-const BLANK = new Set([NEWLINE, 0x0d, 0x20, 0x09]);
-
-/**
- * Each record with the line it starts on, counted from the byte where it
- * ends (csv-parse's own line count takes a CRLF inside quotes for two).
- */
-export function withLines(
-  text: string,
-  parsed: readonly { record: string[]; info: { bytes: number } }[],
-) {
-  const bytes = Buffer.from(text, "utf8");
-  const entries: Entry[] = [];
-  let offset = 0;
-  let line = 1;
-  for (const { record, info } of parsed) {
-    let start = offset;
-    while (start < bytes.length && BLANK.has(bytes[start] ?? 0)) start += 1;
-    for (let i = offset; i < start; i += 1) if (bytes[i] === NEWLINE) line += 1;
-    entries.push({ record, line });
-    const end = Math.max(start, info.bytes);
-    for (let i = start; i < end; i += 1) if (bytes[i] === NEWLINE) line += 1;
-    offset = end;
-  }
-  return entries;
 }
 
 function readLine(entry: Entry, headerFields: number, columns: Map<Column, number>): StaffLine {

@@ -15,7 +15,6 @@
  * Times are the school's local time (`timeZone`). Every problem of every line
  * is reported by its line number; bounded like the staff list (`staff-csv.ts`).
  */
-import { CsvError, parse } from "csv-parse/sync";
 import {
   fieldProblems,
   markClashes,
@@ -28,7 +27,7 @@ import {
   type LessonFile,
   type LessonLine,
 } from "./lesson-lines.js";
-import { csvProblem, withLines, type Entry } from "./staff-csv.js";
+import { normalHeader, readCsvRecords, type Entry } from "./csv-file.js";
 
 type Column = "date" | "start" | "end" | "room" | "classCode" | "subject" | "teacher";
 
@@ -67,8 +66,6 @@ const REQUIRED: readonly [Column, string][] = [
   ["teacher", "Teacher"],
 ];
 
-const normalHeader = (text: string) => text.toLowerCase().replace(/[\s._\-–]+/g, "");
-
 function readHeader(header: readonly string[]): Map<Column, number> | string {
   const columns = new Map<Column, number>();
   header.forEach((name, index) => {
@@ -83,31 +80,9 @@ function readHeader(header: readonly string[]): Map<Column, number> | string {
 
 /** Reads the file's lessons and every problem, by line. Touches nothing. */
 export function readTimetableCsv(text: string, timeZone: string): LessonFile {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_TIMETABLE_BYTES) {
-    return problem(
-      null,
-      `the file is ${Math.ceil(bytes / 1024)} KB; at most ${MAX_TIMETABLE_BYTES / 1024} KB ` +
-        "can be imported at once: export fewer weeks",
-    );
-  }
-  let parsed: { record: string[]; info: { bytes: number } }[];
-  try {
-    parsed = parse(text, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as typeof parsed;
-  } catch (error) {
-    if (error instanceof CsvError) return { lessons: [], fileProblems: [csvProblem(error)] };
-    throw error;
-  }
-  const records = withLines(text, parsed).filter((entry) =>
-    entry.record.some((field) => field !== ""),
-  );
-  const [header, ...rows] = records;
+  const read = readCsvRecords(text, MAX_TIMETABLE_BYTES, "export fewer weeks");
+  if (!read.ok) return { lessons: [], fileProblems: [read.problem] };
+  const { header, rows } = read;
   if (header === undefined) {
     return problem(
       null,
