@@ -7,6 +7,7 @@
  * `timetable-csv.ts`, `do-not-record-csv.ts`).
  */
 import { CsvError, parse } from "csv-parse/sync";
+import { fileSizeProblem } from "./form-limits.js";
 
 /** A problem with the file as a whole (or its header line): nothing in it is imported. */
 export interface FileProblem {
@@ -33,18 +34,8 @@ export const normalHeader = (text: string): string => text.toLowerCase().replace
  * on what to do instead (e.g. "split it into smaller files").
  */
 export function readCsvRecords(text: string, maxBytes: number, advice: string): CsvRecords {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > maxBytes) {
-    return {
-      ok: false,
-      problem: {
-        line: null,
-        message:
-          `the file is ${Math.ceil(bytes / 1024)} KB; at most ${maxBytes / 1024} KB ` +
-          `can be imported at once: ${advice}`,
-      },
-    };
-  }
+  const tooLarge = fileSizeProblem(Buffer.byteLength(text, "utf8"), maxBytes, advice);
+  if (tooLarge !== null) return { ok: false, problem: { line: null, message: tooLarge } };
   let parsed: { record: string[]; info: { bytes: number } }[];
   try {
     // with `info`, each record comes with where it ends (csv-parse's types leave this out)

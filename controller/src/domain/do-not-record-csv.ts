@@ -9,9 +9,10 @@
  */
 import { CLASS_CODE_PATTERN } from "./policy.js";
 import { normalHeader, readCsvRecords, type FileProblem } from "./csv-file.js";
+import { MAX_DO_NOT_RECORD_FILE_BYTES } from "./form-limits.js";
 
 /** The largest file taken (a list of pupils and classes for a large school is well under this). */
-export const MAX_DO_NOT_RECORD_BYTES = 512 * 1024;
+export const MAX_DO_NOT_RECORD_BYTES = MAX_DO_NOT_RECORD_FILE_BYTES;
 /** The most classes the policy lists (its schema's bound). */
 export const MAX_DO_NOT_RECORD_CLASSES = 500;
 const MAX_LINES = 10_000;

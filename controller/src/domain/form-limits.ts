@@ -53,3 +53,19 @@ export function commentProblem(body: string): string | null {
   if (text.length > MAX_COMMENT_LENGTH) return commentTooLong(text.length);
   return null;
 }
+
+/** The largest staff list (CSV) one import takes. */
+export const MAX_STAFF_FILE_BYTES = 256 * 1024;
+/** The largest timetable export (CSV or iCalendar) one import takes. */
+export const MAX_TIMETABLE_FILE_BYTES = 2 * 1024 * 1024;
+/** The largest do-not-record export (CSV) one import takes. */
+export const MAX_DO_NOT_RECORD_FILE_BYTES = 512 * 1024;
+
+/** A file over `maxBytes` in words, with what to do instead (`advice`); null when it fits. */
+export function fileSizeProblem(bytes: number, maxBytes: number, advice: string): string | null {
+  if (bytes <= maxBytes) return null;
+  return (
+    `the file is ${Math.ceil(bytes / 1024)} KB; at most ${maxBytes / 1024} KB ` +
+    `can be imported at once: ${advice}`
+  );
+}

@@ -8,10 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import type { FileProblem } from "./csv-file.js";
+import { MAX_TIMETABLE_FILE_BYTES } from "./form-limits.js";
 import { CLASS_CODE_PATTERN } from "./policy.js";
 
 /** The largest export taken at once (a secondary school's week as iCalendar is about 600 KB). */
-export const MAX_TIMETABLE_BYTES = 2 * 1024 * 1024;
+export const MAX_TIMETABLE_BYTES = MAX_TIMETABLE_FILE_BYTES;
 /** The most lessons taken at once (a week of 60 rooms and 5 periods is 1,500). */
 export const MAX_LESSONS = 6000;
 /** The longest stretch one import may cover, first lesson to last, in days. */

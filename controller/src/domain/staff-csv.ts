@@ -14,11 +14,12 @@
 import { ROLES, type Role } from "./access.js";
 import { userProblems } from "./accounts.js";
 import { normalHeader, readCsvRecords, type Entry, type FileProblem } from "./csv-file.js";
+import { MAX_STAFF_FILE_BYTES } from "./form-limits.js";
 
 export type { FileProblem } from "./csv-file.js";
 
 /** The largest file taken at once (a school of 500 staff needs well under 100 KB). */
-export const MAX_IMPORT_BYTES = 256 * 1024;
+export const MAX_IMPORT_BYTES = MAX_STAFF_FILE_BYTES;
 /** The most people taken at once (each gets a one-time password, hashed one by one). */
 export const MAX_IMPORT_ROWS = 500;
 

@@ -24,6 +24,7 @@ import {
   type LessonFile,
   type LessonLine,
 } from "./lesson-lines.js";
+import { fileSizeProblem } from "./form-limits.js";
 
 interface Block {
   line: number;
@@ -129,13 +130,12 @@ function unrealDates(text: string): string[] {
 
 /** Reads the feed's lessons and every problem, by the line each event begins on. Touches nothing. */
 export function readTimetableIcs(text: string): LessonFile {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_TIMETABLE_BYTES) {
-    return problem(
-      `the file is ${Math.ceil(bytes / 1024)} KB; at most ${MAX_TIMETABLE_BYTES / 1024} KB ` +
-        "can be imported at once: export fewer weeks",
-    );
-  }
+  const tooLarge = fileSizeProblem(
+    Buffer.byteLength(text, "utf8"),
+    MAX_TIMETABLE_BYTES,
+    "export fewer weeks",
+  );
+  if (tooLarge !== null) return problem(tooLarge);
   const { events, zones, calendar } = blocks(text);
   if (!calendar) {
     return problem("this is not an iCalendar file: it has no BEGIN:VCALENDAR line");

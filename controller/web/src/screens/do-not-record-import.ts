@@ -7,7 +7,9 @@
  */
 import type { Static } from "@sinclair/typebox";
 import type { DoNotRecordPreviewSchema } from "../../../src/routes/lesson-schemas.js";
+import { MAX_DO_NOT_RECORD_FILE_BYTES } from "../../../src/domain/form-limits.js";
 import { api } from "../api.js";
+import { chosenFile } from "../file-pick.js";
 import { fill, h } from "../dom.js";
 import type { ScreenContext } from "../screen.js";
 import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
@@ -40,13 +42,13 @@ export function doNotRecordImport(screen: ScreenContext): HTMLElement {
   );
   onSubmit(form, messages, async () => {
     fill(previewPlace);
-    const chosen = file.files?.[0];
-    if (chosen === undefined) {
-      messages.problem("Please choose the CSV file of the do-not-record list.");
-      file.focus();
-      return;
-    }
-    csv = await chosen.text();
+    const chosen = await chosenFile(file, messages, {
+      what: "the CSV file of the do-not-record list",
+      maxBytes: MAX_DO_NOT_RECORD_FILE_BYTES,
+      advice: "split it into smaller files",
+    });
+    if (chosen === null) return;
+    csv = chosen.text;
     const preview = await api.post<DoNotRecordPreview>("/api/policy/do-not-record/preview", {
       csv,
     });

@@ -8,7 +8,9 @@
  */
 import type { Static } from "@sinclair/typebox";
 import type { StaffImportedSchema, StaffPreviewSchema } from "../../../src/routes/staff-schemas.js";
+import { MAX_STAFF_FILE_BYTES } from "../../../src/domain/form-limits.js";
 import { api } from "../api.js";
+import { chosenFile } from "../file-pick.js";
 import { fill, h, uid } from "../dom.js";
 import { role } from "../format.js";
 import type { ScreenContext } from "../screen.js";
@@ -19,7 +21,6 @@ export type StaffPreview = Static<typeof StaffPreviewSchema>;
 export type StaffImported = Static<typeof StaffImportedSchema>;
 
 /** As the server's import (domain/staff-csv.ts). */
-const MAX_IMPORT_BYTES = 256 * 1024;
 
 /** A new one-time password: who it is for, and the password. */
 export interface OneTimePassword {
@@ -270,20 +271,13 @@ function importMany(
 
   onSubmit(form, messages, async () => {
     fill(previewPlace);
-    const chosen = file.files?.[0];
-    if (chosen === undefined) {
-      messages.problem("Please choose the CSV file of the staff list.");
-      file.focus();
-      return;
-    }
-    if (chosen.size > MAX_IMPORT_BYTES) {
-      messages.problem(
-        `The file is ${Math.ceil(chosen.size / 1024)} KB; at most ${MAX_IMPORT_BYTES / 1024} KB ` +
-          "can be imported at once: split it into smaller files.",
-      );
-      return;
-    }
-    csv = await chosen.text();
+    const chosen = await chosenFile(file, messages, {
+      what: "the CSV file of the staff list",
+      maxBytes: MAX_STAFF_FILE_BYTES,
+      advice: "split it into smaller files",
+    });
+    if (chosen === null) return;
+    csv = chosen.text;
     const preview = await api.post<StaffPreview>("/api/users/import/preview", { csv });
     lastPreview = preview;
     showPreview(preview);

@@ -13,7 +13,9 @@ import type {
   RoomSchema,
   TimetablePreviewSchema,
 } from "../../../src/routes/lesson-schemas.js";
+import { MAX_TIMETABLE_FILE_BYTES } from "../../../src/domain/form-limits.js";
 import { api } from "../api.js";
+import { chosenFile } from "../file-pick.js";
 import { fill, h } from "../dom.js";
 import { span } from "../format.js";
 import type { Device } from "../types.js";
@@ -24,7 +26,6 @@ type LessonChanges = Static<typeof LessonChangesSchema>;
 type Room = Static<typeof RoomSchema>;
 
 /** As the server's import (domain/lesson-lines.ts). */
-const MAX_TIMETABLE_BYTES = 2 * 1024 * 1024;
 
 const lessons = (n: number) => `${n} ${n === 1 ? "lesson" : "lessons"}`;
 
@@ -75,20 +76,13 @@ function importSection(roomsChanged: () => Promise<void>, imported: () => void):
   );
   onSubmit(form, messages, async () => {
     fill(previewPlace);
-    const chosen = file.files?.[0];
-    if (chosen === undefined) {
-      messages.problem("Please choose the timetable export (a .csv or .ics file).");
-      file.focus();
-      return;
-    }
-    if (chosen.size > MAX_TIMETABLE_BYTES) {
-      messages.problem(
-        `The file is ${Math.ceil(chosen.size / 1024)} KB; at most ${MAX_TIMETABLE_BYTES / 1024} KB ` +
-          "can be imported at once: export fewer weeks.",
-      );
-      return;
-    }
-    const text = await chosen.text();
+    const chosen = await chosenFile(file, messages, {
+      what: "the timetable export (a .csv or .ics file)",
+      maxBytes: MAX_TIMETABLE_FILE_BYTES,
+      advice: "export fewer weeks",
+    });
+    if (chosen === null) return;
+    const text = chosen.text;
     const ics = /\.ics$/i.test(chosen.name) || /^\uFEFF?BEGIN:VCALENDAR/i.test(text);
     body = { format: ics ? "ics" : "csv", text };
     await check();
