@@ -95,7 +95,17 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
     "Please check what you entered. Give a written reason of at least 10 characters.",
     "a reason too short is refused in words",
   );
-  await placeHold("A parent's complaint about this lesson is being looked into.");
+  // the dialog stays open with what was written: the reason is finished there
+  const dialog = slt.page.getByRole("dialog", { name: "Place a hold?" });
+  t.equal(
+    await dialog.getByLabel(/^Why is it held\?/).inputValue(),
+    "Too short",
+    "the dialog kept the text",
+  );
+  await dialog
+    .getByLabel(/^Why is it held\?/)
+    .fill("A parent's complaint about this lesson is being looked into.");
+  await dialog.getByRole("button", { name: "Place the hold" }).click();
   const holdRow = slt.page
     .locator("section")
     .filter({ has: slt.page.getByRole("heading", { name: "Holds in force" }) })
