@@ -4,81 +4,29 @@
 // failed its check), access and audit are as for finished footage, and a
 // viewer who asks for a segment ahead of the upload moves the upload there.
 import t, { type Test } from "tap";
-import { execFileSync } from "node:child_process";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
-import { tempDir } from "../helpers/controller.js";
-import { deviceEvent, startSchool, type School } from "../helpers/school.js";
-import { listSegments } from "../helpers/media.js";
+import { type School } from "../helpers/school.js";
+import {
+  issueUploadToken,
+  makeFootage,
+  schoolWithRecording as schoolWithFootage,
+} from "../helpers/upload-rig.js";
 
-const START = new Date("2026-11-23T08:00:00.000Z");
-
-const footageDir = tempDir("classcam-growing-");
-t.teardown(footageDir.remove);
-execFileSync(
-  "ffmpeg",
-  [
-    ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=5", "-t", "8"],
-    ...["-c:v", "libx264", "-g", "5", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
-    ...["-hls_segment_filename", join(footageDir.path, "seg-%05d.ts")],
-    join(footageDir.path, "source.m3u8"),
-  ],
-  { stdio: "inherit" },
-);
-const SEGMENTS: UploadSegment[] = listSegments(footageDir.path, "source.m3u8");
-const TOTAL = SEGMENTS.reduce((sum, s) => sum + s.bytes, 0);
-const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
+const FOOTAGE = makeFootage(t, {
+  prefix: "classcam-growing-",
+  video: "size=64x48:rate=5",
+  encode: ["-g", "5"],
+  segmentSeconds: 1,
+});
+const footageDir = { path: FOOTAGE.dir };
+const SEGMENTS: UploadSegment[] = FOOTAGE.segments;
+const TOTAL = FOOTAGE.total;
 const nameAt = (i: number) => SEGMENTS[i]?.name ?? "missing";
-
-async function schoolWithRecording(t: Test): Promise<{ school: School; id: string }> {
-  const school = await startSchool({ start: START });
-  t.teardown(school.close);
-  const booking = await school.as["teacher-a"].post("/api/bookings", {
-    deviceId: "room-1",
-    start: "2026-11-23T09:00:00Z",
-    end: "2026-11-23T10:00:00Z",
-    purpose: "coaching",
-    classCode: "7A1",
-  });
-  const id = randomUUID();
-  const { bookingId } = booking.json<{ bookingId: string }>();
-  await deviceEvent(
-    school.app,
-    "room-1",
-    "recording.started",
-    { recordingId: id, bookingId, audio: true, encoder: "libx264" },
-    new Date("2026-11-23T09:01:00Z"),
-  );
-  await deviceEvent(
-    school.app,
-    "room-1",
-    "recording.stopped",
-    {
-      recordingId: id,
-      reason: "button",
-      durationSeconds: 8,
-      segments: SEGMENTS.length,
-      bytes: TOTAL,
-    },
-    new Date("2026-11-23T09:02:00Z"),
-  );
-  return { school, id };
-}
-
-async function issueToken(app: FastifyInstance, recordingId: string): Promise<string> {
-  const token = randomBytes(24).toString("base64url");
-  await app.db.transaction((tx) =>
-    tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
-      createHash("sha256").update(token).digest("hex"),
-      recordingId,
-    ]),
-  );
-  return token;
-}
+const fileOf = FOOTAGE.fileOf;
+const schoolWithRecording = (t: Test) => schoolWithFootage(t, FOOTAGE);
+const issueToken = issueUploadToken;
 
 /** The box's side, by hand: the manifest, and one segment's bytes (the file's own unless given). */
 function boxSide(school: School, id: string, token: string) {

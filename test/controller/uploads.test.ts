@@ -6,100 +6,48 @@
 // connection.
 import t, { type Test } from "tap";
 import { execFileSync } from "node:child_process";
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
 import { parse, topics } from "@classcam/protocol";
 import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
 import { seeded } from "../helpers/events.js";
 import { connectDevice, eventually, tempDir } from "../helpers/controller.js";
+import { answeringDevice, deviceFootage, startSchool, type School } from "../helpers/school.js";
 import {
-  answeringDevice,
-  deviceEvent,
-  deviceFootage,
-  startSchool,
-  type School,
-} from "../helpers/school.js";
-import { listSegments } from "../helpers/media.js";
-
-const START = new Date("2026-11-23T08:00:00.000Z");
+  UPLOAD_START as START,
+  issueUploadToken,
+  makeFootage,
+  recordingOnBox,
+  schoolWithRecording as schoolWithFootage,
+} from "../helpers/upload-rig.js";
 
 // ------------------------------------------------------------------ real footage, once
-const footageDir = tempDir("classcam-footage-");
-t.teardown(footageDir.remove);
-execFileSync(
-  "ffmpeg",
-  [
-    ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=480x360:rate=10", "-t", "8"],
-    ...["-c:v", "libx264", "-qp", "0", "-g", "10", "-f", "hls", "-hls_time", "2"],
-    ...["-hls_list_size", "0", "-hls_segment_filename", join(footageDir.path, "seg-%05d.ts")],
-    join(footageDir.path, "source.m3u8"),
-  ],
-  { stdio: "inherit" },
-);
+const FOOTAGE = makeFootage(t, {
+  prefix: "classcam-footage-",
+  video: "size=480x360:rate=10",
+  encode: ["-qp", "0", "-g", "10"],
+  segmentSeconds: 2,
+});
+const footageDir = { path: FOOTAGE.dir };
 /** The segments as the device's buffer index would list them. */
-const SEGMENTS: UploadSegment[] = listSegments(footageDir.path, "source.m3u8");
-const TOTAL = SEGMENTS.reduce((sum, s) => sum + s.bytes, 0);
-const fileOf = (name: string) => readFileSync(join(footageDir.path, name));
+const SEGMENTS: UploadSegment[] = FOOTAGE.segments;
+const TOTAL = FOOTAGE.total;
+const fileOf = FOOTAGE.fileOf;
 
 // ------------------------------------------------------------------ helpers
-/** The school's controller listens on loopback, at the publicUrl its upload URLs name. */
 /** A school (closed at the test's end), where devices upload to, and one recording only on the device. */
 async function schoolWithRecording(t: Test): Promise<{ school: School; base: string; id: string }> {
-  const school = await startSchool({ start: START });
-  t.teardown(school.close);
-  return { school, base: school.httpUrl, id: await recording(school) };
+  const { school, id } = await schoolWithFootage(t, FOOTAGE);
+  return { school, base: school.httpUrl, id };
 }
 
 /** A recording by teacher A on room-1, ended, only on the device. */
-async function recording(school: School): Promise<string> {
-  const booking = await school.as["teacher-a"].post("/api/bookings", {
-    deviceId: "room-1",
-    start: "2026-11-23T09:00:00Z",
-    end: "2026-11-23T10:00:00Z",
-    purpose: "coaching",
-    classCode: "7A1",
-  });
-  const id = randomUUID();
-  const { bookingId } = booking.json<{ bookingId: string }>();
-  await deviceEvent(
-    school.app,
-    "room-1",
-    "recording.started",
-    { recordingId: id, bookingId, audio: true, encoder: "libx264" },
-    new Date("2026-11-23T09:01:00Z"),
-  );
-  await deviceEvent(
-    school.app,
-    "room-1",
-    "recording.stopped",
-    {
-      recordingId: id,
-      reason: "button",
-      durationSeconds: 8,
-      segments: SEGMENTS.length,
-      bytes: TOTAL,
-    },
-    new Date("2026-11-23T09:02:00Z"),
-  );
-  return id;
-}
-
-/** An upload token as the custodian issues one (only its hash is kept). */
-async function issueToken(app: FastifyInstance, recordingId: string): Promise<string> {
-  const token = randomBytes(24).toString("base64url");
-  await app.db.transaction((tx) =>
-    tx.run("UPDATE recordings SET upload_token_hash = ? WHERE id = ?", [
-      createHash("sha256").update(token).digest("hex"),
-      recordingId,
-    ]),
-  );
-  return token;
-}
+const recording = (school: School) => recordingOnBox(school, FOOTAGE);
+const issueToken = issueUploadToken;
 
 /** A raw HTTP exchange on loopback, for what the uploader would never send. */
 function raw(
