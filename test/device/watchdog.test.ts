@@ -183,8 +183,16 @@ void t.test(
     });
 
     await until(() => heard.lines.includes("READY=1"), "READY=1", 60_000);
+    const readyAt = Date.now();
+    // the log comes through a pipe and may be read after the datagram: compare when it was written
+    await until(
+      () => daemon.log.some((line) => line.msg === "classroom daemon started"),
+      "the daemon's start in its log",
+      10_000,
+    );
+    const started = daemon.log.find((line) => line.msg === "classroom daemon started");
     t.ok(
-      daemon.log.some((line) => line.msg === "classroom daemon started"),
+      typeof started?.time === "number" && started.time <= readyAt,
       "READY=1 came once the daemon had started",
     );
     t.equal(heard.lines.filter((line) => line === "READY=1").length, 1, "READY=1 once");
