@@ -26,6 +26,15 @@ import { probe } from "../helpers/media.js";
 const KILLS = Number(process.env.CLASSCAM_SIGKILL_TIMES ?? 50);
 const SEED = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
 
+/** How many segment files a recording's folder holds (0 before it exists). */
+function segmentFiles(dir: string): number {
+  try {
+    return readdirSync(dir).filter((name) => name.endsWith(".ts")).length;
+  } catch {
+    return 0;
+  }
+}
+
 /** Starts the box in a child process; resolves with it once it says it records. */
 function startChild(settingsFile: string) {
   const child = spawn(
@@ -72,8 +81,17 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
     const box = startChild(settingsFile);
     const recordingId = await box.recording;
     t.not(recordingId, "none", `run ${kill}: the box recorded`);
-    // kill at a random moment: before the first segment closes, or a few segments in
-    await new Promise((resolve) => setTimeout(resolve, rnd() * 3000));
+    // kill at a random moment: before the first segment closes, or a few segments in.
+    // Every other run waits until segments have closed first, so that the kept
+    // segments checked below do not depend on how busy the machine is.
+    if (kill % 2 === 1) {
+      await until(
+        () => segmentFiles(join(buffer, recordingId)) >= 3,
+        `run ${kill}: segments to close before the kill`,
+        30_000,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, rnd() * (kill % 2 === 1 ? 1000 : 3000)));
     box.child.kill("SIGKILL");
     await box.exited;
     try {
