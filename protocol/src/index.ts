@@ -7,3 +7,4 @@ export * from "./buffer-expiry.js";
 export * from "./booking-rule.js";
 export * from "./segments.js";
 export * from "./upload-order.js";
+export * from "./sealed-key.js";
