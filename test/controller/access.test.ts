@@ -38,6 +38,8 @@ const recording: RecordingAccess = {
     { openedBy: "s.investigating", reason: "complaint received on 20 November", closed: false },
     { openedBy: "s.closed", reason: "an earlier matter, now closed", closed: true },
   ],
+  // the owner answered coaching assignments with it, set by these people
+  assignedTo: ["c.assigner", "s.assigner", "b.assigner"],
 };
 
 const person = (id: string, ...roles: Person["roles"]): Person => ({ id, roles });
@@ -58,6 +60,14 @@ const MATRIX: [string, Person, string][] = [
   ["a coach whose share has expired", person("c.expired", "coach"), "..........."],
   ["a coach whose share was withdrawn", person("c.revoked", "coach"), "..........."],
   ["a coach it is not shared with", person("c.none", "coach"), "..........."],
+  // coaching: whoever set an assignment it answers watches and comments; nobody else by it
+  ["the coach who set an assignment it answers", person("c.assigner", "coach"), "YY....Y...."],
+  ["SLT who set an assignment it answers", person("s.assigner", "slt"), "YY....YYYY."],
+  [
+    "a setter who is no longer a colleague (now only the Bursar)",
+    person("b.assigner", "bursar"),
+    "......Y....",
+  ],
   ["SLT without an investigation", person("s.lead", "slt"), "......YYYY."],
   ["SLT with an open investigation", person("s.investigating", "slt"), "YY....YYYY."],
   ["SLT whose investigation is closed", person("s.closed", "slt"), "......YYYY."],
@@ -174,3 +184,20 @@ void t.test("a share runs until its expiry instant, not a moment longer", async 
   t.ok(decide(coach, "view", access, new Date("2026-11-23T11:59:59.999Z")).allowed);
   t.notOk(decide(coach, "view", access, new Date("2026-11-23T12:00:00.000Z")).allowed);
 });
+
+void t.test(
+  "an assignment's setter watches on the assignment's basis, and only they",
+  async (t) => {
+    const basis = (someone: Person, access = recording) => {
+      const decision = decide(someone, "view", access, NOW);
+      return decision.allowed ? decision.basis : decision.reason;
+    };
+    t.equal(basis(person("c.assigner", "coach")), "assignment");
+    t.match(basis(person("c.none", "coach")), /only its owner and whom the owner shares it with/);
+    t.match(
+      basis(person("c.assigner", "coach"), { ...recording, assignedTo: [] }),
+      /need-to-know/,
+      "nothing once no assignment names them",
+    );
+  },
+);

@@ -7,11 +7,16 @@
 import { migrate as runMigrations, type Migration, type MigrationResult } from "@classcam/sqlite";
 import type { Database } from "./database.js";
 import { clipsMigration } from "./migration-clips.js";
+import { coachingMigration } from "./migration-coaching.js";
 import { firstMigrations } from "./migrations-1-9.js";
 
 export type { Migration, MigrationResult };
 
-export const migrations: readonly Migration[] = [...firstMigrations, clipsMigration(10)];
+export const migrations: readonly Migration[] = [
+  ...firstMigrations,
+  clipsMigration(10),
+  coachingMigration(11),
+];
 
 /** Brings the controller's database up to the newest schema. */
 export function migrate(

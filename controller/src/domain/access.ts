@@ -4,6 +4,8 @@
  * shares with may view and comment until the share expires — no re-sharing —
  * if they are a colleague: a teacher, coach, SLT member or the headteacher
  * (a person who is also a teacher or coach is a colleague by that role).
+ * Whoever set a coaching assignment the owner answered with the recording
+ * may view and comment on it (and no other coach, nor SLT for that).
  * SLT and the headteacher may open footage for an investigation with a
  * written reason (audited, and shown to the owner), and place or release
  * holds. The Bursar, IT and the DPO see metadata, never footage. There are no
@@ -53,12 +55,15 @@ export interface RecordingAccess {
   shares: readonly { withId: string; expiresAt: string | null; revoked: boolean }[];
   /** Investigations opened on this recording, each by one SLT member or the headteacher. */
   investigations: readonly { openedBy: string; reason: string; closed: boolean }[];
+  /** Who set the assignments this recording was submitted to (coaching): they may watch it. */
+  assignedTo: readonly string[];
 }
 
 export type AccessDecision =
   | {
       allowed: true;
-      basis: "owner" | "share" | "investigation" | "staff" | "leadership" | "metadata";
+      basis:
+        "owner" | "share" | "assignment" | "investigation" | "staff" | "leadership" | "metadata";
     }
   | { allowed: false; reason: string };
 
@@ -117,6 +122,11 @@ function activeShare(person: Person, recording: RecordingAccess, now: Date): boo
   );
 }
 
+/** Set an assignment this recording answers, and still a colleague (a coach, SLT or a teacher). */
+function setAnAssignment(person: Person, recording: RecordingAccess): boolean {
+  return recording.assignedTo.includes(person.id) && colleague(person);
+}
+
 function investigating(person: Person, recording: RecordingAccess): boolean {
   return (
     person.roles.some((role) => LEADERSHIP.includes(role)) &&
@@ -142,6 +152,7 @@ export function decide(
     case "comment":
       if (owner) return allow("owner");
       if (activeShare(person, recording, now) && colleague(person)) return allow("share");
+      if (setAnAssignment(person, recording)) return allow("assignment");
       if (investigating(person, recording)) return allow("investigation");
       if (activeShare(person, recording, now)) {
         return refuse(`footage is need-to-know: ${NOT_FOR_FOOTAGE}`);
@@ -172,6 +183,7 @@ export function decide(
         owner ||
         recording.staff.includes(person.id) ||
         activeShare(person, recording, now) ||
+        setAnAssignment(person, recording) ||
         person.roles.some((role) => METADATA_ROLES.includes(role))
       ) {
         return allow("metadata");

@@ -67,6 +67,11 @@ export async function accessOf(
     reason: string;
     closed_at: string | null;
   }>("SELECT opened_by, reason, closed_at FROM investigations WHERE recording_id = ?");
+  // whoever set an assignment the owner answered with the whole recording (a clip is the clip's)
+  const assigned = await all<{ set_by: string }>(
+    `SELECT DISTINCT a.set_by FROM assignment_teachers t JOIN assignments a ON a.id = t.assignment_id
+     WHERE t.recording_id = ? AND t.clip_id IS NULL AND t.submitted_at IS NOT NULL`,
+  );
   return {
     row,
     ownerId: row.owner_id ?? "",
@@ -82,6 +87,7 @@ export async function accessOf(
       reason: i.reason,
       closed: i.closed_at !== null,
     })),
+    assignedTo: assigned.map((a) => a.set_by),
   };
 }
 
