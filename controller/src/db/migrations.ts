@@ -9,6 +9,7 @@ import type { Database } from "./database.js";
 import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
 import { firstMigrations } from "./migrations-1-9.js";
+import { notificationsMigration } from "./migration-notifications.js";
 
 export type { Migration, MigrationResult };
 
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   ...firstMigrations,
   clipsMigration(10),
   coachingMigration(11),
+  notificationsMigration(12),
 ];
 
 /** Brings the controller's database up to the newest schema. */
