@@ -41,6 +41,7 @@ import { Footage, UploadRefused } from "./domain/footage.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
+import { Clips } from "./domain/clips.js";
 import { Recordings } from "./domain/recordings.js";
 import { Timetable } from "./domain/timetable.js";
 import fastifyCookie from "@fastify/cookie";
@@ -95,6 +96,8 @@ declare module "fastify" {
     policy: PolicyStore;
     timetable: Timetable;
     recordings: Recordings;
+    /** Clips cut from recordings, and the exemplar bank. */
+    clips: Clips;
     projector: Projector;
     custodian: Custodian;
     footage: Footage;
@@ -161,6 +164,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       config.http.publicUrl ?? `${scheme}://${config.http.host}:${config.http.port}`;
     const recordingsDir = join(config.dataDir, "recordings");
     const footage = new Footage(db, audit, recordings, recordingsDir, now);
+    const clipsDir = join(config.dataDir, "clips");
+    const clips = new Clips(db, audit, recordings, recordingsDir, clipsDir, now);
     const custodian = new Custodian(
       db,
       audit,
@@ -236,6 +241,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("policy", policy);
     app.decorate("timetable", timetable);
     app.decorate("recordings", recordings);
+    app.decorate("clips", clips);
     app.decorate("projector", projector);
     app.decorate("custodian", custodian);
     app.decorate("footage", footage);

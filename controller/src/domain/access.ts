@@ -39,6 +39,7 @@ export const RECORDING_ACTIONS = [
   "place-hold",
   "release-hold",
   "download",
+  "cut-clip",
 ] as const;
 export type RecordingAction = (typeof RECORDING_ACTIONS)[number];
 
@@ -203,6 +204,9 @@ export function decide(
     case "release-hold":
       if (leadership) return allow("leadership");
       return refuse("only SLT or the headteacher may place or release a hold");
+    case "cut-clip":
+      if (owner) return allow("owner");
+      return refuse("only the owner of a recording may cut a clip from it");
     case "download":
       return refuse("recordings cannot be downloaded");
   }

@@ -1,0 +1,269 @@
+/**
+ * Clips: a part of one recording, cut by its owner on keyframes into its own
+ * footage (`clip-cutter.ts`), kept in its own folder `<clipsDir>/<clipId>/`.
+ * Only the owner of the recording cuts (`decide()`'s "cut-clip"), and only
+ * from footage on the controller. Every clip's life is audited, so the audit
+ * says why each clip exists. The exemplar bank is in `clip-bank.ts`, playing
+ * a clip in `clip-viewing.ts`.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Database, Transaction } from "../db/database.js";
+import { decide, type Person, type RecordingAccess } from "./access.js";
+import type { AuditLog } from "./audit.js";
+import { cutOnKeyframes } from "./clip-cutter.js";
+import type { Clock } from "./clock.js";
+import { DomainError } from "./errors.js";
+import { UUID } from "./footage-facts.js";
+import { openFootage } from "./footage-source.js";
+
+export const MAX_CLIP_TITLE = 120;
+/** The shortest part worth cutting. */
+export const MIN_CLIP_SECONDS = 1;
+
+export type BankState = "none" | "awaiting-consent" | "declined" | "in-bank" | "withdrawn";
+
+export interface ClipRow {
+  id: string;
+  recording_id: string;
+  owner_id: string;
+  owner_name: string;
+  staff_json: string;
+  asked_in_seconds: number;
+  asked_out_seconds: number;
+  start_seconds: number;
+  end_seconds: number;
+  bytes: number;
+  segments: number;
+  title: string;
+  subject: string | null;
+  year_group: string | null;
+  bank_state: BankState;
+  offered_at: string | null;
+  entered_bank_at: string | null;
+  withdrawn_at: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export const CLIP_SELECT = `
+  SELECT c.id, c.recording_id, c.owner_id, u.display_name AS owner_name, c.staff_json,
+         c.asked_in_seconds, c.asked_out_seconds, c.start_seconds, c.end_seconds, c.bytes,
+         c.segments, c.title, c.subject, c.year_group, c.bank_state, c.offered_at,
+         c.entered_bank_at, c.withdrawn_at, c.created_at, c.deleted_at
+  FROM clips c JOIN users u ON u.id = c.owner_id`;
+
+export interface Clip {
+  clipId: string;
+  recordingId: string;
+  ownerId: string;
+  ownerName: string;
+  title: string;
+  subject: string | null;
+  yearGroup: string | null;
+  strands: string[];
+  /** The points asked for, in seconds from the start of the recording. */
+  askedInSeconds: number;
+  askedOutSeconds: number;
+  /** Where the clip starts and ends: on keyframes. */
+  startSeconds: number;
+  endSeconds: number;
+  /** How far each point moved to reach a keyframe (the start earlier, the end later). */
+  inMovedSeconds: number;
+  outMovedSeconds: number;
+  durationSeconds: number;
+  bytes: number;
+  bankState: BankState;
+  createdAt: string;
+}
+
+const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
+
+export function clipOf(row: ClipRow, strands: readonly string[]): Clip {
+  return {
+    clipId: row.id,
+    recordingId: row.recording_id,
+    ownerId: row.owner_id,
+    ownerName: row.owner_name,
+    title: row.title,
+    subject: row.subject,
+    yearGroup: row.year_group,
+    strands: [...strands],
+    askedInSeconds: row.asked_in_seconds,
+    askedOutSeconds: row.asked_out_seconds,
+    startSeconds: round(row.start_seconds),
+    endSeconds: round(row.end_seconds),
+    inMovedSeconds: round(Math.max(0, row.asked_in_seconds - row.start_seconds)),
+    outMovedSeconds: round(row.end_seconds - row.asked_out_seconds),
+    durationSeconds: round(row.end_seconds - row.start_seconds),
+    bytes: row.bytes,
+    bankState: row.bank_state,
+    createdAt: row.created_at,
+  };
+}
+
+/** What cutting needs from the recordings (`Recordings` is one). */
+export interface ClipSources {
+  accessOf(
+    tx: Transaction | null,
+    recordingId: string,
+  ): Promise<
+    RecordingAccess & {
+      row: {
+        ended_at: string | null;
+        on_controller: number;
+        deleted_at: string | null;
+        duration_seconds: number | null;
+      };
+    }
+  >;
+}
+
+export interface CutRequest {
+  inSeconds: number;
+  outSeconds: number;
+  title: string;
+}
+
+/** Checks the asked points against the recording's length. Throws saying what is wrong. Pure. */
+export function checkCutPoints(request: CutRequest, lengthSeconds: number): void {
+  const { inSeconds, outSeconds } = request;
+  const length = round(lengthSeconds);
+  if (!Number.isFinite(inSeconds) || inSeconds < 0) {
+    throw new DomainError("invalid", "the clip's start must be a number of seconds from 0");
+  }
+  if (!Number.isFinite(outSeconds) || outSeconds > length) {
+    throw new DomainError(
+      "invalid",
+      `the clip's end must be within the recording, which is ${length} seconds long`,
+    );
+  }
+  if (outSeconds - inSeconds < MIN_CLIP_SECONDS) {
+    throw new DomainError(
+      "invalid",
+      `the clip's end must be at least ${MIN_CLIP_SECONDS} second after its start`,
+    );
+  }
+  const title = request.title.trim();
+  if (title === "" || title.length > MAX_CLIP_TITLE) {
+    throw new DomainError("invalid", `a clip needs a title of 1 to ${MAX_CLIP_TITLE} characters`);
+  }
+}
+
+export class Clips {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditLog,
+    private readonly recordings: ClipSources,
+    /** Where recordings' footage is (read only through `openFootage()`). */
+    private readonly recordingsDir: string,
+    /** One folder per clip: `<clipsDir>/<clipId>/`. */
+    readonly clipsDir: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A clip's folder, for a clip id that is a UUID. */
+  folder(clipId: string): string {
+    if (!UUID.test(clipId)) throw new DomainError("invalid", "a clip id is a UUID");
+    return join(this.clipsDir, clipId);
+  }
+
+  async row(tx: Transaction | null, clipId: string): Promise<ClipRow> {
+    this.folder(clipId);
+    const sql = `${CLIP_SELECT} WHERE c.id = ?`;
+    const row = tx
+      ? await tx.get<ClipRow>(sql, [clipId])
+      : await this.db.get<ClipRow>(sql, [clipId]);
+    if (!row || row.deleted_at !== null) throw new DomainError("not-found", `no clip '${clipId}'`);
+    return row;
+  }
+
+  async strands(tx: Transaction | null, clipId: string): Promise<string[]> {
+    const sql = "SELECT strand FROM clip_strands WHERE clip_id = ? ORDER BY strand";
+    const rows = tx
+      ? await tx.all<{ strand: string }>(sql, [clipId])
+      : await this.db.all<{ strand: string }>(sql, [clipId]);
+    return rows.map((r) => r.strand);
+  }
+
+  async clip(tx: Transaction | null, clipId: string): Promise<Clip> {
+    return clipOf(await this.row(tx, clipId), await this.strands(tx, clipId));
+  }
+
+  /**
+   * The owner of a recording on the controller cuts `[inSeconds, outSeconds]`
+   * of it into a clip of its own: the points move to keyframes, and the clip
+   * says how far. Audited with why the clip exists.
+   */
+  async cut(person: Person, recordingId: string, request: CutRequest): Promise<Clip> {
+    const access = await this.recordings.accessOf(null, recordingId);
+    const decision = decide(person, "cut-clip", access, this.clock());
+    if (!decision.allowed) throw new DomainError("forbidden", decision.reason);
+    const { row } = access;
+    if (row.deleted_at !== null)
+      throw new DomainError("not-found", "the recording has been deleted");
+    if (row.ended_at === null || row.duration_seconds === null) {
+      throw new DomainError(
+        "conflict",
+        "the recording is still in progress; cut a clip when it ends",
+      );
+    }
+    if (row.on_controller !== 1) {
+      throw new DomainError(
+        "conflict",
+        "the recording's footage is not on the school's server yet: ask for it to be uploaded " +
+          "(open it to watch, or keep it) and cut the clip when it has arrived",
+      );
+    }
+    checkCutPoints(request, row.duration_seconds);
+    const clipId = randomUUID();
+    const folder = this.folder(clipId);
+    await mkdir(folder, { recursive: true, mode: 0o750 });
+    try {
+      const source = await openFootage(this.recordingsDir, recordingId);
+      let cut;
+      try {
+        cut = await cutOnKeyframes(
+          source,
+          folder,
+          request.inSeconds,
+          request.outSeconds,
+          row.duration_seconds,
+        );
+      } finally {
+        await source.close();
+      }
+      const now = this.clock().toISOString();
+      await this.db.transaction(async (tx) => {
+        await tx.run(
+          `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
+             asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            ...[clipId, recordingId, person.id, JSON.stringify(access.staff)],
+            ...[request.inSeconds, request.outSeconds, cut.startSeconds, cut.endSeconds],
+            ...[cut.bytes, cut.segments, request.title.trim(), now],
+          ],
+        );
+        await this.audit.append(tx, {
+          actor: person.id,
+          action: "clip.cut",
+          subject: clipId,
+          detail: {
+            title: request.title.trim(),
+            recording: recordingId,
+            why: "cut by the recording's owner",
+            asked: [request.inSeconds, request.outSeconds],
+            cut: [round(cut.startSeconds), round(cut.endSeconds)],
+            bytes: cut.bytes,
+          },
+        });
+      });
+      return await this.clip(null, clipId);
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    }
+  }
+}
