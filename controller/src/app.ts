@@ -14,7 +14,7 @@ import {
   type FastifyRequest,
 } from "fastify";
 import type { Logger } from "pino";
-import type { ControllerConfig } from "./config.js";
+import { publicUrlOf, type ControllerConfig } from "./config.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry } from "./domain/devices.js";
@@ -32,6 +32,7 @@ import { uploadRoutes } from "./routes/uploads.js";
 import { liveRoutes } from "./routes/live.js";
 import { demoRoutes } from "./routes/demo.js";
 import { webRoutes } from "./routes/web.js";
+import { privacyRoutes } from "./routes/privacy.js";
 import { apiDocsPage, apiDocument } from "./routes/openapi.js";
 import type { Notices } from "./notices.js";
 import { AuditLog } from "./domain/audit.js";
@@ -159,9 +160,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const recordings = new Recordings(db, audit, policy, now);
     const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
     const started = broker;
-    const scheme = config.http.tls ? "https" : "http";
-    const publicUrl =
-      config.http.publicUrl ?? `${scheme}://${config.http.host}:${config.http.port}`;
+    const publicUrl = publicUrlOf(config);
     const recordingsDir = join(config.dataDir, "recordings");
     const footage = new Footage(db, audit, recordings, recordingsDir, now);
     const clipsDir = join(config.dataDir, "clips");
@@ -312,6 +311,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(oversightRoutes);
     await app.register(cameraRoutes);
     await app.register(uploadRoutes);
+    await app.register(privacyRoutes);
     await app.register(webRoutes);
     // the documentation page at /api/docs, and the document at /api/openapi.json
     await app.register(apiDocsPage);

@@ -88,6 +88,12 @@ export const ControllerConfigSchema = Type.Object(
 );
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;
 
+/** The address people and boxes reach the controller at: `http.publicUrl`, or where it listens. */
+export function publicUrlOf(config: ControllerConfig): string {
+  const scheme = config.http.tls ? "https" : "http";
+  return config.http.publicUrl ?? `${scheme}://${config.http.host}:${config.http.port}`;
+}
+
 export const DEFAULT_CONFIG: ControllerConfig = {
   dataDir: "data/controller",
   http: { host: "127.0.0.1", port: 8080, sessionHours: 12, idleMinutes: 120 },

@@ -77,6 +77,9 @@ const ROWS: Row[] = [
   })),
   r("POST", "/api/devices/{id}/{action}", byRole("it"), "/api/devices/ghost/disable"),
   r("POST", "/api/devices/{id}/self-test", byRole("it"), "/api/devices/ghost/self-test"),
+  // what the school tells everyone: the privacy notice (no sign-in) and a room's door sign
+  r("GET", "/privacy", ["public"]),
+  r("GET", "/api/devices/{id}/door-sign", ["anyone"], "/api/devices/ghost/door-sign"),
   // a live picture of the room, lamp lit, for drawing masks: those who set masks, no one else
   r(
     "POST",

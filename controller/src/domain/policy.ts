@@ -24,13 +24,25 @@ export interface SchoolPolicy {
   audioDefault: boolean;
   /** Class codes with pupils on the "do not record" list. */
   doNotRecordClasses: string[];
+  /** Whom pupils, parents and staff ask about recording: the public notice and door signs name them. */
+  privacyContact: PrivacyContact;
 }
+
+/** The school's contact for privacy questions (usually its data protection officer). */
+export interface PrivacyContact {
+  name: string;
+  email: string;
+}
+
+/** The longest contact name and e-mail address the policy keeps. */
+export const PRIVACY_CONTACT_LIMITS = { name: 100, email: 200 } as const;
 
 export const DEFAULT_POLICY: SchoolPolicy = {
   retention: DEFAULT_RETENTION,
   bookings: DEFAULT_BOOKING_POLICY,
   audioDefault: true,
   doNotRecordClasses: [],
+  privacyContact: { name: "", email: "" },
 };
 
 export const CLASS_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$";
@@ -75,6 +87,26 @@ export function policyProblems(policy: SchoolPolicy): string[] {
   if (new Set(codes.map((c) => c.toLowerCase())).size !== codes.length) {
     problems.push("a class is listed twice on the do-not-record list");
   }
+  problems.push(...privacyContactProblems(policy.privacyContact));
+  return problems;
+}
+
+/** Every reason the privacy contact cannot stand (both may be left empty until the school sets them). */
+export function privacyContactProblems(contact: PrivacyContact): string[] {
+  const problems: string[] = [];
+  if (contact.name.length > PRIVACY_CONTACT_LIMITS.name) {
+    problems.push(
+      `the privacy contact's name is at most ${PRIVACY_CONTACT_LIMITS.name} characters`,
+    );
+  }
+  const { email } = contact;
+  if (email.length > PRIVACY_CONTACT_LIMITS.email) {
+    problems.push(
+      `the privacy contact's e-mail address is at most ${PRIVACY_CONTACT_LIMITS.email} characters`,
+    );
+  } else if (email !== "" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    problems.push(`'${email}' is not an e-mail address (name@school.example)`);
+  }
   return problems;
 }
 
@@ -97,6 +129,7 @@ export class PolicyStore {
       ...stored,
       retention: { ...DEFAULT_POLICY.retention, ...stored.retention },
       bookings: { ...DEFAULT_POLICY.bookings, ...stored.bookings },
+      privacyContact: { ...DEFAULT_POLICY.privacyContact, ...stored.privacyContact },
     };
   }
 
@@ -107,6 +140,7 @@ export class PolicyStore {
       bookings?: Partial<BookingPolicy>;
       audioDefault?: boolean;
       doNotRecordClasses?: string[];
+      privacyContact?: Partial<PrivacyContact>;
     },
     actor: string,
   ): Promise<SchoolPolicy> {
@@ -117,6 +151,7 @@ export class PolicyStore {
         bookings: { ...before.bookings, ...change.bookings },
         audioDefault: change.audioDefault ?? before.audioDefault,
         doNotRecordClasses: change.doNotRecordClasses ?? before.doNotRecordClasses,
+        privacyContact: { ...before.privacyContact, ...change.privacyContact },
       };
       const problems = policyProblems(after);
       if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));

@@ -77,6 +77,11 @@ export async function apiDocument(app: FastifyInstance): Promise<void> {
         { name: "governance", description: "Holds, investigations, retention and deletions" },
         { name: "audit", description: "The audit log, its check and its export" },
         { name: "policy", description: "The school's policy" },
+        {
+          name: "privacy",
+          description:
+            "The public privacy notice, door signs, the DPO's subject access and erasure",
+        },
         { name: "fleet", description: "The classroom boxes, their health, alerts and cameras" },
         { name: "use", description: "How the boxes are used, in numbers" },
         { name: "live", description: "Live notices for the dashboard (server-sent events)" },

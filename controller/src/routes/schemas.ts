@@ -16,7 +16,7 @@ import {
 import { RECORDING_ACTIONS, ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
 import { MAX_NOTE_LENGTH, MAX_REASON_LENGTH } from "../domain/form-limits.js";
-import { CLASS_CODE_PATTERN } from "../domain/policy.js";
+import { CLASS_CODE_PATTERN, PRIVACY_CONTACT_LIMITS } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
 import { DateInput } from "./dates.js";
 import {
@@ -212,12 +212,18 @@ export const PolicySchema = Obj({
   }),
   audioDefault: Type.Boolean(),
   doNotRecordClasses: Type.Array(ClassCode, { maxItems: 500 }),
+  /** Whom to ask about recording (the public notice and door signs name them); empty until set. */
+  privacyContact: Obj({
+    name: Type.String({ maxLength: PRIVACY_CONTACT_LIMITS.name }),
+    email: Type.String({ maxLength: PRIVACY_CONTACT_LIMITS.email }),
+  }),
 });
 export const PolicyChange = Obj({
   retention: Type.Optional(Type.Partial(PolicySchema.properties.retention)),
   bookings: Type.Optional(Type.Partial(PolicySchema.properties.bookings)),
   audioDefault: Type.Optional(Type.Boolean()),
   doNotRecordClasses: Type.Optional(PolicySchema.properties.doNotRecordClasses),
+  privacyContact: Type.Optional(Type.Partial(PolicySchema.properties.privacyContact)),
 });
 
 /** Who a box is and what it is doing: the fields every view of a device starts with. */

@@ -3,7 +3,8 @@
  * thousands) — online or not, its lamp (lit while it records), storage used
  * and how many days of recording it still holds, how worn its card is, its
  * temperature, software and when it was last seen, and its alerts. Filters
- * find a room or the boxes that need attention. IT may ask a box for a
+ * find a room or the boxes that need attention; each room's door sign is a
+ * link (a PDF to print). IT may ask a box for a
  * camera test frame; IT and leadership mark alerts as dealt with. The page
  * follows the boxes live.
  */
@@ -31,6 +32,21 @@ export const fleet: Screen = {
     await view.start();
   },
 };
+
+/** The room's door sign to print (A4 PDF, made from the live policy: routes/privacy.ts). */
+function doorSignLink(device: FleetDevice): HTMLElement {
+  return h(
+    "a",
+    {
+      class: "cell-note",
+      href: `/api/devices/${encodeURIComponent(device.id)}/door-sign`,
+      target: "_blank",
+      rel: "noopener",
+      attrs: { "aria-label": `Door sign for ${device.room} (PDF to print)` },
+    },
+    "Door sign (PDF)",
+  );
+}
 
 /** "Online", or when it was last seen. */
 function connection(device: FleetDevice): HTMLElement | string {
@@ -239,6 +255,7 @@ class FleetView {
           h("span", { class: "cell-note" }, device.id),
           // its footage is not a lesson: say so where the room is named
           device.backend === "sim" ? badge("Simulated box", "warning") : null,
+          doorSignLink(device),
         ),
         connection(device),
         lampView(device.lamp),

@@ -19,6 +19,7 @@ import type { Policy } from "../types.js";
 import type { DeviceDetail, PrivacyMask } from "../types-school.js";
 import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
 import { policyForm } from "./policy-form.js";
+import { privacyContactForm } from "./privacy-contact-form.js";
 import { doNotRecordImport } from "./do-not-record-import.js";
 
 const MAX_MASKS = 16;
@@ -38,6 +39,7 @@ export const policyScreen: Screen = {
     ]);
     screen.body.append(
       policyForm(policy),
+      privacyContactForm(policy),
       doNotRecord(screen, policy),
       doNotRecordImport(screen),
       new MaskEditor(screen, devices).element,
