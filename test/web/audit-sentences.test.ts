@@ -82,6 +82,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { mode: "all-or-nothing", people: 3, added: 2, skippedLines: [4] },
     /2 people added of 3, 1 line skipped/,
   ],
+  "user.link": [
+    "coach",
+    { email: "coach@school.org", issuer: "https://login.example", via: "oidc" },
+    /^linked Ms Coach's account to their sign-in at the school's identity provider \(coach@school\.org\)$/,
+  ],
   "timetable.import": [
     "",
     { format: "csv", lessons: 1200, added: 1, changed: 2, removed: 3 },

@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   "user.reset-password",
   "user.change-password",
   "user.import",
+  "user.link",
   // bookings
   "booking.create",
   "booking.amend",
@@ -44,15 +45,6 @@ export const AUDIT_ACTIONS = [
   "consent.give",
   "consent.withdraw",
   "exemplar.release",
-  // clips and the exemplar bank
-  "clip.cut",
-  "clip.play",
-  "clip.offer",
-  "clip.consent",
-  "clip.bank-enter",
-  "clip.bank-decline",
-  "clip.withdraw",
-  "clip.delete",
   // holds and investigations
   "hold.place",
   "hold.release",

@@ -11,10 +11,11 @@
  *   checks the state, swaps the code for tokens and checks the ID token
  *   (issuer, audience, expiry, nonce, and its signature against the
  *   provider's published keys, fetched again when a new key appears). Then the
- *   rules of oidc-rules.ts: an e-mail of the school's domains, at least one
- *   role from the groups claim. A first sign-in makes the account (audited);
- *   later ones set its roles from the groups again, and when roles are taken
- *   away the person's other sessions end. The session is opened by
+ *   rules of oidc-rules.ts: an e-mail of the school's domains, the roles the
+ *   groups claim gives. oidc-accounts.ts finds the account: made at a first
+ *   sign-in, or a local one linked by a verified e-mail; later sign-ins set
+ *   its roles from the groups again (roles taken away end the person's other
+ *   sessions; no role left disables it). The session is opened by
  *   `People.openSession`, as a password sign-in's is.
  * - Each refusal is audited with its reason and nothing else is written.
  */
@@ -22,11 +23,10 @@ import { randomBytes } from "node:crypto";
 import * as client from "openid-client";
 import { insecureAllowed, type OidcSettings } from "../config-oidc.js";
 import type { Database } from "../db/database.js";
-import type { Role } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
+import { providerAccount } from "./oidc-accounts.js";
 import {
-  accountIdFor,
   groupsOf,
   inAllowedDomain,
   refusalWords,
@@ -34,13 +34,6 @@ import {
   type OidcRefusal,
 } from "./oidc-rules.js";
 import type { People, Session } from "./people.js";
-import { grantRoles } from "./role-grants.js";
-import { USER_COLUMNS, insertUser, toUser, type UserRow } from "./user-rows.js";
-
-/** Who the audit log says gave a role the provider's groups gave. */
-export const PROVIDER_ACTOR = "oidc:identity-provider";
-/** A provider account's stored password hash: no password matches it. */
-const NO_PASSWORD = "oidc$no-password";
 const PENDING_MINUTES = 10;
 /** Sign-ins started and not finished that are kept; the oldest goes first. */
 const MAX_PENDING = 1000;
@@ -233,78 +226,33 @@ export class OidcSignIn {
     }
     if (!inAllowedDomain(email, allowedDomains)) throw await this.refuse("wrong domain", who);
     const groups = groupsOf(claims[roleClaim]);
-    const roles = rolesFor(groups, roleMap);
-    if (roles.length === 0) throw await this.refuse("no role", { ...who, groups });
     const name = typeof claims.name === "string" && claims.name.trim() !== "" ? claims.name : email;
-    const displayName = name
-      .replace(/\p{Cc}/gu, "")
-      .trim()
-      .slice(0, 100);
-    const row = await this.account(claims.iss, subject, email.toLowerCase(), displayName, roles);
+    const claimed = typeof claims.email === "string" ? claims.email.toLowerCase() : null;
+    const verified =
+      claims.email_verified === true &&
+      claimed !== null &&
+      inAllowedDomain(claimed, allowedDomains);
+    const account = await providerAccount(this.db, this.audit, this.clock, {
+      issuer: claims.iss,
+      subject,
+      email: email.toLowerCase(),
+      verifiedEmail: verified ? claimed : null,
+      displayName: name
+        .replace(/\p{Cc}/gu, "")
+        .trim()
+        .slice(0, 100),
+      roles: rolesFor(groups, roleMap),
+    });
+    if (account.kind === "no role") {
+      throw await this.refuse("no role", {
+        ...who,
+        groups,
+        ...(account.userId !== null && { user: account.userId, disabled: true }),
+      });
+    }
+    const { row } = account;
     if (row.status !== "active") throw await this.refuse("disabled", { ...who, user: row.id });
     return this.people.openSession(row, address, { via: "oidc", email: email.toLowerCase() });
-  }
-
-  /** The person's account: made at the first sign-in, its roles set from the groups after. */
-  private async account(
-    issuer: string,
-    subject: string,
-    email: string,
-    displayName: string,
-    roles: Role[],
-  ): Promise<UserRow> {
-    const now = this.clock().toISOString();
-    const via = { via: "oidc", email, issuer };
-    const userId = await this.db.transaction(async (tx) => {
-      const linked = await tx.get<{ user_id: string }>(
-        "SELECT user_id FROM oidc_identities WHERE issuer = ? AND subject = ?",
-        [issuer, subject],
-      );
-      if (!linked) {
-        const ids = new Set(
-          (await tx.all<{ id: string }>("SELECT id FROM users")).map((user) => user.id),
-        );
-        const id = accountIdFor(email, (one) => ids.has(one));
-        await insertUser(tx, { id, displayName, roles }, NO_PASSWORD, false, now);
-        await tx.run(
-          "INSERT INTO oidc_identities (issuer, subject, user_id, email, created_at) " +
-            "VALUES (?, ?, ?, ?, ?)",
-          [issuer, subject, id, email, now],
-        );
-        await this.audit.append(tx, {
-          actor: PROVIDER_ACTOR,
-          action: "user.add",
-          subject: id,
-          detail: { roles, ...via },
-        });
-        await grantRoles(tx, this.audit, { subject: id, granted: roles, actor: PROVIDER_ACTOR });
-        return id;
-      }
-      const row = await tx.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [
-        linked.user_id,
-      ]);
-      if (!row || row.status !== "active") return linked.user_id;
-      const before = toUser(row).roles;
-      const granted = roles.filter((role) => !before.includes(role));
-      const removed = before.filter((role) => !roles.includes(role));
-      if (granted.length === 0 && removed.length === 0) return row.id;
-      await tx.run("UPDATE users SET roles_json = ? WHERE id = ?", [JSON.stringify(roles), row.id]);
-      // roles taken away: the person's sessions with the old roles end now
-      if (removed.length > 0) await tx.run("DELETE FROM sessions WHERE user_id = ?", [row.id]);
-      await this.audit.append(tx, {
-        actor: PROVIDER_ACTOR,
-        action: "user.update",
-        subject: row.id,
-        detail: { before: { roles: before }, after: { roles }, ...via },
-      });
-      await grantRoles(tx, this.audit, { subject: row.id, granted, actor: PROVIDER_ACTOR });
-      return row.id;
-    });
-    const row = await this.db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [
-      userId,
-    ]);
-    if (!row) throw new Error(`the account '${userId}' just signed in is gone`);
-    return row;
   }
 
   /** Audits a refusal and makes the error to throw; nothing else is written. */

@@ -94,14 +94,19 @@ export async function keepAnAdministrator(
 ): Promise<void> {
   const wasAdmin = before.status === "active" && before.roles.includes("admin");
   if (!wasAdmin || (after.status === "active" && after.roles.includes("admin"))) return;
-  const others = await tx.all<{ roles_json: string }>(
-    "SELECT roles_json FROM users WHERE id != ? AND status = 'active'",
-    [before.id],
-  );
-  if (others.some((row) => (JSON.parse(row.roles_json) as Role[]).includes("admin"))) return;
+  if (await anotherAdministrator(tx, before.id)) return;
   throw new DomainError(
     "conflict",
     `'${before.id}' is the last active administrator: make someone else an administrator ` +
       "first, or nobody could manage accounts",
   );
+}
+
+/** Whether an active administrator other than `id` exists. */
+export async function anotherAdministrator(tx: Transaction, id: string): Promise<boolean> {
+  const others = await tx.all<{ roles_json: string }>(
+    "SELECT roles_json FROM users WHERE id != ? AND status = 'active'",
+    [id],
+  );
+  return others.some((row) => (JSON.parse(row.roles_json) as Role[]).includes("admin"));
 }

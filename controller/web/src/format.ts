@@ -198,6 +198,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "user.reset-password": "Password reset",
   "user.change-password": "Password changed",
   "user.import": "Staff imported from a file",
+  "user.link": "Account linked to the identity provider",
   "booking.create": "Booking made",
   "booking.amend": "Booking changed",
   "booking.cancel": "Booking cancelled",
