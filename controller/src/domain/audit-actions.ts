@@ -45,6 +45,15 @@ export const AUDIT_ACTIONS = [
   "consent.give",
   "consent.withdraw",
   "exemplar.release",
+  // clips and the exemplar bank
+  "clip.cut",
+  "clip.play",
+  "clip.offer",
+  "clip.consent",
+  "clip.bank-enter",
+  "clip.bank-decline",
+  "clip.withdraw",
+  "clip.delete",
   // holds and investigations
   "hold.place",
   "hold.release",

@@ -123,6 +123,7 @@ const BASIS_WORDS: Record<string, string> = {
   staff: "as staff in it",
   leadership: "as leadership",
   metadata: "its details only, not the footage",
+  bank: "from the exemplar bank",
 };
 const basis = (detail: Detail) => {
   const code = text(detail, "basis");
@@ -194,6 +195,11 @@ const ofRecording =
   (words: string): Sentence =>
   (e, n) =>
     `${words} ${n.recording(e.subject)}`;
+/** "the clip “Questioning”", by the title its entries carry. */
+const clipOf = (e: AuditEntry): string => {
+  const title = text(e.detail, "title");
+  return title === null ? "a clip" : `the clip “${title}”`;
+};
 const ofBox =
   (words: string): Sentence =>
   (e, n) =>
@@ -319,6 +325,22 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
   "consent.give": ofRecording("agreed to keep"),
   "consent.withdraw": ofRecording("declined to keep"),
   "exemplar.release": (e, n) => `released ${n.recording(e.subject)} from the exemplar bank`,
+  "clip.cut": (e, n) => {
+    const cut = e.detail.cut;
+    const part = Array.isArray(cut) ? ` (${cut.map((s) => clock(Number(s))).join("–")})` : "";
+    return `cut ${clipOf(e)}${part} from ${n.recording(text(e.detail, "recording") ?? "")}`;
+  },
+  "clip.play": (e) => `played ${clipOf(e)}${basis(e.detail)}`,
+  "clip.offer": (e) => `offered ${clipOf(e)} to the exemplar bank`,
+  "clip.consent": (e) =>
+    `${text(e.detail, "decision") === "agree" ? "agreed to" : "declined"} ${clipOf(e)} ` +
+    "going into the exemplar bank",
+  "clip.bank-enter": (e) => `put ${clipOf(e)} in the exemplar bank: every member of staff agreed`,
+  "clip.bank-decline": (e) =>
+    `kept ${clipOf(e)} out of the exemplar bank: a member of staff declined`,
+  "clip.withdraw": (e) => `withdrew ${clipOf(e)} from the exemplar bank`,
+  "clip.delete": (e) => `deleted ${clipOf(e)}${quoted(text(e.detail, "why"))}`,
+  "notification.settings": (e) => {
   "hold.place": (e, n) =>
     `placed a hold on ${n.recording(e.subject)}${quoted(text(e.detail, "reason"))}`,
   "hold.release": (e, n) =>
