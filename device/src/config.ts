@@ -12,6 +12,7 @@ import {
   deviceIdProblem,
   HARDWARE_BACKENDS,
   MAX_RECORDED_SEGMENT_SECONDS,
+  SEALING_PUBLIC_KEY_PATTERN,
   type HardwareBackend,
 } from "@classcam/protocol";
 
@@ -32,9 +33,20 @@ export const DeviceSettingsSchema = Type.Object(
         mqttUrl: Type.String({ pattern: "^mqtts?://[^/]+" }),
         /** PEM file of the school's CA; the device then trusts only that CA. */
         caFile: Type.Optional(Type.String({ minLength: 1 })),
+        /**
+         * The controller's public sealing key (`x25519:…`, from the enrolment answer). With it,
+         * every recording is encrypted on the card and its key sealed to the controller;
+         * without it (a box enrolled before issue 20) footage is written in the clear.
+         */
+        sealingKey: Type.Optional(Type.String({ pattern: SEALING_PUBLIC_KEY_PATTERN })),
       },
       strict,
     ),
+    /**
+     * A RAM-backed folder (tmpfs) for a running recording's content key; never on the card.
+     * Default `/run/classcam` (the unit's RuntimeDirectory).
+     */
+    runtimeDir: Type.Optional(Type.String({ minLength: 1 })),
     hardware: Type.Object(
       {
         /** `linux`: GPIO through onoff, ALSA, V4L2. `sim`: a virtual box for the demo and tests. */
@@ -170,6 +182,9 @@ export const DeviceSettingsSchema = Type.Object(
 export type DeviceSettings = Static<typeof DeviceSettingsSchema>;
 
 type Defaults = Omit<DeviceSettings, "deviceId" | "secret" | "dataDir" | "controller">;
+
+/** Where a running recording's content key is kept when `runtimeDir` is not set (tmpfs). */
+export const DEFAULT_RUNTIME_DIR = "/run/classcam";
 
 export const DEFAULT_SETTINGS: Defaults = {
   hardware: {

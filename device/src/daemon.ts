@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { isProtected, type DeviceState, type EventData } from "@classcam/protocol";
 import type { Database } from "@classcam/sqlite";
-import type { DeviceSettings } from "./config.js";
+import { DEFAULT_RUNTIME_DIR, type DeviceSettings } from "./config.js";
 import { BufferIndex, BYTES_WRITTEN_COUNTER } from "./buffer/index.js";
 import { Janitor } from "./buffer/janitor.js";
 import { healthFigures, storageFigures, toBufferRecording } from "./buffer/health.js";
@@ -38,6 +38,7 @@ import { Outbox } from "./link/outbox.js";
 import { Retirement } from "./link/retire.js";
 import { uploadRecording } from "./link/uploader.js";
 import { killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
+import { removeLeftoverKeys } from "./recorder/content-key.js";
 import { Session, type RoomSelfTest } from "./session/session.js";
 import { Parts, type Part } from "./parts.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
@@ -247,6 +248,8 @@ export class Daemon {
     if (killed.length > 0) {
       logger.warn({ pids: killed }, "killed capture processes left by an earlier run");
     }
+    const leftoverKeys = await removeLeftoverKeys(settings.runtimeDir ?? DEFAULT_RUNTIME_DIR);
+    if (leftoverKeys > 0) logger.warn({ leftoverKeys }, "removed content keys an earlier run left");
     const { db, paths } = await openStore(settings.dataDir);
 
     // hardware: a missing part is a start-up error naming it
@@ -388,6 +391,7 @@ export class Daemon {
         token: args.token,
         recordingId: args.recordingId,
         segments,
+        sealedKey: row.sealedKey,
         dir: row.dir,
         caFile: this.settings.controller.caFile,
       });

@@ -62,6 +62,13 @@ export const DEVICE_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "sealed content keys",
+    // the recording's HLS AES-128 key and IV, sealed to the controller (protocol's
+    // sealed-key.ts); NULL for a recording written in the clear
+    sql: "ALTER TABLE recordings ADD COLUMN sealed_key TEXT;",
+  },
 ];
 
 export interface DevicePaths {

@@ -3,7 +3,9 @@
  * no capture process survives it, the next start finds a consistent index
  * (every open recording closed, every indexed segment on disk with its
  * checksum, no leftovers), and every closed segment plays to the end
- * (`ffprobe` decodes it).
+ * (`ffprobe` decodes it) once decrypted with the key the controller opens —
+ * the box seals its footage (issue 20 §1): as it is on the card, no segment
+ * decodes, no file holds the key, and no open key is left in the RAM folder.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,7 +13,8 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { devicePaths } from "@classcam/device";
-import { REPO } from "../helpers/controller.js";
+import { newSealingKeyPair } from "@classcam/protocol";
+import { REPO, tempDir } from "../helpers/controller.js";
 import {
   boxDir,
   boxSettings,
@@ -21,7 +24,13 @@ import {
   startBox,
   until,
 } from "../helpers/device.js";
-import { probe } from "../helpers/media.js";
+import {
+  decodesAsIs,
+  filesContaining,
+  openedKey,
+  probeDecrypted,
+  sealedSettings,
+} from "../helpers/sealed.js";
 
 const KILLS = Number(process.env.CLASSCAM_SIGKILL_TIMES ?? 50);
 const SEED = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
@@ -68,9 +77,17 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
   const dir = boxDir();
   t.teardown(dir.remove);
   cacheBoxConfig(dir.path);
-  const settings = boxSettings("room-crash", "c".repeat(32), "mqtt://127.0.0.1:9", dir.path, {
-    segmentSeconds: 1,
-  });
+  const scratch = tempDir("classcam-plain-");
+  t.teardown(scratch.remove);
+  const controller = newSealingKeyPair();
+  const sealed = sealedSettings(
+    boxSettings("room-crash", "c".repeat(32), "mqtt://127.0.0.1:9", dir.path, {
+      segmentSeconds: 1,
+    }),
+    controller,
+  );
+  t.teardown(sealed.remove);
+  const { settings } = sealed;
   const settingsFile = join(dir.path, "..", "settings.json");
   writeFileSync(settingsFile, JSON.stringify(settings));
   const buffer = devicePaths(dir.path).buffer;
@@ -109,6 +126,7 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
 
   // the next start recovers; then the index must agree with the disk
   const box = await startBox(settings);
+  t.teardown(() => box.stop());
   const recordings = await box.daemon.index.recordings();
   t.equal(recordings.length, KILLS, "every run's recording is in the index");
   t.same(
@@ -116,10 +134,15 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
     [],
     "no recording is left open",
   );
+  t.same(readdirSync(sealed.runtimeDir), [], "the open keys the killed runs left are gone");
   let segments = 0;
   const undecodable: string[] = [];
   const mismatched: string[] = [];
+  const readableOnCard: string[] = [];
+  const keyFound: string[] = [];
   for (const recording of recordings) {
+    const content = openedKey(recording.sealedKey, controller, recording.recordingId);
+    keyFound.push(...filesContaining(dir.path, content.key));
     const rows = await box.daemon.index.segments(recording.recordingId);
     const files = readdirSync(recording.dir).filter((name) => name.endsWith(".ts"));
     t.same(
@@ -142,7 +165,8 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
       const path = join(recording.dir, row.name);
       const bytes = readFileSync(path);
       if (createHash("sha256").update(bytes).digest("hex") !== row.sha256) mismatched.push(path);
-      const probed = await probe(path).catch((error: unknown) => ({
+      if (await decodesAsIs(path)) readableOnCard.push(path);
+      const probed = await probeDecrypted(path, content, scratch.path).catch((error: unknown) => ({
         streams: [],
         durationSeconds: 0,
         errors: String(error),
@@ -155,7 +179,9 @@ void t.test(`SIGKILL mid-recording ${KILLS} times (seed ${SEED})`, async (t) => 
   }
   t.ok(segments >= KILLS / 2, `closed segments kept: ${segments}`);
   t.same(mismatched, [], "every segment matches its checksum");
-  t.same(undecodable, [], "every closed segment decodes to the end");
+  t.same(undecodable, [], "every closed segment decodes to the end, with the controller's key");
+  t.same(readableOnCard, [], "no segment decodes as it is on the card");
+  t.same(keyFound, [], "no file under the data folder holds a content key");
   const stopped = await box.daemon.db.get<{ n: number }>(
     "SELECT count(*) AS n FROM outbox WHERE kind = 'recording.stopped'",
   );

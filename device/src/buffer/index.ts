@@ -75,6 +75,8 @@ export class BufferIndex {
     startedAt: Date;
     audio: boolean;
     encoder: string;
+    /** The content key sealed to the controller (stored before any segment is written); null: in the clear. */
+    sealedKey?: string | null;
     /** Runs inside the transaction that creates the row (the session raises `recording.started` here). */
     alsoInTransaction?: (tx: Transaction) => Promise<unknown>;
   }): Promise<string> {
@@ -108,8 +110,8 @@ export class BufferIndex {
           throw new Error(`recording ${r.recordingId} is already in the buffer`);
         }
         await tx.run(
-          `INSERT INTO recordings (id, booking_id, started_at, ended_at, stop_reason, audio, encoder, dir)
-           VALUES (?, ?, ?, NULL, NULL, ?, ?, ?)`,
+          `INSERT INTO recordings (id, booking_id, started_at, ended_at, stop_reason, audio, encoder, dir, sealed_key)
+           VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?)`,
           [
             r.recordingId,
             r.bookingId,
@@ -117,6 +119,7 @@ export class BufferIndex {
             r.audio ? 1 : 0,
             r.encoder,
             r.recordingId,
+            r.sealedKey ?? null,
           ],
         );
         await r.alsoInTransaction?.(tx);

@@ -34,6 +34,8 @@ export interface BufferRecordingRow {
   segments: number;
   bytes: number;
   durationSeconds: number;
+  /** The content key sealed to the controller; null when the footage is in the clear. */
+  sealedKey: string | null;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -52,6 +54,7 @@ export interface RecordingDbRow {
   segments: number;
   bytes: number;
   duration_seconds: number;
+  sealed_key: string | null;
 }
 
 export interface SegmentDbRow {
@@ -64,7 +67,7 @@ export interface SegmentDbRow {
 }
 
 export const RECORDING_COLUMNS =
-  "id, booking_id, started_at, ended_at, stop_reason, audio, encoder, dir, segments, bytes, duration_seconds";
+  "id, booking_id, started_at, ended_at, stop_reason, audio, encoder, dir, segments, bytes, duration_seconds, sealed_key";
 
 /** A recording row as callers see it, its folder made absolute under `bufferDir`. */
 export function toRecording(bufferDir: string, row: RecordingDbRow): BufferRecordingRow {
@@ -80,6 +83,7 @@ export function toRecording(bufferDir: string, row: RecordingDbRow): BufferRecor
     segments: row.segments,
     bytes: row.bytes,
     durationSeconds: row.duration_seconds,
+    sealedKey: row.sealed_key,
   };
 }
 

@@ -43,6 +43,8 @@ export interface UploadOptions {
   token: string;
   recordingId: string;
   segments: readonly UploadSegment[];
+  /** The content key sealed to the controller, sent with the manifest; null: footage in the clear. */
+  sealedKey?: string | null;
   /** The recording's folder on this device. */
   dir: string;
   /** PEM file of the CA to trust for HTTPS (only it); the system's CAs when absent. */
@@ -216,6 +218,7 @@ export async function uploadRecording(options: UploadOptions): Promise<UploadRes
           bytes,
           sha256,
         })),
+        ...(options.sealedKey != null && { sealedKey: options.sealedKey }),
       }),
     );
     const answered = (await connection.withRetries("sending the manifest", () =>

@@ -21,7 +21,7 @@
  * and reporting closed segments).
  */
 import type { ChildProcess } from "node:child_process";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import ffmpeg from "fluent-ffmpeg";
 import type { Logger } from "pino";
 import {
@@ -31,6 +31,7 @@ import {
   outputArguments,
   type CaptureOptions,
 } from "./command-line.js";
+import { writeKeyFiles, type KeyFiles } from "./content-key.js";
 import { captureProgram } from "./launcher.js";
 import { PLAYLIST_NAME } from "./playlist.js";
 import { SegmentWatcher } from "./segments.js";
@@ -89,7 +90,17 @@ export class Capture {
       command.input(microphone.input);
       addInputOptions(command, microphone.options);
     }
-    command.outputOptions(...outputArguments({ ...options, dir }));
+    const { encryption } = options;
+    const keyFiles: KeyFiles | null =
+      encryption === undefined
+        ? null
+        : await writeKeyFiles(
+            encryption.runtimeDir,
+            encryption.dataDir,
+            basename(dir),
+            encryption.content,
+          );
+    command.outputOptions(...outputArguments({ ...options, dir }, keyFiles?.infoFile));
     command.output(join(dir, PLAYLIST_NAME));
 
     const segments = new SegmentWatcher(dir, options.settings, options.onSegment, log);
@@ -117,6 +128,7 @@ export class Capture {
       });
     } catch (error) {
       await segments.finish();
+      await keyFiles?.remove();
       throw error;
     }
     const pid = child.pid ?? -1;
@@ -133,6 +145,7 @@ export class Capture {
 
     const ended = new Promise<CaptureEnd>((resolveEnd) => {
       child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
+        void keyFiles?.remove(); // ffmpeg is gone: nothing can read the key any more
         const finished = segments.finish().catch((error: unknown) => {
           log.error({ error, dir }, "cannot finish reporting the segments");
           return 0;
@@ -159,6 +172,7 @@ export class Capture {
         encoder: options.encoder.name,
         audio: options.microphone !== null,
         masks: options.masks.length,
+        encrypted: keyFiles !== null,
         camera: options.camera.description,
       },
       "capture started",

@@ -8,7 +8,11 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type ffmpeg from "fluent-ffmpeg";
 import type { Logger } from "pino";
-import { MAX_RECORDED_SEGMENT_SECONDS, type PrivacyMask } from "@classcam/protocol";
+import {
+  MAX_RECORDED_SEGMENT_SECONDS,
+  type ContentKey,
+  type PrivacyMask,
+} from "@classcam/protocol";
 import type { DeviceSettings } from "../config.js";
 import type { Camera, Microphone } from "../hw/types.js";
 import type { EncoderChoice } from "./encoder.js";
@@ -27,6 +31,11 @@ export interface CaptureOptions {
   /** A folder for the daemon's runtime files (the ffmpeg launcher script); must allow exec. */
   runDir: string;
   logger: Logger;
+  /**
+   * Encrypt the segments (HLS AES-128) with this key; its files go in a folder under
+   * `runtimeDir` (RAM, outside `dataDir`) while the capture runs. Absent: in the clear.
+   */
+  encryption?: { content: ContentKey; runtimeDir: string; dataDir: string };
   /** Called in order, once per closed segment, after it is fsynced. A rejection is logged. */
   onSegment: (segment: ClosedSegment) => Promise<void>;
 }
@@ -106,8 +115,11 @@ export function maskFilters(masks: readonly PrivacyMask[]): string[] {
   });
 }
 
-/** Everything after the inputs: mapping, filters, encoders, and the HLS muxer. */
-export function outputArguments(options: CaptureOptions): string[] {
+/**
+ * Everything after the inputs: mapping, filters, encoders, and the HLS muxer
+ * (encrypting each segment with AES-128 when `keyInfoFile` is given).
+ */
+export function outputArguments(options: CaptureOptions, keyInfoFile?: string): string[] {
   const { settings, encoder, camera, masks, dir } = options;
   const seconds = settings.segmentSeconds;
   const args = ["-hide_banner", "-nostats", "-loglevel", "warning", "-map", "0:v:0"];
@@ -180,6 +192,7 @@ export function outputArguments(options: CaptureOptions): string[] {
     "-hls_segment_filename",
     join(dir, "seg-%05d.ts"),
   );
+  if (keyInfoFile !== undefined) args.push("-hls_key_info_file", keyInfoFile);
   return args;
 }
 

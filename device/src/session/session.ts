@@ -29,6 +29,7 @@ import type { Press } from "../hw/press.js";
 import type { ConfigCache } from "../link/config-cache.js";
 import { raiseEvent, type Outbox } from "../link/outbox.js";
 import { Capture, chooseEncoder, type CaptureEnd, type EncoderChoice } from "../recorder/index.js";
+import { contentKeyFor } from "../recorder/content-key.js";
 import { roomPicture } from "../recorder/still.js";
 import { decideBooking } from "./booking.js";
 
@@ -337,6 +338,8 @@ export class Session {
 
     const recordingId = randomUUID();
     const startedAt = this.o.now();
+    // sealed before the first segment is written: the card never holds an open key
+    const sealing = contentKeyFor(this.o.settings, recordingId);
     let capture: Capture;
     try {
       const dir = await this.o.index.beginRecording({
@@ -345,6 +348,7 @@ export class Session {
         startedAt,
         audio: decision.audio,
         encoder: encoder.name,
+        sealedKey: sealing?.sealedKey ?? null,
         // the event commits with the row: a crash cannot leave one without the other
         alsoInTransaction: (tx) =>
           raiseEvent(
@@ -362,6 +366,7 @@ export class Session {
         encoder,
         settings: this.o.settings.recorder,
         runDir: this.o.runDir,
+        encryption: sealing?.encryption,
         logger: this.o.logger,
         onSegment: (segment) =>
           this.o.index.addSegment(recordingId, { ...segment, closedAt: this.o.now() }),
