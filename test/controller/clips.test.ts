@@ -7,6 +7,7 @@
  */
 import t from "tap";
 import { readdir } from "node:fs/promises";
+import type { Role } from "../../controller/src/domain/access.js";
 import { uploadRecording } from "../../device/src/link/uploader.js";
 import { probe } from "../helpers/media.js";
 import type { School } from "../helpers/school.js";
@@ -105,3 +106,112 @@ void t.test(
     t.same(await readdir(school.app.clips.clipsDir).catch(() => []), [], "no clip folder left");
   },
 );
+
+const person = (id: string, ...roles: Role[]) => ({ id, roles });
+const plays = async (school: School, clipId: string) =>
+  school.app.db.all<{ actor: string; detail_json: string }>(
+    "SELECT actor, detail_json FROM audit_log WHERE action = 'clip.play' AND subject = ? ORDER BY seq",
+    [clipId],
+  );
+
+void t.test(
+  "the bank takes a clip when every member of staff agrees; colleagues find and watch it; withdrawing deletes it",
+  async (t) => {
+    const { school, id } = await schoolWithFootage(t);
+    await school.app.db.transaction((tx) =>
+      tx.run(`UPDATE recordings SET staff_json = '["teacher-a","teacher-b"]' WHERE id = ?`, [id]),
+    );
+    const { clips } = school.app;
+    const clip = await clips.cut(teacherA, id, {
+      inSeconds: 1,
+      outSeconds: 3,
+      title: "Cold calling",
+    });
+    const colleague = person("teacher-c", "teacher");
+    const offered = await clips.bank.offer(teacherA, clip.clipId, {
+      subject: "Maths",
+      yearGroup: "Year 7",
+      strands: [1],
+    });
+    t.equal(offered.bankState, "awaiting-consent", "waiting for teacher B");
+    t.same(await clips.bank.search(colleague, { strand: 1 }), [], "not in the bank yet");
+    await t.rejects(clips.playlist(colleague, clip.clipId), { code: "forbidden" });
+    t.same(
+      (await clips.bank.awaitingMyConsent(person("teacher-b", "teacher"))).map((c) => c.clipId),
+      [clip.clipId],
+      "teacher B is asked",
+    );
+
+    const agreed = await clips.bank.consent(person("teacher-b", "teacher"), clip.clipId, "agree");
+    t.equal(agreed.bankState, "in-bank");
+    t.same(
+      (await clips.bank.search(colleague, { strand: 1 })).map((c) => c.clipId),
+      [clip.clipId],
+    );
+    t.same(await clips.bank.search(colleague, { strand: 2 }), [], "another strand finds nothing");
+    t.same(
+      (await clips.bank.search(colleague, { subject: "maths", yearGroup: "year 7", q: "COLD" }))
+        .length,
+      1,
+    );
+    t.match(await clips.playlist(colleague, clip.clipId), /#EXTM3U/);
+    const segment = (await clips.playlist(colleague, clip.clipId))
+      .split("\n")
+      .find((l) => l.endsWith(".ts"));
+    if (segment === undefined) throw new Error("the clip's playlist names no segment");
+    t.match(await clips.segment(colleague, clip.clipId, segment), /seg-\d+\.ts$/);
+    const played = await plays(school, clip.clipId);
+    t.equal(played.length, 2, "each viewing audited");
+    t.match(JSON.parse(played[0]?.detail_json ?? "{}"), { basis: "bank", title: "Cold calling" });
+
+    for (const refused of [person("bursar", "bursar"), person("it", "it"), person("dpo", "dpo")]) {
+      await t.rejects(clips.playlist(refused, clip.clipId), {
+        code: "forbidden",
+        message: /never see footage/,
+      });
+      await t.rejects(clips.bank.search(refused, {}), { code: "forbidden" });
+    }
+    await t.rejects(clips.bank.withdraw(colleague, clip.clipId), { code: "forbidden" });
+
+    const folder = clips.folder(clip.clipId);
+    t.same(await clips.bank.withdraw(person("slt", "slt", "teacher"), clip.clipId), {
+      deleted: true,
+      keptBecause: null,
+    });
+    t.same(await clips.bank.search(colleague, {}), [], "gone from the bank");
+    await t.rejects(readdir(folder), { code: "ENOENT" }, "its footage deleted");
+    const why = await school.app.db.get<{ detail_json: string }>(
+      "SELECT detail_json FROM audit_log WHERE action = 'clip.delete' AND subject = ?",
+      [clip.clipId],
+    );
+    t.match(JSON.parse(why?.detail_json ?? "{}"), { why: "withdrawn from the exemplar bank" });
+  },
+);
+
+void t.test("one decline keeps a clip out of the bank", async (t) => {
+  const { school, id } = await schoolWithFootage(t);
+  await school.app.db.transaction((tx) =>
+    tx.run(`UPDATE recordings SET staff_json = '["teacher-a","teacher-b"]' WHERE id = ?`, [id]),
+  );
+  const { clips } = school.app;
+  const clip = await clips.cut(teacherA, id, { inSeconds: 1, outSeconds: 3, title: "Plenary" });
+  await t.rejects(
+    clips.bank.offer(person("teacher-b", "teacher"), clip.clipId, {
+      subject: "Maths",
+      yearGroup: "7",
+      strands: [],
+    }),
+    { code: "forbidden", message: "only the clip's owner may offer it to the exemplar bank" },
+  );
+  await clips.bank.offer(teacherA, clip.clipId, {
+    subject: "Maths",
+    yearGroup: "Year 7",
+    strands: [],
+  });
+  const declined = await clips.bank.consent(person("teacher-b", "teacher"), clip.clipId, "decline");
+  t.equal(declined.bankState, "declined");
+  t.same(await clips.bank.search(person("teacher-c", "teacher"), {}), []);
+  await t.rejects(clips.playlist(person("teacher-c", "teacher"), clip.clipId), {
+    code: "forbidden",
+  });
+});

@@ -7,15 +7,18 @@
  * a clip in `clip-viewing.ts`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database, Transaction } from "../db/database.js";
 import { decide, type Person, type RecordingAccess } from "./access.js";
 import type { AuditLog } from "./audit.js";
+import { ClipBank } from "./clip-bank.js";
 import { cutOnKeyframes } from "./clip-cutter.js";
+import { clipKeptBecause } from "./clip-retention.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
-import { UUID } from "./footage-facts.js";
+import { PLAYLIST, SEGMENT_NAME, UUID } from "./footage-facts.js";
+import { Viewings } from "./footage-live.js";
 import { openFootage } from "./footage-source.js";
 
 export const MAX_CLIP_TITLE = 120;
@@ -161,7 +164,19 @@ export class Clips {
     /** One folder per clip: `<clipsDir>/<clipId>/`. */
     readonly clipsDir: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.bank = new ClipBank(this);
+    this.viewings = new Viewings(clock);
+  }
+
+  /** Offering, consents, withdrawing and searching: the exemplar bank. */
+  readonly bank: ClipBank;
+  private readonly viewings: Viewings;
+
+  /** What the bank shares with the clips. */
+  get context() {
+    return { db: this.db, audit: this.audit, clock: this.clock, recordings: this.recordings };
+  }
 
   /** A clip's folder, for a clip id that is a UUID. */
   folder(clipId: string): string {
@@ -265,5 +280,86 @@ export class Clips {
       await rm(folder, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** The clips I cut, newest first. */
+  async mine(person: Person): Promise<Clip[]> {
+    const rows = await this.db.all<ClipRow>(
+      `${CLIP_SELECT} WHERE c.owner_id = ? AND c.deleted_at IS NULL ORDER BY c.created_at DESC`,
+      [person.id],
+    );
+    return Promise.all(rows.map(async (row) => clipOf(row, await this.strands(null, row.id))));
+  }
+
+  /**
+   * Deletes the clip (in the caller's transaction; its folder is removed by
+   * the caller after the commit) unless a rule keeps it: `clipKeptBecause()`.
+   */
+  async deleteUnlessKept(
+    tx: Transaction,
+    clipId: string,
+    why: string,
+  ): Promise<{ deleted: boolean; keptBecause: string | null }> {
+    const row = await this.row(tx, clipId);
+    const facts = await tx.get<{ answers: number; recording_deleted: number }>(
+      `SELECT EXISTS (SELECT 1 FROM assignment_teachers t WHERE t.clip_id = c.id
+                AND t.submitted_at IS NOT NULL) AS answers,
+              r.deleted_at IS NOT NULL AS recording_deleted
+       FROM clips c JOIN recordings r ON r.id = c.recording_id WHERE c.id = ?`,
+      [clipId],
+    );
+    const keptBecause = clipKeptBecause({
+      bankState: row.bank_state,
+      answersAssignment: facts?.answers === 1,
+      recordingDeleted: facts?.recording_deleted === 1,
+    });
+    if (keptBecause !== null) return { deleted: false, keptBecause };
+    await tx.run("UPDATE clips SET deleted_at = ?, deleted_reason = ? WHERE id = ?", [
+      this.clock().toISOString(),
+      why,
+      clipId,
+    ]);
+    await this.audit.append(tx, {
+      actor: "system",
+      action: "clip.delete",
+      subject: clipId,
+      detail: { title: row.title, why, bytes: row.bytes },
+    });
+    return { deleted: true, keptBecause: null };
+  }
+
+  /** The clip's HLS playlist, for whoever `decideClip()` lets watch it (audited once per viewing). */
+  async playlist(person: Person, clipId: string): Promise<string> {
+    const { row, basis } = await this.bank.authorise(null, person, "view", clipId);
+    let text: string;
+    try {
+      text = await readFile(join(this.folder(clipId), PLAYLIST), "utf8");
+    } catch {
+      throw new DomainError("not-found", "the clip's footage is missing on the school's server");
+    }
+    if (this.viewings.begins(person.id, clipId, false)) {
+      await this.audit.record({
+        actor: person.id,
+        action: "clip.play",
+        subject: clipId,
+        detail: { title: row.title, recording: row.recording_id, basis },
+      });
+    }
+    return text;
+  }
+
+  /** One segment file of the clip, for whoever may watch it. */
+  async segment(person: Person, clipId: string, name: string): Promise<string> {
+    if (!SEGMENT_NAME.test(name)) {
+      throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
+    }
+    await this.bank.authorise(null, person, "view", clipId);
+    const path = join(this.folder(clipId), name);
+    try {
+      if ((await stat(path)).isFile()) return path;
+    } catch {
+      // not there
+    }
+    throw new DomainError("not-found", `no segment '${name}' in this clip's footage`);
   }
 }

@@ -1,0 +1,78 @@
+/**
+ * Who may do what with a clip, as one pure decision beside `decide()`.
+ * Watching: its owner; whoever may watch the recording it was cut from (a
+ * share, an investigation: `decide()` says); whoever set an assignment the
+ * owner answered with the clip; and, while it is in the exemplar bank, every
+ * colleague (a teacher, coach, SLT member or the headteacher). The Bursar,
+ * IT, the DPO and administrators never see footage. Offering it to the bank
+ * is the owner's; consenting is for the staff on the booking; withdrawing it
+ * is the owner's or SLT's (the headteacher's too). No download.
+ */
+import {
+  COLLEAGUE_ROLES,
+  LEADERSHIP,
+  decide,
+  type AccessDecision,
+  type Person,
+  type RecordingAccess,
+} from "./access.js";
+
+export const CLIP_ACTIONS = ["view", "offer", "consent", "withdraw", "download"] as const;
+export type ClipAction = (typeof CLIP_ACTIONS)[number];
+
+export interface ClipAccess {
+  ownerId: string;
+  /** Staff on the recording's booking: the people in the footage, whose consent the bank needs. */
+  staff: readonly string[];
+  inBank: boolean;
+  /** Who set the assignments the owner answered with this clip. */
+  assignedTo: readonly string[];
+  /** The recording it was cut from. */
+  recording: RecordingAccess;
+}
+
+type Basis = Extract<AccessDecision, { allowed: true }>["basis"] | "bank";
+export type ClipDecision = { allowed: true; basis: Basis } | { allowed: false; reason: string };
+
+const allow = (basis: Basis): ClipDecision => ({ allowed: true, basis });
+const refuse = (reason: string): ClipDecision => ({ allowed: false, reason });
+const colleague = (person: Person) => person.roles.some((role) => COLLEAGUE_ROLES.includes(role));
+
+export function decideClip(
+  person: Person,
+  action: ClipAction,
+  clip: ClipAccess,
+  now: Date,
+): ClipDecision {
+  const owner = person.id === clip.ownerId;
+  switch (action) {
+    case "view": {
+      if (owner) return allow("owner");
+      const viaRecording = decide(person, "view", clip.recording, now);
+      if (viaRecording.allowed) return allow(viaRecording.basis);
+      if (clip.assignedTo.includes(person.id) && colleague(person)) return allow("assignment");
+      if (clip.inBank && colleague(person)) return allow("bank");
+      if (!colleague(person)) {
+        return refuse(
+          "the Bursar, IT, the DPO and administrators never see footage, even in the exemplar bank",
+        );
+      }
+      return refuse(
+        "a clip is need-to-know until it is in the exemplar bank: only its owner and whom " +
+          "the recording is shared with",
+      );
+    }
+    case "offer":
+      if (owner) return allow("owner");
+      return refuse("only the clip's owner may offer it to the exemplar bank");
+    case "consent":
+      if (clip.staff.includes(person.id)) return allow("staff");
+      return refuse("only the staff in the recording agree or decline to a clip going in the bank");
+    case "withdraw":
+      if (owner) return allow("owner");
+      if (person.roles.some((role) => LEADERSHIP.includes(role))) return allow("leadership");
+      return refuse("only the clip's owner or SLT may withdraw it from the exemplar bank");
+    case "download":
+      return refuse("clips cannot be downloaded");
+  }
+}
