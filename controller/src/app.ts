@@ -32,6 +32,7 @@ import { uploadRoutes } from "./routes/uploads.js";
 import { liveRoutes } from "./routes/live.js";
 import { demoRoutes } from "./routes/demo.js";
 import { webRoutes } from "./routes/web.js";
+import { coachingRoutes } from "./routes/coaching.js";
 import { privacyRoutes } from "./routes/privacy.js";
 import { apiDocsPage, apiDocument } from "./routes/openapi.js";
 import type { Notices } from "./notices.js";
@@ -44,6 +45,7 @@ import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
 import { Clips } from "./domain/clips.js";
 import { Recordings } from "./domain/recordings.js";
+import { Coaching } from "./domain/coaching.js";
 import { Timetable } from "./domain/timetable.js";
 import fastifyCookie from "@fastify/cookie";
 import fastifyHelmet from "@fastify/helmet";
@@ -97,6 +99,8 @@ declare module "fastify" {
     policy: PolicyStore;
     timetable: Timetable;
     recordings: Recordings;
+    /** Coaching: the school's framework, assignments, timelines. */
+    coaching: Coaching;
     /** Clips cut from recordings, and the exemplar bank. */
     clips: Clips;
     projector: Projector;
@@ -158,6 +162,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     );
     const timetable = new Timetable(db, audit, policy, now);
     const recordings = new Recordings(db, audit, policy, now);
+    const coaching = new Coaching(db, audit, now);
     const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
     const started = broker;
     const publicUrl = publicUrlOf(config);
@@ -240,6 +245,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("policy", policy);
     app.decorate("timetable", timetable);
     app.decorate("recordings", recordings);
+    app.decorate("coaching", coaching);
     app.decorate("clips", clips);
     app.decorate("projector", projector);
     app.decorate("custodian", custodian);
@@ -311,6 +317,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(oversightRoutes);
     await app.register(cameraRoutes);
     await app.register(uploadRoutes);
+    await app.register(coachingRoutes);
     await app.register(privacyRoutes);
     await app.register(webRoutes);
     // the documentation page at /api/docs, and the document at /api/openapi.json

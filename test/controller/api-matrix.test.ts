@@ -41,6 +41,7 @@ const byRole = (...roles: string[]): PersonId[] =>
 const week = "from=2026-11-23T00:00:00Z&to=2026-11-30T00:00:00Z";
 let userSerial = 0;
 let deviceSerial = 0;
+let strandSerial = 0;
 const ROWS: Row[] = [
   r("GET", "/healthz", ["public"]),
   r("GET", "/api/setup", ["public"]),
@@ -200,6 +201,46 @@ const ROWS: Row[] = [
   r("POST", "/api/recordings/{id}/shares", ["anyone"], `/api/recordings/${GHOST}/shares`, {
     withId: "coach",
   }),
+  // coaching (issue 17): the school's framework, assignments, next steps, a teacher's timeline
+  r("GET", "/api/strands", ["anyone"]),
+  r("POST", "/api/strands", byRole("slt", "headteacher"), "/api/strands", () => ({
+    framework: "Matrix",
+    code: `M${++strandSerial}`,
+    name: "A strand of the matrix",
+  })),
+  r("PATCH", "/api/strands/{strandId}", byRole("slt", "headteacher"), "/api/strands/999999", {
+    name: "Renamed",
+  }),
+  r(
+    "POST",
+    "/api/strands/{strandId}/retire",
+    byRole("slt", "headteacher"),
+    "/api/strands/999999/retire",
+  ),
+  r("GET", "/api/assignments", ["anyone"]),
+  r("POST", "/api/assignments", byRole("coach", "slt", "headteacher"), "/api/assignments", {
+    title: "Matrix",
+    focus: "Every role against it",
+    strands: [],
+    dueOn: "2026-12-01",
+    teachers: ["teacher-a"],
+  }),
+  r("GET", "/api/assignments/{assignmentId}", ["anyone"], `/api/assignments/${GHOST}`),
+  r(
+    "POST",
+    "/api/assignments/{assignmentId}/submission",
+    byRole("teacher"),
+    `/api/assignments/${GHOST}/submission`,
+    { recordingId: GHOST, reflection: "x" },
+  ),
+  r("PUT", "/api/next-steps/{commentId}", ["anyone"], "/api/next-steps/999999", { done: true }),
+  r("GET", "/api/coaching/timeline", ["anyone"]),
+  r(
+    "GET",
+    "/api/coaching/timeline/export",
+    byRole("teacher"),
+    "/api/coaching/timeline/export?format=json",
+  ),
   r(
     "DELETE",
     "/api/recordings/{id}/shares/{shareId}",

@@ -137,6 +137,30 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     /with Ms Coach, with no end date$/,
   ],
   "share.revoke": [REC, { shareId: 1 }, /^withdrew a share of Coaching/],
+  "strand.add": [
+    "12",
+    { framework: "Ours", code: "OS1", name: "Questioning" },
+    /strand OS1 “Questioning”/,
+  ],
+  "strand.rename": [
+    "12",
+    { code: "OS1", from: "Old", to: "New", version: 2 },
+    /from “Old” to “New”/,
+  ],
+  "strand.retire": ["12", { code: "OS1", name: "Questioning" }, /^retired the strand OS1/],
+  "assignment.set": [
+    "a1",
+    { title: "Starters", teachers: ["teacher-a"], dueOn: "2026-12-04", strands: [] },
+    /^set the assignment “Starters” for Mr Able, due Fri,? 4 Dec 2026$/,
+  ],
+  "assignment.submit": [
+    "a1",
+    { recordingId: REC, setBy: "coach" },
+    /^answered an assignment set by Ms Coach with Coaching/,
+  ],
+  "next-step.done": [REC, { commentId: 3 }, /^marked a next step done on Coaching/],
+  "next-step.reopen": [REC, { commentId: 3 }, /^opened a next step again on Coaching/],
+  "coaching.export": ["teacher-a", { format: "csv" }, /^downloaded their own coaching timeline$/],
   "archive.request": [REC, { exemplar: false }, /^asked to keep Coaching/],
   "archive.consented": [REC, { staff: ["teacher-a", "coach"] }, /\(Mr Able and Ms Coach\)$/],
   "archive.complete": [

@@ -37,6 +37,15 @@ export const AUDIT_ACTIONS = [
   "comment.add",
   "share.create",
   "share.revoke",
+  // coaching: the school's framework, assignments, next steps
+  "strand.add",
+  "strand.rename",
+  "strand.retire",
+  "assignment.set",
+  "assignment.submit",
+  "next-step.done",
+  "next-step.reopen",
+  "coaching.export",
   // keeping by consent
   "archive.request",
   "archive.consented",

@@ -15,7 +15,7 @@ import type { Person } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { PolicyStore } from "./policy.js";
-import { comment, comments } from "./recordings/comments.js";
+import { comment, comments, markNextStep, type CommentExtras } from "./recordings/comments.js";
 import { accessOf, type RecordingContext } from "./recordings/context.js";
 import { activeHolds, placeHold, releaseHold } from "./recordings/holds.js";
 import { closeInvestigation, openInvestigation } from "./recordings/investigations.js";
@@ -74,8 +74,19 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   comments(person: Person, id: string): Promise<Comment[]> {
     return comments(this.ctx, person, id);
   }
-  comment(person: Person, id: string, atSeconds: number, body: string): Promise<Comment> {
-    return comment(this.ctx, person, id, atSeconds, body);
+  /** A comment, or feedback of a kind about strands, or a reply to a comment. */
+  comment(
+    person: Person,
+    id: string,
+    atSeconds: number,
+    body: string,
+    extras: CommentExtras = {},
+  ): Promise<Comment> {
+    return comment(this.ctx, person, id, atSeconds, body, extras);
+  }
+  /** A next step marked done or open again, by the recording's owner or whoever gave it. */
+  markNextStep(person: Person, commentId: number, done: boolean): Promise<Comment> {
+    return markNextStep(this.ctx, person, commentId, done);
   }
 
   // shares

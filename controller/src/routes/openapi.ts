@@ -74,6 +74,11 @@ export async function apiDocument(app: FastifyInstance): Promise<void> {
         { name: "people", description: "Accounts, the staff directory, staff lists as CSV" },
         { name: "timetable", description: "Booking a classroom box for a lesson" },
         { name: "recordings", description: "Recordings, their footage, comments, shares, keeping" },
+        {
+          name: "coaching",
+          description:
+            "The school's framework, assignments, next steps, a teacher's coaching timeline",
+        },
         { name: "governance", description: "Holds, investigations, retention and deletions" },
         { name: "audit", description: "The audit log, its check and its export" },
         { name: "policy", description: "The school's policy" },

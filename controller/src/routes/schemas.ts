@@ -18,6 +18,7 @@ import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/booki
 import { MAX_NOTE_LENGTH, MAX_REASON_LENGTH } from "../domain/form-limits.js";
 import { CLASS_CODE_PATTERN, PRIVACY_CONTACT_LIMITS } from "../domain/policy.js";
 import { USER_ID_PATTERN } from "../domain/people.js";
+import { COMMENT_KINDS } from "../domain/recordings/model.js";
 import { DateInput } from "./dates.js";
 import {
   MAX_MANIFEST_SEGMENTS,
@@ -160,6 +161,15 @@ export const ShareSchema = Obj({
   expiresAt: Nullable(Timestamp),
   revokedAt: Nullable(Timestamp),
 });
+/** A strand of the school's framework (coaching): retired ones stay on what they tag. */
+export const StrandSchema = Obj({
+  strandId: Type.Integer(),
+  framework: Type.String(),
+  code: Type.String(),
+  name: Type.String(),
+  version: Type.Integer({ minimum: 1 }),
+  retiredAt: Nullable(Timestamp),
+});
 export const CommentSchema = Obj({
   commentId: Type.Integer(),
   recordingId: Uuid,
@@ -168,6 +178,14 @@ export const CommentSchema = Obj({
   atSeconds: Type.Number(),
   body: Type.String(),
   createdAt: Timestamp,
+  /** Coaching feedback's kind; `comment` is a plain comment. */
+  kind: OneOf(COMMENT_KINDS),
+  strands: Type.Array(StrandSchema),
+  /** The comment this one replies to (null: not a reply). */
+  parentId: Nullable(Type.Integer()),
+  /** A next step marked done: when and by whom. */
+  doneAt: Nullable(Timestamp),
+  doneBy: Nullable(Type.String()),
 });
 export const FootageStatusSchema = Obj({
   state: OneOf(["on-device", "upload-requested", "uploading", "on-controller", "unavailable"]),

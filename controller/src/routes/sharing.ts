@@ -6,12 +6,14 @@ import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
 import { MAX_COMMENT_LENGTH } from "../domain/form-limits.js";
+import { COMMENT_KINDS } from "../domain/recordings/model.js";
 import { DateInput } from "./dates.js";
 import {
   answer,
   CommentSchema,
   Obj,
   Ok,
+  OneOf,
   Serial,
   ShareSchema,
   UserId,
@@ -59,6 +61,12 @@ export function sharingRoutes(fastify: FastifyInstance): void {
         body: Obj({
           atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
           body: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }),
+          /** Coaching feedback's kind (default: a plain comment). */
+          kind: Type.Optional(OneOf(COMMENT_KINDS)),
+          /** Strands of the school's framework it is about (ones in force). */
+          strands: Type.Optional(Type.Array(Serial, { maxItems: 20 })),
+          /** The comment this replies to, on the same recording (its moment is the reply's). */
+          parentId: Type.Optional(Serial),
         }),
         response: {
           201: answer("The comment added", CommentSchema),
@@ -67,11 +75,37 @@ export function sharingRoutes(fastify: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { atSeconds, body } = request.body;
-      return reply
-        .code(201)
-        .send(await recordings.comment(me(request), request.params.id, atSeconds, body));
+      const { atSeconds, body, kind, strands, parentId } = request.body;
+      return reply.code(201).send(
+        await recordings.comment(me(request), request.params.id, atSeconds, body, {
+          ...(kind !== undefined && { kind }),
+          ...(strands !== undefined && { strands }),
+          ...(parentId !== undefined && { parentId }),
+        }),
+      );
     },
+  );
+
+  app.put(
+    "/api/next-steps/:commentId",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["coaching"],
+        operationId: "markNextStep",
+        description:
+          "The teacher whose recording it is, or whoever gave it: marks a next step (a comment of kind next-step) done, or open again (audited).",
+        summary: "Mark a next step done, or open again",
+        params: Obj({ commentId: Serial }),
+        body: Obj({ done: Type.Boolean() }),
+        response: {
+          200: answer("The next step as it now is", CommentSchema),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) =>
+      recordings.markNextStep(me(request), request.params.commentId, request.body.done),
   );
 
   app.post(

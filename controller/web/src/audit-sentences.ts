@@ -191,6 +191,13 @@ const POLICY_WORDS: Record<string, string> = {
 
 type Sentence = (entry: AuditEntry, names: Naming) => string;
 
+/** The kinds of coaching feedback, as the audit's sentences say them. */
+const COMMENT_KIND_WORDS: Record<string, string> = {
+  strength: "a strength",
+  question: "a question",
+  suggestion: "a suggestion",
+  "next-step": "a next step",
+};
 const ofRecording =
   (words: string): Sentence =>
   (e, n) =>
@@ -295,7 +302,14 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `said it deleted its copy of ${n.recording(e.subject)}, which is on hold: not recorded as deleted`,
   "comment.add": (e, n) => {
     const at = number(e.detail, "atSeconds");
-    return `commented on ${n.recording(e.subject)}${at === null ? "" : ` at ${clock(at)}`}`;
+    const kind = text(e.detail, "kind");
+    const verb =
+      number(e.detail, "parentId") !== null
+        ? "replied to a comment on"
+        : kind === null
+          ? "commented on"
+          : `gave feedback (${COMMENT_KIND_WORDS[kind] ?? kind}) on`;
+    return `${verb} ${n.recording(e.subject)}${at === null ? "" : ` at ${clock(at)}`}`;
   },
   "share.create": (e, n) => {
     const withId = text(e.detail, "with");
@@ -306,6 +320,32 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     );
   },
   "share.revoke": ofRecording("withdrew a share of"),
+  "strand.add": (e) =>
+    `added the strand ${text(e.detail, "code") ?? ""} “${text(e.detail, "name") ?? ""}” to the school's framework`,
+  "strand.rename": (e) =>
+    `renamed the strand ${text(e.detail, "code") ?? ""} from “${text(e.detail, "from") ?? ""}” to “${text(e.detail, "to") ?? ""}”`,
+  "strand.retire": (e) =>
+    `retired the strand ${text(e.detail, "code") ?? ""} “${text(e.detail, "name") ?? ""}” (it stays on earlier feedback)`,
+  "assignment.set": (e, n) => {
+    const teachers = strings(e.detail.teachers).map((id) => n.person(id));
+    const due = text(e.detail, "dueOn");
+    return (
+      `set the assignment “${text(e.detail, "title") ?? ""}” for ${list(teachers)}` +
+      (due === null ? "" : `, due ${day(`${due}T12:00:00Z`)}`)
+    );
+  },
+  "assignment.submit": (e, n) => {
+    const recording = text(e.detail, "recordingId");
+    const setBy = text(e.detail, "setBy");
+    return (
+      `answered an assignment${setBy === null ? "" : ` set by ${n.person(setBy)}`}` +
+      (recording === null ? "" : ` with ${n.recording(recording)}`) +
+      (text(e.detail, "clipId") === null ? "" : " (a clip of it)")
+    );
+  },
+  "next-step.done": ofRecording("marked a next step done on"),
+  "next-step.reopen": ofRecording("opened a next step again on"),
+  "coaching.export": () => "downloaded their own coaching timeline",
   "archive.request": (e, n) => {
     const owner = text(e.detail, "owner");
     return (

@@ -6,6 +6,7 @@
 import { bufferExpiresAt } from "@classcam/protocol";
 import type { RecordingAction } from "../access.js";
 import type { FootageStatus } from "../footage-facts.js";
+import type { Strand } from "../coaching/strands.js";
 
 export type ArchiveState = "none" | "awaiting-consent" | "uploading" | "archived";
 export type RecordingStatus =
@@ -90,6 +91,16 @@ export interface RecordingDetail extends RecordingSummary {
   keptUntil: string | null;
 }
 
+/** What kind of feedback a comment is (coaching); `comment` is a plain comment, as before. */
+export const COMMENT_KINDS = [
+  "comment",
+  "strength",
+  "question",
+  "suggestion",
+  "next-step",
+] as const;
+export type CommentKind = (typeof COMMENT_KINDS)[number];
+
 export interface Comment {
   commentId: number;
   recordingId: string;
@@ -98,6 +109,14 @@ export interface Comment {
   atSeconds: number;
   body: string;
   createdAt: string;
+  kind: CommentKind;
+  /** The strands of the school's framework it is about (a retired one stays). */
+  strands: Strand[];
+  /** The comment this one replies to; null for a comment of its own. */
+  parentId: number | null;
+  /** A next step: when it was marked done, and by whom (null: open, or not a next step). */
+  doneAt: string | null;
+  doneBy: string | null;
 }
 
 /** A recording as `SELECT` reads it. */
