@@ -14,7 +14,9 @@ import {
   type FastifyRequest,
 } from "fastify";
 import type { Logger } from "pino";
-import { publicUrlOf, type ControllerConfig } from "./config.js";
+import { ConfigError, publicUrlOf, type ControllerConfig } from "./config.js";
+import { resolveMail } from "./config-mail.js";
+import { smtpSender } from "./mailer.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry } from "./domain/devices.js";
@@ -35,6 +37,7 @@ import { webRoutes } from "./routes/web.js";
 import { coachingRoutes } from "./routes/coaching.js";
 import { privacyRoutes } from "./routes/privacy.js";
 import { apiDocsPage, apiDocument } from "./routes/openapi.js";
+import { notificationRoutes } from "./routes/notifications.js";
 import type { Notices } from "./notices.js";
 import { AuditLog } from "./domain/audit.js";
 import { Custodian } from "./domain/custodian.js";
@@ -43,6 +46,9 @@ import { Footage, UploadRefused } from "./domain/footage.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
+import { Concerns } from "./domain/concerns.js";
+import { MailOutbox } from "./domain/mail-outbox.js";
+import { NotificationDesk } from "./domain/notification-desk.js";
 import { Clips } from "./domain/clips.js";
 import { Recordings } from "./domain/recordings.js";
 import { Coaching } from "./domain/coaching.js";
@@ -104,6 +110,12 @@ declare module "fastify" {
     /** Clips cut from recordings, and the exemplar bank. */
     clips: Clips;
     projector: Projector;
+    /** Each person's notifications and e-mail choices (issue 17). */
+    notifications: NotificationDesk;
+    /** Concerns flagged about recordings, for the school's concern leads. */
+    concerns: Concerns;
+    /** E-mail waiting for the school's SMTP relay, sent and retried. */
+    mailOutbox: MailOutbox;
     custodian: Custodian;
     footage: Footage;
     /** The dashboard's live notices (routes/live.ts): publish, and whoever may see it is told. */
@@ -166,6 +178,20 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const projector = new Projector(db, audit, policy, logger.child({ part: "projector" }), now);
     const started = broker;
     const publicUrl = publicUrlOf(config);
+    const mail = config.mail
+      ? resolveMail(config.mail, config.http.publicUrl, process.cwd())
+      : null;
+    if (mail && "problems" in mail) throw new ConfigError(mail.problems);
+    const smtp = mail ? smtpSender(mail.settings) : null;
+    const mailOutbox = new MailOutbox(
+      db,
+      now,
+      smtp?.send ?? null,
+      publicUrl,
+      logger.child({ part: "mail" }),
+    );
+    const notifications = new NotificationDesk(db, audit, now, smtp !== null);
+    const concerns = new Concerns(db, audit, recordings, now);
     const recordingsDir = join(config.dataDir, "recordings");
     const footage = new Footage(db, audit, recordings, recordingsDir, now);
     const clipsDir = join(config.dataDir, "clips");
@@ -248,8 +274,19 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("coaching", coaching);
     app.decorate("clips", clips);
     app.decorate("projector", projector);
+    app.decorate("notifications", notifications);
+    app.decorate("concerns", concerns);
+    app.decorate("mailOutbox", mailOutbox);
     app.decorate("custodian", custodian);
     app.decorate("footage", footage);
+    app.addHook("onClose", async () => {
+      await mailOutbox.stop();
+      smtp?.close();
+    });
+    // a change may have queued e-mail (notify() in its transaction): send it now, not at the next round
+    app.addHook("onResponse", async (request) => {
+      if (request.method !== "GET" && request.method !== "HEAD") mailOutbox.poke();
+    });
     app.addHook("onClose", async () => {
       custodian.stop();
       await started.close();
@@ -317,6 +354,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(oversightRoutes);
     await app.register(cameraRoutes);
     await app.register(uploadRoutes);
+    await app.register(notificationRoutes);
     await app.register(coachingRoutes);
     await app.register(privacyRoutes);
     await app.register(webRoutes);
@@ -329,6 +367,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         sweepMs: config.retention.sweepMinutes * minute,
         refreshMs: 60 * minute,
       });
+      mailOutbox.start(minute / 2);
     }
     return app;
   } catch (error) {

@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { Type, type Static } from "@sinclair/typebox";
 import { compile } from "@classcam/protocol";
 import { OidcConfigSchema, resolveOidc } from "./config-oidc.js";
+import { MailConfigSchema, resolveMail } from "./config-mail.js";
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const strict = { additionalProperties: false } as const;
@@ -83,6 +84,8 @@ export const ControllerConfigSchema = Type.Object(
     ),
     /** Sign-in through the school's identity provider (config-oidc.ts); absent: passwords only. */
     oidc: Type.Optional(OidcConfigSchema),
+    /** E-mail through the school's SMTP relay (config-mail.ts); absent: notifications in the dashboard only. */
+    mail: Type.Optional(MailConfigSchema),
   },
   strict,
 );
@@ -260,6 +263,10 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
     const oidc = resolveOidc(checked.value.oidc, checked.value.http.publicUrl, cwd);
     if ("problems" in oidc) problems.push(...oidc.problems);
   }
+  if (checked.ok && checked.value.mail !== undefined) {
+    const mail = resolveMail(checked.value.mail, checked.value.http.publicUrl, cwd);
+    if ("problems" in mail) problems.push(...mail.problems);
+  }
   if (problems.length > 0 || !checked.ok) throw new ConfigError(problems);
   const config = checked.value;
   const { deviceKeyFile } = config.security;
@@ -271,6 +278,9 @@ export function loadConfig(options: LoadOptions = {}): ControllerConfig {
     }),
     ...(config.oidc?.clientSecretFile !== undefined && {
       oidc: { ...config.oidc, clientSecretFile: resolve(cwd, config.oidc.clientSecretFile) },
+    }),
+    ...(config.mail?.passwordFile !== undefined && {
+      mail: { ...config.mail, passwordFile: resolve(cwd, config.mail.passwordFile) },
     }),
   };
 }

@@ -42,7 +42,9 @@ export type Notice =
   /** A booking on a device was made, amended or cancelled. */
   | { topic: "bookings"; deviceId: string }
   /** How far an administrator's staff import has got (told to that administrator only). */
-  | { topic: "staff-import"; actor: string; done: number; total: number };
+  | { topic: "staff-import"; actor: string; done: number; total: number }
+  /** A person's notifications changed: one arrived, or they read some (told to that person only). */
+  | { topic: "notifications"; userId: string };
 
 export type NoticeTopic = Notice["topic"];
 export const NOTICE_TOPICS: readonly NoticeTopic[] = [
@@ -52,6 +54,7 @@ export const NOTICE_TOPICS: readonly NoticeTopic[] = [
   "devices",
   "bookings",
   "staff-import",
+  "notifications",
 ];
 
 export type NoticeListener = (notice: Notice) => void;

@@ -295,6 +295,38 @@ const ROWS: Row[] = [
   r("GET", "/api/fleet", byRole("bursar", "it", "slt", "headteacher", "admin")),
   r("GET", "/api/use", byRole("bursar", "slt", "headteacher")),
   r("GET", "/api/governance", byRole("slt", "headteacher", "dpo")),
+  // notifications (each person's own), e-mail choices, the mail outbox, concerns
+  r("GET", "/api/notifications", ["anyone"]),
+  r("GET", "/api/notifications/unread", ["anyone"]),
+  r("POST", "/api/notifications/read-all", ["anyone"], "/api/notifications/read-all", {}),
+  r(
+    "POST",
+    "/api/notifications/{notificationId}/read",
+    ["anyone"],
+    "/api/notifications/999999/read",
+  ),
+  r("GET", "/api/notifications/settings", ["anyone"]),
+  r("PUT", "/api/notifications/settings", ["anyone"], "/api/notifications/settings", {
+    ownAddress: null,
+    kinds: ["share"],
+  }),
+  r("GET", "/api/mail/outbox", byRole("it", "admin")),
+  r("POST", "/api/recordings/{id}/concerns", ["anyone"], `/api/recordings/${GHOST}/concerns`, {
+    text: "A concern about this recording.",
+  }),
+  r("GET", "/api/concerns", ["anyone"]),
+  r("GET", "/api/concerns/{concernId}", ["anyone"], "/api/concerns/999999"),
+  r(
+    "POST",
+    "/api/concerns/{concernId}/answer",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/concerns/999999/answer",
+    { answer: "An answer to the concern." },
+  ),
+  r("GET", "/api/concerns/leads", byRole("slt", "headteacher", "dpo")),
+  r("PUT", "/api/concerns/leads", byRole("slt", "headteacher", "dpo"), "/api/concerns/leads", {
+    leads: [],
+  }),
   r("GET", "/api/uploads/{recordingId}", ["device"], `/api/uploads/${GHOST}`),
   r("PUT", "/api/uploads/{recordingId}/manifest", ["device"], `/api/uploads/${GHOST}/manifest`, {
     segments: [

@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { FastifyInstance, InjectOptions } from "fastify";
-import { DEFAULT_CONFIG, type Role } from "@classcam/controller";
+import { DEFAULT_CONFIG, type ControllerConfig, type Role } from "@classcam/controller";
 import type { MqttClient } from "mqtt";
 import {
   parse,
@@ -137,7 +137,7 @@ export interface School {
 }
 
 export async function startSchool(
-  options: { start?: Date; devices?: string[] } = {},
+  options: { start?: Date; devices?: string[]; config?: Partial<ControllerConfig> } = {},
 ): Promise<School> {
   const clock = {
     now: options.start ?? new Date(),
@@ -145,7 +145,7 @@ export async function startSchool(
       clock.now = new Date(clock.now.getTime() + ms);
     },
   };
-  const { controller, httpUrl } = await listeningController(() => clock.now);
+  const { controller, httpUrl } = await listeningController(() => clock.now, options.config);
   const { app } = controller;
   const as = {} as Record<PersonId, Caller>;
   for (const person of PEOPLE) {
@@ -190,13 +190,17 @@ export async function startSchool(
  */
 async function listeningController(
   now: () => Date,
+  config: Partial<ControllerConfig> = {},
 ): Promise<{ controller: TestController; httpUrl: string }> {
   for (let attempt = 1; ; attempt += 1) {
     const port = await freePort();
     const httpUrl = `http://127.0.0.1:${port}`;
     const controller = await startController({
       now,
-      config: { http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl } },
+      config: {
+        ...config,
+        http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl },
+      },
     });
     try {
       await controller.app.listen({ host: "127.0.0.1", port });

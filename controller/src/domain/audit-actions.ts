@@ -63,6 +63,11 @@ export const AUDIT_ACTIONS = [
   "clip.bank-decline",
   "clip.withdraw",
   "clip.delete",
+  // notifications and concerns
+  "notification.settings",
+  "concern.flag",
+  "concern.answer",
+  "concern.leads",
   // holds and investigations
   "hold.place",
   "hold.release",

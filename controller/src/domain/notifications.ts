@@ -129,3 +129,12 @@ export function checkAddress(address: string): string {
     );
   return trimmed.toLowerCase();
 }
+
+/** A person's name as notifications give it ("Ms Smith"), or their id when unknown. */
+export async function nameOf(tx: Pick<Transaction, "get">, userId: string): Promise<string> {
+  const row = await tx.get<{ display_name: string }>(
+    "SELECT display_name FROM users WHERE id = ?",
+    [userId],
+  );
+  return row?.display_name ?? userId;
+}

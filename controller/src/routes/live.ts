@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import { decide, type Person } from "../domain/access.js";
 import { AuditTail, Notices, type Notice } from "../notices.js";
+import { NotificationTail } from "../notification-tail.js";
 import { ANYONE, allow, me } from "./auth.js";
 import { Type } from "@sinclair/typebox";
 import { errors } from "./schemas.js";
@@ -57,11 +58,15 @@ export function liveRoutes(app: FastifyInstance): void {
   const log = app.log.child({ part: "live" });
   const notices = new Notices(log);
   const tail = new AuditTail(app.db, notices, log);
+  const newNotifications = new NotificationTail(app.db, notices, log);
   const streams = new Set<Stream>();
   app.decorate("notices", notices);
 
   // ------------------------------------------------------------ where changes are learnt
-  const poke = () => void tail.poke();
+  const poke = () => {
+    void tail.poke();
+    void newNotifications.poke();
+  };
   app.timetable.on("changed", (deviceId) => {
     notices.publish({ topic: "bookings", deviceId });
   });
@@ -154,6 +159,11 @@ export function liveRoutes(app: FastifyInstance): void {
             write(stream, notice.topic, { done: notice.done, total: notice.total });
         }
         return;
+      case "notifications":
+        for (const stream of streams) {
+          if (stream.person.id === notice.userId) write(stream, notice.topic, {});
+        }
+        return;
       case "recordings":
       case "upload":
       case "consents": {
@@ -216,7 +226,7 @@ export function liveRoutes(app: FastifyInstance): void {
         description:
           "Anyone signed in: a stream of server-sent events that stays open. Each event is a topic with the ids of what changed, sent only to people who may see it; the dashboard fetches again what an event names. A comment line every 25 seconds keeps it open; when the session ends a signed-out event closes it, and the browser's EventSource reconnects by itself.",
         summary:
-          "Live notices (text/event-stream): events recordings, upload, consents, devices, " +
+          "Live notices (text/event-stream): events recordings, upload, consents, devices, notifications (mine), " +
           "bookings, each with the ids of what changed, only about what I may see",
         response: {
           200: {
@@ -257,22 +267,28 @@ export function liveRoutes(app: FastifyInstance): void {
       };
       streams.add(stream);
       tail.start(AUDIT_TAIL_MS);
+      newNotifications.start(AUDIT_TAIL_MS);
       response.on("close", () => {
         clearInterval(heartbeat);
         if (stream.devicesTimer) clearTimeout(stream.devicesTimer);
         streams.delete(stream);
-        if (streams.size === 0) tail.stop();
+        if (streams.size === 0) {
+          tail.stop();
+          newNotifications.stop();
+        }
       });
     },
   );
 
   app.addHook("preClose", (done) => {
     tail.stop();
+    newNotifications.stop();
     for (const stream of streams) stream.close();
     done();
   });
   app.addHook("onClose", async () => {
     await tail.idle();
+    await newNotifications.idle();
     await queue;
   });
 }

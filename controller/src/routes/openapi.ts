@@ -79,6 +79,11 @@ export async function apiDocument(app: FastifyInstance): Promise<void> {
           description:
             "The school's framework, assignments, next steps, a teacher's coaching timeline",
         },
+        {
+          name: "notifications",
+          description: "My notifications, what reaches me by e-mail, the mail outbox",
+        },
+        { name: "concerns", description: "Concerns flagged about recordings, and their answers" },
         { name: "governance", description: "Holds, investigations, retention and deletions" },
         { name: "audit", description: "The audit log, its check and its export" },
         { name: "policy", description: "The school's policy" },

@@ -381,6 +381,20 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
   "clip.withdraw": (e) => `withdrew ${clipOf(e)} from the exemplar bank`,
   "clip.delete": (e) => `deleted ${clipOf(e)}${quoted(text(e.detail, "why"))}`,
   "notification.settings": (e) => {
+  "notification.settings": (e) => {
+    const kinds = strings(e.detail.emailKinds);
+    return kinds.length === 0
+      ? "chose to receive no notifications by e-mail"
+      : `chose which notifications reach them by e-mail (${plural(kinds.length, "kind")})`;
+  },
+  "concern.flag": (e, n) => `flagged a concern about ${n.recording(e.subject)}`,
+  "concern.answer": (e, n) => `answered a concern about ${n.recording(e.subject)}`,
+  "concern.leads": (e, n) => {
+    const leads = strings(e.detail.leads);
+    return leads.length === 0
+      ? "left concerns to go to every member of SLT, the headteacher and the DPO"
+      : `named who concerns go to: ${list(leads.map((id) => n.person(id)))}`;
+  },
   "hold.place": (e, n) =>
     `placed a hold on ${n.recording(e.subject)}${quoted(text(e.detail, "reason"))}`,
   "hold.release": (e, n) =>

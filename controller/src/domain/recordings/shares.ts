@@ -1,6 +1,7 @@
 /** The owner shares a recording with a colleague, until a date or until revoked. */
 import { mayBeSharedWith, type Person, type Role } from "../access.js";
 import { DomainError } from "../errors.js";
+import { nameOf, notify } from "../notifications.js";
 import { authorise, type RecordingContext } from "./context.js";
 import { detail as recordingDetail } from "./listing.js";
 import type { Share } from "./model.js";
@@ -50,6 +51,13 @@ export async function share(
       action: "share.create",
       subject: id,
       detail: { shareId: lastID, with: withId, expiresAt },
+    });
+    await notify(tx, {
+      userId: withId,
+      kind: "share",
+      subject: `${await nameOf(tx, person.id)} shared a recording with you`,
+      link: `recordings/${id}`,
+      at: ctx.clock(),
     });
     return lastID;
   });
