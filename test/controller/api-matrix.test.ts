@@ -247,6 +247,37 @@ const ROWS: Row[] = [
     ["anyone"],
     `/api/recordings/${GHOST}/shares/1`,
   ),
+  // clips and the exemplar bank: the finer rules are decideClip()'s (clips.test.ts)
+  r("POST", "/api/recordings/{id}/clips", ["anyone"], `/api/recordings/${GHOST}/clips`, {
+    inSeconds: 0,
+    outSeconds: 5,
+    title: "Matrix",
+  }),
+  r("GET", "/api/clips", ["anyone"]),
+  r("GET", "/api/clips/bank", byRole("teacher", "coach", "slt", "headteacher")),
+  r("GET", "/api/clips/consents", ["anyone"]),
+  r("GET", "/api/clips/{clipId}", ["anyone"], `/api/clips/${GHOST}`),
+  r("POST", "/api/clips/{clipId}/offer", ["anyone"], `/api/clips/${GHOST}/offer`, {
+    subject: "Maths",
+    yearGroup: "Year 7",
+    strands: [],
+  }),
+  r("POST", "/api/clips/{clipId}/consent", ["anyone"], `/api/clips/${GHOST}/consent`, {
+    decision: "agree",
+  }),
+  r("POST", "/api/clips/{clipId}/withdraw", ["anyone"], `/api/clips/${GHOST}/withdraw`),
+  r(
+    "GET",
+    "/api/clips/{clipId}/footage/index.m3u8",
+    ["anyone"],
+    `/api/clips/${GHOST}/footage/index.m3u8`,
+  ),
+  r(
+    "GET",
+    "/api/clips/{clipId}/footage/{segment}",
+    ["anyone"],
+    `/api/clips/${GHOST}/footage/seg-00000.ts`,
+  ),
   r("POST", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`, {}),
   r("DELETE", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`),
   r("PUT", "/api/recordings/{id}/consent", ["anyone"], `/api/recordings/${GHOST}/consent`, {

@@ -215,3 +215,97 @@ void t.test("one decline keeps a clip out of the bank", async (t) => {
     code: "forbidden",
   });
 });
+
+void t.test(
+  "through the API: cut, offer, consent, a colleague finds it by strand and watches; no download",
+  async (t) => {
+    const { school, id } = await schoolWithFootage(t);
+    await school.app.db.transaction((tx) =>
+      tx.run(`UPDATE recordings SET staff_json = '["teacher-a","teacher-b"]' WHERE id = ?`, [id]),
+    );
+    const { as } = school;
+    const refused = await as["teacher-b"].post(`/api/recordings/${id}/clips`, {
+      inSeconds: 1,
+      outSeconds: 3,
+      title: "Not mine",
+    });
+    t.equal(refused.status, 403);
+    t.match(refused.json(), { message: "only the owner of a recording may cut a clip from it" });
+    const bad = await as["teacher-a"].post(`/api/recordings/${id}/clips`, {
+      inSeconds: 4,
+      outSeconds: 2,
+      title: "Backwards",
+    });
+    t.equal(bad.status, 400);
+    t.match(bad.json(), { message: /at least 1 second after its start/ });
+    const cut = await as["teacher-a"].post(`/api/recordings/${id}/clips`, {
+      inSeconds: 5.4,
+      outSeconds: 6.5,
+      title: "Think, pair, share",
+    });
+    t.equal(cut.status, 201);
+    const clip = cut.json<{ clipId: string; inMovedSeconds: number; startSeconds: number }>();
+    t.match(clip, { startSeconds: 4, inMovedSeconds: 1.4 });
+    t.same(
+      (await as["teacher-a"].get("/api/clips")).json<{ clipId: string }[]>().map((c) => c.clipId),
+      [clip.clipId],
+    );
+
+    const offer = await as["teacher-a"].post(`/api/clips/${clip.clipId}/offer`, {
+      subject: "English",
+      yearGroup: "Year 9",
+      strands: [2],
+    });
+    t.equal(offer.status, 200);
+    const asked = (await as["teacher-b"].get("/api/clips/consents")).json<{ clipId: string }[]>();
+    t.same(
+      asked.map((c) => c.clipId),
+      [clip.clipId],
+      "teacher B sees it among her consents",
+    );
+    t.equal(
+      (await as["teacher-b"].get(`/api/clips/${clip.clipId}`)).status,
+      200,
+      "and its details",
+    );
+    const agreed = await as["teacher-b"].post(`/api/clips/${clip.clipId}/consent`, {
+      decision: "agree",
+    });
+    t.match(agreed.json(), { bankState: "in-bank" });
+
+    const found = await as.coach.get("/api/clips/bank?strand=2");
+    t.equal(found.status, 200);
+    const entries =
+      found.json<{ clipId: string; strandNames: { id: number }[]; mitigation: string }[]>();
+    t.same(
+      entries.map((e) => e.clipId),
+      [clip.clipId],
+      "the coach finds it by its strand",
+    );
+    t.same(
+      entries[0]?.strandNames.map((s) => s.id),
+      [2],
+    );
+    const playlist = await as.coach.get(`/api/clips/${clip.clipId}/footage/index.m3u8`);
+    t.equal(playlist.status, 200);
+    t.equal(playlist.headers["cache-control"], "private, no-store");
+    const segment =
+      String(playlist.body)
+        .split("\n")
+        .find((l) => l.endsWith(".ts")) ?? "";
+    const bytes = await as.coach.get(`/api/clips/${clip.clipId}/footage/${segment}`);
+    t.equal(bytes.status, 200);
+    t.equal(bytes.headers["content-type"], "video/mp2t");
+    t.notOk(bytes.headers["content-disposition"], "never offered as a download");
+    t.same(
+      (await plays(school, clip.clipId)).map((p) => p.actor),
+      ["coach"],
+      "the viewing audited once",
+    );
+    for (const who of ["bursar", "it", "dpo", "admin"] as const) {
+      t.equal((await as[who].get("/api/clips/bank")).status, 403, `${who}: no bank`);
+      const footage = await as[who].get(`/api/clips/${clip.clipId}/footage/index.m3u8`);
+      t.equal(footage.status, 403, `${who}: no footage`);
+    }
+  },
+);

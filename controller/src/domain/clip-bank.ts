@@ -291,6 +291,17 @@ export class ClipBank {
     return Promise.all(rows.map((row) => this.entry(null, row.id)));
   }
 
+  /** A clip's details, for whoever may watch it or is asked for consent to it. */
+  async detail(person: Person, clipId: string): Promise<BankEntry> {
+    const access = await this.accessOf(null, clipId);
+    const now = this.ctx.clock();
+    const view = decideClip(person, "view", access, now);
+    if (!view.allowed && !decideClip(person, "consent", access, now).allowed) {
+      throw new DomainError("forbidden", view.reason);
+    }
+    return this.entry(null, clipId);
+  }
+
   /** Clips waiting for my word, for the consents screen. */
   async awaitingMyConsent(person: Person): Promise<BankEntry[]> {
     const rows = await this.ctx.db.all<{ id: string; staff_json: string }>(

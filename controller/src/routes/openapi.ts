@@ -74,6 +74,7 @@ export async function apiDocument(app: FastifyInstance): Promise<void> {
         { name: "people", description: "Accounts, the staff directory, staff lists as CSV" },
         { name: "timetable", description: "Booking a classroom box for a lesson" },
         { name: "recordings", description: "Recordings, their footage, comments, shares, keeping" },
+        { name: "clips", description: "Clips cut from recordings, and the exemplar bank" },
         {
           name: "coaching",
           description:

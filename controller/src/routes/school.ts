@@ -2,7 +2,7 @@
  * The school's routes, one plugin per resource: the fleet (devices.ts), the
  * timetable (bookings.ts), the policy (policy.ts), recordings (recordings.ts),
  * their footage (footage.ts), comments and shares (sharing.ts), keeping by
- * consent (keeping.ts), holds and investigations (governance.ts), retention
+ * consent (keeping.ts), clips and the exemplar bank (clips.ts), holds and investigations (governance.ts), retention
  * (retention.ts), the audit log (audit.ts), the accounts (users.ts), each
  * person's home (home.ts) and the imported timetable of lessons (lessons.ts).
  * Each route names the roles it serves; the finer need-to-know rules for
@@ -11,6 +11,7 @@
 import type { FastifyInstance } from "fastify";
 import { auditRoutes } from "./audit.js";
 import { bookingRoutes } from "./bookings.js";
+import { clipRoutes } from "./clips.js";
 import { deviceRoutes } from "./devices.js";
 import { footageRoutes } from "./footage.js";
 import { governanceRoutes } from "./governance.js";
@@ -30,6 +31,7 @@ const RESOURCES = [
   recordingRoutes,
   footageRoutes,
   sharingRoutes,
+  clipRoutes,
   keepingRoutes,
   governanceRoutes,
   retentionRoutes,
