@@ -49,6 +49,11 @@ const ROWS: Row[] = [
   // sign-in through the school's identity provider: public (here not set up, so 404 for all)
   r("GET", "/api/session/oidc/start", ["public"]),
   r("GET", "/api/session/oidc/callback", ["public"]),
+  // the groups → roles map: the administrator (here not set up, so 404 for them)
+  r("GET", "/api/oidc/role-map", byRole("admin")),
+  r("PUT", "/api/oidc/role-map", byRole("admin"), "/api/oidc/role-map", {
+    entries: [{ group: "Teaching staff", roles: ["teacher"] }],
+  }),
   r("GET", "/api/staff", ["anyone"]),
   r("GET", "/api/home", ["anyone"]),
   r("GET", "/api/users", byRole("admin")),

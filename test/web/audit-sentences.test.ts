@@ -87,6 +87,18 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { email: "coach@school.org", issuer: "https://login.example", via: "oidc" },
     /^linked Ms Coach's account to their sign-in at the school's identity provider \(coach@school\.org\)$/,
   ],
+  "oidc.role-map": [
+    "",
+    {
+      before: [{ group: "Teaching staff", roles: ["teacher"] }],
+      after: [
+        { group: "Teaching staff", roles: ["teacher"] },
+        { group: "SLT", roles: ["slt"] },
+      ],
+      footage: [{ group: "SLT", roles: ["slt"] }],
+    },
+    /^changed which roles the identity provider's groups give \(2 groups\), giving a role that sees footage to 1 group$/,
+  ],
   "timetable.import": [
     "",
     { format: "csv", lessons: 1200, added: 1, changed: 2, removed: 3 },

@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   "user.change-password",
   "user.import",
   "user.link",
+  "oidc.role-map",
   // bookings
   "booking.create",
   "booking.amend",

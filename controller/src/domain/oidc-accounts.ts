@@ -41,8 +41,11 @@ export interface ProviderPerson {
   /** The `email` claim, lower case, when the provider says it is verified; else null. */
   verifiedEmail: string | null;
   displayName: string;
-  /** The roles the groups give now (may be none). */
-  roles: Role[];
+  /**
+   * The roles the groups give now (may be none) to the account `self` (null:
+   * one not made yet), and the footage roles withheld from it (oidc-role-map.ts).
+   */
+  rolesFor: (self: string | null) => { roles: Role[]; withheld: Role[] };
 }
 
 /** The account signed in to, or why not (with the account, when there is one). */
@@ -68,7 +71,7 @@ export async function providerAccount(
   clock: Clock,
   person: ProviderPerson,
 ): Promise<ProviderAccount> {
-  const { issuer, subject, email, roles } = person;
+  const { issuer, subject, email } = person;
   const via = { via: "oidc", email, issuer };
   const now = clock().toISOString();
   const outcome = await db.transaction(async (tx): Promise<ProviderAccount | string> => {
@@ -77,14 +80,18 @@ export async function providerAccount(
       [issuer, subject],
     );
     let row: UserRow | undefined;
+    let given: { roles: Role[]; withheld: Role[] };
     if (linked) {
       row = await tx.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [
         linked.user_id,
       ]);
+      given = person.rolesFor(linked.user_id);
     } else {
+      const local = await linkable(tx, person.verifiedEmail);
+      given = person.rolesFor(local?.id ?? null);
+      const { roles, withheld } = given;
       // nothing is written for someone whose groups give no role
       if (roles.length === 0) return { kind: "no role", userId: null };
-      const local = await linkable(tx, person.verifiedEmail);
       if (local === null) {
         const ids = new Set(
           (await tx.all<{ id: string }>("SELECT id FROM users")).map((u) => u.id),
@@ -102,7 +109,7 @@ export async function providerAccount(
           actor: PROVIDER_ACTOR,
           action: "user.add",
           subject: id,
-          detail: { roles, ...via },
+          detail: { roles, ...via, ...(withheld.length > 0 && { withheld }) },
         });
         await grantRoles(tx, audit, { subject: id, granted: roles, actor: PROVIDER_ACTOR });
         return id;
@@ -118,6 +125,7 @@ export async function providerAccount(
     }
     if (!row) throw new Error(`the account linked to ${email} is gone`);
     if (row.status !== "active") return row.id;
+    const { roles, withheld } = given;
     const before = toUser(row).roles;
     const keptAdmin =
       before.includes("admin") &&
@@ -157,6 +165,7 @@ export async function providerAccount(
         after: { roles: after },
         ...via,
         ...(keptAdmin && { keptAdmin: true }),
+        ...(withheld.length > 0 && { withheld }),
       },
     });
     await grantRoles(tx, audit, { subject: row.id, granted, actor: PROVIDER_ACTOR });

@@ -26,13 +26,8 @@ import type { Database } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { providerAccount } from "./oidc-accounts.js";
-import {
-  groupsOf,
-  inAllowedDomain,
-  refusalWords,
-  rolesFor,
-  type OidcRefusal,
-} from "./oidc-rules.js";
+import { OidcRoleMap, mappedRoles } from "./oidc-role-map.js";
+import { groupsOf, inAllowedDomain, refusalWords, type OidcRefusal } from "./oidc-rules.js";
 import type { People, Session } from "./people.js";
 const PENDING_MINUTES = 10;
 /** Sign-ins started and not finished that are kept; the oldest goes first. */
@@ -83,6 +78,8 @@ export class OidcSignIn {
     private readonly audit: AuditLog,
     private readonly log: { warn(facts: object, message: string): void },
     private readonly clock: Clock = () => new Date(),
+    /** The groups → roles map in use (the config's, until an administrator changes it). */
+    readonly roleMap = new OidcRoleMap(db, audit, clock, settings.roleMap),
   ) {}
 
   /** The provider's configuration, discovered once (again after a failure). */
@@ -215,7 +212,7 @@ export class OidcSignIn {
     claims: client.IDToken,
     address: string,
   ): Promise<{ token: string; session: Session }> {
-    const { allowedDomains, roleClaim, roleMap } = this.settings;
+    const { allowedDomains, roleClaim } = this.settings;
     const subject = claims.sub;
     const email = [claims.email, claims.upn, claims.preferred_username].find(
       (one): one is string => typeof one === "string" && one.includes("@"),
@@ -232,6 +229,7 @@ export class OidcSignIn {
       claims.email_verified === true &&
       claimed !== null &&
       inAllowedDomain(claimed, allowedDomains);
+    const { entries } = await this.roleMap.current();
     const account = await providerAccount(this.db, this.audit, this.clock, {
       issuer: claims.iss,
       subject,
@@ -241,7 +239,7 @@ export class OidcSignIn {
         .replace(/\p{Cc}/gu, "")
         .trim()
         .slice(0, 100),
-      roles: rolesFor(groups, roleMap),
+      rolesFor: (self) => mappedRoles(groups, entries, self),
     });
     if (account.kind === "no role") {
       throw await this.refuse("no role", {

@@ -16,6 +16,7 @@ import { resolveOidc } from "../config-oidc.js";
 import { DomainError } from "../domain/errors.js";
 import { OidcRefused, OidcSignIn } from "../domain/oidc-sign-in.js";
 import { PUBLIC_ROUTE, setSessionCookie } from "./auth.js";
+import { oidcRoleMapRoutes } from "./oidc-role-map.js";
 import { errors } from "./schemas.js";
 import { typed } from "./typed.js";
 
@@ -54,6 +55,7 @@ export function oidcRoutes(fastify: FastifyInstance): void {
     );
   }
   app.decorate("oidc", signIn);
+  oidcRoleMapRoutes(fastify, signIn?.roleMap ?? null);
 
   function configured(): OidcSignIn {
     if (signIn === null) {

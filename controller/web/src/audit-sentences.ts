@@ -252,6 +252,14 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
       (email === null ? "" : ` (${email})`)
     );
   },
+  "oidc.role-map": (e) => {
+    const footage = Array.isArray(e.detail.footage) ? e.detail.footage.length : 0;
+    const after = Array.isArray(e.detail.after) ? e.detail.after.length : 0;
+    return (
+      `changed which roles the identity provider's groups give (${plural(after, "group")})` +
+      (footage === 0 ? "" : `, giving a role that sees footage to ${plural(footage, "group")}`)
+    );
+  },
   "timetable.import": (e) =>
     `imported the timetable: ${plural(number(e.detail, "added") ?? 0, "lesson")} added, ` +
     `${number(e.detail, "changed") ?? 0} changed, ${number(e.detail, "removed") ?? 0} removed`,

@@ -199,6 +199,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "user.change-password": "Password changed",
   "user.import": "Staff imported from a file",
   "user.link": "Account linked to the identity provider",
+  "oidc.role-map": "Groups' roles changed",
   "booking.create": "Booking made",
   "booking.amend": "Booking changed",
   "booking.cancel": "Booking cancelled",
