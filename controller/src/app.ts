@@ -36,6 +36,7 @@ import { demoRoutes } from "./routes/demo.js";
 import { webRoutes } from "./routes/web.js";
 import { coachingRoutes } from "./routes/coaching.js";
 import { privacyRoutes } from "./routes/privacy.js";
+import { dpoRoutes } from "./routes/dpo.js";
 import { apiDocsPage, apiDocument } from "./routes/openapi.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import type { Notices } from "./notices.js";
@@ -357,6 +358,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(notificationRoutes);
     await app.register(coachingRoutes);
     await app.register(privacyRoutes);
+    await app.register(dpoRoutes);
     await app.register(webRoutes);
     // the documentation page at /api/docs, and the document at /api/openapi.json
     await app.register(apiDocsPage);

@@ -86,6 +86,24 @@ const ROWS: Row[] = [
   // what the school tells everyone: the privacy notice (no sign-in) and a room's door sign
   r("GET", "/privacy", ["public"]),
   r("GET", "/api/devices/{id}/door-sign", ["anyone"], "/api/devices/ghost/door-sign"),
+  // the DPO's subject access and erasure: the DPO alone
+  r("GET", "/api/dpo/footage", byRole("dpo"), `/api/dpo/footage?rooms=room-1&${week}`),
+  r("POST", "/api/dpo/exports", byRole("dpo"), "/api/dpo/exports", {
+    reference: "SAR-1",
+    recordingIds: [GHOST],
+    footage: [],
+  }),
+  r("GET", "/api/dpo/exports/{exportId}", byRole("dpo"), `/api/dpo/exports/${GHOST}`),
+  r("POST", "/api/dpo/erasures", byRole("dpo"), "/api/dpo/erasures", {
+    reference: "ERASE-1",
+    recordingIds: [GHOST],
+  }),
+  r(
+    "GET",
+    "/api/dpo/erasures/{erasureId}/certificate",
+    byRole("dpo"),
+    `/api/dpo/erasures/${GHOST}/certificate`,
+  ),
   // a live picture of the room, lamp lit, for drawing masks: those who set masks, no one else
   r(
     "POST",

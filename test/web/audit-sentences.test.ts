@@ -223,6 +223,31 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
   "device.wiped": ["demo-room", { recordingsKnownHere: 1 }, /1 recording known there/],
   "alert.clear": ["12", {}, /alert 12/],
   "retention.sweep": ["", { controller: 1, devices: 2 }, /1 copy deleted .* 2 deletions asked/],
+  "dpo.export": [
+    "5d1c2b3a-0000-4000-8000-000000000001",
+    { reference: "SAR-14", recordings: [REC, REC], footage: [REC], facesBlurred: false },
+    /subject access export for request “SAR-14”: 2 recordings, footage of 1 recording \(faces not blurred\)/,
+  ],
+  "dpo.export-download": [
+    "5d1c2b3a-0000-4000-8000-000000000001",
+    { reference: "SAR-14", bytes: 100 },
+    /took away the subject access export for request “SAR-14” — a copy now outside the system/,
+  ],
+  "footage.export": [
+    REC,
+    { exportId: "x", reference: "SAR-14" },
+    /put Coaching in Demo classroom.* in a subject access export \(request “SAR-14”\)/,
+  ],
+  "dpo.erasure": [
+    "5d1c2b3a-0000-4000-8000-000000000002",
+    { reference: "ERASE-7", erase: [REC], refused: [{ recordingId: REC, reason: "on hold" }] },
+    /erasure under request “ERASE-7”: 1 recording to erase, 1 recording refused/,
+  ],
+  "recording.erase": [
+    REC,
+    { erasureId: "x", reference: "ERASE-7" },
+    /erased Coaching in Demo classroom.* on request “ERASE-7”/,
+  ],
   "audit.verify": ["", { ok: true }, /it is whole/],
   "audit.export": [
     "",

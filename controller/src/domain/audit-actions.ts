@@ -87,6 +87,12 @@ export const AUDIT_ACTIONS = [
   "device.wiped",
   "alert.clear",
   "retention.sweep",
+  // the DPO's requests: subject access and erasure
+  "dpo.export",
+  "dpo.export-download",
+  "footage.export",
+  "dpo.erasure",
+  "recording.erase",
   // the log itself
   "audit.verify",
   "audit.export",

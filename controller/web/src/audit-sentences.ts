@@ -187,6 +187,8 @@ const POLICY_WORDS: Record<string, string> = {
   "bookings.horizonDays": "days ahead bookings may be made",
   audioDefault: "sound for new bookings",
   doNotRecordClasses: "do-not-record classes",
+  "privacyContact.name": "whom to ask about recording",
+  "privacyContact.email": "their e-mail address",
 };
 
 type Sentence = (entry: AuditEntry, names: Naming) => string;
@@ -438,6 +440,23 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
   "retention.sweep": (e) =>
     `ran the retention sweep: ${plural(number(e.detail, "controller") ?? 0, "copy", "copies")} deleted on the school's server, ` +
     `${plural(number(e.detail, "devices") ?? 0, "deletion")} asked of classroom boxes`,
+  "dpo.export": (e) =>
+    `made a subject access export for request “${text(e.detail, "reference") ?? "?"}”: ` +
+    `${plural(strings(e.detail.recordings).length, "recording")}, footage of ${plural(strings(e.detail.footage).length, "recording")} (faces not blurred)`,
+  "dpo.export-download": (e) =>
+    `took away the subject access export for request “${text(e.detail, "reference") ?? "?"}” — a copy now outside the system`,
+  "footage.export": (e, n) =>
+    `put ${n.recording(e.subject)} in a subject access export (request “${text(e.detail, "reference") ?? "?"}”)`,
+  "dpo.erasure": (e) => {
+    const refused = Array.isArray(e.detail.refused) ? e.detail.refused.length : 0;
+    return (
+      `asked for erasure under request “${text(e.detail, "reference") ?? "?"}”: ` +
+      `${plural(strings(e.detail.erase).length, "recording")} to erase` +
+      (refused === 0 ? "" : `, ${plural(refused, "recording")} refused`)
+    );
+  },
+  "recording.erase": (e, n) =>
+    `erased ${n.recording(e.subject)} on request “${text(e.detail, "reference") ?? "?"}”`,
   "audit.verify": (e) =>
     `checked the audit log: ${e.detail.ok === true ? "it is whole" : "it is NOT whole"}`,
   "audit.export": (e, n) => {

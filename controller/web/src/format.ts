@@ -259,6 +259,11 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "device.wiped": "Retired box wiped",
   "alert.clear": "Alert dealt with",
   "retention.sweep": "Retention sweep run",
+  "dpo.export": "Subject access export made",
+  "dpo.export-download": "Subject access export taken away",
+  "footage.export": "Footage exported (subject access)",
+  "dpo.erasure": "Erasure request",
+  "recording.erase": "Recording erased on request",
   "audit.verify": "Audit log checked",
   "audit.export": "Audit log exported",
 };

@@ -8,6 +8,8 @@ import { LEADERSHIP, type Person } from "../access.js";
 import { archiveVerdict } from "../consent.js";
 import { DomainError } from "../errors.js";
 import { accessOf, authorise, recordingRow, type RecordingContext } from "./context.js";
+import { askConsent } from "./consent-asked.js";
+import type { RecordingRow } from "./model.js";
 
 /** The owner asks to keep a recording; the owner's own consent is given with the request. */
 export async function requestArchive(
@@ -46,6 +48,7 @@ export async function requestArchive(
       subject: id,
       detail: { exemplar: exemplar ?? row.purpose === "exemplar-bank" },
     });
+    await askConsent(tx, ctx.clock(), row, person.id);
     return settleArchive(ctx, tx, id, person.id);
   });
   afterArchiveChange(ctx, id, done);
@@ -179,16 +182,32 @@ export async function requestDeletion(
     if (row.ended_at === null) {
       throw new DomainError("conflict", "the recording is still in progress; stop it first");
     }
-    await tx.run(
-      "UPDATE recordings SET deletion_requested_at = coalesce(deletion_requested_at, ?) WHERE id = ?",
-      [ctx.clock().toISOString(), id],
-    );
-    if (row.archive_state === "awaiting-consent" || row.archive_state === "uploading") {
-      await cancelArchive(ctx, tx, id, person.id, "the owner deleted the recording");
-    }
+    await markForDeletion(ctx, tx, row, person.id, "the owner deleted the recording");
     await ctx.audit.append(tx, { actor: person.id, action: "recording.delete", subject: id });
   });
   ctx.events.emit("deletionWanted", id);
+}
+
+/**
+ * Marks a recording for the sweep to delete everywhere (a request to keep it
+ * goes too), in the caller's transaction: the owner's deletion and the DPO's
+ * erasure (domain/privacy/dpo-erasure.ts), each after its own decision.
+ * The caller emits `deletionWanted` once the transaction has committed.
+ */
+export async function markForDeletion(
+  ctx: RecordingContext,
+  tx: Transaction,
+  row: RecordingRow,
+  actor: string,
+  why: string,
+): Promise<void> {
+  await tx.run(
+    "UPDATE recordings SET deletion_requested_at = coalesce(deletion_requested_at, ?) WHERE id = ?",
+    [ctx.clock().toISOString(), row.id],
+  );
+  if (row.archive_state === "awaiting-consent" || row.archive_state === "uploading") {
+    await cancelArchive(ctx, tx, row.id, actor, why);
+  }
 }
 
 /** An exemplar is kept until released; then archive retention applies to it. */
