@@ -6,9 +6,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, Database, loadConfig, migrate } from "@classcam/controller";
 import { notify } from "../../controller/src/domain/notifications.js";
-import { tempDir } from "../helpers/controller.js";
+import { eventually, tempDir } from "../helpers/controller.js";
 import { MailServer } from "../helpers/mail-server.js";
-import { recordedLesson, startSchool, type School } from "../helpers/school.js";
+import {
+  answeringDevice,
+  deviceEvent,
+  recordedLesson,
+  startSchool,
+  type School,
+} from "../helpers/school.js";
 
 async function openDb(t: { teardown: (fn: () => unknown) => void }): Promise<Database> {
   const dir = tempDir();
@@ -445,5 +451,88 @@ void t.test(
       ).status,
       403,
     );
+  },
+);
+
+void t.test(
+  "the events people are told of: consent asked, an investigation opened on my footage, footage I asked for now here",
+  async (t) => {
+    const { school } = await schoolWithMail(t);
+    const { recordingId } = await recordedLesson(school);
+    const latest = async (id: "teacher-a" | "teacher-b") =>
+      (await school.as[id].get("/api/notifications")).json<Page>().notifications;
+
+    t.equal(
+      (await school.as["teacher-a"].post(`/api/recordings/${recordingId}/archive`, {})).status,
+      200,
+    );
+    t.match(await latest("teacher-b"), [
+      {
+        kind: "consent-asked",
+        subject: "Ms teacher-a asks whether you agree to keep a recording you are in",
+        link: "consents",
+      },
+    ]);
+    t.same(await latest("teacher-a"), [], "whoever asked is not asked");
+
+    const reason = "A complaint from a parent about the lesson on Monday.";
+    t.equal(
+      (await school.as.head.post(`/api/recordings/${recordingId}/investigations`, { reason }))
+        .status,
+      201,
+    );
+    const told = await latest("teacher-a");
+    t.match(told, [
+      {
+        kind: "investigation-opened",
+        subject: "Ms head opened a recording of yours for an investigation",
+        link: `recordings/${recordingId}`,
+      },
+    ]);
+    t.notOk(
+      JSON.stringify(told).includes("parent"),
+      "not why: the reason stays with the investigation",
+    );
+
+    // footage only on the box: asking to watch it asks for the upload, and its arrival is told
+    await answeringDevice(t, school, "room-1");
+    const asked = await school.as["teacher-a"].get(
+      `/api/recordings/${recordingId}/footage/index.m3u8`,
+    );
+    t.equal(asked.status, 404);
+    const ready = await eventually(async () =>
+      (await latest("teacher-a")).find((n) => n.kind === "upload-ready"),
+    );
+    t.match(ready, {
+      subject: "A recording you asked to watch is now on the school's server",
+      link: `recordings/${recordingId}`,
+    });
+  },
+);
+
+void t.test(
+  "the record button held at the box asks everyone on the recording, the owner too",
+  async (t) => {
+    const { school } = await schoolWithMail(t);
+    const { recordingId } = await recordedLesson(school);
+    await deviceEvent(
+      school.app,
+      "room-1",
+      "archive.requested",
+      { recordingId },
+      new Date("2026-11-23T09:12:00Z"),
+    );
+    for (const id of ["teacher-a", "teacher-b"] as const) {
+      t.match(
+        (await school.as[id].get("/api/notifications")).json<Page>().notifications,
+        [
+          {
+            kind: "consent-asked",
+            subject: "Keeping a recording you are in was asked for at the box: do you agree?",
+          },
+        ],
+        id,
+      );
+    }
   },
 );

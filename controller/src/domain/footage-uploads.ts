@@ -34,6 +34,7 @@ import {
   type UploadProgress,
 } from "./footage-facts.js";
 import type { UploadPriority } from "./footage-live.js";
+import { notify } from "./notifications.js";
 import { SegmentCommits } from "./footage-commit.js";
 import { keepSegment, syncFolder } from "./footage-segment-file.js";
 
@@ -309,6 +310,20 @@ export class FootageUploads {
         subject: recordingId,
         detail: { segments: segments.length, bytes },
       });
+      // whoever asked to watch it while it was only on the box is told it is here
+      const upload = await tx.get<{ wanted_by: string | null }>(
+        "SELECT wanted_by FROM uploads WHERE recording_id = ?",
+        [recordingId],
+      );
+      if (upload?.wanted_by != null) {
+        await notify(tx, {
+          userId: upload.wanted_by,
+          kind: "upload-ready",
+          subject: "A recording you asked to watch is now on the school's server",
+          link: `recordings/${recordingId}`,
+          at: this.clock(),
+        });
+      }
       return row?.device_id ?? null;
     });
     await rm(join(folder, INCOMING), { recursive: true, force: true });

@@ -32,6 +32,7 @@ import {
   waitingBehind,
   type QuarantinedEvent,
 } from "./quarantine.js";
+import { askConsent } from "./recordings/consent-asked.js";
 
 const BATCH = 500;
 /** A recording that stops later than this after its booking's end is flagged. */
@@ -425,10 +426,11 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       owner_id: string | null;
       archive_state: string;
       ended_at: string | null;
-    }>("SELECT owner_id, archive_state, ended_at FROM recordings WHERE id = ? AND device_id = ?", [
-      recordingId,
-      deviceId,
-    ]);
+      staff_json: string;
+    }>(
+      "SELECT owner_id, archive_state, ended_at, staff_json FROM recordings WHERE id = ? AND device_id = ?",
+      [recordingId, deviceId],
+    );
     if (!row || row.owner_id === null || row.archive_state !== "none") return;
     await tx.run(
       "UPDATE recordings SET archive_state = 'awaiting-consent', archive_requested_at = ? WHERE id = ?",
@@ -440,5 +442,6 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       subject: recordingId,
       detail: { via: "record button", owner: row.owner_id },
     });
+    await askConsent(tx, this.clock(), { id: recordingId, staff_json: row.staff_json }, null);
   }
 }

@@ -5,6 +5,7 @@
 import { MIN_INVESTIGATION_REASON, type Person } from "../access.js";
 import { DomainError } from "../errors.js";
 import { reasonTooShort } from "../form-limits.js";
+import { nameOf, notify } from "../notifications.js";
 import { authorise, type RecordingContext } from "./context.js";
 import type { Investigation } from "./model.js";
 
@@ -40,7 +41,7 @@ export async function openInvestigation(
     throw new DomainError("invalid", reasonTooShort(MIN_INVESTIGATION_REASON));
   }
   const investigationId = await ctx.db.transaction(async (tx) => {
-    await authorise(ctx, tx, person, "open-investigation", id, reason);
+    const { row } = await authorise(ctx, tx, person, "open-investigation", id, reason);
     const open = await tx.get(
       "SELECT 1 FROM investigations WHERE recording_id = ? AND opened_by = ? AND closed_at IS NULL",
       [id, person.id],
@@ -57,6 +58,16 @@ export async function openInvestigation(
       subject: id,
       detail: { investigationId: lastID, reason: reason.trim() },
     });
+    // the policy: the owner is told their footage was opened (not why: the reason may name pupils)
+    if (row.owner_id !== null && row.owner_id !== person.id) {
+      await notify(tx, {
+        userId: row.owner_id,
+        kind: "investigation-opened",
+        subject: `${await nameOf(tx, person.id)} opened a recording of yours for an investigation`,
+        link: `recordings/${id}`,
+        at: ctx.clock(),
+      });
+    }
     return lastID;
   });
   const found = (await investigationsOf(ctx, id)).find(
