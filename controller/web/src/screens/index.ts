@@ -17,6 +17,7 @@ import { sharedWithMe } from "./shared.js";
 import { signIn } from "./signin.js";
 import { audit } from "./audit.js";
 import { devicesScreen } from "./devices.js";
+import { dpoScreen } from "./dpo.js";
 import { fleet } from "./fleet.js";
 import { holds } from "./holds.js";
 import { policyScreen } from "./policy.js";
@@ -42,6 +43,7 @@ export const SCREENS: readonly Screen[] = [
   holds,
   audit,
   policyScreen,
+  dpoScreen,
   devicesScreen,
   staffScreen,
 ];
