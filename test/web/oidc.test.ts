@@ -4,13 +4,22 @@
  * test's OpenID Connect provider (oidc-provider on loopback, logging in the
  * account the test names) and comes back signed in as a teacher made just in
  * time; an account of another domain comes back to the sign-in screen, which
- * says why in words.
+ * says why in words. The administrator then maps a group to a role on the
+ * Staff screen.
  */
 import t from "tap";
 import { DEFAULT_CONFIG } from "@classcam/controller";
 import { freePort, startController } from "../helpers/controller.js";
 import { CLIENT_ID, CLIENT_SECRET, startProvider } from "../helpers/oidc-provider.js";
-import { launchBrowser, menu, openDashboard, waitInPage } from "./browser.js";
+import {
+  checkAccessibility,
+  go,
+  launchBrowser,
+  menu,
+  openDashboard,
+  signIn,
+  waitInPage,
+} from "./browser.js";
 
 void t.test("a teacher signs in through the school's identity provider", async (t) => {
   const port = await freePort();
@@ -86,4 +95,45 @@ void t.test("a teacher signs in through the school's identity provider", async (
   t.ok((await menu(page)).includes("Timetable"), "with a teacher's menu");
   t.same((await controller.app.people.get("jane.teacher"))?.roles, ["teacher"]);
   t.same(jane.problems, []);
+
+  // the administrator (a password: break-glass) gives the group "SLT" the SLT role
+  const admin = await openDashboard(browser, httpUrl);
+  await signIn(admin.page, "head.admin", "a long local password 1");
+  await go(admin.page, "users");
+  const groups = admin.page.locator("section", {
+    has: admin.page.getByRole("heading", { name: "Groups at the school's sign-in" }),
+  });
+  t.equal(await groups.getByLabel("Group 1").inputValue(), "Teaching staff", "the config's map");
+  t.ok(
+    await groups
+      .getByRole("group", { name: "Roles group 1 gives" })
+      .getByLabel("Teacher", { exact: true })
+      .isChecked(),
+  );
+  await groups.getByRole("button", { name: "Add a group" }).click();
+  await groups.getByLabel("Group 2").fill("SLT");
+  await groups
+    .getByRole("group", { name: "Roles group 2 gives" })
+    .getByLabel("Senior leadership")
+    .check();
+  await checkAccessibility(t, admin.page, "the groups of the school's sign-in");
+  await groups.getByRole("button", { name: "Save the groups" }).click();
+  await groups
+    .getByText("Saved. Each person's roles follow these groups at their next sign-in.")
+    .waitFor();
+  t.match(
+    await groups.getByRole("paragraph").filter({ hasText: "You gave this group" }).innerText(),
+    /You gave this group Senior leadership: your own sign-in does not get it through this group/,
+  );
+  const stored = await controller.app.db.get<{ value_json: string }>(
+    "SELECT value_json FROM settings WHERE key = 'oidc_role_map'",
+  );
+  t.match(JSON.parse(stored?.value_json ?? "{}"), {
+    entries: [
+      { group: "Teaching staff", roles: ["teacher"] },
+      { group: "SLT", roles: ["slt"], setBy: "head.admin" },
+    ],
+    changedBy: "head.admin",
+  });
+  t.same(admin.problems, []);
 });

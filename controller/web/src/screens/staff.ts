@@ -27,6 +27,7 @@ import {
   section,
   table,
 } from "../ui.js";
+import { roleMapSection } from "./role-map-form.js";
 import { addStaff, oneTimePasswords, roleChoice } from "./staff-add.js";
 
 export const staffScreen: Screen = {
@@ -84,6 +85,7 @@ class StaffView {
         this.listPlace,
       ),
       ...addStaff(this.screen, this.passwordsPlace, () => this.load()),
+      roleMapSection(this.screen.person?.id ?? ""),
     );
     fill(this.listPlace, loading("Loading staff…"));
     await this.load();
