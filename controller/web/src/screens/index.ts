@@ -6,6 +6,8 @@
 import type { Screen } from "../screen.js";
 import { bookSlot } from "./book.js";
 import { myBookings } from "./bookings.js";
+import { coachingScreen } from "./coaching.js";
+import { coachingTimeline } from "./coaching-timeline.js";
 import { consents } from "./consents.js";
 import { demoPanel } from "./demo.js";
 import { home } from "./home.js";
@@ -19,6 +21,7 @@ import { audit } from "./audit.js";
 import { devicesScreen } from "./devices.js";
 import { dpoScreen } from "./dpo.js";
 import { fleet } from "./fleet.js";
+import { framework } from "./framework.js";
 import { holds } from "./holds.js";
 import { policyScreen } from "./policy.js";
 import { staffScreen } from "./staff.js";
@@ -36,6 +39,8 @@ export const SCREENS: readonly Screen[] = [
   bookSlot,
   sharedWithMe,
   consents,
+  coachingScreen,
+  coachingTimeline,
   demoPanel,
   timetable,
   fleet,
@@ -43,6 +48,7 @@ export const SCREENS: readonly Screen[] = [
   holds,
   audit,
   policyScreen,
+  framework,
   dpoScreen,
   devicesScreen,
   staffScreen,

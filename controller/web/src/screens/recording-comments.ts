@@ -1,7 +1,10 @@
 /**
  * A recording's comments on its timeline: markers along the player (press one
  * to jump there), the list in timeline order, and, for whoever may comment, a
- * form that places a comment at the player's moment. A comment over the
+ * form that places a comment at the player's moment. A comment may be
+ * coaching feedback of a kind (strength, question, suggestion, next step)
+ * with strands of the school's framework; whoever may comment may reply to
+ * one; a next step is marked done by the teacher or whoever gave it. A comment over the
  * server's limit (form-limits.ts) is refused in the server's words before it
  * is sent, never cut short.
  */
@@ -12,7 +15,14 @@ import { clock, day } from "../format.js";
 import type { Player } from "../player.js";
 import type { ScreenContext } from "../screen.js";
 import type { Comment, RecordingDetail } from "../types.js";
-import { Messages, button, field, onSubmit, section } from "../ui.js";
+import {
+  COMMENT_KIND_WORDS,
+  strandWords,
+  type CommentKind,
+  type Strand,
+} from "../types-coaching.js";
+import { Messages, badge, button, field, onPress, onSubmit, section } from "../ui.js";
+import { StrandPick } from "./strand-pick.js";
 import { MAX_COMMENT_LENGTH, commentProblem } from "../../../src/domain/form-limits.js";
 
 export class RecordingComments {
@@ -20,6 +30,8 @@ export class RecordingComments {
   private comments: Comment[] = [];
   private detail: RecordingDetail | null = null;
   private form: HTMLFormElement | null = null;
+  private strands: Strand[] | null = null;
+  private readonly messages = new Messages();
 
   constructor(
     private readonly screen: ScreenContext,
@@ -29,6 +41,7 @@ export class RecordingComments {
 
   async load(): Promise<void> {
     this.comments = await api.get<Comment[]>(`/api/recordings/${this.id}/comments`);
+    this.strands ??= await api.get<Strand[]>("/api/strands");
     if (this.detail !== null) this.draw(this.detail);
   }
 
@@ -53,16 +66,21 @@ export class RecordingComments {
         return marker;
       }),
     );
+    const mayComment = detail.allowed.includes("comment");
+    const top = this.comments.filter((c) => c.parentId === null);
     const list =
-      this.comments.length === 0
+      top.length === 0
         ? h("p", { class: "empty" }, "No comments yet.")
         : h(
             "ol",
             { class: "comments" },
-            this.comments.map((comment) =>
+            top.map((comment) =>
               h(
                 "li",
-                { class: "comment", attrs: { "data-at": comment.atSeconds } },
+                {
+                  class: "comment",
+                  attrs: { "data-at": comment.atSeconds, "data-kind": comment.kind },
+                },
                 button(
                   clock(comment.atSeconds),
                   {
@@ -78,25 +96,117 @@ export class RecordingComments {
                   h(
                     "p",
                     { class: "comment-by" },
+                    comment.kind !== "comment" && [badge(COMMENT_KIND_WORDS[comment.kind]), " "],
                     `${comment.authorName}, ${day(comment.createdAt)}`,
+                    comment.kind === "next-step" &&
+                      comment.doneAt !== null && [" ", badge("Done", "good")],
                   ),
                   h("p", { class: "comment-body" }, comment.body),
+                  comment.strands.length > 0 &&
+                    h(
+                      "p",
+                      { class: "hint" },
+                      `Strands: ${comment.strands.map(strandWords).join("; ")}`,
+                    ),
+                  this.replies(comment),
+                  h(
+                    "div",
+                    { class: "actions tight" },
+                    this.doneButton(comment, detail),
+                    mayComment && this.replyButton(comment),
+                  ),
                 ),
               ),
             ),
           );
     // the form is built once: what someone is typing survives a redraw
-    if (detail.allowed.includes("comment") && this.form === null) this.form = this.buildForm();
+    if (mayComment && this.strands !== null && this.form === null) this.form = this.buildForm();
     fill(
       this.element,
       section(
         "Comments",
         h("p", { class: "hint" }, "Press a time to go to that moment of the recording."),
         markers,
+        this.messages.element,
         list,
         this.form,
       ),
     );
+  }
+
+  private replies(comment: Comment): HTMLElement | null {
+    const replies = this.comments.filter((c) => c.parentId === comment.commentId);
+    if (replies.length === 0) return null;
+    return h(
+      "ul",
+      { class: "replies", attrs: { "aria-label": `Replies to ${comment.authorName}` } },
+      replies.map((reply) =>
+        h(
+          "li",
+          null,
+          h("p", { class: "comment-by" }, `${reply.authorName} replied, ${day(reply.createdAt)}`),
+          h("p", { class: "comment-body" }, reply.body),
+        ),
+      ),
+    );
+  }
+
+  /** Mark done / open again, for a next step, to the teacher and whoever gave it. */
+  private doneButton(comment: Comment, detail: RecordingDetail): HTMLButtonElement | null {
+    const me = this.screen.person?.id;
+    if (comment.kind !== "next-step" || (me !== detail.ownerId && me !== comment.authorId)) {
+      return null;
+    }
+    const done = comment.doneAt !== null;
+    const press = button(done ? "Open again" : "Mark done", {
+      attrs: {
+        "aria-label": `${done ? "Open again" : "Mark done"}: the next step at ${clock(comment.atSeconds)}`,
+      },
+    });
+    onPress(press, this.messages, async () => {
+      await api.put(`/api/next-steps/${comment.commentId}`, { done: !done });
+      this.screen.announce(done ? "The next step is open again." : "The next step is done.");
+      await this.load();
+    });
+    return press;
+  }
+
+  private replyButton(comment: Comment): HTMLElement {
+    const text = h("textarea", { rows: 2, name: "reply" });
+    const messages = new Messages();
+    const form = h(
+      "form",
+      { class: "form reply-form", noValidate: true, hidden: true },
+      field(`Your reply to ${comment.authorName}`, text),
+      messages.element,
+      h("button", { type: "submit", class: "button primary" }, "Send the reply"),
+    );
+    const open = button("Reply", {
+      attrs: { "aria-label": `Reply to ${comment.authorName} at ${clock(comment.atSeconds)}` },
+      on: {
+        click: () => {
+          form.hidden = false;
+          text.focus();
+        },
+      },
+    });
+    onSubmit(form, messages, async () => {
+      const problem =
+        text.value.trim() === "" ? "Please write your reply first." : commentProblem(text.value);
+      if (problem !== null) {
+        messages.problem(refusedInWords(problem));
+        text.focus();
+        return;
+      }
+      await api.post(`/api/recordings/${this.id}/comments`, {
+        atSeconds: comment.atSeconds,
+        body: text.value.trim(),
+        parentId: comment.commentId,
+      });
+      this.screen.announce("Reply sent.");
+      await this.load();
+    });
+    return h("div", null, open, form);
   }
 
   private buildForm(): HTMLFormElement {
@@ -108,6 +218,14 @@ export class RecordingComments {
       submit.textContent = `Add comment at ${clock(at())}`;
     });
     const messages = new Messages();
+    const kind = h(
+      "select",
+      { name: "kind" },
+      (Object.entries(COMMENT_KIND_WORDS) as [CommentKind, string][]).map(([value, words]) =>
+        h("option", { value }, words),
+      ),
+    );
+    const strands = new StrandPick(this.strands ?? []);
     const form = h(
       "form",
       { class: "form comment-form", noValidate: true },
@@ -116,6 +234,12 @@ export class RecordingComments {
         text,
         `It is placed at the moment the player is at. At most ${MAX_COMMENT_LENGTH.toLocaleString("en-GB")} characters.`,
       ),
+      field(
+        "Kind of feedback",
+        kind,
+        "A plain comment, or coaching feedback: a strength, a question, a suggestion, or a next step the teacher can mark done.",
+      ),
+      strands.element,
       messages.element,
       submit,
     );
@@ -135,8 +259,12 @@ export class RecordingComments {
       await api.post(`/api/recordings/${this.id}/comments`, {
         atSeconds: seconds,
         body: text.value.trim(),
+        kind: kind.value,
+        strands: strands.chosen(),
       });
       text.value = "";
+      kind.value = "comment";
+      strands.clear();
       this.screen.announce(`Comment added at ${clock(seconds)}.`);
       await this.load();
     });
