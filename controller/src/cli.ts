@@ -18,6 +18,7 @@ import { AuditLog } from "./domain/audit.js";
 import { People } from "./domain/people.js";
 import type { Role } from "./domain/access.js";
 import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
+import { DPO_HELP, dpoCommand } from "./cli-dpo.js";
 import { defaultIo, type Io } from "./cli-io.js";
 
 export type { Io } from "./cli-io.js";
@@ -49,6 +50,7 @@ Commands:
   audit export --format json|csv
                                 print the whole audit log (for the DPO)
 ${EVENTS_HELP}
+${DPO_HELP}
 
 Roles: teacher, coach, slt, headteacher, bursar, it, dpo, admin (admin manages
 accounts). A new controller has no accounts and no default password: create the
@@ -80,6 +82,16 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
         roles: { type: "string" },
         format: { type: "string" },
         anchor: { type: "string" },
+        // the DPO's requests (cli-dpo.ts)
+        as: { type: "string" },
+        rooms: { type: "string" },
+        class: { type: "string" },
+        from: { type: "string" },
+        to: { type: "string" },
+        reference: { type: "string" },
+        recordings: { type: "string" },
+        footage: { type: "string" },
+        out: { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -115,6 +127,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
   if (command === "user") return userCommand(config, rest, values, io);
   if (command === "audit") return auditCommand(config, rest, values, io);
   if (command === "events") return eventsCommand(config, rest, values, io);
+  if (command === "dpo") return dpoCommand(config, rest, values, io);
   io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
   return 2;
 }

@@ -48,6 +48,7 @@ export const SCREENS: readonly Screen[] = [
   holds,
   audit,
   policyScreen,
+  dpoScreen,
   framework,
   dpoScreen,
   devicesScreen,
