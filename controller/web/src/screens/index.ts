@@ -48,7 +48,6 @@ export const SCREENS: readonly Screen[] = [
   holds,
   audit,
   policyScreen,
-  dpoScreen,
   framework,
   dpoScreen,
   devicesScreen,
