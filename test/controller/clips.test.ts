@@ -57,21 +57,21 @@ void t.test(
       outSeconds: 6.5,
       title: "Cold calling",
     });
-    // seeking lands on the segment holding the start (4–8 s), which starts on a keyframe
+    // the clip is the segment holding both points (4–8 s): it starts and ends on keyframes
     t.equal(clip.startSeconds, 4, "the start moved back to the keyframe at 4 s");
     t.equal(clip.inMovedSeconds, 1.4);
     t.ok(
-      Math.abs(clip.endSeconds - 7) < 0.15,
-      `the end moved on to the keyframe at 7 s (${clip.endSeconds})`,
+      Math.abs(clip.endSeconds - 8) < 0.15,
+      `the end moved on to the end of its segment, a keyframe at 8 s (${clip.endSeconds})`,
     );
-    t.ok(Math.abs(clip.outMovedSeconds - 0.5) < 0.15, `the end moved ${clip.outMovedSeconds} s`);
+    t.ok(Math.abs(clip.outMovedSeconds - 1.5) < 0.15, `the end moved ${clip.outMovedSeconds} s`);
     const folder = school.app.clips.folder(clip.clipId);
     const files = (await readdir(folder)).sort();
     t.ok(files.includes("index.m3u8"));
     const probed = await probe(`${folder}/index.m3u8`);
     t.ok(
-      Math.abs(probed.durationSeconds - 3) < 0.15,
-      `only the clip's 3 s are kept (${probed.durationSeconds})`,
+      Math.abs(probed.durationSeconds - 4) < 0.15,
+      `only the clip's 4 s are kept (${probed.durationSeconds})`,
     );
     t.equal(probed.errors, "", "the clip decodes cleanly");
     t.ok(clip.bytes < FOOTAGE.total / 2, "fewer bytes than the recording");
@@ -307,5 +307,37 @@ void t.test(
       const footage = await as[who].get(`/api/clips/${clip.clipId}/footage/index.m3u8`);
       t.equal(footage.status, 403, `${who}: no footage`);
     }
+  },
+);
+
+void t.test(
+  "clips follow retention: one never offered goes with its recording, one in the bank stays",
+  async (t) => {
+    const { school, id } = await schoolWithFootage(t);
+    const { clips } = school.app;
+    const kept = await clips.cut(teacherA, id, { inSeconds: 1, outSeconds: 3, title: "Kept" });
+    const goes = await clips.cut(teacherA, id, { inSeconds: 5, outSeconds: 7, title: "Goes" });
+    await clips.bank.offer(teacherA, kept.clipId, {
+      subject: "Art",
+      yearGroup: "Year 8",
+      strands: [],
+    });
+    t.same(await clips.sweep(), [], "nothing goes while the recording is kept");
+    await school.app.db.transaction((tx) =>
+      tx.run("UPDATE recordings SET deleted_at = ? WHERE id = ?", [new Date().toISOString(), id]),
+    );
+    t.same(await clips.sweep(), [goes.clipId], "the clip never offered goes with its recording");
+    await t.rejects(readdir(clips.folder(goes.clipId)), { code: "ENOENT" });
+    t.ok(
+      (await readdir(clips.folder(kept.clipId))).includes("index.m3u8"),
+      "the bank's clip stays",
+    );
+    const why = await school.app.db.get<{ detail_json: string }>(
+      "SELECT detail_json FROM audit_log WHERE action = 'clip.delete' AND subject = ?",
+      [goes.clipId],
+    );
+    t.match(JSON.parse(why?.detail_json ?? "{}"), {
+      why: "the recording it was cut from was deleted",
+    });
   },
 );

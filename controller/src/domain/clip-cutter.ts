@@ -1,15 +1,18 @@
 /**
  * Cutting a clip out of a recording's footage with ffmpeg's stream copy (no
- * re-encode): the clip starts on the last keyframe at or before the asked
- * start and ends on the first keyframe at or after the asked end (or the end
- * of the recording), so it holds whole groups of pictures that play on their
- * own. The footage is read only through `openFootage()` (footage-source.ts);
- * the clip is written as its own HLS in its own folder, and ffprobe then says
- * how long it really is, so the points can be reported as they came out.
+ * re-encode), on the HLS segments: every segment starts on a keyframe, so the
+ * clip starts at the start of the segment holding the asked start and ends
+ * at the end of the segment holding the asked end — whole groups of pictures
+ * that play on their own. The cutter writes a playlist of just those
+ * segments (their tags kept: discontinuities, the content key and the media
+ * sequence its IV may follow) and ffmpeg copies them into the clip's own HLS
+ * in its own folder; nothing is read past them and nothing is seeked. The
+ * footage is read only through `openFootage()` (footage-source.ts); ffprobe
+ * then says how long the clip really is, which is reported with the points.
  */
 import { execFile } from "node:child_process";
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join } from "node:path";
 import { DomainError } from "./errors.js";
 import { PLAYLIST } from "./footage-facts.js";
 import type { FootageSource } from "./footage-source.js";
@@ -23,8 +26,8 @@ export interface CutClip {
   bytes: number;
 }
 
-/** How far after the asked end a keyframe is looked for; none within it, the clip ends where asked. */
-const END_WINDOW_SECONDS = 10;
+/** The playlist of the source's segments a clip is copied from, beside the clip (removed after). */
+const SOURCE_PLAYLIST = ".source.m3u8";
 
 interface Run {
   stdout: string;
@@ -49,80 +52,96 @@ function run(program: string, args: readonly string[]): Promise<Run> {
   });
 }
 
-/** The footage's first timestamp (ffmpeg's -ss counts from it; ffprobe's intervals do not). */
-async function startTime(source: FootageSource): Promise<number> {
-  const { stdout } = await run("ffprobe", [
-    ...["-v", "error", ...source.inputOptions],
-    ...["-show_entries", "format=start_time", "-of", "csv=p=0", source.input],
-  ]);
-  const start = Number(stdout.trim());
-  return Number.isFinite(start) ? start : 0;
+interface PlaylistEntry {
+  /** Tags that go with this segment: the key in force, a discontinuity, a map. */
+  tags: string[];
+  durationLine: string;
+  seconds: number;
+  uri: string;
 }
 
-/**
- * Where the cut can start and end, from the footage's own clock `origin`:
- * seeking in HLS lands on the start of the segment holding the point (every
- * segment starts on a keyframe), so the clip starts there; it ends on the
- * first keyframe at or after the asked end, or where asked when none is
- * near (the recording's end, or a long group of pictures). One ffprobe
- * reads the first packet at the start and the packets near the end.
- */
-async function keyframePoints(
-  source: FootageSource,
-  origin: number,
+interface ParsedPlaylist {
+  header: string[];
+  mediaSequence: number;
+  entries: PlaylistEntry[];
+}
+
+/** An HLS media playlist's segments, each with the tags in force for it. Pure. */
+export function parsePlaylist(text: string): ParsedPlaylist {
+  const header: string[] = [];
+  const entries: PlaylistEntry[] = [];
+  let mediaSequence = 0;
+  let pending: string[] = [];
+  let key: string | null = null;
+  let durationLine: string | null = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line === "#EXT-X-ENDLIST") continue;
+    if (line.startsWith("#EXT-X-MEDIA-SEQUENCE:")) {
+      mediaSequence = Number(line.slice("#EXT-X-MEDIA-SEQUENCE:".length)) || 0;
+    } else if (line.startsWith("#EXTINF:")) {
+      durationLine = line;
+    } else if (line.startsWith("#EXT-X-KEY:")) {
+      key = line;
+      pending.push(line);
+    } else if (line.startsWith("#EXT-X-DISCONTINUITY") || line.startsWith("#EXT-X-MAP:")) {
+      pending.push(line);
+    } else if (line.startsWith("#")) {
+      if (entries.length === 0 && durationLine === null) header.push(line);
+    } else if (durationLine !== null) {
+      const seconds = Number(/^#EXTINF:([0-9.]+)/.exec(durationLine)?.[1] ?? Number.NaN);
+      if (!Number.isFinite(seconds))
+        throw new Error(`a segment's duration is unreadable: ${durationLine}`);
+      // the key in force goes with every segment, so any run of them can stand alone
+      const tags = key !== null && !pending.includes(key) ? [key, ...pending] : pending;
+      entries.push({ tags, durationLine, seconds, uri: line });
+      pending = [];
+      durationLine = null;
+    }
+  }
+  return { header, mediaSequence, entries };
+}
+
+/** Which segments a clip of `[inSeconds, outSeconds]` takes, and where it starts and ends. Pure. */
+export function segmentsFor(
+  entries: readonly Pick<PlaylistEntry, "seconds">[],
   inSeconds: number,
   outSeconds: number,
-): Promise<{ start: number; end: number; stopAt: number }> {
-  const at = (seconds: number) => (origin + seconds).toFixed(3);
-  const { stdout } = await run("ffprobe", [
-    ...["-v", "error", ...source.inputOptions],
-    "-read_intervals",
-    `${at(inSeconds)}%+#1,${at(outSeconds)}%${at(outSeconds + END_WINDOW_SECONDS)}`,
-    ...[
-      "-select_streams",
-      "v:0",
-      "-show_entries",
-      "packet=pts_time,dts_time,flags",
-      "-of",
-      "csv=p=0",
-    ],
-    source.input,
-  ]);
-  const packets = stdout
-    .split("\n")
-    .map((line) => line.trim().split(","))
-    .filter(([pts]) => pts !== undefined && pts !== "" && Number.isFinite(Number(pts)))
-    .map(([pts, dts, flags]) => ({
-      time: Number(pts) - origin,
-      decodeTime: Number(dts) - origin,
-      key: (flags ?? "").startsWith("K"),
-    }));
-  const [first, ...rest] = packets;
-  const start = first === undefined ? 0 : Math.max(0, Math.min(first.time, inSeconds));
-  const next = rest.find((p) => p.key && p.time >= outSeconds - 0.001);
-  // copying stops at the first packet decoded at or after `stopAt`: the keyframe's own
-  if (next === undefined || !Number.isFinite(next.decodeTime)) {
-    return { start, end: outSeconds, stopAt: outSeconds };
+): { first: number; last: number; startSeconds: number; endSeconds: number } {
+  let at = 0;
+  let first = -1;
+  let last = -1;
+  let startSeconds = 0;
+  let endSeconds = 0;
+  for (const [index, entry] of entries.entries()) {
+    const end = at + entry.seconds;
+    if (first === -1 && inSeconds < end) {
+      first = index;
+      startSeconds = at;
+    }
+    if (first !== -1 && at < outSeconds) {
+      last = index;
+      endSeconds = end;
+    }
+    at = end;
   }
-  return { start, end: next.time, stopAt: next.decodeTime - 0.001 };
+  if (first === -1 || last === -1) {
+    throw new DomainError("invalid", "the clip's start is past the end of the recording's footage");
+  }
+  return { first, last, startSeconds, endSeconds };
 }
 
-/** Seconds of footage in an HLS playlist (its segments' durations). */
-function playlistSeconds(text: string): { seconds: number; segments: string[] } {
-  let seconds = 0;
-  const segments: string[] = [];
-  for (const line of text.split("\n")) {
-    const extinf = /^#EXTINF:([0-9.]+)/.exec(line);
-    if (extinf?.[1] !== undefined) seconds += Number(extinf[1]);
-    else if (line.trim() !== "" && !line.startsWith("#")) segments.push(line.trim());
-  }
-  return { seconds, segments };
+/** Segment and key addresses made absolute, from the folder of the playlist that named them. */
+function absolute(uri: string, base: string): string {
+  if (isAbsolute(uri) || /^[a-z][a-z0-9+.-]*:/i.test(uri)) return uri;
+  return join(base, uri);
 }
 
 /**
- * Cuts `[inSeconds, outSeconds]` of the footage into `folder` (which must be
- * empty or absent) as HLS: `index.m3u8` and its segments. `lengthSeconds` is
- * the recording's length. Stream copy only: the video is never re-encoded.
+ * Cuts `[inSeconds, outSeconds]` of the footage into `folder` as HLS:
+ * `index.m3u8` and its segments, by stream copy of the source's segments
+ * that hold the part (see the module's comment). `lengthSeconds` is the
+ * recording's length.
  */
 export async function cutOnKeyframes(
   source: FootageSource,
@@ -131,39 +150,65 @@ export async function cutOnKeyframes(
   outSeconds: number,
   lengthSeconds: number,
 ): Promise<CutClip> {
-  const origin = await startTime(source);
-  const { start, stopAt } = await keyframePoints(source, origin, inSeconds, outSeconds);
-  await run("ffmpeg", [
-    ...["-v", "error", "-nostdin", ...source.inputOptions],
-    ...["-ss", inSeconds.toFixed(3), "-i", source.input],
-    ...["-t", (stopAt - inSeconds).toFixed(3)],
-    ...["-map", "0:v:0", "-map", "0:a?", "-c", "copy"],
-    ...["-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod"],
-    ...["-hls_segment_filename", join(folder, "seg-%05d.ts"), join(folder, PLAYLIST)],
-  ]);
-  const playlist = playlistSeconds(await readFile(join(folder, PLAYLIST), "utf8"));
-  if (playlist.segments.length === 0 || playlist.seconds <= 0) {
-    throw new DomainError("invalid", "the clip came out empty: choose a longer part");
+  const base = dirname(source.input);
+  const parsed = parsePlaylist(await readFile(source.input, "utf8"));
+  const { first, last, startSeconds } = segmentsFor(parsed.entries, inSeconds, outSeconds);
+  const lines = [
+    ...parsed.header.filter((line) => !line.startsWith("#EXT-X-PLAYLIST-TYPE")),
+    `#EXT-X-MEDIA-SEQUENCE:${parsed.mediaSequence + first}`,
+    "#EXT-X-PLAYLIST-TYPE:VOD",
+  ];
+  for (const entry of parsed.entries.slice(first, last + 1)) {
+    for (const tag of entry.tags) {
+      lines.push(
+        tag.replace(/URI="([^"]*)"/, (_all, uri: string) => `URI="${absolute(uri, base)}"`),
+      );
+    }
+    lines.push(entry.durationLine, absolute(entry.uri, base));
   }
+  lines.push("#EXT-X-ENDLIST", "");
+  const trimmed = join(folder, SOURCE_PLAYLIST);
+  await writeFile(trimmed, lines.join("\n"), { mode: 0o600 });
+  try {
+    await run("ffmpeg", [
+      ...["-v", "error", "-nostdin", ...source.inputOptions, "-i", trimmed],
+      ...["-map", "0:v:0", "-map", "0:a?", "-c", "copy"],
+      ...["-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod"],
+      ...["-hls_segment_filename", join(folder, "seg-%05d.ts"), join(folder, PLAYLIST)],
+    ]);
+  } finally {
+    await rm(trimmed, { force: true });
+  }
+  const names = (await readFile(join(folder, PLAYLIST), "utf8"))
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  if (names.length === 0)
+    throw new DomainError("invalid", "the clip came out empty: choose a longer part");
+  const present = new Set(await readdir(folder));
   let bytes = 0;
-  const names = new Set(await readdir(folder));
-  for (const name of playlist.segments) {
-    if (!names.has(name)) throw new Error(`ffmpeg listed '${name}' but did not write it`);
+  for (const name of names) {
+    if (!present.has(name)) throw new Error(`ffmpeg listed '${name}' but did not write it`);
     bytes += (await stat(join(folder, name))).size;
   }
-  const endSeconds = Math.min(
-    lengthSeconds,
-    start + (await probedSeconds(folder, playlist.seconds)),
-  );
-  return { startSeconds: start, endSeconds, segments: playlist.segments.length, bytes };
+  const seconds = await probedSeconds(folder);
+  return {
+    startSeconds,
+    endSeconds: Math.min(lengthSeconds, startSeconds + seconds),
+    segments: names.length,
+    bytes,
+  };
 }
 
-/** The clip's length as ffprobe reads it (the playlist's sum when ffprobe gives none). */
-async function probedSeconds(folder: string, listed: number): Promise<number> {
+/** The clip's length as ffprobe reads it from its footage. */
+async function probedSeconds(folder: string): Promise<number> {
   const { stdout } = await run("ffprobe", [
     ...["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"],
     join(folder, PLAYLIST),
   ]);
   const seconds = Number(stdout.trim());
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : listed;
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error(`ffprobe gave no length for the clip: '${stdout.trim()}'`);
+  }
+  return seconds;
 }

@@ -328,6 +328,33 @@ export class Clips {
     return { deleted: true, keptBecause: null };
   }
 
+  /**
+   * Retention for clips: every clip no rule keeps any more (its recording
+   * deleted, and not in the bank nor answering an assignment) is deleted,
+   * its folder after the commit. Returns the ids deleted.
+   */
+  async sweep(): Promise<string[]> {
+    const candidates = await this.db.all<{ id: string; withdrawn: number }>(
+      `SELECT c.id, c.bank_state = 'withdrawn' AS withdrawn FROM clips c JOIN recordings r ON r.id = c.recording_id
+       WHERE c.deleted_at IS NULL AND (r.deleted_at IS NOT NULL OR c.bank_state = 'withdrawn')`,
+    );
+    const deleted: string[] = [];
+    for (const { id, withdrawn } of candidates) {
+      const why =
+        withdrawn === 1
+          ? "withdrawn from the exemplar bank"
+          : "the recording it was cut from was deleted";
+      const { deleted: gone } = await this.db.transaction((tx) =>
+        this.deleteUnlessKept(tx, id, why),
+      );
+      if (gone) {
+        await rm(this.folder(id), { recursive: true, force: true });
+        deleted.push(id);
+      }
+    }
+    return deleted;
+  }
+
   /** The clip's HLS playlist, for whoever `decideClip()` lets watch it (audited once per viewing). */
   async playlist(person: Person, clipId: string): Promise<string> {
     const { row, basis } = await this.bank.authorise(null, person, "view", clipId);
