@@ -44,6 +44,9 @@ import { AuditLog } from "./domain/audit.js";
 import { Custodian } from "./domain/custodian.js";
 import { DomainError } from "./domain/errors.js";
 import { Footage, UploadRefused } from "./domain/footage.js";
+import { openFootage } from "./domain/footage-source.js";
+import { Anonymiser, anonymiserSettings } from "./anonymise/anonymiser.js";
+import { FaceBlurring } from "./anonymise/serving.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
@@ -119,6 +122,8 @@ declare module "fastify" {
     mailOutbox: MailOutbox;
     custodian: Custodian;
     footage: Footage;
+    /** The copies with every face blurred, made for viewers other than the owner (issue 19). */
+    anonymiser: Anonymiser;
     /** The dashboard's live notices (routes/live.ts): publish, and whoever may see it is told. */
     notices: Notices;
     /** Where the demo's simulated box serves its panel (routes/demo.ts); null outside the demo. */
@@ -194,7 +199,23 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const notifications = new NotificationDesk(db, audit, now, smtp !== null);
     const concerns = new Concerns(db, audit, recordings, now);
     const recordingsDir = join(config.dataDir, "recordings");
-    const footage = new Footage(db, audit, recordings, recordingsDir, now);
+    const renditionsDir = join(config.dataDir, "renditions");
+    const anonymiser = new Anonymiser(
+      db,
+      (recordingId) => openFootage(recordingsDir, recordingId),
+      renditionsDir,
+      anonymiserSettings(config),
+      logger.child({ part: "anonymiser" }),
+      now,
+    );
+    const footage = new Footage(
+      db,
+      audit,
+      recordings,
+      recordingsDir,
+      now,
+      new FaceBlurring(policy, anonymiser),
+    );
     const clipsDir = join(config.dataDir, "clips");
     const clips = new Clips(db, audit, recordings, recordingsDir, clipsDir, now);
     const custodian = new Custodian(
@@ -210,6 +231,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       logger.child({ part: "custodian" }),
       {
         recordingsDir,
+        renditionsDir,
         uploadUrl: (id) => new URL(`/api/uploads/${id}`, publicUrl).toString(),
       },
       now,
@@ -245,6 +267,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     });
     await projector.catchUp();
     await custodian.refreshAll();
+    await anonymiser.start();
 
     const httpLogger: FastifyBaseLogger = logger.child({ part: "http" });
     const https = httpsOptions(config);
@@ -280,6 +303,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("mailOutbox", mailOutbox);
     app.decorate("custodian", custodian);
     app.decorate("footage", footage);
+    app.decorate("anonymiser", anonymiser);
+    app.addHook("onClose", () => anonymiser.stop());
     app.addHook("onClose", async () => {
       await mailOutbox.stop();
       smtp?.close();
@@ -368,14 +393,6 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         deliverMs: minute,
         sweepMs: config.retention.sweepMinutes * minute,
         refreshMs: 60 * minute,
-      });
-      // clips follow their recordings' retention (domain/clip-retention.ts)
-      const clipSweep = setInterval(() => {
-        background("sweeping clips", clips.sweep());
-      }, config.retention.sweepMinutes * minute);
-      clipSweep.unref();
-      app.addHook("onClose", () => {
-        clearInterval(clipSweep);
       });
       mailOutbox.start(minute / 2);
     }

@@ -86,6 +86,18 @@ export const ControllerConfigSchema = Type.Object(
     oidc: Type.Optional(OidcConfigSchema),
     /** E-mail through the school's SMTP relay (config-mail.ts); absent: notifications in the dashboard only. */
     mail: Type.Optional(MailConfigSchema),
+    /** Face blurring (issue 19); absent: one rendition at a time, the detector's own model. */
+    anonymiser: Type.Optional(
+      Type.Object(
+        {
+          /** Renditions made at once, each taking about one core; at most the machine's cores. */
+          cores: Type.Integer({ minimum: 1, maximum: 64 }),
+          /** Where the face model's files are; default: inside the @vladmandic/face-api package. */
+          modelDir: Type.Optional(Type.String({ minLength: 1 })),
+        },
+        strict,
+      ),
+    ),
   },
   strict,
 );

@@ -6,6 +6,7 @@
  */
 import { migrate as runMigrations, type Migration, type MigrationResult } from "@classcam/sqlite";
 import type { Database } from "./database.js";
+import { anonymiseMigration } from "./migration-anonymise.js";
 import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
 import { firstMigrations } from "./migrations-1-9.js";
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   clipsMigration(10),
   coachingMigration(11),
   notificationsMigration(12),
+  anonymiseMigration(13),
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -44,6 +44,8 @@ export interface CustodianOptions {
   recordingsDir: string;
   /** The URL a device uploads a recording to. */
   uploadUrl: (recordingId: string) => string;
+  /** Where the copies with faces blurred live (one folder per recording); they go with it. */
+  renditionsDir?: string;
   /** How long a device may take over an upload before it is asked again. */
   uploadTimeoutMs?: number;
   /** Device requests in flight at once. */
@@ -228,6 +230,10 @@ export class Custodian {
   /** Deletes the controller's copy (idempotent: the files go first, then the record). */
   private async deleteControllerCopy(recordingId: string, reason: string): Promise<void> {
     await rm(join(this.options.recordingsDir, recordingId), { recursive: true, force: true });
+    const { renditionsDir } = this.options;
+    if (renditionsDir !== undefined) {
+      await rm(join(renditionsDir, recordingId), { recursive: true, force: true });
+    }
     const at = this.clock().toISOString();
     await this.db.transaction(async (tx) => {
       const held = await tx.get(
@@ -239,6 +245,7 @@ export class Custodian {
       // the upload's record goes with the files: a later request starts afresh
       await tx.run("DELETE FROM upload_segments WHERE recording_id = ?", [recordingId]);
       await tx.run("DELETE FROM uploads WHERE recording_id = ?", [recordingId]);
+      await tx.run("DELETE FROM renditions WHERE recording_id = ?", [recordingId]);
       await tx.run(
         `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at)
          VALUES (?, 'controller', ?, ?, ?)

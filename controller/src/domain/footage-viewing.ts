@@ -15,6 +15,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder, SEGMENT_NAME, type FootageEvents } from "./footage-facts.js";
+import type { Copy, ViewingBasis } from "./rendition-rule.js";
 import {
   eventPlaylist,
   segmentAt,
@@ -45,6 +46,18 @@ export interface ViewableRecordings {
   >;
 }
 
+/**
+ * The copies with every face blurred (anonymise/anonymiser.ts) and the rule
+ * of who sees which copy (rendition-rule.ts), for the footage routes.
+ */
+export interface AnonymisedFootage {
+  copyFor(basis: ViewingBasis): Promise<Copy>;
+  /** The copy's playlist; refused with how far it is while it is made. */
+  playlist(recordingId: string): Promise<string>;
+  /** A segment of the copy (a file path). */
+  segment(recordingId: string, name: string): Promise<string>;
+}
+
 export class FootageViewing {
   constructor(
     private readonly db: Database,
@@ -57,6 +70,8 @@ export class FootageViewing {
     private readonly events: EventEmitter<FootageEvents>,
     /** Where viewers wait in footage still arriving (shared with the upload's end). */
     private readonly priority: UploadPriority,
+    /** Where footage with faces blurred comes from; null: everyone sees the original. */
+    private readonly anonymised: AnonymisedFootage | null = null,
   ) {
     this.viewings = new Viewings(clock);
   }
@@ -99,6 +114,13 @@ export class FootageViewing {
         detail: { basis },
       });
     };
+    const blurred = await this.blurredFor(basis);
+    if (blurred && row.on_controller === 1) {
+      // never the original in the meantime: how far the copy is, until it is made
+      const text = await blurred.playlist(recordingId);
+      await play(false);
+      return text;
+    }
     if (row.on_controller === 1) {
       const path = join(this.folder(recordingId), PLAYLIST);
       let text: string;
@@ -128,6 +150,13 @@ export class FootageViewing {
       if (wanted) this.priority.want(recordingId, wanted.seq);
     }
     const growing = eventPlaylist(segments);
+    if (growing !== null && blurred) {
+      throw new DomainError(
+        "conflict",
+        "the footage is still arriving from the classroom device; a copy with every face " +
+          "blurred is made for you when it is all in: try again in a while",
+      );
+    }
     if (growing !== null) {
       await play(true);
       return growing;
@@ -154,6 +183,13 @@ export class FootageViewing {
       "the footage is not on the controller yet: the classroom device has been asked to " +
         "upload it; try again in a moment",
     );
+  }
+
+  /** Where the copy with faces blurred comes from, when this viewer is to see it (else null). */
+  private async blurredFor(basis: ViewingBasis): Promise<AnonymisedFootage | null> {
+    const { anonymised } = this;
+    if (anonymised === null) return null;
+    return (await anonymised.copyFor(basis)) === "anonymised" ? anonymised : null;
   }
 
   /** The manifest's segments so far, each saying whether it has arrived and been verified. */
@@ -185,7 +221,9 @@ export class FootageViewing {
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
     }
-    const { row } = await this.mayView(person, recordingId);
+    const { row, basis } = await this.mayView(person, recordingId);
+    const blurred = await this.blurredFor(basis);
+    if (blurred) return blurred.segment(recordingId, name);
     const known = await this.db.get<{ seq: number; received_at: string | null }>(
       "SELECT seq, received_at FROM upload_segments WHERE recording_id = ? AND name = ?",
       [recordingId, name],

@@ -16,7 +16,11 @@ import type { Clock } from "./clock.js";
 import type { FootageEvents, ManifestSegment, UploadProgress } from "./footage-facts.js";
 import { FootageUploads } from "./footage-uploads.js";
 import { UploadPriority } from "./footage-live.js";
-import { FootageViewing, type ViewableRecordings } from "./footage-viewing.js";
+import {
+  FootageViewing,
+  type AnonymisedFootage,
+  type ViewableRecordings,
+} from "./footage-viewing.js";
 
 export * from "./footage-facts.js";
 
@@ -31,11 +35,22 @@ export class Footage extends EventEmitter<FootageEvents> {
     /** One folder per recording: `<recordingsDir>/<recordingId>/`. */
     recordingsDir: string,
     clock: Clock = () => new Date(),
+    /** The copies with faces blurred, for viewers other than the owner; null: none are made. */
+    anonymised: AnonymisedFootage | null = null,
   ) {
     super();
     const priority = new UploadPriority();
     this.uploads = new FootageUploads(db, audit, recordingsDir, clock, this, priority);
-    this.viewing = new FootageViewing(db, audit, recordings, recordingsDir, clock, this, priority);
+    this.viewing = new FootageViewing(
+      db,
+      audit,
+      recordings,
+      recordingsDir,
+      clock,
+      this,
+      priority,
+      anonymised,
+    );
   }
 
   // ---------------------------------------------------------------- the device's side

@@ -15,6 +15,7 @@ import {
   type BookingPolicy,
 } from "./bookings.js";
 import { DomainError } from "./errors.js";
+import { DEFAULT_ANONYMITY, type AnonymityPolicy } from "./rendition-rule.js";
 import { DEFAULT_RETENTION, type RetentionPolicy } from "./retention.js";
 
 export interface SchoolPolicy {
@@ -26,6 +27,8 @@ export interface SchoolPolicy {
   doNotRecordClasses: string[];
   /** Whom pupils, parents and staff ask about recording: the public notice and door signs name them. */
   privacyContact: PrivacyContact;
+  /** Faces blurred for everyone but the owner, and whether an owner may share unblurred (issue 19). */
+  anonymity: AnonymityPolicy;
 }
 
 /** The school's contact for privacy questions (usually its data protection officer). */
@@ -43,6 +46,7 @@ export const DEFAULT_POLICY: SchoolPolicy = {
   audioDefault: true,
   doNotRecordClasses: [],
   privacyContact: { name: "", email: "" },
+  anonymity: DEFAULT_ANONYMITY,
 };
 
 export const CLASS_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$";
@@ -130,6 +134,7 @@ export class PolicyStore {
       retention: { ...DEFAULT_POLICY.retention, ...stored.retention },
       bookings: { ...DEFAULT_POLICY.bookings, ...stored.bookings },
       privacyContact: { ...DEFAULT_POLICY.privacyContact, ...stored.privacyContact },
+      anonymity: { ...DEFAULT_POLICY.anonymity, ...stored.anonymity },
     };
   }
 
@@ -141,6 +146,7 @@ export class PolicyStore {
       audioDefault?: boolean;
       doNotRecordClasses?: string[];
       privacyContact?: Partial<PrivacyContact>;
+      anonymity?: Partial<AnonymityPolicy>;
     },
     actor: string,
   ): Promise<SchoolPolicy> {
@@ -152,6 +158,7 @@ export class PolicyStore {
         audioDefault: change.audioDefault ?? before.audioDefault,
         doNotRecordClasses: change.doNotRecordClasses ?? before.doNotRecordClasses,
         privacyContact: { ...before.privacyContact, ...change.privacyContact },
+        anonymity: { ...before.anonymity, ...change.anonymity },
       };
       const problems = policyProblems(after);
       if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));

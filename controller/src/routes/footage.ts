@@ -25,7 +25,7 @@ export function footageRoutes(fastify: FastifyInstance): void {
         tags: ["recordings"],
         operationId: "getFootagePlaylist",
         description:
-          "Whoever decide() lets view the recording: the HLS playlist of its footage, audited as playing it (once per viewing, not per reload) and never cached. Footage only in the box is asked for (the box is asked to upload it): 404 until its first segment has arrived, then a growing EVENT playlist of the segments that have arrived and been verified (#EXT-X-GAP where the upload went ahead of them), with #EXT-X-ENDLIST once the upload is complete. `at` (seconds from the start) says where the viewer wants to watch: the upload goes there first.",
+          "Whoever decide() lets view the recording: the HLS playlist of its footage, audited as playing it (once per viewing, not per reload) and never cached. Footage only in the box is asked for (the box is asked to upload it): 404 until its first segment has arrived, then a growing EVENT playlist of the segments that have arrived and been verified (#EXT-X-GAP where the upload went ahead of them), with #EXT-X-ENDLIST once the upload is complete. `at` (seconds from the start) says where the viewer wants to watch: the upload goes there first. Anyone but the owner (and an investigation) gets the copy with every face blurred (issue 19): 409 saying how far it is while it is made, never the original in the meantime; 409 too when faces cannot be blurred on this controller.",
         summary:
           "The footage's HLS playlist, growing while the box uploads it (audited as playing " +
           "it). 404 until the first segment is in — asking for it asks the device to upload it",
@@ -44,7 +44,7 @@ export function footageRoutes(fastify: FastifyInstance): void {
             description: "The HLS playlist (served only when decide() lets the person view it)",
             content: { "application/vnd.apple.mpegurl": { schema: Type.String() } },
           },
-          ...errors(400, 401, 403, 404),
+          ...errors(400, 401, 403, 404, 409),
         },
       },
     },
@@ -73,7 +73,7 @@ export function footageRoutes(fastify: FastifyInstance): void {
             description: "One MPEG-TS segment (served only when decide() lets the person view it)",
             content: { "video/mp2t": { schema: Type.String({ format: "binary" }) } },
           },
-          ...errors(400, 401, 403, 404),
+          ...errors(400, 401, 403, 404, 409),
         },
       },
     },

@@ -235,6 +235,13 @@ export const PolicySchema = Obj({
     name: Type.String({ maxLength: PRIVACY_CONTACT_LIMITS.name }),
     email: Type.String({ maxLength: PRIVACY_CONTACT_LIMITS.email }),
   }),
+  /** Pupils' anonymity (issue 19): who sees footage with every face blurred. */
+  anonymity: Obj({
+    /** Faces blurred in every copy seen by anyone but the owner (and an investigation). */
+    blurFaces: Type.Boolean(),
+    /** An owner may share an unblurred copy with a named colleague (audited when used). */
+    ownerMayShareUnblurred: Type.Boolean(),
+  }),
 });
 export const PolicyChange = Obj({
   retention: Type.Optional(Type.Partial(PolicySchema.properties.retention)),
@@ -242,6 +249,7 @@ export const PolicyChange = Obj({
   audioDefault: Type.Optional(Type.Boolean()),
   doNotRecordClasses: Type.Optional(PolicySchema.properties.doNotRecordClasses),
   privacyContact: Type.Optional(Type.Partial(PolicySchema.properties.privacyContact)),
+  anonymity: Type.Optional(Type.Partial(PolicySchema.properties.anonymity)),
 });
 
 /** Who a box is and what it is doing: the fields every view of a device starts with. */

@@ -1,0 +1,89 @@
+/**
+ * The blur itself, on raw RGB frames: each face's box is widened by a margin,
+ * pixelated (every block replaced by its average: the detail is gone, not
+ * hidden) and then blurred (so the blocks do not draw a face either). Pure
+ * functions on a frame's bytes.
+ */
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** A box widened by `margin` of its size on every side, and kept inside the frame (whole pixels). */
+export function expand(box: Box, margin: number, width: number, height: number): Box {
+  const dx = box.width * margin;
+  const dy = box.height * margin;
+  const x0 = Math.max(0, Math.floor(box.x - dx));
+  const y0 = Math.max(0, Math.floor(box.y - dy));
+  const x1 = Math.min(width, Math.ceil(box.x + box.width + dx));
+  const y1 = Math.min(height, Math.ceil(box.y + box.height + dy));
+  return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+}
+
+/** The pixelation block for a box: about a sixth of its smaller side, at least 6 pixels. */
+export function blockSize(box: Box): number {
+  return Math.max(6, Math.round(Math.min(box.width, box.height) / 6));
+}
+
+/**
+ * Pixelates then blurs `box` of an RGB frame in place. After it, no block of
+ * the box carries more than its average colour, smoothed with its neighbours.
+ */
+export function pixelateBlur(frame: Uint8Array, width: number, box: Box): void {
+  if (box.width <= 0 || box.height <= 0) return;
+  const block = blockSize(box);
+  const cols = Math.ceil(box.width / block);
+  const rows = Math.ceil(box.height / block);
+  const means = new Float32Array(cols * rows * 3);
+  for (let by = 0; by < rows; by++) {
+    for (let bx = 0; bx < cols; bx++) {
+      const x0 = box.x + bx * block;
+      const y0 = box.y + by * block;
+      const x1 = Math.min(box.x + box.width, x0 + block);
+      const y1 = Math.min(box.y + box.height, y0 + block);
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let y = y0; y < y1; y++) {
+        let i = (y * width + x0) * 3;
+        for (let x = x0; x < x1; x++, i += 3) {
+          r += frame[i] ?? 0;
+          g += frame[i + 1] ?? 0;
+          b += frame[i + 2] ?? 0;
+        }
+      }
+      const n = (x1 - x0) * (y1 - y0);
+      const m = (by * cols + bx) * 3;
+      means[m] = r / n;
+      means[m + 1] = g / n;
+      means[m + 2] = b / n;
+    }
+  }
+  // blur: each pixel takes the blocks' means, weighted by its distance to their centres
+  // (bilinear between the block centres: smooth, and no finer than a block)
+  for (let y = box.y; y < box.y + box.height; y++) {
+    const fy = Math.min(rows - 1, Math.max(0, (y - box.y + 0.5) / block - 0.5));
+    const r0 = Math.floor(fy);
+    const r1 = Math.min(rows - 1, r0 + 1);
+    const wy = fy - r0;
+    let i = (y * width + box.x) * 3;
+    for (let x = box.x; x < box.x + box.width; x++, i += 3) {
+      const fx = Math.min(cols - 1, Math.max(0, (x - box.x + 0.5) / block - 0.5));
+      const c0 = Math.floor(fx);
+      const c1 = Math.min(cols - 1, c0 + 1);
+      const wx = fx - c0;
+      for (let k = 0; k < 3; k++) {
+        const a = means[(r0 * cols + c0) * 3 + k] ?? 0;
+        const b = means[(r0 * cols + c1) * 3 + k] ?? 0;
+        const c = means[(r1 * cols + c0) * 3 + k] ?? 0;
+        const d = means[(r1 * cols + c1) * 3 + k] ?? 0;
+        frame[i + k] = Math.round(
+          (a * (1 - wx) + b * wx) * (1 - wy) + (c * (1 - wx) + d * wx) * wy,
+        );
+      }
+    }
+  }
+}

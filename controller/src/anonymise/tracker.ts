@@ -1,0 +1,101 @@
+/**
+ * Faces between detections. The detector runs on every n-th frame; the
+ * rendition is made offline, so the frames between two detections wait for
+ * the second and take boxes from both: a face found in both is moved along
+ * the line between them, a face found in only one is blurred where it was
+ * found for the whole interval, and a face that stops being found is held
+ * (moving as it last moved) for `holdDetections` more detections — a missed
+ * detection must not flash a face. Pure: no frames, only boxes.
+ */
+import type { Box } from "./blur.js";
+
+interface Track {
+  box: Box;
+  /** Movement per detection interval, from the last two sightings. */
+  dx: number;
+  dy: number;
+  /** Detections in a row that did not find it. */
+  missed: number;
+}
+
+export interface Interval {
+  /** Boxes for a frame at `t` of the way from the previous detection (0) to this one (1). */
+  boxesAt(t: number): Box[];
+}
+
+const centre = (b: Box) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 });
+
+/** Whether two boxes are the same face one interval apart: centres closer than their size. */
+function sameFace(a: Box, b: Box): boolean {
+  const ca = centre(a);
+  const cb = centre(b);
+  const reach = Math.max(a.width, a.height, b.width, b.height);
+  return Math.hypot(ca.x - cb.x, ca.y - cb.y) < reach;
+}
+
+const lerp = (a: Box, b: Box, t: number): Box => ({
+  x: a.x + (b.x - a.x) * t,
+  y: a.y + (b.y - a.y) * t,
+  width: a.width + (b.width - a.width) * t,
+  height: a.height + (b.height - a.height) * t,
+});
+
+const moved = (b: Box, dx: number, dy: number): Box => ({ ...b, x: b.x + dx, y: b.y + dy });
+
+export class FaceTracks {
+  private tracks: Track[] = [];
+
+  constructor(private readonly holdDetections: number) {}
+
+  /** Takes one detection's boxes; answers the boxes for the frames since the previous one. */
+  advance(found: readonly Box[]): Interval {
+    const before = this.tracks;
+    const unmatched = new Set(found.keys());
+    const pieces: ((t: number) => Box)[] = [];
+    const after: Track[] = [];
+    for (const track of before) {
+      const expected = moved(track.box, track.dx, track.dy);
+      let best = -1;
+      let bestDistance = Infinity;
+      for (const i of unmatched) {
+        const box = found[i];
+        if (box === undefined || (!sameFace(expected, box) && !sameFace(track.box, box))) continue;
+        const d = Math.hypot(
+          centre(expected).x - centre(box).x,
+          centre(expected).y - centre(box).y,
+        );
+        if (d < bestDistance) {
+          best = i;
+          bestDistance = d;
+        }
+      }
+      const next = found[best];
+      if (next !== undefined) {
+        unmatched.delete(best);
+        const from = track.box;
+        pieces.push((t) => lerp(from, next, t));
+        after.push({ box: next, dx: next.x - from.x, dy: next.y - from.y, missed: 0 });
+      } else {
+        // not found this time: held, moving as it last moved
+        pieces.push((t) => moved(track.box, track.dx * t, track.dy * t));
+        if (track.missed < this.holdDetections) {
+          after.push({ ...track, box: expected, missed: track.missed + 1 });
+        }
+      }
+    }
+    for (const i of unmatched) {
+      const box = found[i];
+      if (box === undefined) continue;
+      // a face found now was most likely there a moment before
+      pieces.push(() => box);
+      after.push({ box, dx: 0, dy: 0, missed: 0 });
+    }
+    this.tracks = after;
+    return { boxesAt: (t) => pieces.map((piece) => piece(t)) };
+  }
+
+  /** Boxes at the detection itself (its faces and those held). */
+  current(): Box[] {
+    return this.tracks.map((track) => track.box);
+  }
+}

@@ -1,0 +1,72 @@
+// Who sees which copy of footage (domain/rendition-rule.ts), as a table: the
+// owner and an investigation see the original; a share sees faces blurred
+// unless the school turned blurring off, or the owner shared unblurred where
+// the policy allows it.
+import t from "tap";
+import {
+  copyFor,
+  DEFAULT_ANONYMITY,
+  type AnonymityPolicy,
+  type Copy,
+  type ViewingBasis,
+} from "../../controller/src/domain/rendition-rule.js";
+
+const on = DEFAULT_ANONYMITY;
+const off: AnonymityPolicy = { blurFaces: false, ownerMayShareUnblurred: false };
+const unblurredAllowed: AnonymityPolicy = { blurFaces: true, ownerMayShareUnblurred: true };
+
+const TABLE: [ViewingBasis, AnonymityPolicy, boolean, Copy, string][] = [
+  ["owner", on, false, "original", "the owner sees their own footage as it is"],
+  [
+    "investigation",
+    on,
+    false,
+    "original",
+    "an investigation under the existing rule sees it as it is",
+  ],
+  [
+    "share",
+    on,
+    false,
+    "anonymised",
+    "a colleague it is shared with sees faces blurred (the default)",
+  ],
+  [
+    "share",
+    on,
+    true,
+    "anonymised",
+    "an unblurred share is not honoured while the policy forbids it",
+  ],
+  ["share", unblurredAllowed, true, "original", "an unblurred share where the policy allows it"],
+  [
+    "share",
+    unblurredAllowed,
+    false,
+    "anonymised",
+    "an ordinary share stays blurred when unblurred ones are allowed",
+  ],
+  ["share", off, false, "original", "the school turned blurring off"],
+  ["owner", off, false, "original", "the owner, with blurring off"],
+  ["metadata", on, false, "anonymised", "a basis that is not for footage never gets the original"],
+  [
+    "leadership",
+    on,
+    false,
+    "anonymised",
+    "leadership without an investigation never gets the original",
+  ],
+  [
+    "staff",
+    unblurredAllowed,
+    true,
+    "anonymised",
+    "staff in the lesson are not a basis for the original",
+  ],
+];
+
+void t.test("which copy each viewer gets", async (t) => {
+  for (const [basis, policy, unblurred, expected, why] of TABLE) {
+    t.equal(copyFor(basis, policy, unblurred), expected, why);
+  }
+});
