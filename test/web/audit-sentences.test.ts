@@ -184,6 +184,46 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
   "consent.give": [REC, {}, /^agreed to keep/],
   "consent.withdraw": [REC, {}, /^declined to keep/],
   "exemplar.release": [REC, {}, /exemplar bank$/],
+  "clip.cut": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", recording: REC, cut: [1200, 1500], asked: [1201.5, 1499] },
+    /^cut the clip “Cold calling” \(20:00–25:00\) from Coaching in Demo classroom/,
+  ],
+  "clip.play": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", recording: REC, basis: "bank" },
+    /^played the clip “Cold calling” \(from the exemplar bank\)$/,
+  ],
+  "clip.offer": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", recording: REC, subject: "Maths", yearGroup: "Year 7", strands: [1] },
+    /^offered the clip “Cold calling” to the exemplar bank$/,
+  ],
+  "clip.consent": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", decision: "decline" },
+    /^declined the clip “Cold calling” going into the exemplar bank$/,
+  ],
+  "clip.bank-enter": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", staff: ["teacher-a"] },
+    /^put the clip “Cold calling” in the exemplar bank: every member of staff agreed$/,
+  ],
+  "clip.bank-decline": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", declinedBy: ["teacher-b"] },
+    /^kept the clip “Cold calling” out of the exemplar bank/,
+  ],
+  "clip.withdraw": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", basis: "leadership" },
+    /^withdrew the clip “Cold calling” from the exemplar bank$/,
+  ],
+  "clip.delete": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", why: "withdrawn from the exemplar bank", bytes: 100 },
+    /^deleted the clip “Cold calling”: “withdrawn from the exemplar bank”$/,
+  ],
   "hold.place": [
     REC,
     { holdId: 1, reason: "safeguarding review" },
