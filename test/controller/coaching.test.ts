@@ -173,6 +173,13 @@ void t.test(
       "filtered by strand",
     );
 
+    // on each teacher's home until they answer it
+    const toAnswer = async (who: "teacher-a" | "teacher-c") =>
+      (await as[who].get("/api/home"))
+        .json<{ teacher: { assignments: { title: string; setByName: string; dueOn: string }[] } }>()
+        .teacher.assignments.map((a) => a.title);
+    t.same(await toAnswer("teacher-a"), ["Questioning in the starter"], "on teacher A's home");
+
     // before it is answered, the coach cannot watch teacher A's recording
     t.equal((await as.coach.post(`/api/recordings/${recordingId}/views`)).status, 403);
 
@@ -201,6 +208,8 @@ void t.test(
       reflection: "Mostly the same three pupils answered.",
     });
     t.equal((await submit(as["teacher-a"])).status, 409, "answered once");
+    t.same(await toAnswer("teacher-a"), [], "answered: off teacher A's home");
+    t.same(await toAnswer("teacher-c"), ["Questioning in the starter"], "still on teacher C's");
     const seenByCoach = (await as.coach.get(url)).json<Assignment>();
     t.same(
       seenByCoach.teachers.map((x) => [x.teacherId, x.submission?.recordingId ?? null]),

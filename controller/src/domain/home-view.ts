@@ -186,7 +186,27 @@ async function teacherSection(sources: HomeSources, person: Person) {
     [person.id, person.id, person.id, person.id, at],
   );
 
+  const assignments = await db.all<{
+    assignment_id: string;
+    title: string;
+    set_by_name: string;
+    due_on: string;
+  }>(
+    `SELECT a.id AS assignment_id, a.title, u.display_name AS set_by_name, a.due_on
+     FROM assignment_teachers t JOIN assignments a ON a.id = t.assignment_id
+     JOIN users u ON u.id = a.set_by
+     WHERE t.teacher_id = ? AND t.submitted_at IS NULL
+     ORDER BY a.due_on, a.created_at LIMIT ${HOME_LIST}`,
+    [person.id],
+  );
+
   return {
+    assignments: assignments.map((row) => ({
+      assignmentId: row.assignment_id,
+      title: row.title,
+      setByName: row.set_by_name,
+      dueOn: row.due_on,
+    })),
     bookings: booked.map((booking) => ({
       bookingId: booking.bookingId,
       deviceId: booking.deviceId,

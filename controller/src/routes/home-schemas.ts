@@ -56,6 +56,16 @@ export const HomeSchema = Obj({
       consents: Type.Array(Obj(AboutRecording)),
       /** Shares made to me since I last looked at the recording. */
       shares: Type.Array(HomeShare),
+      /** Coaching assignments set for me that I have not answered yet, soonest due first. */
+      assignments: Type.Array(
+        Obj({
+          assignmentId: Uuid,
+          title: Type.String(),
+          setByName: Type.String(),
+          /** The day it is due, YYYY-MM-DD. */
+          dueOn: Type.String(),
+        }),
+      ),
       /** Others' comments on what I may watch, since I last looked at the recording. */
       comments: Type.Array(
         Obj({

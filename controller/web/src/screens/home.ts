@@ -11,7 +11,7 @@
  */
 import { api } from "../api.js";
 import { fill, h, type Child } from "../dom.js";
-import { alertKind, purpose, role, span, when } from "../format.js";
+import { alertKind, day, purpose, role, span, when } from "../format.js";
 import { mayOpen, type Person, type Screen, type ScreenContext } from "../screen.js";
 import type {
   CoachHome,
@@ -136,6 +136,14 @@ function daysLeft(days: number): string {
 
 function teacherParts(teacher: TeacherHome): HTMLElement[] {
   return [
+    part(
+      "Assignments to answer",
+      "No coaching assignment is waiting for your answer.",
+      teacher.assignments.map((assignment) => [
+        h("a", { href: "#/coaching" }, assignment.title),
+        note(`Set by ${assignment.setByName}; due ${day(`${assignment.dueOn}T12:00:00`)}`),
+      ]),
+    ),
     part(
       "Your next bookings",
       "You have no bookings in the next two weeks.",
