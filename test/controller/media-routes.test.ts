@@ -7,16 +7,20 @@
 // named only in words, or none declared).
 import t from "tap";
 import { decide, MASK_ROLES } from "../../controller/src/domain/access.js";
+import { mayExportForSubjectAccess } from "../../controller/src/domain/privacy/dpo-rules.js";
 import { PEOPLE, recordedLesson, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
-const MEDIA = /^(image|video|audio)\/|mpegurl|mp2t|mp4|webm|ogg|octet-stream/i;
+// a tar is the DPO's subject access export, which may hold footage
+const MEDIA = /^(image|video|audio)\/|mpegurl|mp2t|mp4|webm|ogg|octet-stream|x-tar/i;
 
 type Guard =
   /** Footage of one recording: served only when `decide(person, "view", …)` allows it. */
   | { kind: "footage"; path: (recordingId: string) => string }
   /** A live picture of a room, taken with the box's lamp lit: for those who set masks. */
-  | { kind: "live-picture"; path: (deviceId: string) => string };
+  | { kind: "live-picture"; path: (deviceId: string) => string }
+  /** The DPO's subject access export: the DPO alone (domain/privacy/dpo-rules.ts). */
+  | { kind: "subject-access"; path: (exportId: string) => string };
 
 const MEDIA_ROUTES: Record<string, Guard> = {
   "GET /api/recordings/{id}/footage/index.m3u8": {
@@ -30,6 +34,10 @@ const MEDIA_ROUTES: Record<string, Guard> = {
   "POST /api/devices/{id}/picture": {
     kind: "live-picture",
     path: (deviceId) => `/api/devices/${deviceId}/picture`,
+  },
+  "GET /api/dpo/exports/{exportId}": {
+    kind: "subject-access",
+    path: (exportId) => `/api/dpo/exports/${exportId}`,
   },
 };
 
@@ -104,6 +112,15 @@ void t.test("every route that gives pixels or sound is known and guarded", async
           t.equal(reply.status, 403, `${route}: ${person.id} refused, as decide() refuses`);
           t.equal(reply.json<{ message: string }>().message, decision.reason, "in its words");
         }
+      } else if (guard.kind === "subject-access") {
+        // no such export: the DPO is told so, everyone else refused before anything is looked up
+        const decision = mayExportForSubjectAccess(person);
+        const reply = await caller.call(method, guard.path(recordingId));
+        t.equal(
+          reply.status,
+          decision.allowed ? 404 : 403,
+          `${route}: ${person.id} → ${reply.status}`,
+        );
       } else {
         // a box that is not connected: the roles that set masks are told so, the rest refused
         const reply = await caller.call(method, guard.path("room-1"));
