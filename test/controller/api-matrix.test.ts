@@ -54,6 +54,14 @@ const ROWS: Row[] = [
   r("PUT", "/api/oidc/role-map", byRole("admin"), "/api/oidc/role-map", {
     entries: [{ group: "Teaching staff", roles: ["teacher"] }],
   }),
+  // reconciling the accounts with the school's staff list (the matrix disables nobody)
+  r("POST", "/api/users/reconcile/preview", byRole("admin"), "/api/users/reconcile/preview", {
+    csv: "Username\r\nteacher-a\r\n",
+  }),
+  r("POST", "/api/users/reconcile", byRole("admin"), "/api/users/reconcile", {
+    csv: "Username\r\nteacher-a\r\n",
+    disable: ["teacher-a"],
+  }),
   r("GET", "/api/staff", ["anyone"]),
   r("GET", "/api/home", ["anyone"]),
   r("GET", "/api/users", byRole("admin")),

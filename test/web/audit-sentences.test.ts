@@ -99,6 +99,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     },
     /^changed which roles the identity provider's groups give \(2 groups\), giving a role that sees footage to 1 group$/,
   ],
+  "user.reconcile": [
+    "",
+    { listed: 80, disabled: ["teacher-a", "coach"] },
+    /^checked the accounts against the school's staff list \(80 people\): 2 accounts not on it disabled$/,
+  ],
   "timetable.import": [
     "",
     { format: "csv", lessons: 1200, added: 1, changed: 2, removed: 3 },

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   "user.import",
   "user.link",
   "oidc.role-map",
+  "user.reconcile",
   // bookings
   "booking.create",
   "booking.amend",

@@ -10,6 +10,7 @@ import { ANYONE, allow, me } from "./auth.js";
 import { answer, Obj, Role as RoleSchema, UserId, UserSchema, errors } from "./schemas.js";
 import { typed } from "./typed.js";
 import { StaffImport } from "../domain/staff-import.js";
+import { staffReconcileRoutes } from "./staff-reconcile.js";
 import {
   IMPORT_BODY_LIMIT,
   StaffImportBody,
@@ -21,6 +22,7 @@ import {
 export function userRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
   const staffImport = new StaffImport(app.db, app.audit, app.now);
+  staffReconcileRoutes(fastify);
 
   app.get(
     "/api/staff",

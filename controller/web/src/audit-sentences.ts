@@ -262,6 +262,13 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
       (footage === 0 ? "" : `, giving a role that sees footage to ${plural(footage, "group")}`)
     );
   },
+  "user.reconcile": (e) => {
+    const disabled = Array.isArray(e.detail.disabled) ? e.detail.disabled.length : 0;
+    return (
+      `checked the accounts against the school's staff list (${plural(number(e.detail, "listed") ?? 0, "person", "people")}): ` +
+      `${plural(disabled, "account")} not on it disabled`
+    );
+  },
   "timetable.import": (e) =>
     `imported the timetable: ${plural(number(e.detail, "added") ?? 0, "lesson")} added, ` +
     `${number(e.detail, "changed") ?? 0} changed, ${number(e.detail, "removed") ?? 0} removed`,

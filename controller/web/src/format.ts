@@ -200,6 +200,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "user.import": "Staff imported from a file",
   "user.link": "Account linked to the identity provider",
   "oidc.role-map": "Groups' roles changed",
+  "user.reconcile": "Accounts checked against the staff list",
   "booking.create": "Booking made",
   "booking.amend": "Booking changed",
   "booking.cancel": "Booking cancelled",
