@@ -209,6 +209,23 @@ void t.test(
     });
     t.equal((await submit(as["teacher-a"])).status, 409, "answered once");
     t.same(await toAnswer("teacher-a"), [], "answered: off teacher A's home");
+
+    // each told once: the teachers it was set for, and its setter when it is answered
+    const told = async (who: "teacher-a" | "teacher-c" | "coach" | "coach-2") =>
+      (await as[who].get("/api/notifications"))
+        .json<{ notifications: { kind: string; subject: string; link: string }[] }>()
+        .notifications.filter((n) => n.kind.startsWith("assignment"))
+        .map((n) => `${n.kind}: ${n.subject} → ${n.link}`);
+    t.same(await told("teacher-a"), [
+      "assignment-set: Ms coach set you a coaching assignment, due 2026-12-04 → coaching",
+    ]);
+    t.same(await told("teacher-c"), [
+      "assignment-set: Ms coach set you a coaching assignment, due 2026-12-04 → coaching",
+    ]);
+    t.same(await told("coach"), [
+      "assignment-answered: Ms teacher-a answered your coaching assignment → coaching",
+    ]);
+    t.same(await told("coach-2"), []);
     t.same(await toAnswer("teacher-c"), ["Questioning in the starter"], "still on teacher C's");
     const seenByCoach = (await as.coach.get(url)).json<Assignment>();
     t.same(

@@ -15,11 +15,11 @@ import {
   assignment,
   assignments,
   setAssignment,
-  submit,
   type Assignment,
   type AssignmentInput,
   type SubmissionInput,
 } from "./coaching/assignments.js";
+import { submit } from "./coaching/submissions.js";
 import type { CoachingContext } from "./coaching/context.js";
 import {
   addStrand,
