@@ -212,6 +212,13 @@ void t.test(
       reason: "a complaint about this lesson is being looked at",
     });
     t.equal(hold.status, 201, JSON.stringify(hold.body));
+    // a clip cut from the lesson is a copy too
+    const clip = await as["teacher-a"].post(`/api/recordings/${lesson}/clips`, {
+      inSeconds: 0,
+      outSeconds: 1,
+      title: "Questioning",
+    });
+    t.equal(clip.status, 201, JSON.stringify(clip.body));
 
     t.equal(
       (
@@ -235,16 +242,24 @@ void t.test(
       refused: [{ recordingId: unbooked, reason: /on hold and cannot be deleted/ }],
     });
 
-    const certificate = await eventually(
+    const certificateNow = async () => {
+      const reply = await as.dpo.get(`/api/dpo/erasures/${erasureId}/certificate`);
+      t.equal(reply.status, 200);
+      return reply.json<{ complete: boolean; recordings: { waiting: string[] }[] }>();
+    };
+    const clipLeft = await eventually(
       async () => {
-        const reply = await as.dpo.get(`/api/dpo/erasures/${erasureId}/certificate`);
-        t.equal(reply.status, 200);
-        const body = reply.json<{ complete: boolean }>();
-        return body.complete ? body : null;
+        const body = await certificateNow();
+        return body.recordings[0]?.waiting.length === 1 ? body : null;
       },
       20_000,
-      "every copy deleted",
+      "the box's and the server's copies deleted",
     );
+    t.match(clipLeft.recordings[0]?.waiting, [/the clip “Questioning” cut from it/]);
+    t.equal(clipLeft.complete, false, "not complete while a clip of it remains");
+    await app.clips.sweep();
+    const certificate = await certificateNow();
+    t.equal(certificate.complete, true, "complete once the clip is gone too");
     t.ok(
       box.requests.some((r) => r.op === "delete-recording" && r.args.recordingId === lesson),
       "the box was asked to delete the lesson",
@@ -276,8 +291,8 @@ void t.test(
     t.match(cert, { reference: "ERASE-7", requestedBy: "dpo", request: { action: "dpo.erasure" } });
     t.same(
       cert.recordings[0]?.deleted.map((d) => d.copy).sort(),
-      ["box", "controller"],
-      "both copies, each with its entry",
+      ["box", "clip", "controller"],
+      "every copy, each with its entry",
     );
     t.match(cert.recordings[0]?.deleted.find((d) => d.copy === "box")?.where, /Room room-1/);
     t.same(cert.recordings[0]?.waiting, []);

@@ -105,7 +105,7 @@ export const CertificateSchema = Obj({
       marked: Nullable(CitedEntrySchema),
       deleted: Type.Array(
         Obj({
-          copy: Type.Union([Type.Literal("controller"), Type.Literal("box")]),
+          copy: Type.Union([Type.Literal("controller"), Type.Literal("box"), Type.Literal("clip")]),
           where: Type.String(),
           at: Timestamp,
           entry: CitedEntrySchema,

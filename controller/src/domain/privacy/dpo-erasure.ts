@@ -128,8 +128,13 @@ export interface DeletionCertificate {
     startedAt: string;
     marked: CitedEntry | null;
     /** Each copy deleted: where, when, and its audit entry. */
-    deleted: { copy: "controller" | "box"; where: string; at: string; entry: CitedEntry }[];
-    /** Where a copy still waits to be deleted (a box that is offline). */
+    deleted: {
+      copy: "controller" | "box" | "clip";
+      where: string;
+      at: string;
+      entry: CitedEntry;
+    }[];
+    /** Where a copy still waits to be deleted (a box that is offline, a clip cut from it). */
     waiting: string[];
     complete: boolean;
   }[];
@@ -151,6 +156,20 @@ const cite = (entry: AuditEntry): CitedEntry => ({
 });
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
+
+async function clipsOf(
+  deps: Pick<ErasureDeps, "db">,
+  recordingId: string,
+): Promise<{ id: string; title: string; deleted_at: string | null }[]> {
+  const hasClips = await deps.db.get(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clips'",
+  );
+  if (!hasClips) return [];
+  return deps.db.all(
+    "SELECT id, title, deleted_at FROM clips WHERE recording_id = ? ORDER BY created_at",
+    [recordingId],
+  );
+}
 
 export async function deletionCertificate(
   deps: Pick<ErasureDeps, "db" | "audit">,
@@ -193,7 +212,7 @@ export async function deletionCertificate(
        FROM recordings r JOIN devices d ON d.id = r.device_id WHERE r.id = ?`,
       [recordingId],
     );
-    const deleted = deletions.map((e) => {
+    const deleted: DeletionCertificate["recordings"][number]["deleted"] = deletions.map((e) => {
       const copy = e.detail.copy === "device" ? ("box" as const) : ("controller" as const);
       return {
         copy,
@@ -205,10 +224,29 @@ export async function deletionCertificate(
         entry: cite(e),
       };
     });
+    // clips cut from it are copies too: the clips' own sweep deletes them once the recording is gone
+    const clips = await clipsOf(deps, recordingId);
+    const clipSteps: DeletionCertificate["recordings"][number]["deleted"] = [];
+    for (const clip of clips.filter((c) => c.deleted_at !== null)) {
+      const entry = (await deps.audit.page({ subject: clip.id, action: "clip.delete", limit: 1 }))
+        .entries[0];
+      if (!entry) continue;
+      clipSteps.push({
+        copy: "clip",
+        where: `the clip “${clip.title}” cut from it, on the school's server`,
+        at: entry.at,
+        entry: cite(entry),
+      });
+      if (entry.seq > last.seq) last = cite(entry);
+    }
+    deleted.push(...clipSteps);
     for (const e of [marked, ...deletions]) if (e && e.seq > last.seq) last = cite(e);
     const waiting = [
       ...(row?.on_device === 1 ? [`the classroom box in ${row.room}`] : []),
       ...(row?.on_controller === 1 ? ["the school's server"] : []),
+      ...clips
+        .filter((c) => c.deleted_at === null)
+        .map((c) => `the clip “${c.title}” cut from it (clips go at their next sweep)`),
     ];
     recordings.push({
       recordingId,
