@@ -17,10 +17,11 @@ const recording: RecordingAccess = {
   investigations: [{ openedBy: "slt", reason: "a concern raised by a parent", closed: false }],
   assignedTo: [],
 };
-const clip = (inBank: boolean): ClipAccess => ({
+const clip = (inBank: boolean, awaitingConsent = false): ClipAccess => ({
   ownerId: "owner",
   staff: ["owner", "ta"],
   inBank,
+  awaitingConsent,
   assignedTo: ["mentor"],
   recording,
 });
@@ -77,6 +78,18 @@ const CASES: [string, Person, ClipAction, boolean, string | RegExp][] = [
   ["a colleague cannot withdraw", person("other", "teacher"), "withdraw", true, /owner or SLT/],
   ["nobody downloads", person("owner", "teacher"), "download", true, /cannot be downloaded/],
 ];
+
+void t.test(
+  "staff in the lesson watch what they are asked to agree to, and only then",
+  async (t) => {
+    const ta = person("ta", "teacher");
+    t.same(decideClip(ta, "view", clip(false, true), NOW), { allowed: true, basis: "staff" });
+    t.match(decideClip(ta, "view", clip(false, false), NOW), { allowed: false });
+    t.match(decideClip(person("other", "teacher"), "view", clip(false, true), NOW), {
+      allowed: false,
+    });
+  },
+);
 
 for (const [name, who, action, inBank, expected] of CASES) {
   void t.test(name, async (t) => {

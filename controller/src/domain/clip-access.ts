@@ -2,7 +2,8 @@
  * Who may do what with a clip, as one pure decision beside `decide()`.
  * Watching: its owner; whoever may watch the recording it was cut from (a
  * share, an investigation: `decide()` says); whoever set an assignment the
- * owner answered with the clip; and, while it is in the exemplar bank, every
+ * owner answered with the clip; the staff in the lesson while they are asked
+ * to agree to it entering the bank; and, while it is in the bank, every
  * colleague (a teacher, coach, SLT member or the headteacher). The Bursar,
  * IT, the DPO and administrators never see footage. Offering it to the bank
  * is the owner's; consenting is for the staff on the booking; withdrawing it
@@ -25,6 +26,8 @@ export interface ClipAccess {
   /** Staff on the recording's booking: the people in the footage, whose consent the bank needs. */
   staff: readonly string[];
   inBank: boolean;
+  /** Offered to the bank and waiting for the staff's consent. */
+  awaitingConsent: boolean;
   /** Who set the assignments the owner answered with this clip. */
   assignedTo: readonly string[];
   /** The recording it was cut from. */
@@ -52,6 +55,10 @@ export function decideClip(
       if (viaRecording.allowed) return allow(viaRecording.basis);
       if (clip.assignedTo.includes(person.id) && colleague(person)) return allow("assignment");
       if (clip.inBank && colleague(person)) return allow("bank");
+      // asked to agree to share it, a member of staff in the lesson sees what they agree to
+      if (clip.awaitingConsent && clip.staff.includes(person.id) && colleague(person)) {
+        return allow("staff");
+      }
       if (!colleague(person)) {
         return refuse(
           "the Bursar, IT, the DPO and administrators never see footage, even in the exemplar bank",

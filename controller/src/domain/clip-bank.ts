@@ -70,6 +70,7 @@ export class ClipBank {
       ownerId: row.owner_id,
       staff: JSON.parse(row.staff_json) as string[],
       inBank: row.bank_state === "in-bank",
+      awaitingConsent: row.bank_state === "awaiting-consent",
       assignedTo: setters.map((s) => s.set_by),
       recording,
     };

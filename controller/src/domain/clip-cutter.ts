@@ -7,8 +7,10 @@
  * segments (their tags kept: discontinuities, the content key and the media
  * sequence its IV may follow) and ffmpeg copies them into the clip's own HLS
  * in its own folder; nothing is read past them and nothing is seeked. The
- * footage is read only through `openFootage()` (footage-source.ts); ffprobe
- * then says how long the clip really is, which is reported with the points.
+ * footage is read only through `openFootage()` (footage-source.ts). How long
+ * the clip really is comes from the playlist ffmpeg wrote for it (each
+ * segment's length from its packets' timestamps; the tests check it against
+ * ffprobe), with no second tool run: a cut costs about what ffmpeg alone does.
  */
 import { execFile } from "node:child_process";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -29,24 +31,19 @@ export interface CutClip {
 /** The playlist of the source's segments a clip is copied from, beside the clip (removed after). */
 const SOURCE_PLAYLIST = ".source.m3u8";
 
-interface Run {
-  stdout: string;
-  stderr: string;
-}
-
-function run(program: string, args: readonly string[]): Promise<Run> {
+function run(program: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(
       program,
       args,
       { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
+      (error, _stdout, stderr) => {
         if (error) {
           const last = stderr.trim().split("\n").slice(-3).join(" / ");
           reject(new Error(`${program} failed: ${last || error.message}`));
           return;
         }
-        resolve({ stdout, stderr });
+        resolve();
       },
     );
   });
@@ -179,36 +176,23 @@ export async function cutOnKeyframes(
   } finally {
     await rm(trimmed, { force: true });
   }
-  const names = (await readFile(join(folder, PLAYLIST), "utf8"))
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"));
-  if (names.length === 0)
+  // the clip's own playlist: ffmpeg's muxer wrote each segment's length from its packets
+  const written = parsePlaylist(await readFile(join(folder, PLAYLIST), "utf8")).entries;
+  if (written.length === 0) {
     throw new DomainError("invalid", "the clip came out empty: choose a longer part");
+  }
   const present = new Set(await readdir(folder));
   let bytes = 0;
-  for (const name of names) {
-    if (!present.has(name)) throw new Error(`ffmpeg listed '${name}' but did not write it`);
-    bytes += (await stat(join(folder, name))).size;
+  let seconds = 0;
+  for (const { uri, seconds: length } of written) {
+    if (!present.has(uri)) throw new Error(`ffmpeg listed '${uri}' but did not write it`);
+    bytes += (await stat(join(folder, uri))).size;
+    seconds += length;
   }
-  const seconds = await probedSeconds(folder);
   return {
     startSeconds,
     endSeconds: Math.min(lengthSeconds, startSeconds + seconds),
-    segments: names.length,
+    segments: written.length,
     bytes,
   };
-}
-
-/** The clip's length as ffprobe reads it from its footage. */
-async function probedSeconds(folder: string): Promise<number> {
-  const { stdout } = await run("ffprobe", [
-    ...["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"],
-    join(folder, PLAYLIST),
-  ]);
-  const seconds = Number(stdout.trim());
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`ffprobe gave no length for the clip: '${stdout.trim()}'`);
-  }
-  return seconds;
 }

@@ -8,6 +8,7 @@ import { fill, h } from "../dom.js";
 import { duration, purpose, when } from "../format.js";
 import type { Screen } from "../screen.js";
 import type { RecordingSummary } from "../types.js";
+import { clipConsents } from "./clip-consents.js";
 import { Messages, button, loading, onPress } from "../ui.js";
 
 export const consents: Screen = {
@@ -28,6 +29,8 @@ export const consents: Screen = {
       messages.element,
       list,
     );
+    const clips = clipConsents(screen, messages);
+    screen.body.append(clips.element);
     fill(list, loading("Loading what you are asked…"));
 
     const reload = async () => {
@@ -84,6 +87,6 @@ export const consents: Screen = {
     };
     screen.live("consents", refresh);
     screen.live("resync", refresh);
-    await reload();
+    await Promise.all([reload(), clips.reload()]);
   },
 };

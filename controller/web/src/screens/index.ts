@@ -8,6 +8,8 @@ import { bookSlot } from "./book.js";
 import { myBookings } from "./bookings.js";
 import { coachingScreen } from "./coaching.js";
 import { coachingTimeline } from "./coaching-timeline.js";
+import { bank } from "./bank.js";
+import { myClips } from "./clips.js";
 import { consents } from "./consents.js";
 import { demoPanel } from "./demo.js";
 import { home } from "./home.js";
@@ -39,6 +41,8 @@ export const SCREENS: readonly Screen[] = [
   bookSlot,
   sharedWithMe,
   consents,
+  myClips,
+  bank,
   coachingScreen,
   coachingTimeline,
   demoPanel,

@@ -11,6 +11,7 @@ import { api } from "../api.js";
 import { fill, h, type Child } from "../dom.js";
 import { day, duration, percent, purpose, recordingStatus, when } from "../format.js";
 import { Player } from "../player.js";
+import { clipCut } from "./clip-cut.js";
 import { mayOpen, type Screen, type ScreenContext } from "../screen.js";
 import { COLLEAGUE_ROLES, type RecordingDetail, type StaffMember } from "../types.js";
 import {
@@ -103,6 +104,9 @@ class RecordingPage {
       const comments = new RecordingComments(screen, this.id, player);
       this.comments = comments;
       screen.body.append(section("Watch", player.element), comments.element);
+      if (this.may("cut-clip") && this.detail.durationSeconds !== null) {
+        screen.body.append(clipCut(this.id, player, this.detail.durationSeconds));
+      }
       await comments.load();
     }
     screen.body.append(this.keepPart, this.sharePart, this.deletePart);
