@@ -229,6 +229,18 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { title: "Cold calling", why: "withdrawn from the exemplar bank", bytes: 100 },
     /^deleted the clip “Cold calling”: “withdrawn from the exemplar bank”$/,
   ],
+  "notification.settings": [
+    "teacher-a",
+    { emailKinds: ["share", "feedback"], ownAddress: true },
+    /^chose which notifications reach them by e-mail \(2 kinds\)$/,
+  ],
+  "concern.flag": [REC, { concernId: 1 }, /^flagged a concern about Coaching/],
+  "concern.answer": [REC, { concernId: 1 }, /^answered a concern about Coaching/],
+  "concern.leads": [
+    "",
+    { leads: ["head", "coach"] },
+    /^named who concerns go to: Ms Head and Ms Coach$/,
+  ],
   "hold.place": [
     REC,
     { holdId: 1, reason: "safeguarding review" },

@@ -7,6 +7,7 @@ import { api, useCsrfToken, whenSessionEnds } from "./api.js";
 import { fill, h } from "./dom.js";
 import { ApiError, problemInWords } from "./errors.js";
 import { LiveNotices } from "./live.js";
+import { NotificationBell } from "./notification-bell.js";
 import {
   mayOpen,
   match,
@@ -27,6 +28,8 @@ export class Dashboard {
   private session: Session | null = null;
   private readonly info: AppInfo = { demo: false };
   private live: LiveNotices | null = null;
+  /** My unread notifications, in the header while signed in. */
+  private bell: NotificationBell | null = null;
   private leaving: (() => void)[] = [];
   private aborter: AbortController | null = null;
   private firstScreen = true;
@@ -79,11 +82,15 @@ export class Dashboard {
     useCsrfToken(session?.csrfToken ?? null);
     this.live?.stop();
     this.live = null;
+    this.bell?.stop();
+    this.bell = null;
     if (session !== null && !session.user.mustChangePassword) {
       this.live = new LiveNotices("/api/events/stream", () => {
         void this.checkSession();
       });
       this.live.start();
+      this.bell = new NotificationBell(this.live);
+      this.bell.start();
       await this.learnDemo();
     }
     this.frame();
@@ -161,6 +168,7 @@ export class Dashboard {
       });
       this.account.append(
         h("span", { class: "who" }, "Signed in as ", h("strong", null, person.name)),
+        this.bell?.element ?? "",
         h("a", { href: `#/${PASSWORD}` }, "Change password"),
         signOut,
         messages.element,

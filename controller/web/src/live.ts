@@ -14,6 +14,8 @@ export interface NoticeData {
   bookings: { deviceId: string };
   /** How far my staff import has got: one-time passwords made of those to add. */
   "staff-import": { done: number; total: number };
+  /** My notifications changed: one arrived, or I read some (refetch the count). */
+  notifications: Record<string, never>;
   /** The stream was broken and is back: refetch. */
   resync: Record<string, never>;
 }
@@ -25,6 +27,7 @@ const TOPICS: readonly Topic[] = [
   "devices",
   "bookings",
   "staff-import",
+  "notifications",
 ];
 
 type Handler<T extends Topic> = (data: NoticeData[T]) => void;

@@ -16,6 +16,7 @@ import type { Policy, Role } from "../types.js";
 import type { Alert, FleetDevice, FleetPage, FleetShow, SelfTestResult } from "../types-school.js";
 import { Messages, badge, button, field, loading, onPress, section, table } from "../ui.js";
 import { Pager, lampView, throttle } from "./school-parts.js";
+import { mailOutboxPanel } from "./mail-outbox-panel.js";
 
 export const FLEET_PAGE = 50;
 const ALERTS_SHOWN = 20;
@@ -28,6 +29,8 @@ export const fleet: Screen = {
   menu: "Fleet",
   who: ["bursar", "it", "slt", "headteacher", "admin"],
   async render(screen) {
+    if (screen.person?.roles.some((role) => role === "it" || role === "admin") === true)
+      screen.body.append(mailOutboxPanel());
     const view = new FleetView(screen);
     await view.start();
   },

@@ -11,6 +11,9 @@ import { coachingTimeline } from "./coaching-timeline.js";
 import { bank } from "./bank.js";
 import { myClips } from "./clips.js";
 import { consents } from "./consents.js";
+import { concernScreen, concernsScreen } from "./concerns.js";
+import { notificationSettings } from "./notification-settings.js";
+import { notificationsScreen } from "./notifications.js";
 import { demoPanel } from "./demo.js";
 import { home } from "./home.js";
 import { changePassword } from "./password.js";
@@ -41,6 +44,10 @@ export const SCREENS: readonly Screen[] = [
   bookSlot,
   sharedWithMe,
   consents,
+  notificationsScreen,
+  notificationSettings,
+  concernsScreen,
+  concernScreen,
   myClips,
   bank,
   coachingScreen,

@@ -20,6 +20,7 @@ import type { DeviceDetail, PrivacyMask } from "../types-school.js";
 import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
 import { policyForm } from "./policy-form.js";
 import { privacyContactForm } from "./privacy-contact-form.js";
+import { concernLeadsForm } from "./concern-leads-form.js";
 import { doNotRecordImport } from "./do-not-record-import.js";
 
 const MAX_MASKS = 16;
@@ -40,6 +41,7 @@ export const policyScreen: Screen = {
     screen.body.append(
       policyForm(policy),
       privacyContactForm(policy),
+      concernLeadsForm(),
       doNotRecord(screen, policy),
       doNotRecordImport(screen),
       new MaskEditor(screen, devices).element,

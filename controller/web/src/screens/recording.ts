@@ -30,6 +30,7 @@ import { holds as holdsScreen } from "./holds.js";
 import { RecordingComments } from "./recording-comments.js";
 import { myRecordings } from "./recordings.js";
 import { sharedWithMe } from "./shared.js";
+import { concernFlag } from "./concern-flag.js";
 
 const DECISION_WORDS = { agree: "Agreed", decline: "Declined", pending: "Not answered yet" };
 
@@ -109,7 +110,7 @@ class RecordingPage {
       }
       await comments.load();
     }
-    screen.body.append(this.keepPart, this.sharePart, this.deletePart);
+    screen.body.append(this.keepPart, this.sharePart, this.deletePart, concernFlag(this.id));
     this.draw();
 
     let timer: number | null = null;
