@@ -135,5 +135,26 @@ void t.test("a teacher signs in through the school's identity provider", async (
     ],
     changedBy: "head.admin",
   });
+
+  // Jane has left: the staff list from the school's records no longer names her
+  const reconcile = admin.page.locator("section", {
+    has: admin.page.getByRole("heading", { name: "Check against the staff list" }),
+  });
+  await reconcile.getByLabel("Staff list to check against (CSV file)").setInputFiles({
+    name: "staff.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("Name,Email\r\nAdmin,head.admin@school.org\r\n"),
+  });
+  await reconcile.getByRole("button", { name: "Check the accounts" }).click();
+  const notListed = reconcile.getByRole("table", { name: "Active accounts not on the staff list" });
+  t.match(
+    await notListed.innerText(),
+    /Jane Teacher \(jane\.teacher\)\s+Teacher\s+jane\.teacher@school\.org/,
+  );
+  await checkAccessibility(t, admin.page, "the accounts not on the staff list");
+  await reconcile.getByLabel("Disable Jane Teacher (jane.teacher)").check();
+  await reconcile.getByRole("button", { name: "Disable the accounts ticked" }).click();
+  await reconcile.getByText(/^Disabled: jane\.teacher\. Their sessions have ended/).waitFor();
+  t.equal((await controller.app.people.get("jane.teacher"))?.status, "disabled");
   t.same(admin.problems, []);
 });

@@ -28,6 +28,7 @@ import {
   table,
 } from "../ui.js";
 import { roleMapSection } from "./role-map-form.js";
+import { staffReconcileSection } from "./staff-reconcile-form.js";
 import { addStaff, oneTimePasswords, roleChoice } from "./staff-add.js";
 
 export const staffScreen: Screen = {
@@ -85,6 +86,7 @@ class StaffView {
         this.listPlace,
       ),
       ...addStaff(this.screen, this.passwordsPlace, () => this.load()),
+      staffReconcileSection(() => this.load()),
       roleMapSection(this.screen.person?.id ?? ""),
     );
     fill(this.listPlace, loading("Loading staff…"));
