@@ -176,7 +176,7 @@ async function main(): Promise<number> {
       `${SEGMENT_SECONDS}-s segments; cut ${CUT_SECONDS / 60} min from minute ${CUT_FROM / 60}\n` +
       `median of ${rounds}: cutter ${cutter.toFixed(3)} s, ${(runs.cutter[0]?.bytes ?? 0) / 1e6} MB; ` +
       `ffmpeg alone ${alone.toFixed(3)} s, ${(runs.ffmpeg[0]?.bytes ?? 0) / 1e6} MB\n` +
-      `CPU (with ffmpeg's and ffprobe's): cutter ${median(runs.cutter, "cpu").toFixed(2)} s, ` +
+      `CPU (with ffmpeg's): cutter ${median(runs.cutter, "cpu").toFixed(2)} s, ` +
       `ffmpeg alone ${median(runs.ffmpeg, "cpu").toFixed(2)} s, ratio ${cpuRatio.toFixed(3)}\n` +
       `time ratio ${ratio.toFixed(3)} (target ≤ 1.2) ${ratio <= 1.2 ? "MET" : "NOT MET"}; ` +
       `load average now ${load()} on ${cpus().length} cores\n`,
