@@ -157,6 +157,21 @@ const cite = (entry: AuditEntry): CitedEntry => ({
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
+/** Every entry matching `filter` after `afterSeq`, a page at a time (a recording may have many). */
+export async function everyEntry(
+  audit: AuditLog,
+  filter: { subject: string },
+  afterSeq = 0,
+): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  for (let next: number | null = afterSeq; next !== null;) {
+    const page = await audit.page({ ...filter, afterSeq: next, limit: 1000 });
+    entries.push(...page.entries);
+    next = page.next;
+  }
+  return entries;
+}
+
 async function clipsOf(
   deps: Pick<ErasureDeps, "db">,
   recordingId: string,
@@ -192,11 +207,7 @@ export async function deletionCertificate(
   let last = cite(request);
   const recordings: DeletionCertificate["recordings"] = [];
   for (const recordingId of erase) {
-    const after = await deps.audit.page({
-      subject: recordingId,
-      afterSeq: request.seq - 1,
-      limit: 1000,
-    });
+    const after = { entries: await everyEntry(deps.audit, { subject: recordingId }, request.seq) };
     const marked = after.entries.find(
       (e) => e.action === "recording.erase" && e.detail.erasureId === erasureId,
     );

@@ -21,7 +21,7 @@ import type { AuditEntry, AuditLog } from "../audit.js";
 import { DomainError } from "../errors.js";
 import { openFootage } from "../footage-source.js";
 import { foundByIds, type FoundRecording } from "./dpo-find.js";
-import { requestProblems } from "./dpo-erasure.js";
+import { everyEntry, requestProblems } from "./dpo-erasure.js";
 import { mayExportForSubjectAccess } from "./dpo-rules.js";
 
 const run = promisify(execFile);
@@ -91,7 +91,7 @@ export async function makeExport(
   try {
     const recordings: ExportManifest["recordings"] = [];
     for (const recording of found) {
-      const { entries } = await deps.audit.page({ subject: recording.recordingId, limit: 1000 });
+      const entries = await everyEntry(deps.audit, { subject: recording.recordingId });
       let footageFile: string | null = null;
       if (request.footage.includes(recording.recordingId)) {
         footageFile = `footage/${recording.recordingId}.ts`;
