@@ -21,6 +21,7 @@ import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
 import { DeviceRegistry } from "./domain/devices.js";
 import { deviceKeyPath, loadDeviceKey } from "./device-key.js";
+import { loadSealingKeys, sealingKeysPath } from "./sealing-keys.js";
 import { Broker, type ListenOptions } from "./broker/broker.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
@@ -208,12 +209,14 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       logger.child({ part: "anonymiser" }),
       now,
     );
+    const sealing = loadSealingKeys(sealingKeysPath(config));
     const footage = new Footage(
       db,
       audit,
       recordings,
       recordingsDir,
       now,
+      sealing,
       new FaceBlurring(policy, anonymiser),
     );
     const clipsDir = join(config.dataDir, "clips");
@@ -314,6 +317,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       if (request.method !== "GET" && request.method !== "HEAD") mailOutbox.poke();
     });
     app.addHook("onClose", async () => {
+      footage.forgetKeys();
       custodian.stop();
       await started.close();
       await projector.catchUp().catch(() => undefined);

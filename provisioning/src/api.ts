@@ -209,11 +209,17 @@ export class ControllerClient {
   }
 
   /** Enrols a device; the secret is returned once and is never shown by the controller again. */
-  enrol(id: string, room: string): Promise<{ device: FleetDevice; secret: string }> {
+  enrol(
+    id: string,
+    room: string,
+  ): Promise<{ device: FleetDevice; secret: string; sealingKey?: string }> {
     return this.call("POST", "/api/devices", { id, room });
   }
 
-  act(id: string, action: DeviceAction): Promise<{ device: FleetDevice; secret?: string }> {
+  act(
+    id: string,
+    action: DeviceAction,
+  ): Promise<{ device: FleetDevice; secret?: string; sealingKey?: string }> {
     return this.call("POST", `/api/devices/${encodeURIComponent(id)}/${action}`);
   }
 

@@ -143,8 +143,9 @@ export async function bulkEnrol(
   let done = 0;
   for (const [index, row] of good.entries()) {
     let secret: string;
+    let sealingKey: string | undefined;
     try {
-      ({ secret } = await client.enrol(row.deviceId, row.room));
+      ({ secret, sealingKey } = await client.enrol(row.deviceId, row.room));
     } catch (error) {
       const text = (error as Error).message;
       if (error instanceof ControllerError && error.status === null) {
@@ -160,7 +161,7 @@ export async function bulkEnrol(
     }
     const dir = join(options.out, row.deviceId);
     try {
-      writeBundle(dir, { ...rowInput(row, options.defaults), secret });
+      writeBundle(dir, { ...rowInput(row, options.defaults), secret, sealingKey });
     } catch (error) {
       outcome.problems.push({
         line: row.line,

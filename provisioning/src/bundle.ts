@@ -56,6 +56,8 @@ export interface BundleInput extends Pins {
   secret: string;
   /** mqtt://host:1883 or mqtts://host:8883 */
   mqttUrl: string;
+  /** The controller's public sealing key (from the enrolment answer): footage is sealed to it. */
+  sealingKey?: string;
   /** The school CA (PEM), written beside the settings as ca.pem; required for mqtts. */
   ca?: Buffer;
   dataDir?: string;
@@ -97,6 +99,7 @@ export function bundleSettings(input: BundleInput): Record<string, unknown> {
     controller: {
       mqttUrl: input.mqttUrl,
       ...(input.ca !== undefined && { caFile: CA_FILE }),
+      ...(input.sealingKey !== undefined && { sealingKey: input.sealingKey }),
     },
     hardware: {
       backend: input.backend ?? "linux",
@@ -211,11 +214,19 @@ export function writeBundle(dir: string, input: BundleInput): string {
   return join(target, SETTINGS_FILE);
 }
 
-/** Replaces the secret in an existing bundle (the settings file is swapped whole). */
-export function replaceSecret(dir: string, secret: string): void {
+/**
+ * Replaces the secret in an existing bundle, and the controller's sealing key
+ * with it when one is given (rotated with the box's credentials); the
+ * settings file is swapped whole.
+ */
+export function replaceSecret(dir: string, secret: string, sealingKey?: string): void {
   const file = join(resolve(dir), SETTINGS_FILE);
   const settings = readBundleJson(file);
   settings.secret = secret;
+  if (sealingKey !== undefined) {
+    const controller = settings.controller as Record<string, unknown>;
+    settings.controller = { ...controller, sealingKey };
+  }
   const temporary = `${file}.partial`;
   try {
     writeFileSync(temporary, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });

@@ -40,10 +40,10 @@ export async function enrol(values: Values, positionals: string[], io: Io): Prom
   const input = plannedBundle(values, id, choice, target);
   const client = await signedIn(choice, io);
   try {
-    const { device, secret } = await client.enrol(id, room);
+    const { device, secret, sealingKey } = await client.enrol(id, room);
     io.out(`enrolled ${device.id} (${device.room})`);
     try {
-      writeBundle(target, { ...input, secret });
+      writeBundle(target, { ...input, secret, sealingKey });
     } catch (error) {
       io.err(
         `${NAME} enrol: ${device.id} is enrolled, but its bundle could not be written: ${(error as Error).message}\n` +
@@ -121,7 +121,7 @@ export async function rotate(values: Values, positionals: string[], io: Io): Pro
     );
   }
   const choice = controllerChoice(values, io.env);
-  let write: (secret: string) => string;
+  let write: (secret: string, sealingKey?: string) => string;
   if (bundle !== undefined) {
     let loaded;
     try {
@@ -134,25 +134,25 @@ export async function rotate(values: Values, positionals: string[], io: Io): Pro
         `${loaded.file} is the bundle of '${loaded.settings.deviceId}', not '${id}'`,
       );
     }
-    write = (secret) => {
-      replaceSecret(loaded.dir, secret);
+    write = (secret, sealingKey) => {
+      replaceSecret(loaded.dir, secret, sealingKey);
       return `new secret written into ${loaded.file}`;
     };
   } else {
     const target = resolve(out ?? "");
     const input = plannedBundle(values, id, choice, target);
-    write = (secret) => {
-      writeBundle(target, { ...input, secret });
+    write = (secret, sealingKey) => {
+      writeBundle(target, { ...input, secret, sealingKey });
       return describeBundle(target, choice.ca !== undefined);
     };
   }
   const client = await signedIn(choice, io);
   try {
-    const { secret } = await client.act(id, "rotate-secret");
+    const { secret, sealingKey } = await client.act(id, "rotate-secret");
     if (secret === undefined) throw new ControllerError("the controller issued no secret", 200);
     io.out(`new secret issued for ${id}; the old one no longer works`);
     try {
-      io.out(write(secret));
+      io.out(write(secret, sealingKey));
     } catch (error) {
       io.err(
         `${NAME} rotate: the new secret could not be written: ${(error as Error).message}\n` +

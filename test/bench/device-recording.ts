@@ -8,7 +8,11 @@
  *  - button-to-lamp latency p50/p99 (target p99 < 5 ms) and button-to-first-
  *    segment time, over repeated presses;
  *  - bytes written to disk per byte of footage, for both (target ≤ 1.05: each
- *    byte written once).
+ *    byte written once);
+ *  - the daemon sealing its footage (issue 20 §1: HLS AES-128, key sealed to
+ *    the controller) against the daemon recording in the clear, in the same
+ *    rounds: the box's CPU per second of footage and bytes written, with the
+ *    ratio (target ≤ 1.03) and the load average.
  * The box runs the built JavaScript with the Node flags its systemd unit uses
  * (DAEMON_NODE_FLAGS, DAEMON_ENVIRONMENT). Upload throughput against curl is
  * measured by test/bench/device-upload.ts.
@@ -17,6 +21,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -26,6 +31,7 @@ import {
   SimCamera,
   type DeviceSettings,
 } from "@classcam/device";
+import { newSealingKeyPair } from "@classcam/protocol";
 import { outputArguments } from "../../device/src/recorder/capture.js";
 import { REPO, profilingArgs, tempDir } from "../helpers/controller.js";
 import { cacheBoxConfig } from "../helpers/device.js";
@@ -46,7 +52,7 @@ Options:
   --help
 `;
 
-const TARGETS = { cpuRatio: 1.05, rssMb: 80, lampP99Ms: 5, writeRatio: 1.05 };
+const TARGETS = { cpuRatio: 1.05, rssMb: 80, lampP99Ms: 5, writeRatio: 1.05, sealedRatio: 1.03 };
 const TICK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const scratch = tempDir("classcam-bench-device-");
 
@@ -174,6 +180,21 @@ async function main(): Promise<number> {
   const settings = checked.settings;
   const settingsFile = join(scratch.path, "settings.json");
   writeFileSync(settingsFile, JSON.stringify(settings));
+  // the same box sealing its footage to a controller's key, its key file in a folder of its own
+  const sealedDataDir = join(scratch.path, "box-sealed");
+  cacheBoxConfig(sealedDataDir);
+  const runtimeDir = join(scratch.path, "ram");
+  mkdirSync(runtimeDir, { recursive: true });
+  const sealedSettingsFile = join(scratch.path, "settings-sealed.json");
+  writeFileSync(
+    sealedSettingsFile,
+    JSON.stringify({
+      ...settings,
+      dataDir: sealedDataDir,
+      runtimeDir,
+      controller: { ...settings.controller, sealingKey: newSealingKeyPair().publicKey },
+    }),
+  );
 
   process.stdout.write(
     `recording 720p30 for ${seconds} s, ${rounds} rounds of bare ffmpeg then the daemon…\n`,
@@ -188,6 +209,8 @@ async function main(): Promise<number> {
     captureCpuTicks: 0,
     daemonPeakRssBytes: 0,
   };
+  const sealed = { footageBytes: 0, footageSeconds: 0, writeBytes: 0, cpuTicks: 0 };
+  const loads: number[] = [];
   for (let round = 0; round < rounds; round += 1) {
     const b = await bareFfmpeg(settings, seconds, round);
     bare.cpuSeconds += b.cpuSeconds;
@@ -208,6 +231,12 @@ async function main(): Promise<number> {
     box.daemonCpuTicks += d.daemonCpuTicks;
     box.captureCpuTicks += d.captureCpuTicks;
     box.daemonPeakRssBytes = Math.max(box.daemonPeakRssBytes, d.daemonPeakRssBytes);
+    const s = JSON.parse(await runBox(sealedSettingsFile, "record", seconds)) as typeof d;
+    sealed.footageBytes += s.footageBytes;
+    sealed.footageSeconds += footage(s.dir).seconds;
+    sealed.writeBytes += s.writeBytes;
+    sealed.cpuTicks += s.daemonCpuTicks + s.captureCpuTicks;
+    loads.push(loadavg()[0] ?? 0);
   }
   process.stdout.write(`${presses} presses for the latency figures…\n`);
   const latency = JSON.parse(await runBox(settingsFile, "latency", presses)) as {
@@ -267,6 +296,35 @@ async function main(): Promise<number> {
   for (const row of rows) {
     process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ")}\n`);
   }
+  const clearCpu = (daemonCpu + captureCpu) / boxSeconds;
+  const sealedCpu = sealed.cpuTicks / TICK / sealed.footageSeconds;
+  const clearBytes = box.writeBytes / boxSeconds;
+  const sealedBytes = sealed.writeBytes / sealed.footageSeconds;
+  const sealedRows: [string, string, string, string, string][] = [
+    ["sealed footage (issue 20)", "sealed", "in the clear", "ratio", "target"],
+    [
+      "box CPU seconds per footage second (daemon + its ffmpeg)",
+      sealedCpu.toFixed(3),
+      clearCpu.toFixed(3),
+      ratio(sealedCpu, clearCpu),
+      `≤ ${TARGETS.sealedRatio}: ${verdict(sealedCpu / clearCpu <= TARGETS.sealedRatio)}`,
+    ],
+    [
+      "bytes written per footage second",
+      sealedBytes.toFixed(0),
+      clearBytes.toFixed(0),
+      ratio(sealedBytes, clearBytes),
+      "-",
+    ],
+  ];
+  const sealedWidths =
+    sealedRows[0]?.map((_, i) => Math.max(...sealedRows.map((row) => row[i]?.length ?? 0))) ?? [];
+  for (const row of sealedRows) {
+    process.stdout.write(`${row.map((cell, i) => cell.padEnd(sealedWidths[i] ?? 0)).join("  ")}\n`);
+  }
+  process.stdout.write(
+    `load average (1 min) after each round: ${loads.map((l) => l.toFixed(2)).join(", ")}\n`,
+  );
   process.stdout.write(
     `footage over all rounds: daemon ${(box.footageBytes / 1e6).toFixed(1)} MB in ${boxSeconds.toFixed(1)} s, bare ${(bare.footageBytes / 1e6).toFixed(1)} MB in ${bare.footageSeconds.toFixed(1)} s\n`,
   );

@@ -225,6 +225,7 @@ const ROWS: Row[] = [
     ["anyone"],
     `/api/recordings/${GHOST}/footage/seg-00001.ts`,
   ),
+  r("GET", "/api/recordings/{id}/footage/key", ["anyone"], `/api/recordings/${GHOST}/footage/key`),
   r("POST", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`, {
     atSeconds: 1,
     body: "hi",

@@ -31,6 +31,10 @@ const MEDIA_ROUTES: Record<string, Guard> = {
     kind: "footage",
     path: (id) => `/api/recordings/${id}/footage/seg-00001.ts`,
   },
+  "GET /api/recordings/{id}/footage/key": {
+    kind: "footage",
+    path: (id) => `/api/recordings/${id}/footage/key`,
+  },
   "POST /api/devices/{id}/picture": {
     kind: "live-picture",
     path: (deviceId) => `/api/devices/${deviceId}/picture`,

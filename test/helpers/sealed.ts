@@ -5,13 +5,16 @@
  * way a player does (HLS AES-128: AES-128-CBC, PKCS#7), and a search of a
  * folder's every file for a key's bytes.
  */
+import { execFile, execFileSync } from "node:child_process";
 import { createDecipheriv } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeviceSettings } from "@classcam/device";
 import { openContentKey, type ContentKey, type SealingKeyPair } from "@classcam/protocol";
 import { tempDir } from "./controller.js";
-import { probe, type Probe } from "./media.js";
+import type { Test } from "tap";
+import { listSegments, probe, type Probe } from "./media.js";
+import type { Footage } from "./upload-rig.js";
 
 /** `settings` made to seal its footage to `pair`; the runtime folder is removed by `remove`. */
 export function sealedSettings(
@@ -75,4 +78,73 @@ export function filesContaining(dir: string, needle: Buffer): string[] {
     else if (stat.isFile() && readFileSync(path).includes(needle)) found.push(path);
   }
   return found;
+}
+
+/**
+ * Decodes every frame of an HLS playlist whose key is a file beside it (as a
+ * player would fetch it): ffmpeg opens a key file only when told it may
+ * (`-allowed_extensions ALL`). Answers ffprobe's complaints (empty: clean)
+ * and the duration.
+ */
+export function probeKeyedPlaylist(
+  playlist: string,
+): Promise<{ errors: string; durationSeconds: number; videoFrames: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "ffprobe",
+      [
+        ...["-v", "error", "-allowed_extensions", "ALL", "-count_frames"],
+        ...["-show_entries", "stream=codec_type,nb_read_frames:format=duration", "-of", "json"],
+        playlist,
+      ],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          reject(new Error(`ffprobe ${playlist} failed: ${stderr || error.message}`));
+          return;
+        }
+        const parsed = JSON.parse(stdout) as {
+          streams?: { codec_type: string; nb_read_frames?: string }[];
+          format?: { duration?: string };
+        };
+        const video = parsed.streams?.find((stream) => stream.codec_type === "video");
+        resolve({
+          errors: stderr.trim(),
+          durationSeconds: Number(parsed.format?.duration ?? "NaN"),
+          videoFrames: Number(video?.nb_read_frames ?? 0),
+        });
+      },
+    );
+  });
+}
+
+/** Eight seconds of test pattern as the box writes it: HLS AES-128 with `content`. */
+export function makeSealedFootage(t: Pick<Test, "teardown">, content: ContentKey): Footage {
+  const footage = tempDir("classcam-sealed-footage-");
+  t.teardown(footage.remove);
+  const ram = tempDir("classcam-ram-");
+  t.teardown(ram.remove);
+  writeFileSync(join(ram.path, "content.key"), content.key);
+  writeFileSync(
+    join(ram.path, "key-info"),
+    `key\n${join(ram.path, "content.key")}\n${content.iv.toString("hex")}\n`,
+  );
+  execFileSync(
+    "ffmpeg",
+    [
+      ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "8"],
+      ...["-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-f", "hls", "-hls_time", "2"],
+      ...["-hls_list_size", "0", "-hls_key_info_file", join(ram.path, "key-info")],
+      ...["-hls_segment_filename", join(footage.path, "seg-%05d.ts")],
+      join(footage.path, "source.m3u8"),
+    ],
+    { stdio: "inherit" },
+  );
+  const segments = listSegments(footage.path, "source.m3u8");
+  return {
+    dir: footage.path,
+    segments,
+    total: segments.reduce((sum, s) => sum + s.bytes, 0),
+    fileOf: (name) => readFileSync(join(footage.path, name)),
+  };
 }

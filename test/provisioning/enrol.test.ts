@@ -8,10 +8,14 @@ import { join } from "node:path";
 import { loadSettings } from "@classcam/device";
 import { ConnackCode } from "@classcam/controller";
 import { HELP } from "@classcam/provisioning";
+import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { connectDevice, eventually, tempDir } from "../helpers/controller.js";
 import { startBox, until } from "../helpers/device.js";
 import { IT_USER, addAccount, provision, runNode, startProvisionedSchool } from "./harness.js";
 
+/** The controller's public sealing key, as its sealing key files say (issue 20 §1). */
+const sealingKeyOf = (school: { controller: { dataDir: string } }) =>
+  loadSealingKeys(join(school.controller.dataDir, SEALING_KEYS_DIR)).current.publicKey;
 const secretOf = (dir: string) =>
   (JSON.parse(readFileSync(join(dir, "device.json"), "utf8")) as { secret: string }).secret;
 
@@ -84,7 +88,7 @@ void t.test(
         deviceId: "room-12",
         secret: "…",
         dataDir: join(dir.path, "data"),
-        controller: { mqttUrl: school.controller.url },
+        controller: { mqttUrl: school.controller.url, sealingKey: sealingKeyOf(school) },
         hardware: {
           backend: "sim",
           lamp: { pin: 22 },
@@ -163,6 +167,15 @@ void t.test("wrong, rotated-away and retired secrets are refused", async (t) => 
   );
   const second = secretOf(bundle);
   t.not(second, first, "a new secret");
+  t.equal(
+    (
+      JSON.parse(readFileSync(join(bundle, "device.json"), "utf8")) as {
+        controller: { sealingKey?: string };
+      }
+    ).controller.sealingKey,
+    sealingKeyOf(school),
+    "the controller's sealing key comes with the new credentials",
+  );
   const stale = await connectDevice(url, "room-1", first).catch((e: unknown) => e);
   t.match(stale, { code: ConnackCode.badUsernameOrPassword }, "the rotated-away secret is refused");
   const staleCheck = await provision(["check", old], {});

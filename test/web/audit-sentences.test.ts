@@ -131,6 +131,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
   "recording.flag": [REC, { flag: "unbooked", bookingId: null }, /outside a booking/],
   "recording.delete": [REC, {}, /^asked to delete Coaching/],
   "footage.play": [REC, { basis: "share" }, /shared with them/],
+  "footage.key": [
+    REC,
+    { basis: "owner" },
+    /^opened the key of the encrypted footage of Coaching.*as its owner/,
+  ],
   "footage.upload-request": [
     REC,
     { basis: "owner", device: "demo-room" },

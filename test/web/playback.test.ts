@@ -3,13 +3,17 @@
  * (issue 21 §1): Watch pressed before anything arrived, it plays as soon as a
  * few segments are in; as the rest arrive the
  * growing playlist is followed and the video plays on past what was there at
- * the start, with no page errors.
+ * the start, with no page errors. The footage is sealed as a box seals it
+ * (issue 20 §1): encrypted with HLS AES-128, its key sealed to the controller,
+ * so hls.js plays it through the key route (the opening audited).
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { newContentKey, sealContentKey } from "@classcam/protocol";
+import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { tempDir } from "../helpers/controller.js";
 import { listSegments } from "../helpers/media.js";
 import { deviceEvent, startSchool } from "../helpers/school.js";
@@ -17,9 +21,18 @@ import { launchBrowser, openDashboard, signIn, go, waitInPage } from "./browser.
 
 const dir = tempDir("classcam-playback-");
 t.teardown(dir.remove);
+const CONTENT = newContentKey();
+const ram = tempDir("classcam-ram-");
+t.teardown(ram.remove);
+writeFileSync(join(ram.path, "content.key"), CONTENT.key);
+writeFileSync(
+  join(ram.path, "key-info"),
+  `key\n${join(ram.path, "content.key")}\n${CONTENT.iv.toString("hex")}\n`,
+);
 execFileSync("ffmpeg", [
   ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "12"],
   ...["-c:v", "libx264", "-g", "10", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
+  ...["-hls_key_info_file", join(ram.path, "key-info")],
   ...["-hls_segment_filename", join(dir.path, "seg-%05d.ts"), join(dir.path, "source.m3u8")],
 ]);
 const SEGMENTS = listSegments(dir.path, "source.m3u8");
@@ -83,7 +96,9 @@ void t.test("Watch plays footage still arriving, and follows it as it grows", as
       "x-content-sha256": segment.sha256,
     });
   };
-  await put("manifest", JSON.stringify({ segments: SEGMENTS }), {
+  const sealing = loadSealingKeys(join(school.controller.dataDir, SEALING_KEYS_DIR));
+  const sealedKey = sealContentKey(CONTENT, sealing.current.publicKey, id);
+  await put("manifest", JSON.stringify({ segments: SEGMENTS, sealedKey }), {
     "content-type": "application/json",
   });
 
@@ -103,5 +118,12 @@ void t.test("Watch plays footage still arriving, and follows it as it grows", as
   for (let i = 3; i < SEGMENTS.length; i += 1) await send(i);
   await waitInPage(page, "document.querySelector('video').currentTime > 5", 30_000);
   t.pass("it played on past the three seconds that were there when it started");
+  const audit = (await school.as.dpo.get(`/api/audit?subject=${id}&limit=1000`)).json<{
+    entries: { action: string; actor: string }[];
+  }>().entries;
+  t.ok(
+    audit.some((e) => e.action === "footage.key" && e.actor === "teacher-a"),
+    "the player opened the key through the key route (audited)",
+  );
   t.same(problems, [], "no page errors");
 });

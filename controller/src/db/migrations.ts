@@ -11,6 +11,7 @@ import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
 import { firstMigrations } from "./migrations-1-9.js";
 import { notificationsMigration } from "./migration-notifications.js";
+import { sealedKeysMigration } from "./migration-sealed-keys.js";
 
 export type { Migration, MigrationResult };
 
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   coachingMigration(11),
   notificationsMigration(12),
   anonymiseMigration(13),
+  sealedKeysMigration(14),
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   "recording.flag",
   "recording.delete",
   "footage.play",
+  "footage.key",
   "footage.upload-request",
   "footage.upload-complete",
   "footage.delete",

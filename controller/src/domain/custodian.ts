@@ -246,6 +246,10 @@ export class Custodian {
       await tx.run("DELETE FROM upload_segments WHERE recording_id = ?", [recordingId]);
       await tx.run("DELETE FROM uploads WHERE recording_id = ?", [recordingId]);
       await tx.run("DELETE FROM renditions WHERE recording_id = ?", [recordingId]);
+      // the sealed key goes too: a copy of the footage left anywhere (a backup) no longer opens
+      const erased = await tx.run("DELETE FROM recording_keys WHERE recording_id = ?", [
+        recordingId,
+      ]);
       await tx.run(
         `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at)
          VALUES (?, 'controller', ?, ?, ?)
@@ -260,7 +264,7 @@ export class Custodian {
         actor: "system",
         action: "footage.delete",
         subject: recordingId,
-        detail: { copy: "controller", reason },
+        detail: { copy: "controller", reason, ...(erased.changes > 0 && { keyErased: true }) },
       });
     });
   }

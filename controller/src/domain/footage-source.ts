@@ -1,14 +1,17 @@
 /**
  * Where a tool on the controller (the clip cutter, the anonymiser, an export)
  * reads a recording's footage: the one place that knows how footage is kept
- * at rest. Today that is the complete recording's HLS playlist and its
- * segments in the recording's folder; when footage is kept encrypted, this
- * is where the content key is opened for the tool (and closed after it).
- * Never a route: what a person sees goes through `decide()` and the
- * footage routes.
+ * at rest — the complete recording's HLS playlist and its segments in the
+ * recording's folder, encrypted (HLS AES-128) when the box sealed it. For
+ * sealed footage the content key is opened for the tool: written with a
+ * copy of the playlist naming it into a private temporary folder (0700, the
+ * key file 0600), which `close()` removes. Never a route: what a person sees
+ * goes through `decide()` and the footage routes.
  */
-import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { ContentKey } from "@classcam/protocol";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder } from "./footage-facts.js";
 
@@ -21,16 +24,36 @@ export interface FootageSource {
   close(): Promise<void>;
 }
 
+/** Opens recordings' content keys (`FootageKeys` is one). */
+export interface ContentKeySource {
+  contentKey(recordingId: string): Promise<ContentKey | null>;
+}
+
+/** The key source of each recordings folder, registered by the app that owns it (`Footage`). */
+const keySources = new Map<string, ContentKeySource>();
+
+/** Says where the keys of the footage in `recordingsDir` are opened; answers the undoing. */
+export function registerFootageKeys(recordingsDir: string, keys: ContentKeySource): () => void {
+  const dir = resolve(recordingsDir);
+  keySources.set(dir, keys);
+  return () => {
+    if (keySources.get(dir) === keys) keySources.delete(dir);
+  };
+}
+
 /**
  * Opens a recording whose every segment is on the controller, for ffmpeg to
  * read. Throws `not-found` when its playlist is not there (not uploaded yet,
- * or deleted).
+ * or deleted). `keys`: where its content key is opened (by default, the
+ * source registered for `recordingsDir`).
  */
 export async function openFootage(
   recordingsDir: string,
   recordingId: string,
+  keys: ContentKeySource | undefined = keySources.get(resolve(recordingsDir)),
 ): Promise<FootageSource> {
-  const playlist = join(recordingFolder(recordingsDir, recordingId), PLAYLIST);
+  const folder = recordingFolder(recordingsDir, recordingId);
+  const playlist = join(folder, PLAYLIST);
   try {
     await access(playlist);
   } catch {
@@ -39,9 +62,36 @@ export async function openFootage(
       "the recording's footage is not all on the controller yet: ask for it to be uploaded first",
     );
   }
-  return {
-    input: playlist,
-    inputOptions: ["-f", "hls"],
-    close: () => Promise.resolve(),
-  };
+  const content = (await keys?.contentKey(recordingId)) ?? null;
+  if (content === null) {
+    return { input: playlist, inputOptions: ["-f", "hls"], close: () => Promise.resolve() };
+  }
+  return keyedSource(folder, await readFile(playlist, "utf8"), content);
+}
+
+/** A private copy of the playlist naming the key file beside it and the segments where they are. */
+async function keyedSource(
+  folder: string,
+  playlist: string,
+  content: ContentKey,
+): Promise<FootageSource> {
+  const dir = await mkdtemp(join(tmpdir(), "classcam-footage-key-")); // 0700
+  const close = () => rm(dir, { recursive: true, force: true });
+  try {
+    const keyFile = join(dir, "content.key");
+    await writeFile(keyFile, content.key, { mode: 0o600 });
+    const keyLine = `#EXT-X-KEY:METHOD=AES-128,URI="${keyFile}",IV=0x${content.iv.toString("hex")}`;
+    const lines = playlist
+      .split("\n")
+      .map((line) => (line === "" || line.startsWith("#") ? line : join(folder, line)));
+    const first = lines.findIndex((line) => line.startsWith("#EXTINF"));
+    lines.splice(first === -1 ? lines.length : first, 0, keyLine);
+    const input = join(dir, PLAYLIST);
+    await writeFile(input, lines.join("\n"), { mode: 0o600 });
+    // the key file has no media extension: ffmpeg's HLS reader opens it only when allowed
+    return { input, inputOptions: ["-f", "hls", "-allowed_extensions", "ALL"], close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

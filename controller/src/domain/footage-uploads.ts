@@ -5,7 +5,9 @@
  * file and kept only when length and checksum match the manifest. Progress
  * lives in the database (`uploads`, `upload_segments`), so an upload that was
  * cut off resumes where it stopped. When every segment is in, a VOD playlist
- * is written and the recording is on the controller.
+ * is written and the recording is on the controller. Footage sealed on its
+ * box comes with its sealed key in the manifest (kept by `footage-keys.ts`)
+ * and is stored as it arrives: encrypted.
  *
  * No fastify here: the routes are in `routes/uploads.ts`.
  */
@@ -33,6 +35,7 @@ import {
   type ManifestSegment,
   type UploadProgress,
 } from "./footage-facts.js";
+import type { FootageKeys } from "./footage-keys.js";
 import type { UploadPriority } from "./footage-live.js";
 import { notify } from "./notifications.js";
 import { SegmentCommits } from "./footage-commit.js";
@@ -60,6 +63,8 @@ export class FootageUploads {
     private readonly events: EventEmitter<FootageEvents>,
     /** Where viewers wait: the answers name the segment to send next (`next`). */
     private readonly priority: UploadPriority,
+    /** Where a manifest's sealed key is checked and kept. */
+    private readonly keys: FootageKeys,
   ) {
     this.commits = new SegmentCommits(db, clock, syncFolder);
   }
@@ -113,11 +118,13 @@ export class FootageUploads {
    * The device's list of segments. Segments already stored with the same
    * length and checksum stay stored (that is how an upload resumes); anything
    * else the manifest no longer names is dropped. Answers which segments are
-   * in, and whether that is all of them.
+   * in, and whether that is all of them. `sealedKey`: the content key of
+   * footage sealed on the box (refused when this controller cannot open it).
    */
   async putManifest(
     recordingId: string,
     segments: readonly ManifestSegment[],
+    sealedKey?: string,
   ): Promise<{ received: string[]; complete: boolean; next?: string }> {
     checkManifest(segments);
     const folder = this.folder(recordingId);
@@ -132,6 +139,7 @@ export class FootageUploads {
       if (recording.ended_at === null) {
         throw new DomainError("conflict", "the recording is still in progress");
       }
+      if (sealedKey !== undefined) await this.keys.store(tx, recordingId, sealedKey, now);
       const before = await tx.all<SegmentRow>(
         "SELECT * FROM upload_segments WHERE recording_id = ?",
         [recordingId],

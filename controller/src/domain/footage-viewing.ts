@@ -15,6 +15,7 @@ import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder, SEGMENT_NAME, type FootageEvents } from "./footage-facts.js";
+import { withKeyLine, type FootageKeys } from "./footage-keys.js";
 import type { Copy, ViewingBasis } from "./rendition-rule.js";
 import {
   eventPlaylist,
@@ -70,6 +71,8 @@ export class FootageViewing {
     private readonly events: EventEmitter<FootageEvents>,
     /** Where viewers wait in footage still arriving (shared with the upload's end). */
     private readonly priority: UploadPriority,
+    /** The content keys of footage sealed on its box. */
+    private readonly keys: FootageKeys,
     /** Where footage with faces blurred comes from; null: everyone sees the original. */
     private readonly anonymised: AnonymisedFootage | null = null,
   ) {
@@ -130,7 +133,7 @@ export class FootageViewing {
         throw new DomainError("not-found", "the footage's playlist is missing on the controller");
       }
       await play(false);
-      return text;
+      return this.keyed(recordingId, text);
     }
     if (row.ended_at === null) {
       throw new DomainError(
@@ -159,7 +162,7 @@ export class FootageViewing {
     }
     if (growing !== null) {
       await play(true);
-      return growing;
+      return this.keyed(recordingId, growing);
     }
     await this.db.transaction(async (tx) => {
       const { changes } = await tx.run(
@@ -183,6 +186,34 @@ export class FootageViewing {
       "the footage is not on the controller yet: the classroom device has been asked to " +
         "upload it; try again in a moment",
     );
+  }
+
+  /** The playlist with its key line when the footage is sealed (one key and IV for it all). */
+  private async keyed(recordingId: string, playlist: string): Promise<string> {
+    const content = await this.keys.contentKey(recordingId);
+    return content === null ? playlist : withKeyLine(playlist, content);
+  }
+
+  /**
+   * The content key of sealed footage (16 bytes, for the player's AES-128),
+   * for someone who may view the recording; every opening is audited.
+   */
+  async key(person: Person, recordingId: string): Promise<Buffer> {
+    const { basis } = await this.mayView(person, recordingId);
+    const content = await this.keys.contentKey(recordingId);
+    if (content === null) {
+      throw new DomainError(
+        "not-found",
+        "this recording's footage has no key: it is not encrypted, or its key has been erased",
+      );
+    }
+    await this.audit.record({
+      actor: person.id,
+      action: "footage.key",
+      subject: recordingId,
+      detail: { basis },
+    });
+    return content.key;
   }
 
   /** Where the copy with faces blurred comes from, when this viewer is to see it (else null). */

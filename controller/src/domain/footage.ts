@@ -14,6 +14,8 @@ import type { Person } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { FootageEvents, ManifestSegment, UploadProgress } from "./footage-facts.js";
+import { FootageKeys, type SealingKeyRing } from "./footage-keys.js";
+import { registerFootageKeys } from "./footage-source.js";
 import { FootageUploads } from "./footage-uploads.js";
 import { UploadPriority } from "./footage-live.js";
 import {
@@ -27,6 +29,10 @@ export * from "./footage-facts.js";
 export class Footage extends EventEmitter<FootageEvents> {
   private readonly uploads: FootageUploads;
   private readonly viewing: FootageViewing;
+  /** The content keys of footage sealed on its box (for `openFootage()` too). */
+  readonly keys: FootageKeys;
+  /** Undoes the registration for `openFootage()` (when the app closes). */
+  readonly forgetKeys: () => void;
 
   constructor(
     db: Database,
@@ -35,12 +41,17 @@ export class Footage extends EventEmitter<FootageEvents> {
     /** One folder per recording: `<recordingsDir>/<recordingId>/`. */
     recordingsDir: string,
     clock: Clock = () => new Date(),
+    /** The controller's sealing keys; null: sealed footage is refused, saying so. */
+    sealing: SealingKeyRing | null = null,
     /** The copies with faces blurred, for viewers other than the owner; null: none are made. */
     anonymised: AnonymisedFootage | null = null,
   ) {
     super();
     const priority = new UploadPriority();
-    this.uploads = new FootageUploads(db, audit, recordingsDir, clock, this, priority);
+    this.keys = new FootageKeys(db, sealing);
+    // tools on the controller open sealed footage through footage-source.ts
+    this.forgetKeys = registerFootageKeys(recordingsDir, this.keys);
+    this.uploads = new FootageUploads(db, audit, recordingsDir, clock, this, priority, this.keys);
     this.viewing = new FootageViewing(
       db,
       audit,
@@ -49,6 +60,7 @@ export class Footage extends EventEmitter<FootageEvents> {
       clock,
       this,
       priority,
+      this.keys,
       anonymised,
     );
   }
@@ -64,8 +76,9 @@ export class Footage extends EventEmitter<FootageEvents> {
   putManifest(
     recordingId: string,
     segments: readonly ManifestSegment[],
+    sealedKey?: string,
   ): Promise<{ received: string[]; complete: boolean; next?: string }> {
-    return this.uploads.putManifest(recordingId, segments);
+    return this.uploads.putManifest(recordingId, segments, sealedKey);
   }
 
   /** See `FootageUploads.receiveSegment`. */
@@ -99,5 +112,10 @@ export class Footage extends EventEmitter<FootageEvents> {
   /** See `FootageViewing.segment`. */
   segment(person: Person, recordingId: string, name: string): Promise<string> {
     return this.viewing.segment(person, recordingId, name);
+  }
+
+  /** See `FootageViewing.key`. */
+  key(person: Person, recordingId: string): Promise<Buffer> {
+    return this.viewing.key(person, recordingId);
   }
 }

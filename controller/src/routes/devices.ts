@@ -19,6 +19,7 @@ import {
   DeviceSchema,
   DeviceWithSecretSchema,
   errors,
+  SealingKey,
   Obj,
   Ok,
   OneOf,
@@ -93,13 +94,13 @@ export function deviceRoutes(fastify: FastifyInstance): void {
         tags: ["fleet"],
         operationId: "enrolDevice",
         description:
-          "IT: enrols a classroom box under an id and a room (audited). The answer carries the box's MQTT secret, shown this once: set it on the box. An id already enrolled is refused (409).",
+          "IT: enrols a classroom box under an id and a room (audited). The answer carries the box's MQTT secret, shown this once: set it on the box; and the controller's public sealing key, which the box seals each recording's key to (its settings' controller.sealingKey). An id already enrolled is refused (409).",
         summary: "Enrol a device; its secret is shown once",
         body: Obj({ id: DeviceId, room: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: {
           201: answer(
             "The enrolled device and its secret (shown once)",
-            Obj({ device: DeviceSchema, secret: Type.String() }),
+            Obj({ device: DeviceSchema, secret: Type.String(), sealingKey: SealingKey }),
           ),
           ...errors(400, 401, 403, 409),
         },
@@ -114,7 +115,10 @@ export function deviceRoutes(fastify: FastifyInstance): void {
         detail: { room: device.room },
       });
       await custodian.refreshConfig(device.id);
-      return reply.code(201).send({ device: fleetView(device, []), secret });
+      const sealingKey = app.footage.keys.publicKey ?? undefined;
+      return reply
+        .code(201)
+        .send({ device: fleetView(device, []), secret, ...(sealingKey && { sealingKey }) });
     },
   );
 
@@ -148,7 +152,11 @@ export function deviceRoutes(fastify: FastifyInstance): void {
       else await devices[action](id);
       await audit.record({ actor: me(request).id, action: `device.${action}`, subject: id });
       const device = await devices.require(id);
-      return { device: fleetView(device, []), ...(secret !== undefined && { secret }) };
+      const sealingKey = app.footage.keys.publicKey ?? undefined;
+      return {
+        device: fleetView(device, []),
+        ...(secret !== undefined && { secret, ...(sealingKey && { sealingKey }) }),
+      };
     },
   );
 

@@ -1,6 +1,7 @@
 /**
- * A recording's footage as HLS, for whoever may view it: the playlist and its
- * segments, never cached, never offered as a download.
+ * A recording's footage as HLS, for whoever may view it: the playlist, its
+ * segments and (for footage encrypted on its box) its key, never cached,
+ * never offered as a download.
  */
 import { createReadStream } from "node:fs";
 import type { FastifyInstance } from "fastify";
@@ -54,6 +55,36 @@ export function footageRoutes(fastify: FastifyInstance): void {
         .header("cache-control", "private, no-store")
         .type("application/vnd.apple.mpegurl")
         .send(text);
+    },
+  );
+
+  // the key is sent as bytes, which its schema describes as binary
+  streaming.get(
+    "/api/recordings/:id/footage/key",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["recordings"],
+        operationId: "getFootageKey",
+        description:
+          "Whoever decide() lets view the recording: the 16-byte AES-128 key of footage encrypted on its classroom box, which its playlist names (#EXT-X-KEY); opened from the sealed key only for this request, audited every time, never cached. 404 for footage in the clear or whose key has been erased.",
+        summary: "The key of encrypted footage, for whoever may view it (audited)",
+        params: RecordingParams,
+        response: {
+          200: {
+            description: "The 16 bytes of the AES-128 key",
+            content: { "application/octet-stream": { schema: Type.String({ format: "binary" }) } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = await footage.key(me(request), request.params.id);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("application/octet-stream")
+        .send(key);
     },
   );
 

@@ -12,6 +12,9 @@ import {
   MAX_BUFFER_DAYS,
   MIN_BUFFER_DAYS,
   PrivacyMaskSchema,
+  SEALED_KEY_MAX_LENGTH,
+  SEALED_KEY_PATTERN,
+  SEALING_PUBLIC_KEY_PATTERN,
 } from "@classcam/protocol";
 import { RECORDING_ACTIONS, ROLES } from "../domain/access.js";
 import { MAX_HORIZON_DAYS, MIN_HORIZON_DAYS, MITIGATIONS } from "../domain/bookings.js";
@@ -327,6 +330,14 @@ export const ManifestSchema = Obj({
     }),
     { minItems: 1, maxItems: MAX_MANIFEST_SEGMENTS },
   ),
+  sealedKey: Type.Optional(
+    Type.String({
+      pattern: SEALED_KEY_PATTERN,
+      maxLength: SEALED_KEY_MAX_LENGTH,
+      description:
+        "Footage encrypted on the box (HLS AES-128): its content key sealed to the controller's sealing key",
+    }),
+  ),
 });
 export const UploadProgressSchema = Obj({
   receivedBytes: Type.Integer(),
@@ -403,9 +414,18 @@ export const AuditVerificationSchema = Type.Union([
 ]);
 
 /** A device after a change, with its new secret when one was made (shown once). */
+/** The controller's public sealing key, for a box's settings (issue 20 §1). */
+export const SealingKey = Type.Optional(
+  Type.String({
+    pattern: SEALING_PUBLIC_KEY_PATTERN,
+    description:
+      "The controller's public sealing key (x25519:…): the box seals each recording's content key to it (controller.sealingKey in its settings)",
+  }),
+);
 export const DeviceWithSecretSchema = Obj({
   device: DeviceSchema,
   secret: Type.Optional(Type.String()),
+  sealingKey: SealingKey,
 });
 
 /** The demo box's lamp as the panel reports it (what the dashboard's demo screen reads). */

@@ -74,7 +74,7 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
         tags: ["uploads"],
         operationId: "putUploadManifest",
         description:
-          "The classroom box, with its upload token: declares every segment of the recording (name, length in bytes, SHA-256) before sending them; answers which have already arrived.",
+          "The classroom box, with its upload token: declares every segment of the recording (name, length in bytes, SHA-256) before sending them, and for footage encrypted on the box its sealed content key (refused, 400, when this controller cannot open it); answers which have already arrived.",
         summary:
           "The recording's segments (name, length, SHA-256); answers which are already in, " +
           "so an interrupted upload resumes",
@@ -96,8 +96,8 @@ export async function uploadRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const { recordingId } = request.params;
-      const { segments } = request.body;
-      return footage.putManifest(recordingId, segments);
+      const { segments, sealedKey } = request.body;
+      return footage.putManifest(recordingId, segments, sealedKey);
     },
   );
 

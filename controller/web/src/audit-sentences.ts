@@ -300,6 +300,8 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
   },
   "recording.delete": ofRecording("asked to delete"),
   "footage.play": (e, n) => `played the footage of ${n.recording(e.subject)}${basis(e.detail)}`,
+  "footage.key": (e, n) =>
+    `opened the key of the encrypted footage of ${n.recording(e.subject)} to play it${basis(e.detail)}`,
   "footage.upload-request": (e, n) => {
     const device = text(e.detail, "device");
     return (
@@ -313,7 +315,9 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     const copy =
       text(e.detail, "copy") === "controller" ? "the school server's" : "the classroom box's";
     const reason = text(e.detail, "reason") ?? "";
-    return `deleted ${copy} copy of ${n.recording(e.subject)} (${DELETION_WORDS[reason] ?? reason})${sizes(e.detail)}`;
+    const erased =
+      e.detail.keyErased === true ? "; its key erased, so any copy left is unreadable" : "";
+    return `deleted ${copy} copy of ${n.recording(e.subject)} (${DELETION_WORDS[reason] ?? reason})${sizes(e.detail)}${erased}`;
   },
   "footage.delete-disputed": (e, n) =>
     `said it deleted its copy of ${n.recording(e.subject)}, which is on hold: not recorded as deleted`,
@@ -397,7 +401,6 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `kept ${clipOf(e)} out of the exemplar bank: a member of staff declined`,
   "clip.withdraw": (e) => `withdrew ${clipOf(e)} from the exemplar bank`,
   "clip.delete": (e) => `deleted ${clipOf(e)}${quoted(text(e.detail, "why"))}`,
-  "notification.settings": (e) => {
   "notification.settings": (e) => {
     const kinds = strings(e.detail.emailKinds);
     return kinds.length === 0

@@ -210,6 +210,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "recording.flag": "Recording flagged",
   "recording.delete": "Deletion asked for",
   "footage.play": "Footage played",
+  "footage.key": "Footage key opened",
   "footage.upload-request": "Footage fetched from the box",
   "footage.upload-complete": "Footage arrived",
   "footage.delete": "Footage deleted",
