@@ -536,3 +536,49 @@ void t.test(
     }
   },
 );
+
+void t.test(
+  "feedback tells the recording's owner, and a reply tells the comment's author, never what was said",
+  async (t) => {
+    const { school } = await schoolWithMail(t);
+    const { recordingId } = await recordedLesson(school);
+    const latest = async (id: "teacher-a" | "coach") =>
+      (await school.as[id].get("/api/notifications")).json<Page>().notifications;
+    t.equal(
+      (
+        await school.as["teacher-a"].post(`/api/recordings/${recordingId}/shares`, {
+          withId: "coach",
+        })
+      ).status,
+      201,
+    );
+    const comment = await school.as.coach.post(`/api/recordings/${recordingId}/comments`, {
+      atSeconds: 30,
+      body: "Lovely questioning of Sam at the front.",
+      kind: "strength",
+    });
+    t.equal(comment.status, 201);
+    const told = await latest("teacher-a");
+    t.match(told, [
+      {
+        kind: "feedback",
+        subject: "Ms coach left feedback on your recording",
+        link: `recordings/${recordingId}`,
+      },
+    ]);
+    t.notOk(JSON.stringify(told).includes("Sam"), "not what the comment says");
+
+    const reply = await school.as["teacher-a"].post(`/api/recordings/${recordingId}/comments`, {
+      atSeconds: 30,
+      body: "Thank you, I will try it again.",
+      parentId: comment.json<{ commentId: number }>().commentId,
+    });
+    t.equal(reply.status, 201);
+    const coach = await latest("coach");
+    t.match(coach[0], {
+      kind: "feedback",
+      subject: "Ms teacher-a replied to your comment on a recording",
+    });
+    t.equal((await latest("teacher-a")).length, 1, "the owner is not told of their own reply");
+  },
+);

@@ -11,6 +11,7 @@ import { DomainError } from "../errors.js";
 import { commentProblem } from "../form-limits.js";
 import { authorise, type RecordingContext } from "./context.js";
 import type { Comment, CommentKind } from "./model.js";
+import { tellOfFeedback } from "./feedback-told.js";
 
 /** What a comment may carry beyond its words. */
 export interface CommentExtras {
@@ -137,6 +138,12 @@ export async function comment(
         ...(strands.length > 0 && { strands }),
         ...(extras.parentId !== undefined && { parentId: extras.parentId }),
       },
+    });
+    await tellOfFeedback(tx, ctx.clock(), {
+      recordingId: id,
+      ownerId: row.owner_id,
+      authorId: person.id,
+      parentId: extras.parentId ?? null,
     });
     return lastID;
   });
