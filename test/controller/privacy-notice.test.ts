@@ -26,6 +26,7 @@ void t.test("the privacy notice: public, and written from the live policy", asyn
   t.match(html, /teacher development/, "why");
   t.match(html, /Parents and pupils cannot be given access/);
   t.match(html, /Nobody can download a recording/, "from the access rule on downloads");
+  t.match(html, /one copy that leaves the school is made by the data protection officer/);
   t.match(html, /senior leaders and the headteacher may open a recording for an investigation/i);
   t.match(html, /at least 20 characters/, "the investigation's reason, from its one limit");
   t.match(
@@ -103,6 +104,11 @@ void t.test(
     t.match(text, "Lessons in Room room-1 may be recorded");
     t.match(text, /may be recorded for teacher development/);
     t.match(text, /stays in the box for 7 days/);
+    t.match(
+      text,
+      /senior leaders only for an investigation/,
+      "who may watch, as the access rules say",
+    );
     for (const lamp of LAMP_PATTERNS) {
       t.match(text, lamp.pattern, `the lamp: ${lamp.pattern}`);
       t.match(text, lamp.meaning.replace(/\*\*/g, ""), `means: ${lamp.meaning}`);

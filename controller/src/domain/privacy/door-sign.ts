@@ -37,7 +37,7 @@ export function doorSign(policy: SchoolPolicy, room: string, publicUrl: string):
     paragraphs: [
       "Lessons in this room may be recorded for teacher development: a teacher watches their own lesson to improve their teaching.",
       "The camera box records only when a teacher has booked it, and its lamp is lit whenever it records.",
-      `Footage stays in the box for ${bufferDays} day${bufferDays === 1 ? "" : "s"} and is then overwritten, unless everyone on the booking agrees to keep it. Only the teacher and the colleagues they choose may watch it; parents and pupils cannot be given access.`,
+      `Footage stays in the box for ${bufferDays} day${bufferDays === 1 ? "" : "s"} and is then overwritten, unless everyone on the booking agrees to keep it. The teacher and the colleagues they choose may watch it, senior leaders only for an investigation with a written reason; parents and pupils cannot be given access.`,
     ],
     lamp: {
       caption: "What the lamp on the camera box means",

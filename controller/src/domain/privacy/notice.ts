@@ -109,7 +109,9 @@ export function privacyNotice(policy: SchoolPolicy): PrivacyNotice {
           `${capitalise(roleList(metadataOnly))} see when and where a recording was made, never the footage.`,
           ...(anyoneMayDownload()
             ? []
-            : ["Nobody can download a recording, and there are no public links to one."]),
+            : [
+                "Nobody can download a recording, and there are no public links to one. The one copy that leaves the school is made by the data protection officer for a person who asks for footage of themselves (a subject access request).",
+              ]),
           ...(families
             ? [
                 "Parents and pupils cannot be given access to recordings: there are no accounts for them.",
