@@ -9,6 +9,7 @@
  *
  *   npm run bench:anonymise            # a 60-second clip per setting, 10 minutes for the default
  *   npm run bench:anonymise -- --ci    # a 10-second clip per setting, no long run
+ *   npm run bench:anonymise -- --seconds=30 --long=600
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -28,8 +29,13 @@ import { tiledDetector, type Tiling } from "../../controller/src/anonymise/tiles
 import { classroom, makeClip } from "../fixtures/anonymise/evaluation-set.js";
 
 const ci = process.argv.includes("--ci");
-const SHORT = ci ? 10 : 60;
-const LONG = ci ? 0 : 600;
+/** `--seconds=N`: the accuracy clip's length; `--long=N`: the timing run's (0: none). */
+const flag = (name: string) => {
+  const value = process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  return value === undefined ? undefined : Number(value);
+};
+const SHORT = flag("seconds") ?? (ci ? 10 : 60);
+const LONG = flag("long") ?? (ci ? 0 : 600);
 
 interface Setting {
   label: string;

@@ -180,8 +180,20 @@ void t.test("a colleague gets only the blurred copy; the owner the original", as
   const early = await segmentBytes(school.app, b, id, segments[0]?.name ?? "");
   t.equal(early.status, 409, "nor any segment of it");
 
+  const copy = `/api/recordings/${id}/anonymised-copy`;
+  t.match((await b.get(copy)).json(), { state: /^(queued|making)$/, yours: "anonymised" });
+
   const playlist = await blurredPlaylist(b, id);
   await checkBlurred(t, school.app, b, id, playlist);
+  t.same((await b.get(copy)).json(), {
+    state: "ready",
+    progress: 1,
+    error: null,
+    yours: "anonymised",
+  });
+  t.match((await school.as["teacher-a"].get(copy)).json(), { state: "ready", yours: "original" });
+  t.match((await school.as.bursar.get(copy)).json(), { yours: "none" }, "details, never footage");
+  t.equal((await school.as["teacher-c"].get(copy)).status, 403, "not for someone outside it");
 
   const owner = await school.as["teacher-a"].get(`/api/recordings/${id}/footage/index.m3u8`);
   t.equal(owner.status, 200);

@@ -226,6 +226,12 @@ const ROWS: Row[] = [
     `/api/recordings/${GHOST}/footage/seg-00001.ts`,
   ),
   r("GET", "/api/recordings/{id}/footage/key", ["anyone"], `/api/recordings/${GHOST}/footage/key`),
+  r(
+    "GET",
+    "/api/recordings/{id}/anonymised-copy",
+    ["anyone"],
+    `/api/recordings/${GHOST}/anonymised-copy`,
+  ),
   r("POST", "/api/recordings/{id}/comments", ["anyone"], `/api/recordings/${GHOST}/comments`, {
     atSeconds: 1,
     body: "hi",

@@ -101,6 +101,10 @@ export function liveRoutes(app: FastifyInstance): void {
   app.broker.ingest.onDevicesChanged = (deviceIds) => {
     notices.publish({ topic: "devices", deviceIds: [...deviceIds] });
   };
+  // the copy with faces blurred: made, moved on, or failed (its state is on the recording's page)
+  app.anonymiser.on("changed", (recordingId) => {
+    notices.publish({ topic: "recordings", recordingId });
+  });
   app.footage.on("uploaded", poke);
   app.footage.on("uploadWanted", poke);
   // the custodian's work (an archive finished, a deletion done) ends in a config push

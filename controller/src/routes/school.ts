@@ -13,6 +13,7 @@ import { auditRoutes } from "./audit.js";
 import { bookingRoutes } from "./bookings.js";
 import { clipRoutes } from "./clips.js";
 import { deviceRoutes } from "./devices.js";
+import { anonymisedRoutes } from "./anonymised.js";
 import { footageRoutes } from "./footage.js";
 import { governanceRoutes } from "./governance.js";
 import { homeRoutes } from "./home.js";
@@ -30,6 +31,7 @@ const RESOURCES = [
   policyRoutes,
   recordingRoutes,
   footageRoutes,
+  anonymisedRoutes,
   sharingRoutes,
   clipRoutes,
   keepingRoutes,

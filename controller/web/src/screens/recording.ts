@@ -31,6 +31,7 @@ import { RecordingComments } from "./recording-comments.js";
 import { myRecordings } from "./recordings.js";
 import { sharedWithMe } from "./shared.js";
 import { concernFlag } from "./concern-flag.js";
+import { anonymisedCopyWords, type AnonymisedCopy } from "./anonymised-copy.js";
 
 const DECISION_WORDS = { agree: "Agreed", decline: "Declined", pending: "Not answered yet" };
 
@@ -55,6 +56,8 @@ export const recordingScreen: Screen = {
 
 class RecordingPage {
   private detail!: RecordingDetail;
+  /** The copy with every face blurred: whether it is made, and which copy I see. */
+  private copy: AnonymisedCopy | null = null;
   private staff: StaffMember[] = [];
   private player: Player | null = null;
   private comments: RecordingComments | null = null;
@@ -84,9 +87,10 @@ class RecordingPage {
 
   async open(): Promise<void> {
     const { screen } = this;
-    [this.detail, this.staff] = await Promise.all([
+    [this.detail, this.staff, this.copy] = await Promise.all([
       api.get<RecordingDetail>(`/api/recordings/${this.id}`),
       api.get<StaffMember[]>("/api/staff"),
+      this.loadCopy(),
     ]);
     screen.setTitle(`${purpose(this.detail.purpose)} — ${when(this.detail.startedAt)}`);
     await this.markSeen();
@@ -138,10 +142,18 @@ class RecordingPage {
   }
 
   private async reload(): Promise<void> {
-    this.detail = await api.get<RecordingDetail>(`/api/recordings/${this.id}`);
+    [this.detail, this.copy] = await Promise.all([
+      api.get<RecordingDetail>(`/api/recordings/${this.id}`),
+      this.loadCopy(),
+    ]);
     this.player?.update(this.detail);
     this.draw();
     await this.markSeen();
+  }
+
+  /** The copy with faces blurred, when I may see the recording's footage or details. */
+  private loadCopy(): Promise<AnonymisedCopy> {
+    return api.get<AnonymisedCopy>(`/api/recordings/${this.id}/anonymised-copy`);
   }
 
   /** What was shared or commented on it until now is no longer new on my home. */
@@ -183,6 +195,8 @@ class RecordingPage {
         ),
       ],
     ];
+    const faces = this.copy === null ? null : anonymisedCopyWords(this.copy);
+    if (faces !== null) rows.push(["Faces", h("span", { class: "anonymised-copy" }, faces)]);
     fill(
       this.summary,
       h(
