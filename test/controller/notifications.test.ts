@@ -4,9 +4,9 @@
 import t, { type Test } from "tap";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, Database, loadConfig, migrate } from "@classcam/controller";
+import { ConfigError, DEFAULT_CONFIG, Database, loadConfig, migrate } from "@classcam/controller";
 import { notify } from "../../controller/src/domain/notifications.js";
-import { eventually, tempDir } from "../helpers/controller.js";
+import { eventually, startController, tempDir } from "../helpers/controller.js";
 import { MailServer } from "../helpers/mail-server.js";
 import {
   answeringDevice,
@@ -580,5 +580,56 @@ void t.test(
       subject: "Ms teacher-a replied to your comment on a recording",
     });
     t.equal((await latest("teacher-a")).length, 1, "the owner is not told of their own reply");
+  },
+);
+
+void t.test(
+  "e-mail waiting when the controller restarts is sent by the next one, once",
+  async (t) => {
+    const dir = tempDir();
+    const relay = await MailServer.start();
+    await relay.stop();
+    t.teardown(async () => {
+      await relay.stop();
+      dir.remove();
+    });
+    let now = new Date("2026-11-23T12:00:00Z");
+    const config = {
+      mail: relay.config,
+      http: {
+        ...DEFAULT_CONFIG.http,
+        host: "127.0.0.1",
+        port: 0,
+        publicUrl: "https://cam.school.example",
+      },
+    };
+    const first = await startController({ dataDir: dir.path, config, now: () => now });
+    await first.app.people.add({ id: "t.a", displayName: "Ms A", roles: ["teacher"] }, "test");
+    await first.app.notifications.setSettings(
+      { id: "t.a", roles: ["teacher"] },
+      { ownAddress: "a@school.example", kinds: ["share"] },
+    );
+    await first.app.db.transaction((tx) =>
+      notify(tx, {
+        userId: "t.a",
+        kind: "share",
+        subject: "Ms B shared a recording with you",
+        link: "recordings/x",
+        at: now,
+      }),
+    );
+    t.equal(await first.app.mailOutbox.deliverDue(), 0, "the relay is down");
+    await first.close();
+
+    await relay.start();
+    const second = await startController({ dataDir: dir.path, config, now: () => now });
+    t.teardown(second.close);
+    t.match(await second.app.mailOutbox.status(), { waiting: 1, failing: 1 });
+    t.equal(await second.app.mailOutbox.deliverDue(), 0, "not before its time");
+    now = new Date(now.getTime() + 60_000);
+    t.equal(await second.app.mailOutbox.deliverDue(), 1);
+    t.equal(await second.app.mailOutbox.deliverDue(), 0);
+    t.equal(relay.to("a@school.example").length, 1);
+    t.match(relay.received[0]?.text, /https:\/\/cam\.school\.example\/#\/recordings\/x/);
   },
 );
