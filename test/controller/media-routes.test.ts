@@ -6,6 +6,10 @@
 // list fails here, and so does one that hides its content type (a media type
 // named only in words, or none declared).
 import t from "tap";
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { decideClip } from "../../controller/src/domain/clip-access.js";
 import { decide, MASK_ROLES } from "../../controller/src/domain/access.js";
 import { mayExportForSubjectAccess } from "../../controller/src/domain/privacy/dpo-rules.js";
 import { PEOPLE, recordedLesson, startSchool } from "../helpers/school.js";
@@ -19,6 +23,8 @@ type Guard =
   | { kind: "footage"; path: (recordingId: string) => string }
   /** A live picture of a room, taken with the box's lamp lit: for those who set masks. */
   | { kind: "live-picture"; path: (deviceId: string) => string }
+  /** Footage of one clip: served only when `decideClip(person, "view", …)` allows it. */
+  | { kind: "clip"; path: (clipId: string) => string }
   /** The DPO's subject access export: the DPO alone (domain/privacy/dpo-rules.ts). */
   | { kind: "subject-access"; path: (exportId: string) => string };
 
@@ -34,6 +40,14 @@ const MEDIA_ROUTES: Record<string, Guard> = {
   "GET /api/recordings/{id}/footage/key": {
     kind: "footage",
     path: (id) => `/api/recordings/${id}/footage/key`,
+  },
+  "GET /api/clips/{clipId}/footage/index.m3u8": {
+    kind: "clip",
+    path: (id) => `/api/clips/${id}/footage/index.m3u8`,
+  },
+  "GET /api/clips/{clipId}/footage/{segment}": {
+    kind: "clip",
+    path: (id) => `/api/clips/${id}/footage/seg-00000.ts`,
   },
   "POST /api/devices/{id}/picture": {
     kind: "live-picture",
@@ -102,6 +116,21 @@ void t.test("every route that gives pixels or sound is known and guarded", async
     );
   });
   const access = await app.recordings.accessOf(null, recordingId);
+  // a clip of it in the exemplar bank, its footage in its folder
+  const clipId = randomUUID();
+  await app.db.transaction((tx) =>
+    tx.run(
+      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
+         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, bank_state,
+         created_at) VALUES (?, ?, 'teacher-a', '["teacher-a"]', 0, 1, 0, 1, 4, 1, 'Matrix',
+         'in-bank', ?)`,
+      [clipId, recordingId, START.toISOString()],
+    ),
+  );
+  await mkdir(app.clips.folder(clipId), { recursive: true });
+  await writeFile(join(app.clips.folder(clipId), "index.m3u8"), "#EXTM3U\n");
+  await writeFile(join(app.clips.folder(clipId), "seg-00000.ts"), "clip");
+  const clipAccess = await app.clips.bank.accessOf(null, clipId);
 
   for (const [route, guard] of Object.entries(MEDIA_ROUTES)) {
     const method = route.split(" ")[0] as "GET" | "POST";
@@ -114,6 +143,15 @@ void t.test("every route that gives pixels or sound is known and guarded", async
           t.not(reply.status, 403, `${route}: ${person.id} may view (${decision.basis})`);
         } else {
           t.equal(reply.status, 403, `${route}: ${person.id} refused, as decide() refuses`);
+          t.equal(reply.json<{ message: string }>().message, decision.reason, "in its words");
+        }
+      } else if (guard.kind === "clip") {
+        const decision = decideClip(person, "view", clipAccess, app.now());
+        const reply = await caller.call(method, guard.path(clipId));
+        if (decision.allowed) {
+          t.equal(reply.status, 200, `${route}: ${person.id} may watch (${decision.basis})`);
+        } else {
+          t.equal(reply.status, 403, `${route}: ${person.id} refused, as decideClip() refuses`);
           t.equal(reply.json<{ message: string }>().message, decision.reason, "in its words");
         }
       } else if (guard.kind === "subject-access") {
