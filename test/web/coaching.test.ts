@@ -87,6 +87,7 @@ void t.test(
     await feedback(coach.page, "Next step", "Use cold calling for the first question.", [
       "TS5 Adapt teaching to the strengths and needs of all pupils",
     ]);
+    await feedback(coach.page, "Next step", "Plan where each pupil sits.", []);
     await look(t, shots, coach.page, "feedback-given");
 
     // teacher A replies to the question and marks the next step done
@@ -119,6 +120,23 @@ void t.test(
       await coach.page.getByRole("link", { name: /Download as/ }).count(),
       0,
       "no export for the coach",
+    );
+
+    // the next assignment carries forward the step still open (the done one is not offered)
+    await go(coach.page, "coaching");
+    const next = coach.page.getByRole("form", { name: "Set an assignment" });
+    await next.getByLabel("Title").fill("Seating");
+    await next.getByLabel("Focus").fill("Try the seating plan.");
+    await next.getByLabel("Due").fill("2026-12-18");
+    await next.getByLabel("Ms teacher-a").check();
+    await next.getByLabel("Ms teacher-a: Plan where each pupil sits.").check();
+    t.equal(await next.getByLabel(/cold calling/).count(), 0, "a done step is not offered");
+    await look(t, shots, coach.page, "carry-forward");
+    await next.getByRole("button", { name: "Set the assignment" }).click();
+    await coach.page.getByText("“Seating” is set.").waitFor();
+    t.match(
+      await coach.page.locator("li.assignment", { hasText: "Seating" }).innerText(),
+      /Next steps carried forward:\s*Plan where each pupil sits\./,
     );
 
     // a second coach and the Bursar cannot see the submission

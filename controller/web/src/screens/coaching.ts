@@ -12,6 +12,7 @@ import type { Screen, ScreenContext } from "../screen.js";
 import type { RecordingSummary, StaffMember } from "../types.js";
 import {
   strandWords,
+  type Timeline,
   type Assignment,
   type AssignmentLists,
   type Strand,
@@ -198,6 +199,27 @@ class CoachingView {
     return form;
   }
 
+  /** The open next steps you gave the teachers chosen, to carry forward into the assignment. */
+  private async drawSteps(who: HTMLFieldSetElement, carry: HTMLFieldSetElement): Promise<void> {
+    const chosen = [...who.querySelectorAll<HTMLInputElement>("input:checked")].map((i) => i.value);
+    const timelines = await Promise.all(
+      chosen.map((id) =>
+        api.get<Timeline>(`/api/coaching/timeline?teacher=${encodeURIComponent(id)}`),
+      ),
+    );
+    const steps = timelines.flatMap((t) =>
+      t.nextSteps.filter((s) => s.doneAt === null).map((s) => ({ ...s, teacher: t.teacherName })),
+    );
+    carry.hidden = steps.length === 0;
+    fill(
+      carry,
+      h("legend", null, "Next steps to carry forward (optional)"),
+      steps.map((step) =>
+        checkbox(`${step.teacher}: ${step.body}`, { name: "carry", value: String(step.commentId) }),
+      ),
+    );
+  }
+
   private drawSetter(assignments: readonly Assignment[], staff: readonly StaffMember[]): void {
     const me = this.screen.person?.id;
     const teachers = staff.filter((s) => s.roles.includes("teacher") && s.id !== me);
@@ -217,6 +239,8 @@ class CoachingView {
       h("legend", null, "For whom"),
       teachers.map((t) => checkbox(t.displayName, { name: "teacher", value: t.id })),
     );
+    const carry = h("fieldset", { class: "carry", hidden: true });
+    who.addEventListener("change", () => void this.drawSteps(who, carry));
     const messages = new Messages();
     const form = h(
       "form",
@@ -231,6 +255,7 @@ class CoachingView {
         "For example: your Year 9 lesson on Tuesday.",
       ),
       who,
+      carry,
       messages.element,
       h("button", { type: "submit", class: "button primary" }, "Set the assignment"),
     );
@@ -259,6 +284,9 @@ class CoachingView {
         dueOn: due.value,
         teachers: chosen,
         suggestion: suggestion.value.trim() === "" ? null : suggestion.value.trim(),
+        carryForward: [...carry.querySelectorAll<HTMLInputElement>("input:checked")].map((input) =>
+          Number(input.value),
+        ),
       });
       const words = `“${title.value.trim()}” is set.`;
       form.reset();
