@@ -285,5 +285,11 @@ void t.test(
       200,
       "the owner still watches the original",
     );
+
+    // the school turns blurring off: colleagues then see footage as recorded
+    const off = await school.as.slt.patch("/api/policy", { anonymity: { blurFaces: false } });
+    t.equal(off.status, 200, JSON.stringify(off.body));
+    t.equal((await b.get(`/api/recordings/${id}/footage/index.m3u8`)).status, 200);
+    t.match((await b.get(`/api/recordings/${id}/anonymised-copy`)).json(), { yours: "original" });
   },
 );

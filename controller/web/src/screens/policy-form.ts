@@ -2,7 +2,8 @@
  * The policy screen's first form: how long footage stays in the classroom
  * boxes and how long kept footage is kept, the longest booking, how far
  * ahead bookings may be made, whether the record button works outside a
- * booking, and whether new bookings record sound. Each number is checked
+ * booking, whether new bookings record sound, and whether faces are blurred
+ * for everyone but the teacher who recorded. Each number is checked
  * against the bounds the server keeps before it is sent.
  */
 import { api } from "../api.js";
@@ -38,6 +39,10 @@ export function policyForm(policy: Policy): HTMLElement {
   const unbooked = checkbox("Allow recording outside a booking (the button works at any time)", {
     checked: policy.bookings.allowUnbookedRecording,
   });
+  const blurFaces = checkbox(
+    "Blur every face in footage anyone but its teacher watches (a colleague it is shared with, a mentor)",
+    { checked: policy.anonymity.blurFaces },
+  );
   const sound = radios(
     "New bookings record",
     [
@@ -71,6 +76,7 @@ export function policyForm(policy: Policy): HTMLElement {
     ),
     unbooked,
     sound.fieldset,
+    blurFaces,
     messages.element,
     h(
       "div",
@@ -105,6 +111,7 @@ export function policyForm(policy: Policy): HTMLElement {
           allowUnbookedRecording: unbooked.querySelector("input")?.checked === true,
         },
         audioDefault: sound.value() === "on",
+        anonymity: { blurFaces: blurFaces.querySelector("input")?.checked === true },
       };
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
