@@ -1,13 +1,8 @@
 // The rules of a sign-in through the school's identity provider, one test per
-// rule (domain/oidc-rules.ts): the school's domains only, roles from groups,
-// the user name a first sign-in makes.
+// rule (domain/oidc-rules.ts): the school's domains only, the groups a claim
+// holds, the user name a first sign-in makes.
 import t from "tap";
-import {
-  accountIdFor,
-  groupsOf,
-  inAllowedDomain,
-  rolesFor,
-} from "../../controller/src/domain/oidc-rules.js";
+import { accountIdFor, groupsOf, inAllowedDomain } from "../../controller/src/domain/oidc-rules.js";
 
 void t.test("only an address of one of the school's domains, exactly", async (t) => {
   t.ok(inAllowedDomain("Jane@School.org", ["school.org"]), "case does not matter");
@@ -18,12 +13,8 @@ void t.test("only an address of one of the school's domains, exactly", async (t)
   t.ok(inAllowedDomain("a@b@school.org", ["school.org"]), "the domain is after the last @");
 });
 
-void t.test("roles come from the mapped groups, '*' for everyone, in a fixed order", async (t) => {
-  const map = { SLT: ["slt"], "Teaching staff": ["teacher"], "*": ["coach"] } as const;
-  const roleMap = Object.fromEntries(Object.entries(map).map(([k, v]) => [k, [...v]]));
-  t.same(rolesFor(["SLT", "Teaching staff"], roleMap), ["teacher", "coach", "slt"]);
-  t.same(rolesFor(["Cleaners"], roleMap), ["coach"]);
-  t.same(rolesFor(["Cleaners"], { SLT: ["slt"] }), [], "no mapped group: no role");
+// the roles the groups give: mappedRoles in oidc-role-map.ts (test/controller/oidc-role-map.test.ts)
+void t.test("the groups a claim holds", async (t) => {
   t.same(groupsOf("SLT"), ["SLT"], "one group as a string");
   t.same(groupsOf(["SLT", 3, null]), ["SLT"], "only strings");
   t.same(groupsOf(undefined), []);

@@ -1,11 +1,10 @@
 /**
  * The rules of a sign-in through the school's identity provider, as pure
- * functions: whose e-mail domain may come in, which classcam roles their
- * groups (or app roles) give them, which user name a first sign-in makes,
- * and (oidc-words.ts) the words for each refusal. The flow itself is in
- * oidc-sign-in.ts.
+ * functions: whose e-mail domain may come in, which groups (or app roles) a
+ * claim holds, which user name a first sign-in makes, and (oidc-words.ts) the
+ * words for each refusal. The roles the groups give are oidc-role-map.ts's;
+ * the flow itself is in oidc-sign-in.ts.
  */
-import { ROLES, type Role } from "./access.js";
 import { USER_ID } from "./accounts.js";
 
 export { refusalWords, type OidcRefusal } from "./oidc-words.js";
@@ -27,19 +26,6 @@ export function groupsOf(claim: unknown): string[] {
   if (typeof claim === "string") return [claim];
   if (Array.isArray(claim)) return claim.filter((one): one is string => typeof one === "string");
   return [];
-}
-
-/** The classcam roles `groups` give under `roleMap` ("*": everyone), in ROLES order. */
-export function rolesFor(
-  groups: readonly string[],
-  roleMap: Readonly<Record<string, readonly Role[]>>,
-): Role[] {
-  const given = new Set<Role>(roleMap["*"] ?? []);
-  for (const group of groups) {
-    if (group === "*") continue;
-    for (const role of roleMap[group] ?? []) given.add(role);
-  }
-  return ROLES.filter((role) => given.has(role));
 }
 
 /**
