@@ -133,6 +133,16 @@ export const DeviceSettingsSchema = Type.Object(
           },
           strict,
         ),
+        /** The speaker that says the spoken notice: espeak-ng's speech played through ALSA. */
+        speaker: Type.Object(
+          {
+            /** The ALSA device `aplay -D` plays on, e.g. `default` or `plughw:CARD=Headphones`. */
+            device: Type.String({ minLength: 1, maxLength: 200 }),
+            /** The espeak-ng voice, e.g. `en-gb`. */
+            voice: Type.String({ pattern: "^[A-Za-z0-9_+-]{1,40}$" }),
+          },
+          strict,
+        ),
       },
       strict,
     ),
@@ -200,6 +210,7 @@ export const DEFAULT_SETTINGS: Defaults = {
       controls: { power_line_frequency: "50 Hz" },
     },
     microphone: { device: "default", sampleRate: 48_000, channels: 1 },
+    speaker: { device: "default", voice: "en-gb" },
   },
   recorder: {
     segmentSeconds: 2,

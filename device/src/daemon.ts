@@ -40,6 +40,7 @@ import { uploadRecording } from "./link/uploader.js";
 import { killStrayCaptures, type CaptureEnd } from "./recorder/index.js";
 import { removeLeftoverKeys } from "./recorder/content-key.js";
 import { Session, type RoomSelfTest } from "./session/session.js";
+import { NoticePart } from "./session/notice.js";
 import { Parts, type Part } from "./parts.js";
 import { devicePaths, openStore, type DevicePaths } from "./store.js";
 import { SystemdService } from "./systemd/index.js";
@@ -86,6 +87,8 @@ export class Daemon {
   readonly outbox: Outbox;
   readonly link: Link;
   readonly session: Session;
+  /** Says the spoken notice when a recording starts; its `status` is the speaker's health. */
+  readonly notice: NoticePart;
   readonly buttons: PressDetector;
   private readonly startedAt: Date;
   private readonly parts: Parts;
@@ -169,8 +172,15 @@ export class Daemon {
           .then(changed);
       },
     });
+    this.notice = new NoticePart({
+      speaker: hardware.speaker,
+      config: () => this.config.current,
+      logger,
+      changed,
+    });
     this.session = new Session({
       settings,
+      notice: this.notice,
       lamp: this.lamp,
       camera: hardware.camera,
       microphone: hardware.microphone,
@@ -218,6 +228,7 @@ export class Daemon {
     this.afterRetirement = [
       new AnnouncePart(this.outbox, lampPart, announced, now),
       new JanitorPart(this.janitor, bus),
+      this.notice,
       new LinkPart(this.link),
       this.report,
       new ControlsPart({ hardware, buttons: this.buttons, session: this.session, bus }),
@@ -345,6 +356,7 @@ export class Daemon {
       storage,
       health: await healthFigures(this.startedAt, this.now(), written?.value ?? 0),
       outboxDepth,
+      speaker: this.notice.status,
     };
   }
 

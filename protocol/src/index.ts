@@ -8,3 +8,4 @@ export * from "./booking-rule.js";
 export * from "./segments.js";
 export * from "./upload-order.js";
 export * from "./sealed-key.js";
+export * from "./spoken-notice.js";

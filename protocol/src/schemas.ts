@@ -5,6 +5,7 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "./buffer-expiry.js";
 import { ANY_UUID_PATTERN, UUID_PATTERN } from "./ids.js";
+import { SPOKEN_NOTICE_MAX_LENGTH } from "./spoken-notice.js";
 import type { RequestOp } from "./topics.js";
 
 /** Largest payload either side accepts on any topic. */
@@ -89,6 +90,8 @@ export const DeviceStateSchema = Type.Object(
       ),
     ),
     outboxDepth: Type.Optional(Count),
+    /** The speaker that says the spoken notice: "ok", "off", "missing: <why>" or "failed: <why>". */
+    speaker: Type.Optional(Text(500)),
   },
   strict,
 );
@@ -273,7 +276,22 @@ export const DeviceConfigSchema = Type.Object(
       { bufferDays: Type.Integer({ minimum: MIN_BUFFER_DAYS, maximum: MAX_BUFFER_DAYS }) },
       strict,
     ),
-    policy: Type.Object({ allowUnbookedRecording: Type.Boolean() }, strict),
+    policy: Type.Object(
+      {
+        allowUnbookedRecording: Type.Boolean(),
+        /** Said through the box's speaker when a recording starts; absent: the default notice. */
+        spokenNotice: Type.Optional(
+          Type.Object(
+            {
+              enabled: Type.Boolean(),
+              text: Type.String({ maxLength: SPOKEN_NOTICE_MAX_LENGTH }),
+            },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
     masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }),
     /** Recordings under a hold: never deleted or overwritten on the device. */
     holds: Type.Array(Uuid, { maxItems: 5000 }),

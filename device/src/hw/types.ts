@@ -32,7 +32,7 @@ export interface FfmpegInput {
 
 export class HardwareMissing extends Error {
   constructor(
-    readonly part: "camera" | "microphone" | "lamp" | "button",
+    readonly part: "camera" | "microphone" | "lamp" | "button" | "speaker",
     detail: string,
   ) {
     super(`${part} missing: ${detail}`);
@@ -101,12 +101,22 @@ export interface Microphone {
   watch(onChange: (present: boolean, detail: string) => void): () => void;
 }
 
-/** The four parts of the box, as one backend built them. */
+/** The speaker: says the spoken notice aloud when a recording starts. */
+export interface Speaker {
+  readonly description: string;
+  /** Resolves when the speaker can speak; rejects with `HardwareMissing` saying what is missing. */
+  check(): Promise<void>;
+  /** Says `text` aloud; resolves once it was said, rejects saying why it could not be. */
+  say(text: string): Promise<void>;
+}
+
+/** The parts of the box, as one backend built them. */
 export interface Hardware {
   readonly backend: "linux" | "sim";
   lamp: LampOutput;
   button: ButtonInput;
   camera: Camera;
   microphone: Microphone;
+  speaker: Speaker;
   close(): Promise<void>;
 }

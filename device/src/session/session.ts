@@ -65,6 +65,8 @@ export interface SessionOptions {
   now: () => Date;
   /** Something changed that the controller should hear (events raised, state changed). */
   changed: () => void;
+  /** Says the spoken notice once the lamp is lit (issue 20 §2); never rejects. */
+  notice?: { announce(): Promise<void> };
   /** Test hooks: the capture process appeared / is gone. */
   onCaptureStarted?: (pid: number) => void;
   onCaptureEnded?: (pid: number, end: CaptureEnd) => void;
@@ -335,6 +337,8 @@ export class Session {
       await this.refuse("lamp-fault", bookingId, fault.detail, false);
       return;
     }
+    // the lamp is lit: tell the room, as capture starts; never waited for, never blocks it
+    void this.o.notice?.announce();
 
     const recordingId = randomUUID();
     const startedAt = this.o.now();

@@ -19,6 +19,7 @@ import {
 } from "../types.js";
 import { V4l2Camera } from "./camera.js";
 import { gpioNumber } from "./gpio.js";
+import { AlsaSpeaker } from "./speaker.js";
 
 type GpioClass = typeof GpioType;
 
@@ -184,6 +185,7 @@ export async function linuxHardware(
     button,
     camera: new V4l2Camera(settings.camera, { logger: options.logger }),
     microphone: new AlsaMicrophone(settings.microphone),
+    speaker: new AlsaSpeaker(settings.speaker),
     async close() {
       await Promise.all([lamp.close(), button.close()]);
     },

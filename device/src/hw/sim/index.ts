@@ -3,7 +3,8 @@
  * drive and read, a test-pattern camera and a tone microphone (ffmpeg's lavfi
  * sources). Named `sim` everywhere and chosen only by `hardware.backend: "sim"`.
  * Faults can be injected: a lamp whose writes fail or that reads back wrong,
- * a camera or a microphone that is unplugged.
+ * a camera or a microphone that is unplugged, a speaker missing or failing.
+ * The simulated speaker keeps what it "said" (and what the lamp showed then).
  */
 import type { DeviceSettings } from "../../config.js";
 import {
@@ -16,6 +17,7 @@ import {
   type LampLevel,
   type LampOutput,
   type Microphone,
+  type Speaker,
 } from "../types.js";
 
 export interface LampChange {
@@ -217,12 +219,48 @@ export class SimMicrophone implements Microphone {
   }
 }
 
+/** What the simulated speaker said: the sentence, when, and what the lamp showed then. */
+export interface SimSaid {
+  text: string;
+  /** `performance.now()` when it began to speak (compare with `SimLamp.changes`). */
+  at: number;
+  lamp: LampLevel;
+}
+
+export class SimSpeaker implements Speaker {
+  readonly description = "simulated speaker";
+  /** Everything said, oldest first. */
+  readonly said: SimSaid[] = [];
+  /** Injected faults: no speaker at all, or one whose playing fails with this reason. */
+  fault: { missing: boolean; failSay: string | null } = { missing: false, failSay: null };
+
+  constructor(private readonly lamp: { readonly level: LampLevel } | null = null) {}
+
+  check(): Promise<void> {
+    return this.fault.missing
+      ? Promise.reject(new HardwareMissing("speaker", "the simulated speaker is unplugged"))
+      : Promise.resolve();
+  }
+
+  say(text: string): Promise<void> {
+    if (this.fault.missing) {
+      return Promise.reject(new HardwareMissing("speaker", "the simulated speaker is unplugged"));
+    }
+    if (this.fault.failSay !== null) {
+      return Promise.reject(new Error(`simulated speaker: ${this.fault.failSay}`));
+    }
+    this.said.push({ text, at: performance.now(), lamp: this.lamp?.level ?? "off" });
+    return Promise.resolve();
+  }
+}
+
 export interface SimHardware extends Hardware {
   readonly backend: "sim";
   lamp: SimLamp;
   button: SimButton;
   camera: SimCamera;
   microphone: SimMicrophone;
+  speaker: SimSpeaker;
 }
 
 export function simHardware(settings: DeviceSettings["hardware"]): SimHardware {
@@ -234,6 +272,7 @@ export function simHardware(settings: DeviceSettings["hardware"]): SimHardware {
     button,
     camera: new SimCamera(settings.camera.width, settings.camera.height, settings.camera.fps, lamp),
     microphone: new SimMicrophone(settings.microphone.sampleRate, settings.microphone.channels),
+    speaker: new SimSpeaker(lamp),
     async close() {
       await lamp.write("off").catch(() => undefined);
       await Promise.all([lamp.close(), button.close()]);
