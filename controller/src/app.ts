@@ -398,6 +398,14 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         sweepMs: config.retention.sweepMinutes * minute,
         refreshMs: 60 * minute,
       });
+      // clips follow their recordings' retention (domain/clip-retention.ts)
+      const clipSweep = setInterval(() => {
+        background("sweeping clips", clips.sweep());
+      }, config.retention.sweepMinutes * minute);
+      clipSweep.unref();
+      app.addHook("onClose", () => {
+        clearInterval(clipSweep);
+      });
       mailOutbox.start(minute / 2);
     }
     return app;
