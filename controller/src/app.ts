@@ -313,8 +313,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       smtp?.close();
     });
     // a change may have queued e-mail (notify() in its transaction): send it now, not at the next round
-    app.addHook("onResponse", async (request) => {
+    app.addHook("onResponse", (request, _reply, done) => {
       if (request.method !== "GET" && request.method !== "HEAD") mailOutbox.poke();
+      done();
     });
     app.addHook("onClose", async () => {
       footage.forgetKeys();

@@ -48,6 +48,10 @@ const TABLE: [ViewingBasis, AnonymityPolicy, boolean, Copy, string][] = [
   ],
   ["share", off, false, "original", "the school turned blurring off"],
   ["owner", off, false, "original", "the owner, with blurring off"],
+  ["assignment", on, false, "anonymised", "the mentor who set an assignment sees faces blurred"],
+  ["assignment", off, false, "original", "the mentor, with blurring off"],
+  ["staff", off, false, "original", "staff asked to agree to a clip, with blurring off"],
+  ["metadata", off, false, "anonymised", "blurring off does not make a non-footage basis one"],
   ["metadata", on, false, "anonymised", "a basis that is not for footage never gets the original"],
   [
     "leadership",

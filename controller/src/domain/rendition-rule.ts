@@ -21,6 +21,9 @@ export interface AnonymityPolicy {
   ownerMayShareUnblurred: boolean;
 }
 
+/** The ways a colleague other than the owner comes to watch footage. */
+const COLLEAGUE_BASES: readonly ViewingBasis[] = ["share", "assignment", "staff"];
+
 export const DEFAULT_ANONYMITY: AnonymityPolicy = {
   blurFaces: true,
   ownerMayShareUnblurred: false,
@@ -36,8 +39,9 @@ export function copyFor(
   unblurredShare = false,
 ): Copy {
   if (basis === "owner" || basis === "investigation") return "original";
+  // the school turned blurring off: colleagues see footage as recorded, however it reached them
+  if (!policy.blurFaces && COLLEAGUE_BASES.includes(basis)) return "original";
   if (basis === "share") {
-    if (!policy.blurFaces) return "original";
     return unblurredShare && policy.ownerMayShareUnblurred ? "original" : "anonymised";
   }
   // every other way of seeing footage (an assignment's mentor, a bank clip, an export), and
