@@ -112,7 +112,10 @@ export class Custodian {
     const wanted = {
       schedule: deviceSchedule(bookings, deviceId, now),
       retention: { bufferDays: policy.retention.bufferDays },
-      policy: { allowUnbookedRecording: policy.bookings.allowUnbookedRecording },
+      policy: {
+        allowUnbookedRecording: policy.bookings.allowUnbookedRecording,
+        spokenNotice: policy.spokenNotice,
+      },
       holds: holds.map((h) => h.id),
       uploads: uploads.map((u) => u.id),
     };

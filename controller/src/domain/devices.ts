@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
+  DEFAULT_SPOKEN_NOTICE,
   DEFAULT_BUFFER_DAYS,
   checkConfig,
   deviceIdProblem,
@@ -370,7 +371,7 @@ export function defaultConfig(room: string, issuedAt: string): DeviceConfig {
     room,
     schedule: [],
     retention: { bufferDays: DEFAULT_BUFFER_DAYS },
-    policy: { allowUnbookedRecording: false },
+    policy: { allowUnbookedRecording: false, spokenNotice: DEFAULT_SPOKEN_NOTICE },
     masks: [],
     holds: [],
   };

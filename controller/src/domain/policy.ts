@@ -1,11 +1,18 @@
 /**
  * The school's policy, one document kept in the database: retention, booking
  * limits, whether unbooked recording is allowed, whether bookings record audio
- * by default, and the classes with pupils on the "do not record" list (by
- * class code only: no pupil's name is stored). Every change is audited with
+ * by default, the classes with pupils on the "do not record" list (by
+ * class code only: no pupil's name is stored), and the spoken notice the boxes
+ * say when a recording starts. Every change is audited with
  * what it was before.
  */
-import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "@classcam/protocol";
+import {
+  DEFAULT_SPOKEN_NOTICE,
+  MAX_BUFFER_DAYS,
+  MIN_BUFFER_DAYS,
+  spokenNoticeProblems,
+  type SpokenNotice,
+} from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import {
@@ -29,6 +36,8 @@ export interface SchoolPolicy {
   privacyContact: PrivacyContact;
   /** Faces blurred for everyone but the owner, and whether an owner may share unblurred (issue 19). */
   anonymity: AnonymityPolicy;
+  /** The sentence each box says when a recording starts, after its lamp is lit (issue 20 §2). */
+  spokenNotice: SpokenNotice;
 }
 
 /** The school's contact for privacy questions (usually its data protection officer). */
@@ -47,6 +56,7 @@ export const DEFAULT_POLICY: SchoolPolicy = {
   doNotRecordClasses: [],
   privacyContact: { name: "", email: "" },
   anonymity: DEFAULT_ANONYMITY,
+  spokenNotice: DEFAULT_SPOKEN_NOTICE,
 };
 
 export const CLASS_CODE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$";
@@ -92,6 +102,7 @@ export function policyProblems(policy: SchoolPolicy): string[] {
     problems.push("a class is listed twice on the do-not-record list");
   }
   problems.push(...privacyContactProblems(policy.privacyContact));
+  problems.push(...spokenNoticeProblems(policy.spokenNotice));
   return problems;
 }
 
@@ -135,6 +146,7 @@ export class PolicyStore {
       bookings: { ...DEFAULT_POLICY.bookings, ...stored.bookings },
       privacyContact: { ...DEFAULT_POLICY.privacyContact, ...stored.privacyContact },
       anonymity: { ...DEFAULT_POLICY.anonymity, ...stored.anonymity },
+      spokenNotice: { ...DEFAULT_POLICY.spokenNotice, ...stored.spokenNotice },
     };
   }
 
@@ -147,6 +159,7 @@ export class PolicyStore {
       doNotRecordClasses?: string[];
       privacyContact?: Partial<PrivacyContact>;
       anonymity?: Partial<AnonymityPolicy>;
+      spokenNotice?: Partial<SpokenNotice>;
     },
     actor: string,
   ): Promise<SchoolPolicy> {
@@ -159,6 +172,7 @@ export class PolicyStore {
         doNotRecordClasses: change.doNotRecordClasses ?? before.doNotRecordClasses,
         privacyContact: { ...before.privacyContact, ...change.privacyContact },
         anonymity: { ...before.anonymity, ...change.anonymity },
+        spokenNotice: { ...before.spokenNotice, ...change.spokenNotice },
       };
       const problems = policyProblems(after);
       if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));

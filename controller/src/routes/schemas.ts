@@ -245,6 +245,15 @@ export const PolicySchema = Obj({
     /** An owner may share an unblurred copy with a named colleague (audited when used). */
     ownerMayShareUnblurred: Type.Boolean(),
   }),
+  /** Said by each box when a recording starts, after its lamp is lit (issue 20 §2). */
+  spokenNotice: Obj({
+    enabled: Type.Boolean(),
+    /**
+     * Plain text on one line, needed while the notice is on. The schema only bounds the
+     * input; the policy refuses past SPOKEN_NOTICE_MAX_LENGTH saying how long it is.
+     */
+    text: Type.String({ maxLength: 2000 }),
+  }),
 });
 export const PolicyChange = Obj({
   retention: Type.Optional(Type.Partial(PolicySchema.properties.retention)),
@@ -253,6 +262,7 @@ export const PolicyChange = Obj({
   doNotRecordClasses: Type.Optional(PolicySchema.properties.doNotRecordClasses),
   privacyContact: Type.Optional(Type.Partial(PolicySchema.properties.privacyContact)),
   anonymity: Type.Optional(Type.Partial(PolicySchema.properties.anonymity)),
+  spokenNotice: Type.Optional(Type.Partial(PolicySchema.properties.spokenNotice)),
 });
 
 /** Who a box is and what it is doing: the fields every view of a device starts with. */
