@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs the classroom box's daemon on Raspberry Pi OS (Debian bookworm;
-# arm64, armhf or amd64): Node (>= 20.17), ffmpeg, the classcam system user
+# arm64, armhf or amd64): Node (>= 20.17), ffmpeg, espeak-ng and aplay (the
+# spoken notice), the classcam system user
 # (groups video, audio, gpio), the daemon in /opt/classcam, the box's
 # configuration bundle in /etc/classcam, and the systemd unit, enabled.
 # Run it again at any time: what is already right is left alone.
@@ -61,8 +62,9 @@ if [ -n "$BUNDLE" ] && [ ! -f "$BUNDLE/device.json" ]; then
 fi
 
 # 1. packages: ffmpeg records; socat carries the daemon's systemd notifications;
-#    setpriv (util-linux) drops the capture's privileges
-apt_install ffmpeg socat util-linux
+#    setpriv (util-linux) drops the capture's privileges; espeak-ng makes the
+#    spoken notice and aplay (alsa-utils) plays it on the speaker
+apt_install ffmpeg socat util-linux espeak-ng alsa-utils
 install_node
 
 # 2. the user the daemon runs as

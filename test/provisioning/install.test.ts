@@ -221,7 +221,7 @@ void t.test("install-device.sh in a throwaway bookworm root, twice", async (t) =
   const first = inRoot(root, script);
   t.equal(first.status, 0, `${first.stdout}\n${first.stderr}`);
   t.comment(`first run: ${Math.round((Date.now() - started) / 1000)} s`);
-  t.match(first.stdout, /installing ffmpeg socat with apt-get/);
+  t.match(first.stdout, /installing ffmpeg socat espeak-ng alsa-utils with apt-get/);
   t.match(first.stdout, /bundle installed and removed from \/boot\/firmware\/classcam/);
   t.match(
     first.stdout,
@@ -296,6 +296,8 @@ void t.test("install-device.sh in a throwaway bookworm root, twice", async (t) =
   );
   t.notOk(existsSync(join(root, "opt/classcam/controller")), "no controller on a box");
   t.ok(existsSync(join(root, "usr/bin/ffmpeg")), "ffmpeg");
+  t.ok(existsSync(join(root, "usr/bin/espeak-ng")), "espeak-ng, for the spoken notice");
+  t.ok(existsSync(join(root, "usr/bin/aplay")), "aplay, to play it on the speaker");
 
   // the installed daemon runs there, from what was installed, as its user
   const check = inRoot(
