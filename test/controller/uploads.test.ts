@@ -226,6 +226,15 @@ void t.test(
     t.equal((await school.anonymous.get(playlist)).status, 401);
     t.equal((await watch(school, "coach", playlist)).statusCode, 403, "the coach, before a share");
     await school.as["teacher-a"].post(`/api/recordings/${id}/shares`, { withId: "coach" });
+    // by default a colleague waits for the face-blurred copy (anonymise.test.ts)...
+    t.equal(
+      (await watch(school, "coach", playlist)).statusCode,
+      409,
+      "after, faces still blurring",
+    );
+    // ...which this school turned off: the share then plays as recorded
+    const off = await school.as.slt.patch("/api/policy", { anonymity: { blurFaces: false } });
+    t.equal(off.status, 200);
     t.equal((await watch(school, "coach", playlist)).statusCode, 200, "and after");
     t.equal(
       (await watch(school, "teacher-a", `/api/recordings/${id}/footage/seg-99999.ts`)).statusCode,
