@@ -193,6 +193,19 @@ void t.test("book, record, watch, comment, share, keep — in the browser", asyn
   t.equal(await coach.page.getByRole("button", { name: /Delete/ }).count(), 0, "nor delete it");
   t.equal(await coach.page.getByRole("button", { name: /Ask to keep/ }).count(), 0, "nor keep it");
   t.ok(await coach.page.locator("li.comment").filter({ hasText: "Good wait time" }).count());
+  // by default a colleague sees only a copy with every face blurred (anonymise.test.ts makes
+  // and checks it); this school turns blurring off, so the coach watches as recorded
+  t.match(
+    await coach.page.locator(".anonymised-copy").innerText(),
+    /You will see a copy with every face blurred/,
+    "the coach is told faces will be blurred for them",
+  );
+  t.equal(
+    (await school.as.slt.patch("/api/policy", { anonymity: { blurFaces: false } })).status,
+    200,
+  );
+  await coach.page.reload();
+  await coach.page.waitForSelector("body[data-screen='recordings/:id'][data-ready]");
   await coach.page.getByRole("button", { name: "Watch", exact: true }).click();
   await waitInPage(coach.page, "document.querySelector('video')?.currentTime > 0.3", 30_000);
   t.match(
