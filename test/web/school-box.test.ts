@@ -40,6 +40,11 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   await box.daemon.press("short");
   const recordingId = box.daemon.session.recording?.recordingId ?? "";
   t.ok(recordingId, "the box records");
+  t.same(
+    box.hw.speaker.said.map((said) => said.text),
+    ["This lesson, or part of it, is being recorded for teacher training purposes."],
+    "and told the room, in the default words",
+  );
   await row.locator("[data-lamp=on][data-mode=recording]").waitFor({ timeout: 30_000 });
   t.match(await row.innerText(), /On — recording picture and sound/, "the lamp lit, in words");
   // (the lamp is lit just before the capture starts: then the box counts as recording)
@@ -271,6 +276,23 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   t.same(sent, [], "a horizon past two years is not sent");
   await horizon.fill("500");
 
+  // the spoken notice: the school's own sentence; on with no sentence is refused before sending
+  const notice = dpo.page.getByLabel("What the box says");
+  t.equal(
+    await notice.inputValue(),
+    "This lesson, or part of it, is being recorded for teacher training purposes.",
+    "the default sentence",
+  );
+  await notice.fill("   ");
+  await dpo.page.getByRole("button", { name: "Save the policy" }).click();
+  await dpo.page
+    .getByRole("alert")
+    .filter({ hasText: "Write the sentence the box says when a recording starts" })
+    .waitFor();
+  t.same(sent, [], "a spoken notice with nothing to say is not sent");
+  const sentence = "Part of this lesson is recorded so our teachers can learn from it.";
+  await notice.fill(sentence);
+
   // the policy: footage stays five days in the box (and bookings up to 500 days ahead)
   await dpo.page.getByLabel("Days in the classroom box").fill("5");
   await dpo.page.getByRole("button", { name: "Save the policy" }).click();
@@ -290,5 +312,9 @@ void t.test("fleet lamp, camera test, hold, investigation, audit and masks", asy
   );
   t.equal(sent.length, 1, "saved once");
   await until(() => box.daemon.config.current?.retention.bufferDays === 5, "the box gets it");
+  await until(
+    () => box.daemon.config.current?.policy.spokenNotice?.text === sentence,
+    "the box gets the school's sentence",
+  );
   t.same(dpo.problems, [], "DPO: no errors in the page");
 });

@@ -2,9 +2,10 @@
  * The policy screen's first form: how long footage stays in the classroom
  * boxes and how long kept footage is kept, the longest booking, how far
  * ahead bookings may be made, whether the record button works outside a
- * booking, whether new bookings record sound, and whether faces are blurred
- * for everyone but the teacher who recorded. Each number is checked
- * against the bounds the server keeps before it is sent.
+ * booking, whether new bookings record sound, whether faces are blurred
+ * for everyone but the teacher who recorded, and the spoken notice the boxes
+ * say when a recording starts. Each number is checked against the bounds the
+ * server keeps before it is sent.
  */
 import { api } from "../api.js";
 import { h } from "../dom.js";
@@ -13,6 +14,7 @@ import { Messages, checkbox, field, onSubmit, section } from "../ui.js";
 import { radios } from "./school-parts.js";
 // the buffer's bounds from their one definition (a module with no imports, safe to bundle)
 import { MAX_BUFFER_DAYS, MIN_BUFFER_DAYS } from "../../../../protocol/src/buffer-expiry.js";
+import { SPOKEN_NOTICE_MAX_LENGTH } from "../../../../protocol/src/spoken-notice.js";
 
 /** How many days ahead a booking may start: the bounds the server keeps (bookings.horizonDays). */
 const HORIZON = { min: 1, max: 730 };
@@ -43,6 +45,15 @@ export function policyForm(policy: Policy): HTMLElement {
     "Blur every face in footage anyone but its teacher watches (a colleague it is shared with, a mentor)",
     { checked: policy.anonymity.blurFaces },
   );
+  const spoken = checkbox(
+    "Say the spoken notice when a recording starts (through the classroom box's speaker, after the lamp comes on)",
+    { checked: policy.spokenNotice.enabled },
+  );
+  const sentence = h("input", {
+    type: "text",
+    maxLength: SPOKEN_NOTICE_MAX_LENGTH,
+    value: policy.spokenNotice.text,
+  });
   const sound = radios(
     "New bookings record",
     [
@@ -77,6 +88,12 @@ export function policyForm(policy: Policy): HTMLElement {
     unbooked,
     sound.fieldset,
     blurFaces,
+    spoken,
+    field(
+      "What the box says",
+      sentence,
+      `Your school's own words, plain text on one line, at most ${SPOKEN_NOTICE_MAX_LENGTH} characters.`,
+    ),
     messages.element,
     h(
       "div",
@@ -112,7 +129,17 @@ export function policyForm(policy: Policy): HTMLElement {
         },
         audioDefault: sound.value() === "on",
         anonymity: { blurFaces: blurFaces.querySelector("input")?.checked === true },
+        spokenNotice: {
+          enabled: spoken.querySelector("input")?.checked === true,
+          text: sentence.value.trim(),
+        },
       };
+      if (change.spokenNotice.enabled && change.spokenNotice.text === "") {
+        sentence.focus();
+        throw new RangeError(
+          "Write the sentence the box says when a recording starts, or turn the spoken notice off.",
+        );
+      }
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       messages.problem(error.message);
