@@ -179,4 +179,26 @@ void t.test("the real speaker pipes espeak-ng into aplay, the sentence on stdin"
   );
   t.ok(error instanceof HardwareMissing, "a missing program is a missing speaker");
   t.match((error as Error).message, /no-espeak-here is not installed/);
+
+  // no sound card: the programs are there, the ALSA device cannot be opened
+  const noCard = new AlsaSpeaker(
+    { device: "default", voice: "en-gb" },
+    {
+      espeak,
+      aplay: program(
+        dir.path,
+        "aplay-no-card",
+        `case "$*" in *--version*) exit 0;; esac\necho 'aplay: main:831: audio open error: No such file or directory' >&2\nexit 1`,
+      ),
+    },
+  );
+  await t.rejects(
+    noCard.check(),
+    {
+      name: "HardwareMissing",
+      message:
+        /^speaker missing: the ALSA device 'default' cannot be opened \(.*aplay-no-card exited with 1: aplay: main:831: audio open error: No such file or directory\)$/,
+    },
+    "a box with no sound card is known at start",
+  );
 });

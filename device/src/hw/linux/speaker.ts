@@ -60,6 +60,19 @@ export class AlsaSpeaker implements Speaker {
           : why,
       );
     }
+    // open the ALSA device with nothing to play: a box without its sound card is known at start
+    const opened = spawn(
+      this.programs.aplay,
+      ["-q", "-D", this.settings.device, "-t", "raw", "-f", "S16_LE", "/dev/null"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const why = await outcome(opened, this.programs.aplay);
+    if (why !== null) {
+      throw new HardwareMissing(
+        "speaker",
+        `the ALSA device '${this.settings.device}' cannot be opened (${why})`,
+      );
+    }
   }
 
   async say(text: string): Promise<void> {
