@@ -18,6 +18,7 @@
  * A listener that throws is logged and the bus goes on (as zigbee2mqtt's bus).
  */
 import type { Database } from "./db/database.js";
+import { TableTail } from "./table-tail.js";
 
 /** The part of a pino (or fastify) logger the notices use. */
 export interface NoticeLogger {
@@ -95,81 +96,17 @@ const CONSENT_ACTION = /^(archive|consent)\./;
  * recordings into notices. `poke()` reads soon (coalesced); `start()` also
  * reads on a timer, for changes made by background work nobody pokes for.
  */
-export class AuditTail {
-  private lastSeq: number | null = null;
-  private reading: Promise<void> | null = null;
-  /** Bumped when a read is wanted; the reader goes on until it has seen the latest. */
-  private wanted = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly db: Database,
-    private readonly notices: Notices,
-    private readonly logger: NoticeLogger,
-  ) {}
-
-  /** Reads new entries now, or once more after the read in progress (when started). */
-  poke(): Promise<void> {
-    if (!this.started) return Promise.resolve();
-    this.wanted += 1;
-    if (this.reading) return this.reading;
-    this.reading = (async () => {
-      let seen = -1;
-      while (seen !== this.wanted) {
-        seen = this.wanted;
-        await this.read();
-      }
-    })()
-      .catch((error: unknown) => {
-        this.logger.error({ err: error }, "reading the audit log for live notices failed");
-      })
-      .finally(() => {
-        this.reading = null;
-      });
-    return this.reading;
+export class AuditTail extends TableTail<{ action: string; subject: string }> {
+  constructor(db: Database, notices: Notices, logger: NoticeLogger) {
+    super(db, notices, logger, {
+      table: "audit_log",
+      key: "seq",
+      columns: "action, subject",
+      what: "the audit log",
+    });
   }
 
-  /** Reads from the log's end as it is now, then on a timer and when poked. */
-  start(intervalMs: number): void {
-    if (this.timer) return;
-    this.lastSeq = null;
-    this.timer = setInterval(() => void this.poke(), intervalMs);
-    this.timer.unref();
-    void this.poke();
-  }
-
-  /** Stops reading: pokes are ignored until the next `start()`. */
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  get started(): boolean {
-    return this.timer !== null;
-  }
-
-  /** Waits for a read in progress (closing). */
-  async idle(): Promise<void> {
-    await this.reading;
-  }
-
-  private async read(): Promise<void> {
-    if (this.lastSeq === null) {
-      // start from now: what happened before anyone listened is in what they load
-      const head = await this.db.get<{ seq: number | null }>(
-        "SELECT max(seq) AS seq FROM audit_log",
-      );
-      this.lastSeq = head?.seq ?? 0;
-      return;
-    }
-    const rows = await this.db.all<{ seq: number; action: string; subject: string }>(
-      "SELECT seq, action, subject FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000",
-      [this.lastSeq],
-    );
-    const last = rows.at(-1);
-    if (!last) return;
-    this.lastSeq = last.seq;
-    if (rows.length === 1000) this.wanted += 1; // more to read
+  protected tell(rows: readonly { action: string; subject: string }[]): void {
     const changed = new Set<string>();
     const consents = new Set<string>();
     for (const row of rows) {

@@ -8,73 +8,19 @@
  */
 import type { Database } from "./db/database.js";
 import type { NoticeLogger, Notices } from "./notices.js";
+import { TableTail } from "./table-tail.js";
 
-export class NotificationTail {
-  private lastId: number | null = null;
-  private reading: Promise<void> | null = null;
-  private wanted = 0;
-  private timer: NodeJS.Timeout | null = null;
-
-  constructor(
-    private readonly db: Database,
-    private readonly notices: Notices,
-    private readonly logger: NoticeLogger,
-  ) {}
-
-  /** Starts from the newest notification as it is now; reads on a timer and when poked. */
-  start(intervalMs: number): void {
-    if (this.timer) return;
-    this.lastId = null;
-    this.timer = setInterval(() => void this.poke(), intervalMs);
-    this.timer.unref();
-    void this.poke();
+export class NotificationTail extends TableTail<{ user_id: string }> {
+  constructor(db: Database, notices: Notices, logger: NoticeLogger) {
+    super(db, notices, logger, {
+      table: "notifications",
+      key: "id",
+      columns: "user_id",
+      what: "new notifications",
+    });
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  poke(): Promise<void> {
-    if (this.timer === null) return Promise.resolve();
-    this.wanted += 1;
-    if (this.reading) return this.reading;
-    this.reading = (async () => {
-      let seen = -1;
-      while (seen !== this.wanted) {
-        seen = this.wanted;
-        await this.read();
-      }
-    })()
-      .catch((error: unknown) => {
-        this.logger.error({ err: error }, "reading new notifications for live notices failed");
-      })
-      .finally(() => {
-        this.reading = null;
-      });
-    return this.reading;
-  }
-
-  async idle(): Promise<void> {
-    await this.reading;
-  }
-
-  private async read(): Promise<void> {
-    if (this.lastId === null) {
-      const head = await this.db.get<{ id: number | null }>(
-        "SELECT max(id) AS id FROM notifications",
-      );
-      this.lastId = head?.id ?? 0;
-      return;
-    }
-    const rows = await this.db.all<{ id: number; user_id: string }>(
-      "SELECT id, user_id FROM notifications WHERE id > ? ORDER BY id LIMIT 1000",
-      [this.lastId],
-    );
-    const last = rows.at(-1);
-    if (!last) return;
-    this.lastId = last.id;
-    if (rows.length === 1000) this.wanted += 1;
+  protected tell(rows: readonly { user_id: string }[]): void {
     for (const userId of new Set(rows.map((row) => row.user_id)))
       this.notices.publish({ topic: "notifications", userId });
   }
