@@ -74,3 +74,43 @@ void t.test("the sentence is checked, and a refusal says why", async (t) => {
   const empty = await as.dpo.patch("/api/policy", { spokenNotice: { enabled: false, text: "" } });
   t.equal(empty.status, 200, "off, a sentence is not needed");
 });
+
+void t.test("a box that cannot say the notice shows on the fleet page, with why", async (t) => {
+  const school = await startSchool({ start: START, devices: ["room-1", "room-2"] });
+  t.teardown(school.close);
+  const { as, app } = school;
+  const state = (speaker: string) =>
+    JSON.stringify({
+      at: START.toISOString(),
+      software: "classcam-device 0.1.0",
+      bootId: "0b8f4a52-3f6e-4f7e-9a55-1e2f3a4b5c6d",
+      lamp: "off",
+      recording: null,
+      configVersion: 1,
+      speaker,
+    });
+  await app.db.transaction(async (tx) => {
+    const sql =
+      "UPDATE devices SET connected = 1, availability = 'online', state_json = ? WHERE id = ?";
+    await tx.run(sql, [state("missing: speaker missing: aplay is not installed"), "room-1"]);
+    await tx.run(sql, [state("ok"), "room-2"]);
+  });
+  const page = await as.it.get("/api/fleet");
+  t.equal(page.status, 200, JSON.stringify(page.body));
+  const devices = page.json<{
+    devices: { id: string; alerts: { alertId: number | null; kind: string; detail: string }[] }[];
+  }>().devices;
+  t.same(
+    devices.find((d) => d.id === "room-1")?.alerts,
+    [
+      {
+        alertId: null,
+        kind: "speaker",
+        detail: "the spoken notice cannot be said: speaker missing: aplay is not installed",
+        raisedAt: null,
+      },
+    ],
+    "the box without a speaker, and why",
+  );
+  t.same(devices.find((d) => d.id === "room-2")?.alerts, [], "a box whose speaker works: none");
+});

@@ -189,6 +189,16 @@ function fleetDevice(
     written !== null && storage !== null && storage.totalBytes > 0
       ? Math.round((written / storage.totalBytes) * 100) / 100
       : null;
+  // the box reports a speaker that cannot say the spoken notice (issue 20 §2): it still records
+  const speaker = state?.speaker ?? "ok";
+  if (device.status === "active" && /^(missing|failed): /.test(speaker)) {
+    problems.push({
+      alertId: null,
+      kind: "speaker",
+      detail: `the spoken notice cannot be said: ${speaker.replace(/^(missing|failed): /, "")}`,
+      raisedAt: null,
+    });
+  }
   if (device.status !== "retired" && cardWrites !== null && cardWrites >= CARD_WORN_WRITES) {
     problems.push({
       alertId: null,

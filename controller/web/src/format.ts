@@ -179,6 +179,7 @@ const ALERT_WORDS: Record<string, string> = {
     "A report from the box could not be recorded — it is kept; run 'events retry' after an upgrade",
   offline: "Offline",
   "card-worn": "Card wearing out — plan a new one",
+  speaker: "Speaker not working — the spoken notice is not heard",
 };
 
 /** An alert's kind in words ("Camera lost"). */

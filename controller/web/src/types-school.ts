@@ -25,8 +25,8 @@ import type {
 } from "../../src/routes/schemas.js";
 import type { Device } from "./types.js";
 
-/** The alerts the controller raises, and the fleet read model's own: a box offline, a worn card. */
-export type AlertKind = RaisedAlertKind | "offline" | "card-worn";
+/** The alerts the controller raises, and the fleet read model's own: a box offline, a worn card, a silent speaker. */
+export type AlertKind = RaisedAlertKind | "offline" | "card-worn" | "speaker";
 
 export type FleetPage = Static<typeof FleetPageSchema>;
 export type FleetDevice = FleetPage["devices"][number];
