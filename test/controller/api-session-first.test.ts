@@ -15,6 +15,8 @@ const PUBLIC = [
   // sign-in through the school's identity provider (routes/oidc.ts)
   "GET /api/session/oidc/start",
   "GET /api/session/oidc/callback",
+  // the public privacy notice (issue 20: anyone may read it, no sign-in)
+  "GET /privacy",
 ];
 
 void t.test("every non-public route answers 401 before validating a bad body", async (t) => {
