@@ -97,8 +97,12 @@ const CONSENT_ACTION = /^(archive|consent)\./;
  * reads on a timer, for changes made by background work nobody pokes for.
  */
 export class AuditTail extends TableTail<{ action: string; subject: string }> {
-  constructor(db: Database, notices: Notices, logger: NoticeLogger) {
-    super(db, notices, logger, {
+  constructor(
+    db: Database,
+    private readonly notices: Notices,
+    logger: NoticeLogger,
+  ) {
+    super(db, logger, {
       table: "audit_log",
       key: "seq",
       columns: "action, subject",

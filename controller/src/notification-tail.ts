@@ -11,8 +11,12 @@ import type { NoticeLogger, Notices } from "./notices.js";
 import { TableTail } from "./table-tail.js";
 
 export class NotificationTail extends TableTail<{ user_id: string }> {
-  constructor(db: Database, notices: Notices, logger: NoticeLogger) {
-    super(db, notices, logger, {
+  constructor(
+    db: Database,
+    private readonly notices: Notices,
+    logger: NoticeLogger,
+  ) {
+    super(db, logger, {
       table: "notifications",
       key: "id",
       columns: "user_id",

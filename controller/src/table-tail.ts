@@ -1,6 +1,6 @@
 /**
  * Reads a table's rows past the last one read, after they commit, and tells
- * the dashboard's notices about them: the shared reader of `AuditTail` (the
+ * its subclass's listeners about them: the shared reader of `AuditTail` (the
  * audit log → recordings that changed) and `NotificationTail` (new
  * notifications → whose list grew). Changes are written inside other
  * transactions, so nobody can announce one before it commits; reading the
@@ -8,7 +8,6 @@
  * on a timer, for changes made by background work nobody pokes for.
  */
 import type { Database } from "./db/database.js";
-import type { NoticeLogger, Notices } from "./notices.js";
 
 /** How many rows one read takes; a full page asks for another read. */
 const PAGE = 1000;
@@ -23,6 +22,11 @@ export interface TailSource {
   what: string;
 }
 
+/** Where a failed read is logged (pino's shape). */
+export interface TailLogger {
+  error(object: unknown, message: string): void;
+}
+
 export abstract class TableTail<Row> {
   private last: number | null = null;
   private reading: Promise<void> | null = null;
@@ -32,8 +36,7 @@ export abstract class TableTail<Row> {
 
   constructor(
     protected readonly db: Database,
-    protected readonly notices: Notices,
-    private readonly logger: NoticeLogger,
+    private readonly logger: TailLogger,
     private readonly source: TailSource,
   ) {}
 

@@ -10,7 +10,7 @@ import { rm } from "node:fs/promises";
 import type { Transaction } from "../db/database.js";
 import { COLLEAGUE_ROLES, type Person } from "./access.js";
 import { decideClip, type ClipAccess, type ClipAction } from "./clip-access.js";
-import { CLIP_SELECT, clipOf, type Clip, type ClipRow, type Clips } from "./clips.js";
+import { CLIP_SELECT, clipOf, type Clip, type ClipRow, type ClipStore } from "./clip-rows.js";
 import { archiveVerdict } from "./consent.js";
 import { DomainError } from "./errors.js";
 import { notify } from "./notifications.js";
@@ -49,7 +49,7 @@ const field = (value: string, what: string): string => {
 };
 
 export class ClipBank {
-  constructor(private readonly clips: Clips) {}
+  constructor(private readonly clips: ClipStore) {}
 
   private get ctx() {
     return this.clips.context;

@@ -5,7 +5,7 @@
  * recording it was cut from. Withdrawn from the bank (or kept out of it by a
  * decline after the owner withdrew) and kept by nothing else, it goes.
  */
-import type { BankState } from "./clips.js";
+import type { BankState } from "./clip-rows.js";
 
 export interface RetainedClip {
   bankState: BankState;
