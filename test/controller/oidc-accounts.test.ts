@@ -6,12 +6,7 @@
 // is disabled at their next sign-in, their sessions ended, audited.
 import t, { type Test } from "tap";
 import { startController, type TestController } from "../helpers/controller.js";
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  startProvider,
-  type TestProvider,
-} from "../helpers/oidc-provider.js";
+import { startProvider, type TestProvider, schoolOidc } from "../helpers/oidc-provider.js";
 import { sessionOf, signInThrough } from "../helpers/oidc-sign-in.js";
 
 const REDIRECT = "http://127.0.0.1:8443/api/session/oidc/callback";
@@ -22,17 +17,10 @@ async function setting(t: Test): Promise<{ provider: TestProvider; controller: T
   t.teardown(() => provider.close());
   const controller = await startController({
     config: {
-      oidc: {
-        issuer: provider.issuer,
-        displayName: "School Login",
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
+      oidc: schoolOidc(provider.issuer, {
         redirectUri: REDIRECT,
-        allowedDomains: ["school.org"],
-        roleClaim: "groups",
         roleMap: { "Teaching staff": ["teacher"], SLT: ["slt"], Admins: ["admin"] },
-        localSignIn: "everyone",
-      },
+      }),
     },
   });
   t.teardown(() => controller.close());

@@ -13,12 +13,7 @@ import {
   type RoleMapEntry,
 } from "../../controller/src/domain/oidc-role-map.js";
 import { startController, type TestController } from "../helpers/controller.js";
-import {
-  CLIENT_ID,
-  CLIENT_SECRET,
-  startProvider,
-  type TestProvider,
-} from "../helpers/oidc-provider.js";
+import { startProvider, type TestProvider, schoolOidc } from "../helpers/oidc-provider.js";
 import { sessionOf, signInThrough } from "../helpers/oidc-sign-in.js";
 import { Caller } from "../helpers/school.js";
 
@@ -86,17 +81,7 @@ async function setting(t: Test): Promise<{
   t.teardown(() => provider.close());
   const controller = await startController({
     config: {
-      oidc: {
-        issuer: provider.issuer,
-        displayName: "School Login",
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        redirectUri: REDIRECT,
-        allowedDomains: ["school.org"],
-        roleClaim: "groups",
-        roleMap: { "Teaching staff": ["teacher"] },
-        localSignIn: "everyone",
-      },
+      oidc: schoolOidc(provider.issuer, { redirectUri: REDIRECT }),
     },
   });
   t.teardown(() => controller.close());

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import Provider, { type KoaContextWithOIDC } from "oidc-provider";
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from "jose";
+import type { OidcConfig } from "../../controller/src/config-oidc.js";
 
 export interface StaffAccount {
   email: string;
@@ -24,6 +25,25 @@ export const CLIENT_ID = "classcam";
 export const CLIENT_SECRET = "a-client-secret-for-the-test-only-0123456789";
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+/**
+ * The controller's `oidc` setting for the test's provider: the school.org
+ * domain, groups as the role claim, "Teaching staff" → teacher; `changes`
+ * for what a test needs otherwise.
+ */
+export function schoolOidc(issuer: string, changes: Partial<OidcConfig> = {}): OidcConfig {
+  return {
+    issuer,
+    displayName: "School Login",
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    allowedDomains: ["school.org"],
+    roleClaim: "groups",
+    roleMap: { "Teaching staff": ["teacher"] },
+    localSignIn: "everyone",
+    ...changes,
+  };
+}
 
 export interface TestProvider {
   issuer: string;

@@ -13,7 +13,7 @@ import t from "tap";
 import { DEFAULT_CONFIG } from "@classcam/controller";
 import { freePort, startController } from "../helpers/controller.js";
 import { boxDir, boxSettings, startBox, until, type TestBox } from "../helpers/device.js";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "../helpers/oidc-provider.js";
+import { schoolOidc, startProvider } from "../helpers/oidc-provider.js";
 import { Caller } from "../helpers/school.js";
 import { Screenshots, go, launchBrowser, look, openDashboard } from "./browser.js";
 
@@ -52,16 +52,7 @@ void t.test(
     const controller = await startController({
       config: {
         http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl },
-        oidc: {
-          issuer: provider.issuer,
-          displayName: "School Login",
-          clientId: CLIENT_ID,
-          clientSecret: CLIENT_SECRET,
-          allowedDomains: ["school.org"],
-          roleClaim: "groups",
-          roleMap: { "Teaching staff": ["teacher"] },
-          localSignIn: "everyone",
-        },
+        oidc: schoolOidc(provider.issuer),
       },
     });
     const { app } = controller;

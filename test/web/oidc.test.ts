@@ -10,7 +10,7 @@
 import t from "tap";
 import { DEFAULT_CONFIG } from "@classcam/controller";
 import { freePort, startController } from "../helpers/controller.js";
-import { CLIENT_ID, CLIENT_SECRET, startProvider } from "../helpers/oidc-provider.js";
+import { schoolOidc, startProvider } from "../helpers/oidc-provider.js";
 import {
   checkAccessibility,
   go,
@@ -39,16 +39,7 @@ void t.test("a teacher signs in through the school's identity provider", async (
   const controller = await startController({
     config: {
       http: { ...DEFAULT_CONFIG.http, host: "127.0.0.1", port, publicUrl: httpUrl },
-      oidc: {
-        issuer: provider.issuer,
-        displayName: "School Login",
-        clientId: CLIENT_ID,
-        clientSecret: CLIENT_SECRET,
-        allowedDomains: ["school.org"],
-        roleClaim: "groups",
-        roleMap: { "Teaching staff": ["teacher"] },
-        localSignIn: "break-glass",
-      },
+      oidc: schoolOidc(provider.issuer, { localSignIn: "break-glass" }),
     },
   });
   t.teardown(() => controller.close());
