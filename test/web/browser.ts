@@ -87,8 +87,14 @@ export async function openDashboard(
   browser: Browser,
   url: string,
   viewport = LAPTOP,
+  /** The browser's time zone (default: the machine's), as a school's staff have the school's. */
+  timezoneId?: string,
 ): Promise<Person> {
-  const context = await browser.newContext({ viewport, locale: "en-GB" });
+  const context = await browser.newContext({
+    viewport,
+    locale: "en-GB",
+    ...(timezoneId !== undefined && { timezoneId }),
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];

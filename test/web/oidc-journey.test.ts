@@ -98,7 +98,9 @@ void t.test(
     const shots = new Screenshots("oidc-journey");
 
     // ------------------------------------------------------------ the teacher signs in
-    const jane = await openDashboard(browser, httpUrl);
+    // the lesson, and the teacher's browser, in a zone where it is around midday
+    const lesson = lessonTimes();
+    const jane = await openDashboard(browser, httpUrl, undefined, lesson.timeZone);
     const { page } = jane;
     await page.waitForSelector("body[data-screen=signin][data-ready]");
     await look(t, shots, page, "sign-in");
@@ -109,7 +111,6 @@ void t.test(
     t.same((await app.people.get("jane.teacher"))?.roles, ["teacher"], "made just in time");
 
     // ------------------------------------------------------------ the school's exports
-    const lesson = lessonTimes();
     const rooms = await admin.put("/api/rooms", { rooms: [{ room: "M1", deviceId: DEVICE }] });
     t.equal(rooms.status, 200, JSON.stringify(rooms.body));
     const timetable = await admin.post("/api/timetable/import", {
