@@ -13,19 +13,18 @@
  * changes at once.
  */
 import { api } from "../api.js";
-import { fill, h, svg } from "../dom.js";
+import { fill, h } from "../dom.js";
+import { RectEditor } from "../rect-editor.js";
 import type { Screen, ScreenContext } from "../screen.js";
 import type { Policy } from "../types.js";
-import type { DeviceDetail, PrivacyMask } from "../types-school.js";
-import { Messages, button, field, onPress, onSubmit, section, table } from "../ui.js";
+import type { DeviceDetail } from "../types-school.js";
+import { Messages, button, field, onPress, onSubmit, section } from "../ui.js";
 import { policyForm } from "./policy-form.js";
 import { privacyContactForm } from "./privacy-contact-form.js";
 import { concernLeadsForm } from "./concern-leads-form.js";
 import { doNotRecordImport } from "./do-not-record-import.js";
 
 const MAX_MASKS = 16;
-/** The smallest rectangle drawn with the mouse (a share of the picture's width or height). */
-const SMALLEST = 0.01;
 const CLASS_CODE = /^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$/;
 
 export const policyScreen: Screen = {
@@ -129,37 +128,13 @@ function doNotRecord(screen: ScreenContext, policy: Policy): HTMLElement {
 
 // ---------------------------------------------------------------- privacy masks
 
-const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
-const round = (value: number) => Math.round(value * 1000) / 1000;
-
-/** A rectangle kept inside the picture. */
-function tidy(mask: PrivacyMask): PrivacyMask {
-  const x = clamp(mask.x, 0, 1 - SMALLEST);
-  const y = clamp(mask.y, 0, 1 - SMALLEST);
-  return {
-    x: round(x),
-    y: round(y),
-    width: round(clamp(mask.width, SMALLEST, 1 - x)),
-    height: round(clamp(mask.height, SMALLEST, 1 - y)),
-  };
-}
-
 class MaskEditor {
   readonly element: HTMLElement;
   private readonly messages = new Messages();
   private readonly room: HTMLSelectElement;
-  private readonly stage = h("div", { class: "mask-stage" });
-  private readonly picture = h("img", { alt: "", class: "mask-picture" });
-  private readonly overlay = svg("svg", {
-    class: "mask-overlay",
-    viewBox: "0 0 1000 1000",
-    preserveAspectRatio: "none",
-    "aria-hidden": "true",
-  });
+  private readonly rects: RectEditor;
   private readonly about = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
   private readonly take = button("Take a picture now (the lamp will light)");
-  private readonly numbers = h("div");
-  private masks: PrivacyMask[] = [];
   private pictureUrl: string | null = null;
   private loadId = 0;
 
@@ -174,23 +149,21 @@ class MaskEditor {
       rooms.map((d) => h("option", { value: d.id }, d.room)),
     );
     this.room.addEventListener("change", () => this.open());
+    this.rects = new RectEditor({
+      kind: "mask",
+      noun: "Rectangle",
+      caption: "The rectangles, in % of the picture",
+      none: "No rectangles: nothing is blacked out.",
+      max: MAX_MASKS,
+      announce: (words) => screen.announce(words),
+    });
     const add = button("Add a rectangle");
     add.addEventListener("click", () => {
-      if (this.masks.length >= MAX_MASKS) {
-        this.messages.problem(`A room has at most ${MAX_MASKS} rectangles.`);
-        return;
-      }
-      this.masks.push({ x: 0.375, y: 0.375, width: 0.25, height: 0.25 });
-      this.draw();
-      this.numbers.querySelector<HTMLInputElement>("tbody tr:last-child input")?.focus();
+      if (!this.rects.add()) this.messages.problem(`A room has at most ${MAX_MASKS} rectangles.`);
     });
     const save = button("Save the masks", {}, "primary");
     onPress(save, this.messages, () => this.save());
     onPress(this.take, this.messages, () => this.takePicture());
-    this.stage.append(this.picture, this.overlay);
-    this.stage.addEventListener("pointerdown", (event) => {
-      this.startDrawing(event);
-    });
     screen.onLeave(() => {
       if (this.pictureUrl !== null) URL.revokeObjectURL(this.pictureUrl);
     });
@@ -208,8 +181,8 @@ class MaskEditor {
             field("Room", this.room),
             this.about,
             h("div", { class: "actions" }, this.take),
-            this.stage,
-            this.numbers,
+            this.rects.stage,
+            this.rects.numbers,
             this.messages.element,
             h("div", { class: "actions" }, add, save),
           ],
@@ -224,9 +197,8 @@ class MaskEditor {
   private open(): void {
     const device = this.device;
     if (!device) return;
-    this.masks = device.masks.map((mask) => ({ ...mask }));
+    this.rects.rects = device.masks;
     this.messages.clear();
-    this.draw();
     // a picture is of one room, taken when asked for: none is carried over to another
     this.loadId += 1;
     this.showPicture(null);
@@ -241,7 +213,7 @@ class MaskEditor {
     const device = this.device;
     if (!device) return;
     const load = ++this.loadId;
-    this.stage.dataset.picture = "loading";
+    this.rects.loading();
     this.about.textContent = `Taking a picture of ${device.room}: its lamp is lit…`;
     let picture: Blob;
     try {
@@ -254,171 +226,33 @@ class MaskEditor {
       throw error;
     }
     if (load !== this.loadId || this.screen.signal.aborted) return;
-    this.showPicture(picture);
-    await this.picture.decode().catch(() => undefined);
+    const url = this.showPicture(picture);
+    if (url !== null) await this.rects.showPicture(url);
     if (load !== this.loadId) return;
-    this.stage.style.aspectRatio = `${this.picture.naturalWidth} / ${this.picture.naturalHeight}`;
-    this.stage.dataset.picture = "shown";
     this.about.textContent =
       `${device.room} as its box saw it just now (the lamp was lit; the masks already saved ` +
       "are black). Taking it is recorded in the audit log; it is kept nowhere.";
     this.screen.announce(`A picture of ${device.room} was taken.`);
   }
 
-  /** Shows `picture`, or a blank stage; the one shown before is let go. */
-  private showPicture(picture: Blob | null): void {
+  /** Keeps `picture` (or none) as the one shown, letting go of the one before. */
+  private showPicture(picture: Blob | null): string | null {
     if (this.pictureUrl !== null) URL.revokeObjectURL(this.pictureUrl);
     this.pictureUrl = picture === null ? null : URL.createObjectURL(picture);
-    if (this.pictureUrl === null) {
-      this.picture.removeAttribute("src");
-      this.stage.classList.add("blank");
-      this.stage.style.removeProperty("aspect-ratio");
-      this.stage.dataset.picture = "blank";
-      return;
-    }
-    this.stage.classList.remove("blank");
-    this.picture.src = this.pictureUrl;
-  }
-
-  private draw(): void {
-    const selected = document.activeElement?.closest("tr")?.dataset.mask;
-    this.overlay.replaceChildren(
-      ...this.masks.map((mask, i) =>
-        svg("rect", {
-          x: mask.x * 1000,
-          y: mask.y * 1000,
-          width: mask.width * 1000,
-          height: mask.height * 1000,
-          class: `mask-rect${String(i) === selected ? " selected" : ""}`,
-        }),
-      ),
-    );
-    this.stage.setAttribute("data-masks", String(this.masks.length));
-    if (this.masks.length === 0) {
-      fill(this.numbers, h("p", { class: "empty" }, "No rectangles: nothing is blacked out."));
-      return;
-    }
-    const percent = (value: number) => String(Math.round(value * 1000) / 10);
-    const shown = table(
-      "The rectangles, in % of the picture",
-      ["Rectangle", "From the left (%)", "From the top (%)", "Width (%)", "Height (%)", ""],
-      this.masks.map((mask, i) => {
-        const input = (key: keyof PrivacyMask, label: string) => {
-          const control = h("input", {
-            type: "number",
-            min: "0",
-            max: "100",
-            step: "0.1",
-            value: percent(mask[key]),
-            attrs: { "aria-label": `Rectangle ${i + 1}: ${label} (%)`, inputmode: "decimal" },
-          });
-          control.addEventListener("change", () => {
-            const value = Number(control.value);
-            if (!Number.isFinite(value)) return;
-            const current = this.masks[i];
-            if (!current) return;
-            const next = tidy({ ...current, [key]: value / 100 });
-            this.masks[i] = next;
-            control.value = percent(next[key]);
-            this.drawRects(i);
-          });
-          control.addEventListener("focus", () => this.drawRects(i));
-          return control;
-        };
-        const remove = button("Remove", { attrs: { "aria-label": `Remove rectangle ${i + 1}` } });
-        remove.addEventListener("click", () => {
-          this.masks.splice(i, 1);
-          this.draw();
-          this.screen.announce(`Rectangle ${i + 1} removed.`);
-        });
-        return [
-          String(i + 1),
-          input("x", "from the left"),
-          input("y", "from the top"),
-          input("width", "width"),
-          input("height", "height"),
-          remove,
-        ];
-      }),
-    );
-    shown.querySelectorAll("tbody tr").forEach((row, i) => {
-      (row as HTMLElement).dataset.mask = String(i);
-    });
-    fill(this.numbers, shown);
-  }
-
-  /** Redraws the rectangles only (the numbers keep focus), `selected` highlighted. */
-  private drawRects(selected: number): void {
-    this.overlay.querySelectorAll("rect").forEach((rect, i) => {
-      const mask = this.masks[i];
-      if (!mask) return;
-      rect.setAttribute("x", String(mask.x * 1000));
-      rect.setAttribute("y", String(mask.y * 1000));
-      rect.setAttribute("width", String(mask.width * 1000));
-      rect.setAttribute("height", String(mask.height * 1000));
-      rect.classList.toggle("selected", i === selected);
-    });
-  }
-
-  private startDrawing(event: PointerEvent): void {
-    if (event.button !== 0 || this.masks.length >= MAX_MASKS) return;
-    event.preventDefault();
-    const box = this.stage.getBoundingClientRect();
-    const at = (e: PointerEvent) => ({
-      x: clamp((e.clientX - box.left) / box.width, 0, 1),
-      y: clamp((e.clientY - box.top) / box.height, 0, 1),
-    });
-    const origin = at(event);
-    const index = this.masks.length;
-    this.masks.push({ x: origin.x, y: origin.y, width: 0, height: 0 });
-    const rect = svg("rect", { class: "mask-rect selected" });
-    this.overlay.append(rect);
-    const shape = (e: PointerEvent): PrivacyMask => {
-      const point = at(e);
-      return {
-        x: Math.min(origin.x, point.x),
-        y: Math.min(origin.y, point.y),
-        width: Math.abs(point.x - origin.x),
-        height: Math.abs(point.y - origin.y),
-      };
-    };
-    const move = (e: PointerEvent) => {
-      const mask = shape(e);
-      this.masks[index] = mask;
-      rect.setAttribute("x", String(mask.x * 1000));
-      rect.setAttribute("y", String(mask.y * 1000));
-      rect.setAttribute("width", String(mask.width * 1000));
-      rect.setAttribute("height", String(mask.height * 1000));
-    };
-    const end = (e: PointerEvent) => {
-      this.stage.removeEventListener("pointermove", move);
-      this.stage.removeEventListener("pointerup", end);
-      this.stage.removeEventListener("pointercancel", end);
-      const mask = shape(e);
-      if (mask.width < SMALLEST || mask.height < SMALLEST) this.masks.splice(index, 1);
-      else {
-        this.masks[index] = tidy(mask);
-        this.screen.announce(`Rectangle ${index + 1} drawn.`);
-      }
-      this.draw();
-    };
-    this.stage.setPointerCapture(event.pointerId);
-    this.stage.addEventListener("pointermove", move);
-    this.stage.addEventListener("pointerup", end);
-    this.stage.addEventListener("pointercancel", end);
+    if (this.pictureUrl === null) this.rects.showBlank();
+    return this.pictureUrl;
   }
 
   private async save(): Promise<void> {
     const device = this.device;
     if (!device) return;
-    const masks = this.masks.map(tidy);
+    const masks = this.rects.rects;
     const saved = await api.put<DeviceDetail>(
       `/api/devices/${encodeURIComponent(device.id)}/masks`,
       { masks },
     );
     device.masks = saved.masks;
-    this.masks = saved.masks.map((mask) => ({ ...mask }));
-    this.draw();
+    this.rects.rects = saved.masks;
     const words = `The masks of ${device.room} are saved (${masks.length} rectangle${masks.length === 1 ? "" : "s"}). The box uses them from its next recording.`;
     this.messages.success(words);
   }
