@@ -9,3 +9,4 @@ export * from "./segments.js";
 export * from "./upload-order.js";
 export * from "./sealed-key.js";
 export * from "./spoken-notice.js";
+export * from "./booking-masks.js";

@@ -115,6 +115,8 @@ const RefusalReason = OneOf([
   "lamp-fault",
   "camera-missing",
   "microphone-missing",
+  /** The booking's own masks cannot be burned in: it is not recorded rather than unmasked. */
+  "masks-unusable",
 ]);
 
 /** The data each event kind carries. Adding a kind here adds it everywhere. */
@@ -243,17 +245,6 @@ export const BOOKING_PURPOSES = [
   "exemplar-bank",
 ] as const;
 
-export const ScheduledBookingSchema = Type.Object(
-  {
-    bookingId: Text(64),
-    start: Timestamp,
-    end: Timestamp,
-    purpose: OneOf(BOOKING_PURPOSES),
-    audio: Type.Boolean(),
-  },
-  strict,
-);
-
 /** A privacy mask: a rectangle in fractions of the picture, burned in at capture. */
 export const PrivacyMaskSchema = Type.Object(
   {
@@ -261,6 +252,25 @@ export const PrivacyMaskSchema = Type.Object(
     y: Type.Number({ minimum: 0, maximum: 1 }),
     width: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
     height: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+  },
+  strict,
+);
+
+/** The most privacy masks a room has, and the most a booking adds to them. */
+export const MAX_PRIVACY_MASKS = 16;
+
+export const ScheduledBookingSchema = Type.Object(
+  {
+    bookingId: Text(64),
+    start: Timestamp,
+    end: Timestamp,
+    purpose: OneOf(BOOKING_PURPOSES),
+    audio: Type.Boolean(),
+    /**
+     * The booking's own masks (a seat of a pupil who may not be recorded), burned
+     * in with the room's for a recording under it; absent when it has none.
+     */
+    masks: Type.Optional(Type.Array(PrivacyMaskSchema, { maxItems: MAX_PRIVACY_MASKS })),
   },
   strict,
 );
@@ -292,7 +302,7 @@ export const DeviceConfigSchema = Type.Object(
       },
       strict,
     ),
-    masks: Type.Array(PrivacyMaskSchema, { maxItems: 16 }),
+    masks: Type.Array(PrivacyMaskSchema, { maxItems: MAX_PRIVACY_MASKS }),
     /** Recordings under a hold: never deleted or overwritten on the device. */
     holds: Type.Array(Uuid, { maxItems: 5000 }),
     /**
