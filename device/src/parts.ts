@@ -9,6 +9,9 @@
  */
 import type { Logger } from "pino";
 
+/** How often a part that has not stopped is logged by name. */
+const STOP_WARN_MS = 10_000;
+
 export interface Part {
   /** In the logs: what this part is, in a word or two. */
   readonly name: string;
@@ -26,6 +29,8 @@ export class Parts {
       logger: Logger;
       /** An essential part failed to start: nothing may record. */
       unsafe: (part: Part, error: unknown) => void;
+      /** How often a stop that has not ended is logged, naming the part (tests shorten it). */
+      stopWarnMs?: number;
     },
   ) {}
 
@@ -59,10 +64,20 @@ export class Parts {
     while (this.started.length > 0) {
       const part = this.started.pop();
       if (part === undefined) break;
+      // a part that hangs is named in the journal while systemd waits to kill the box
+      const since = Date.now();
+      const waiting = setInterval(() => {
+        this.options.logger.warn(
+          { part: part.name, waitedMs: Date.now() - since },
+          `still waiting for ${part.name} to stop`,
+        );
+      }, this.options.stopWarnMs ?? STOP_WARN_MS);
       try {
         await part.stop();
       } catch (error) {
         this.options.logger.error({ err: error, part: part.name }, `${part.name} failed to stop`);
+      } finally {
+        clearInterval(waiting);
       }
     }
   }

@@ -7,7 +7,7 @@
 import t from "tap";
 import { EventBus, Parts, type Part } from "@classcam/device";
 import { captureLogger } from "../helpers/controller.js";
-import { boxDir, boxSettings, cacheBoxConfig, startBox } from "../helpers/device.js";
+import { boxDir, boxSettings, cacheBoxConfig, startBox, until } from "../helpers/device.js";
 
 function part(name: string, log: string[], fails?: "start" | "stop", essential = false): Part {
   return {
@@ -41,6 +41,26 @@ void t.test("parts start in order and stop in reverse; a failure is logged", asy
     "stopped in reverse, one that fails to stop does not stop the rest",
   );
   t.match(lines, [{}, { part: "c", msg: /c failed to stop/ }]);
+});
+
+void t.test("a part that is slow to stop is named in the log while the box waits", async (t) => {
+  const { logger, lines } = captureLogger("info");
+  const parts = new Parts({ logger, unsafe: () => undefined, stopWarnMs: 20 });
+  const named = () =>
+    lines.some((line) => line.part === "stuck speaker" && /still waiting/.test(String(line.msg)));
+  await parts.start([
+    part("quick", []),
+    {
+      name: "stuck speaker",
+      start: () => Promise.resolve(),
+      // ends only once the log has named it
+      stop: () => until(named, "the log to name the part being waited on"),
+    },
+  ]);
+  await parts.stop();
+  t.match(lines, [
+    { level: 40, part: "stuck speaker", msg: "still waiting for stuck speaker to stop" },
+  ]);
 });
 
 void t.test("an essential part that fails to start makes the box unsafe", async (t) => {

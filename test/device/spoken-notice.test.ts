@@ -5,14 +5,15 @@
  * recording and the box's state says why. Then the real speaker's programs
  * (espeak-ng | aplay) through stand-ins: argument lists, the sentence on stdin.
  */
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { DEFAULT_SPOKEN_NOTICE, type DeviceConfig } from "@classcam/protocol";
 import { simHardware, type SimHardware } from "@classcam/device";
 import { AlsaSpeaker } from "../../device/src/hw/linux/speaker.js";
 import { HardwareMissing } from "../../device/src/hw/types.js";
-import { tempDir } from "../helpers/controller.js";
+import { captureLogger, tempDir } from "../helpers/controller.js";
+import { NoticePart } from "../../device/src/session/notice.js";
 import {
   boxDir,
   boxSettings,
@@ -201,4 +202,49 @@ void t.test("the real speaker pipes espeak-ng into aplay, the sentence on stdin"
     },
     "a box with no sound card is known at start",
   );
+});
+
+void t.test("a speaker that hangs is stopped: by the time limit, and at shutdown", async (t) => {
+  const dir = tempDir("classcam-speaker-hang-");
+  t.teardown(dir.remove);
+  const started = join(dir.path, "started");
+  const espeak = program(dir.path, "espeak", "cat");
+  // an aplay whose ALSA device never drains: it takes the speech and never ends
+  const aplay = program(dir.path, "aplay", `cat > /dev/null &\n: > '${started}'\nexec sleep 600`);
+  const speaker = new AlsaSpeaker({ device: "default", voice: "en-gb" }, { espeak, aplay });
+  const cut = new AbortController();
+  const saying = speaker.say("Hello", cut.signal);
+  await until(() => existsSync(started), "the stand-in aplay to start");
+  cut.abort(new Error("the box is stopping"));
+  await t.rejects(saying, /aplay was stopped before it finished \(the box is stopping\)/);
+
+  // the notice part: a time limit, so a hung speaker is reported, not waited on forever
+  const { logger, lines } = captureLogger("info");
+  const statuses: string[] = [];
+  const part = new NoticePart({
+    speaker,
+    config: () => null,
+    logger,
+    changed: () => statuses.push(part.status),
+    sayLimitMs: 200,
+  });
+  rmSync(started, { force: true });
+  await part.announce();
+  t.match(part.status, /^failed: .*was stopped before it finished \(it did not finish in time\)/);
+  t.match(lines, [{ level: 50, msg: "the spoken notice could not be said" }]);
+
+  // at shutdown a notice being said is cut off, and the box stops
+  const stopping = new NoticePart({
+    speaker,
+    config: () => null,
+    logger,
+    changed: () => undefined,
+  });
+  rmSync(started, { force: true });
+  const said = stopping.announce();
+  await until(() => existsSync(started), "the stand-in aplay to start again");
+  await stopping.stop();
+  await said;
+  t.equal(stopping.status, "ok", "a notice cut off by the shutdown is not a fault of the speaker");
+  t.match(lines, [{}, { level: 30, msg: /cut off: the box is stopping/ }]);
 });

@@ -106,8 +106,12 @@ export interface Speaker {
   readonly description: string;
   /** Resolves when the speaker can speak; rejects with `HardwareMissing` saying what is missing. */
   check(): Promise<void>;
-  /** Says `text` aloud; resolves once it was said, rejects saying why it could not be. */
-  say(text: string): Promise<void>;
+  /**
+   * Says `text` aloud; resolves once it was said, rejects saying why it could
+   * not be. Aborting `signal` cuts the speech off (a stopping box, or a
+   * speaker that has hung) and rejects.
+   */
+  say(text: string, signal?: AbortSignal): Promise<void>;
 }
 
 /** The parts of the box, as one backend built them. */

@@ -13,11 +13,20 @@ import { DEFAULT_SPOKEN_NOTICE, type DeviceConfig, type SpokenNotice } from "@cl
 import type { Part } from "../parts.js";
 import type { Speaker } from "../hw/types.js";
 
+/**
+ * The longest a notice may take to say: the school's sentence is at most
+ * SPOKEN_NOTICE_MAX_LENGTH (300) characters, about 20 s of espeak-ng's speech.
+ * A speaker that has not finished by then has hung (an ALSA device that never
+ * drains) and is stopped, so a stuck speaker never holds the box's shutdown.
+ */
+export const SAY_LIMIT_MS = 60_000;
+
 export class NoticePart implements Part {
   readonly name = "spoken notice";
   /** `ok`, `off` (the school turned it off), `missing: <why>` or `failed: <why>`. */
   status = "ok";
   private speaking: Promise<void> = Promise.resolve();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly o: {
@@ -27,6 +36,8 @@ export class NoticePart implements Part {
       logger: Logger;
       /** The status changed: the state report should say so. */
       changed: () => void;
+      /** The longest a notice may take to say (tests shorten it). */
+      sayLimitMs?: number;
     },
   ) {}
 
@@ -38,8 +49,9 @@ export class NoticePart implements Part {
     }
   }
 
-  /** Waits for a notice being said to end (at shutdown). */
+  /** Cuts off a notice being said and waits for its programs to end (at shutdown). */
   async stop(): Promise<void> {
+    this.stopping.abort(new Error("the box is stopping"));
     await this.speaking;
   }
 
@@ -59,9 +71,20 @@ export class NoticePart implements Part {
       this.set("off");
       return Promise.resolve();
     }
-    const said = this.o.speaker.say(notice.text).then(
+    const signal = AbortSignal.any([
+      this.stopping.signal,
+      AbortSignal.timeout(this.o.sayLimitMs ?? SAY_LIMIT_MS),
+    ]);
+    const said = this.o.speaker.say(notice.text, signal).then(
       () => this.set("ok"),
       (error: unknown) => {
+        if (this.stopping.signal.aborted) {
+          this.o.logger.info(
+            { part: "speaker" },
+            "the spoken notice was cut off: the box is stopping",
+          );
+          return;
+        }
         const why = (error as Error).message;
         this.report(
           why.startsWith("speaker missing") ? `missing: ${why}` : `failed: ${why}`,

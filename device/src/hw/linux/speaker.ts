@@ -16,6 +16,9 @@ export interface SpeakerPrograms {
 
 const PROGRAMS: SpeakerPrograms = { espeak: "espeak-ng", aplay: "aplay" };
 
+/** The longest the start-up check waits on either program (an ALSA open that hangs). */
+const CHECK_LIMIT_MS = 10_000;
+
 /** Waits for `child` to end; resolves with why it failed, or null when it exited 0. */
 function outcome(child: ChildProcess, name: string): Promise<string | null> {
   let tail = "";
@@ -27,7 +30,13 @@ function outcome(child: ChildProcess, name: string): Promise<string | null> {
       settled = true;
       resolve(why);
     };
-    child.on("error", (error) => settle(`${name}: ${error.message}`));
+    child.on("error", (error) =>
+      settle(
+        error.name === "AbortError"
+          ? `${name} was stopped before it finished (${describeReason(error)})`
+          : `${name}: ${error.message}`,
+      ),
+    );
     child.on("close", (code) =>
       settle(
         code === 0
@@ -36,6 +45,15 @@ function outcome(child: ChildProcess, name: string): Promise<string | null> {
       ),
     );
   });
+}
+
+/** Why an aborted program was stopped: the abort's reason when it says one. */
+function describeReason(error: Error): string {
+  const reason = (error as Error & { cause?: unknown }).cause;
+  if (reason instanceof Error) {
+    return reason.name === "TimeoutError" ? "it did not finish in time" : reason.message;
+  }
+  return typeof reason === "string" ? reason : "aborted";
 }
 
 export class AlsaSpeaker implements Speaker {
@@ -50,7 +68,10 @@ export class AlsaSpeaker implements Speaker {
 
   async check(): Promise<void> {
     for (const program of [this.programs.espeak, this.programs.aplay]) {
-      const child = spawn(program, ["--version"], { stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(program, ["--version"], {
+        stdio: ["ignore", "ignore", "pipe"],
+        signal: AbortSignal.timeout(CHECK_LIMIT_MS),
+      });
       const why = await outcome(child, program);
       if (why === null) continue;
       throw new HardwareMissing(
@@ -64,7 +85,7 @@ export class AlsaSpeaker implements Speaker {
     const opened = spawn(
       this.programs.aplay,
       ["-q", "-D", this.settings.device, "-t", "raw", "-f", "S16_LE", "/dev/null"],
-      { stdio: ["ignore", "ignore", "pipe"] },
+      { stdio: ["ignore", "ignore", "pipe"], signal: AbortSignal.timeout(CHECK_LIMIT_MS) },
     );
     const why = await outcome(opened, this.programs.aplay);
     if (why !== null) {
@@ -75,12 +96,15 @@ export class AlsaSpeaker implements Speaker {
     }
   }
 
-  async say(text: string): Promise<void> {
+  async say(text: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const speech = spawn(this.programs.espeak, ["-v", this.settings.voice, "--stdout"], {
       stdio: ["pipe", "pipe", "pipe"],
+      ...(signal === undefined ? {} : { signal }),
     });
     const player = spawn(this.programs.aplay, ["-q", "-D", this.settings.device], {
       stdio: ["pipe", "ignore", "pipe"],
+      ...(signal === undefined ? {} : { signal }),
     });
     // a program that died early must not take the daemon down with EPIPE
     speech.stdin.on("error", () => undefined);

@@ -242,7 +242,8 @@ export class SimSpeaker implements Speaker {
       : Promise.resolve();
   }
 
-  say(text: string): Promise<void> {
+  say(text: string, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) return Promise.reject(new Error("simulated speaker: aborted"));
     if (this.fault.missing) {
       return Promise.reject(new HardwareMissing("speaker", "the simulated speaker is unplugged"));
     }
