@@ -304,6 +304,13 @@ const ROWS: Row[] = [
     decision: "agree",
   }),
   r("POST", "/api/clips/{clipId}/withdraw", ["anyone"], `/api/clips/${GHOST}/withdraw`),
+  // feedback at a clip answer's moments: the finer rule is decideClip()'s (clip-feedback.test.ts)
+  r("GET", "/api/clips/{clipId}/comments", ["anyone"], `/api/clips/${GHOST}/comments`),
+  r("POST", "/api/clips/{clipId}/comments", ["anyone"], `/api/clips/${GHOST}/comments`, {
+    atSeconds: 1,
+    body: "Matrix",
+    kind: "strength",
+  }),
   r(
     "GET",
     "/api/clips/{clipId}/footage/index.m3u8",

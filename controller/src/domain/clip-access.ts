@@ -7,7 +7,8 @@
  * colleague (a teacher, coach, SLT member or the headteacher). The Bursar,
  * IT, the DPO and administrators never see footage. Offering it to the bank
  * is the owner's; consenting is for the staff on the booking; withdrawing it
- * is the owner's or SLT's (the headteacher's too). No download.
+ * is the owner's or SLT's (the headteacher's too). Feedback at moments of the
+ * clip is its owner's and the setter's of an assignment it answers. No download.
  */
 import {
   COLLEAGUE_ROLES,
@@ -18,7 +19,14 @@ import {
   type RecordingAccess,
 } from "./access.js";
 
-export const CLIP_ACTIONS = ["view", "offer", "consent", "withdraw", "download"] as const;
+export const CLIP_ACTIONS = [
+  "view",
+  "feedback",
+  "offer",
+  "consent",
+  "withdraw",
+  "download",
+] as const;
 export type ClipAction = (typeof CLIP_ACTIONS)[number];
 
 export interface ClipAccess {
@@ -69,6 +77,12 @@ export function decideClip(
           "the recording is shared with",
       );
     }
+    // feedback at moments of the clip: its owner, and whoever set an assignment it answers (who
+    // gains no other part of the recording by it); the bank and consent are for watching only
+    case "feedback":
+      if (owner) return allow("owner");
+      if (clip.assignedTo.includes(person.id) && colleague(person)) return allow("assignment");
+      return refuse("feedback on a clip is for its owner and whoever set an assignment it answers");
     case "offer":
       if (owner) return allow("owner");
       return refuse("only the clip's owner may offer it to the exemplar bank");

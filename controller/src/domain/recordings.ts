@@ -15,7 +15,13 @@ import type { Person } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import type { PolicyStore } from "./policy.js";
-import { comment, comments, markNextStep, type CommentExtras } from "./recordings/comments.js";
+import {
+  comment,
+  comments,
+  markNextStep,
+  type ClipPart,
+  type CommentExtras,
+} from "./recordings/comments.js";
 import { accessOf, type RecordingContext } from "./recordings/context.js";
 import { activeHolds, placeHold, releaseHold } from "./recordings/holds.js";
 import { closeInvestigation, openInvestigation } from "./recordings/investigations.js";
@@ -71,8 +77,9 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   }
 
   // comments
-  comments(person: Person, id: string): Promise<Comment[]> {
-    return comments(this.ctx, person, id);
+  /** With `part`, the part a clip opens to feedback (decideClip()'s, decided by the caller). */
+  comments(person: Person, id: string, part?: ClipPart): Promise<Comment[]> {
+    return comments(this.ctx, person, id, part);
   }
   /** A comment, or feedback of a kind about strands, or a reply to a comment. */
   comment(
@@ -81,8 +88,9 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
     atSeconds: number,
     body: string,
     extras: CommentExtras = {},
+    part?: ClipPart,
   ): Promise<Comment> {
-    return comment(this.ctx, person, id, atSeconds, body, extras);
+    return comment(this.ctx, person, id, atSeconds, body, extras, part);
   }
   /** A next step marked done or open again, by the recording's owner or whoever gave it. */
   markNextStep(person: Person, commentId: number, done: boolean): Promise<Comment> {

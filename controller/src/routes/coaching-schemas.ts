@@ -12,6 +12,7 @@ import {
   MAX_STRAND_CODE,
   MAX_STRAND_NAME,
 } from "../domain/coaching/strands.js";
+import { MAX_COMMENT_LENGTH } from "../domain/form-limits.js";
 import { COMMENT_KINDS } from "../domain/recordings/model.js";
 import { Obj, OneOf, Serial, StrandSchema, Timestamp, UserId, Uuid } from "./schemas.js";
 
@@ -47,6 +48,18 @@ export const SubmissionCreate = Obj({
   inSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   outSeconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
   reflection: Type.String({ minLength: 1, maxLength: MAX_REFLECTION }),
+});
+
+/** A comment at a moment of a recording: plain, or feedback of a kind with strands, or a reply. */
+export const CommentCreate = Obj({
+  atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
+  body: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }),
+  /** Coaching feedback's kind (default: a plain comment). */
+  kind: Type.Optional(OneOf(COMMENT_KINDS)),
+  /** Strands of the school's framework it is about (ones in force). */
+  strands: Type.Optional(Type.Array(Serial, { maxItems: 20 })),
+  /** The comment this replies to, on the same recording (its moment is the reply's). */
+  parentId: Type.Optional(Serial),
 });
 
 export const SubmissionSchema = Obj({

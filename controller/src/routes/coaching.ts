@@ -13,20 +13,33 @@ import {
   AssignmentCreate,
   AssignmentListsSchema,
   AssignmentSchema,
+  CommentCreate,
   StrandCreate,
   SubmissionCreate,
   TimelineSchema,
 } from "./coaching-schemas.js";
-import { answer, Obj, OneOf, Serial, StrandSchema, UserId, Uuid, errors } from "./schemas.js";
+import {
+  answer,
+  CommentSchema,
+  Obj,
+  OneOf,
+  Serial,
+  StrandSchema,
+  UserId,
+  Uuid,
+  errors,
+} from "./schemas.js";
 import { MAX_STRAND_NAME } from "../domain/coaching/strands.js";
 import { typed, typedRequests } from "./typed.js";
+import { ClipParams } from "./clip-schemas.js";
+import { clipPart } from "../domain/coaching/clip-feedback.js";
 
 const StrandParams = Obj({ strandId: Serial });
 const AssignmentParams = Obj({ assignmentId: Uuid });
 
 export function coachingRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
-  const { coaching } = app;
+  const { coaching, clips, recordings } = app;
 
   app.get(
     "/api/strands",
@@ -194,6 +207,63 @@ export function coachingRoutes(fastify: FastifyInstance): void {
       reply
         .code(201)
         .send(await coaching.submit(me(request), request.params.assignmentId, request.body)),
+  );
+
+  app.get(
+    "/api/clips/:clipId/comments",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["coaching"],
+        operationId: "listClipFeedback",
+        description:
+          "The clip's owner, or whoever set an assignment the owner answered with it: the feedback at the clip's moments (in seconds from the start of the recording), in timeline order. The owner sees every thread there; the setter the threads they started, with their replies. Nobody gains the rest of the recording by it.",
+        summary: "Feedback at the moments of a clip that answers an assignment",
+        params: ClipParams,
+        response: {
+          200: answer("The feedback", Type.Array(CommentSchema)),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const person = me(request);
+      const { recordingId, part } = await clipPart(clips.bank, person, request.params.clipId);
+      return recordings.comments(person, recordingId, part);
+    },
+  );
+
+  app.post(
+    "/api/clips/:clipId/comments",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["coaching"],
+        operationId: "addClipFeedback",
+        description:
+          "The clip's owner, or whoever set an assignment the owner answered with it: feedback (or a reply to a thread they see) at a moment of the clip, in seconds from the start of the recording. It is a comment on the owner's recording, audited, and the owner is told, as for any feedback.",
+        summary: "Give feedback at a moment of a clip that answers an assignment",
+        params: ClipParams,
+        body: CommentCreate,
+        response: {
+          201: answer("The feedback given", CommentSchema),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const person = me(request);
+      const { recordingId, part } = await clipPart(clips.bank, person, request.params.clipId);
+      const { atSeconds, body, kind, strands, parentId } = request.body;
+      const extras = {
+        ...(kind !== undefined && { kind }),
+        ...(strands !== undefined && { strands }),
+        ...(parentId !== undefined && { parentId }),
+      };
+      return reply
+        .code(201)
+        .send(await recordings.comment(person, recordingId, atSeconds, body, extras, part));
+    },
   );
 
   app.get(

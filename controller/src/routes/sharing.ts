@@ -5,15 +5,13 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { ANYONE, allow, me } from "./auth.js";
-import { MAX_COMMENT_LENGTH } from "../domain/form-limits.js";
-import { COMMENT_KINDS } from "../domain/recordings/model.js";
+import { CommentCreate } from "./coaching-schemas.js";
 import { DateInput } from "./dates.js";
 import {
   answer,
   CommentSchema,
   Obj,
   Ok,
-  OneOf,
   Serial,
   ShareSchema,
   UserId,
@@ -58,16 +56,7 @@ export function sharingRoutes(fastify: FastifyInstance): void {
           "Whoever decide() lets comment on the recording: a comment at a moment of it, within the length limit (audited; the owner is told live).",
         summary: "Comment at a moment of the recording",
         params: RecordingParams,
-        body: Obj({
-          atSeconds: Type.Number({ minimum: 0, maximum: 86_400 }),
-          body: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }),
-          /** Coaching feedback's kind (default: a plain comment). */
-          kind: Type.Optional(OneOf(COMMENT_KINDS)),
-          /** Strands of the school's framework it is about (ones in force). */
-          strands: Type.Optional(Type.Array(Serial, { maxItems: 20 })),
-          /** The comment this replies to, on the same recording (its moment is the reply's). */
-          parentId: Type.Optional(Serial),
-        }),
+        body: CommentCreate,
         response: {
           201: answer("The comment added", CommentSchema),
           ...errors(400, 401, 403, 404),

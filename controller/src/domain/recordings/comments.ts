@@ -9,7 +9,7 @@ import type { Person } from "../access.js";
 import { checkStrands, strandsOf } from "../coaching/strands.js";
 import { DomainError } from "../errors.js";
 import { commentProblem } from "../form-limits.js";
-import { authorise, type RecordingContext } from "./context.js";
+import { authorise, recordingRow, type RecordingContext } from "./context.js";
 import type { Comment, CommentKind } from "./model.js";
 import { tellOfFeedback } from "./feedback-told.js";
 
@@ -21,12 +21,45 @@ export interface CommentExtras {
   parentId?: number;
 }
 
+/**
+ * The part of a recording that a clip opens to feedback (`decideClip()`'s
+ * "feedback", decided by the caller): its moments, in seconds from the start
+ * of the recording, and, for whoever set an assignment the clip answers, the
+ * threads they started (`threadsOf`); the clip's owner sees every thread.
+ */
+export interface ClipPart {
+  from: number;
+  to: number;
+  threadsOf: string | null;
+}
+
+/** Seconds to a tenth, as people read them. */
+const seconds = (value: number) => String(Math.round(value * 10) / 10);
+
+const inPart = (part: ClipPart, seconds: number) => seconds >= part.from && seconds <= part.to;
+
+/** The comments `part` shows: at its moments, and the threads it is limited to. */
+function shownIn(part: ClipPart, all: readonly Comment[]): Comment[] {
+  const threads = new Set(
+    all
+      .filter(
+        (c) =>
+          c.parentId === null &&
+          inPart(part, c.atSeconds) &&
+          (part.threadsOf === null || c.authorId === part.threadsOf),
+      )
+      .map((c) => c.commentId),
+  );
+  return all.filter((c) => threads.has(c.parentId ?? c.commentId));
+}
+
 export async function comments(
   ctx: RecordingContext,
   person: Person,
   id: string,
+  part?: ClipPart,
 ): Promise<Comment[]> {
-  await authorise(ctx, null, person, "view", id);
+  if (part === undefined) await authorise(ctx, null, person, "view", id);
   const rows = await ctx.db.all<{
     id: number;
     recording_id: string;
@@ -53,7 +86,7 @@ export async function comments(
      JOIN comments c ON c.id = x.comment_id WHERE c.recording_id = ? ORDER BY s.position, s.id`,
     [id],
   );
-  return rows.map((r) => ({
+  const all: Comment[] = rows.map((r) => ({
     commentId: r.id,
     recordingId: r.recording_id,
     authorId: r.author_id,
@@ -67,6 +100,7 @@ export async function comments(
     doneAt: r.done_at,
     doneBy: r.done_by,
   }));
+  return part === undefined ? all : shownIn(part, all);
 }
 
 export async function comment(
@@ -76,23 +110,35 @@ export async function comment(
   atSeconds: number,
   body: string,
   extras: CommentExtras = {},
+  part?: ClipPart,
 ): Promise<Comment> {
   const text = body.trim();
   const problem = commentProblem(body);
   if (problem !== null) throw new DomainError("invalid", problem);
   const kind = extras.kind ?? "comment";
   const commentId = await ctx.db.transaction(async (tx) => {
-    const { row } = await authorise(ctx, tx, person, "comment", id);
+    const row =
+      part === undefined
+        ? (await authorise(ctx, tx, person, "comment", id)).row
+        : await recordingRow(ctx, tx, id);
     let at = atSeconds;
     if (extras.parentId !== undefined) {
       const parent = await tx.get<{
         recording_id: string;
         parent_id: number | null;
         at_seconds: number;
-      }>("SELECT recording_id, parent_id, at_seconds FROM comments WHERE id = ?", [
+        author_id: string;
+      }>("SELECT recording_id, parent_id, at_seconds, author_id FROM comments WHERE id = ?", [
         extras.parentId,
       ]);
-      if (parent?.recording_id !== id) {
+      const hidden =
+        part !== undefined &&
+        parent !== undefined &&
+        (!inPart(part, parent.at_seconds) ||
+          (part.threadsOf !== null &&
+            parent.parent_id === null &&
+            parent.author_id !== part.threadsOf));
+      if (parent?.recording_id !== id || hidden) {
         throw new DomainError(
           "invalid",
           `no comment ${extras.parentId} on this recording to reply to`,
@@ -110,6 +156,12 @@ export async function comment(
       at = parent.at_seconds;
     }
     const strands = await checkStrands(tx, extras.strands ?? []);
+    if (part !== undefined && !inPart(part, at)) {
+      throw new DomainError(
+        "invalid",
+        `the clip is ${seconds(part.from)}–${seconds(part.to)} s of the recording; feedback at ${seconds(at)} s is outside it`,
+      );
+    }
     if (row.duration_seconds !== null && at > row.duration_seconds) {
       throw new DomainError(
         "invalid",
@@ -147,7 +199,7 @@ export async function comment(
     });
     return lastID;
   });
-  const found = (await comments(ctx, person, id)).find((c) => c.commentId === commentId);
+  const found = (await comments(ctx, person, id, part)).find((c) => c.commentId === commentId);
   if (!found) throw new Error(`comment ${commentId} vanished`);
   return found;
 }
