@@ -312,9 +312,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       await mailOutbox.stop();
       smtp?.close();
     });
-    // a change may have queued e-mail (notify() in its transaction): send it now, not at the next round
-    app.addHook("onResponse", (request, _reply, done) => {
-      if (request.method !== "GET" && request.method !== "HEAD") mailOutbox.poke();
+    // a change may have queued e-mail (notify() in its transaction): send it now, not at the
+    // next round (pokes in a burst, e.g. a box's segment uploads, share one read of the outbox)
+    app.addHook("onResponse", (request, reply, done) => {
+      const change = request.method !== "GET" && request.method !== "HEAD";
+      if (change && reply.statusCode < 400) mailOutbox.poke();
       done();
     });
     app.addHook("onClose", async () => {

@@ -123,6 +123,26 @@ async function giveAddress(school: School, id: "teacher-b" | "teacher-c", kinds?
   if (reply.status !== 200) throw new Error(JSON.stringify(reply.body));
 }
 
+void t.test("a burst of changes reads the mail outbox once, not once per request", async (t) => {
+  const { school, relay } = await schoolWithMail(t);
+  await school.app.mailOutbox.deliverDue();
+  const before = school.app.mailOutbox.rounds;
+  // as a box's segment uploads or a busy dashboard would: many non-GET requests at once
+  for (let poke = 0; poke < 20; poke++) school.app.mailOutbox.poke();
+  await school.app.mailOutbox.deliverDue();
+  t.equal(school.app.mailOutbox.rounds - before, 2, "one round for the burst, one asked for");
+  // a change after that round began still gets its own: the share's e-mail goes out
+  await giveAddress(school, "teacher-b");
+  const { recordingId } = await recordedLesson(school);
+  const shared = await school.as["teacher-a"].post(`/api/recordings/${recordingId}/shares`, {
+    withId: "teacher-b",
+  });
+  t.equal(shared.status, 201);
+  school.app.mailOutbox.poke();
+  await school.app.mailOutbox.deliverDue();
+  t.equal(relay.to("teacher-b@school.example").length, 1, "the share's e-mail was sent");
+});
+
 void t.test(
   "a share tells the colleague once in the dashboard and once by e-mail, with a link and no comment",
   async (t) => {

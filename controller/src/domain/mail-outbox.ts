@@ -57,6 +57,10 @@ const BATCH = 50;
 
 export class MailOutbox {
   private running: Promise<number> = Promise.resolve(0);
+  /** A poke's round is queued and has not begun: further pokes join it. */
+  private pokeWaiting = false;
+  /** Delivery rounds begun (each reads the outbox once or more): for the tests. */
+  rounds = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly host: string;
 
@@ -91,18 +95,29 @@ export class MailOutbox {
    * already under way. Resolves with how many were sent.
    */
   deliverDue(): Promise<number> {
-    const next = this.running.then(
-      () => this.deliver(),
-      () => this.deliver(),
-    );
+    return this.enqueue(() => this.deliver());
+  }
+
+  private enqueue(round: () => Promise<number>): Promise<number> {
+    const next = this.running.then(round, round);
     this.running = next.catch(() => 0);
     return next;
   }
 
-  /** Delivers soon, logging a failure (after a change that may have queued mail). */
+  /**
+   * Delivers soon, logging a failure (after a change that may have queued
+   * mail). Pokes that come while one waits its turn join it: a burst of
+   * requests (a box uploading segments) reads the outbox once, not once each.
+   * A poke after that round has begun queues the next, so mail queued by a
+   * change that committed meanwhile is not left for the timer.
+   */
   poke(): void {
-    if (this.send === null) return;
-    this.deliverDue().catch((error: unknown) => {
+    if (this.send === null || this.pokeWaiting) return;
+    this.pokeWaiting = true;
+    this.enqueue(() => {
+      this.pokeWaiting = false;
+      return this.deliver();
+    }).catch((error: unknown) => {
       this.logger.error({ err: error }, "delivering e-mail failed");
     });
   }
@@ -154,6 +169,7 @@ export class MailOutbox {
   private async deliver(): Promise<number> {
     const send = this.send;
     if (send === null) return 0;
+    this.rounds += 1;
     let sent = 0;
     for (;;) {
       const now = this.clock().toISOString();
