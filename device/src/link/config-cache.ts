@@ -14,7 +14,13 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { checkConfig, parse, parseJson, type DeviceConfig } from "@classcam/protocol";
+import {
+  checkConfig,
+  maskedBookingsOf,
+  parse,
+  parseJson,
+  type DeviceConfig,
+} from "@classcam/protocol";
 
 export type ConfigOutcome =
   | {
@@ -29,8 +35,20 @@ export type ConfigOutcome =
 export class ConfigCache {
   private value: DeviceConfig | null = null;
   private readonly listeners = new Set<(config: DeviceConfig) => void>();
+  /**
+   * Bookings whose own masks came in a config that was refused, with why: the
+   * config in force does not carry those masks, so they are not recorded under
+   * it (never unmasked). Kept on disk beside the config; a config applied
+   * later replaces it all.
+   */
+  private refusedMasks = new Map<string, string>();
 
   constructor(private readonly file: string) {}
+
+  /** Bookings not to record until a config with their masks is applied, with why. */
+  get unmaskable(): ReadonlyMap<string, string> {
+    return this.refusedMasks;
+  }
 
   /** Reads the last good config from disk; a damaged file is reported and ignored. */
   load(): { loaded: boolean; problem: string | null } {
@@ -40,6 +58,7 @@ export class ConfigCache {
     } catch {
       return { loaded: false, problem: null };
     }
+    this.refusedMasks = readRefusedMasks(`${this.file}.refused-masks`);
     const result = parse.config(text);
     if (!result.ok) return { loaded: false, problem: `${this.file}: ${result.error}` };
     this.value = result.value;
@@ -61,6 +80,7 @@ export class ConfigCache {
     if (!result.ok) {
       const json = parseJson(payload);
       const version = json.ok ? versionOf(json.value) : null;
+      if (json.ok) this.refuseMasks(json.value, result.error);
       return { outcome: "rejected", version, reason: result.error };
     }
     const config = result.value;
@@ -83,8 +103,40 @@ export class ConfigCache {
       rmSync(`${this.file}.tmp`, { force: true });
     }
     this.value = config;
+    if (this.refusedMasks.size > 0) {
+      this.refusedMasks = new Map();
+      rmSync(`${this.file}.refused-masks`, { force: true });
+    }
     for (const listener of this.listeners) listener(config);
     return { outcome: "applied", config, saveProblem };
+  }
+
+  /**
+   * A refused config's bookings that asked for masks other than those in
+   * force: not recorded until a config with their masks is applied.
+   */
+  private refuseMasks(payload: unknown, reason: string): void {
+    const inForce = new Map(
+      (this.value?.schedule ?? []).map((booking) => [
+        booking.bookingId,
+        JSON.stringify(booking.masks ?? []),
+      ]),
+    );
+    let added = false;
+    for (const [bookingId, masks] of maskedBookingsOf(payload)) {
+      if (inForce.get(bookingId) === JSON.stringify(masks)) continue;
+      this.refusedMasks.set(bookingId, `the config with them was refused: ${reason}`.slice(0, 500));
+      added = true;
+    }
+    if (!added) return;
+    try {
+      writeFileSync(
+        `${this.file}.refused-masks`,
+        JSON.stringify(Object.fromEntries(this.refusedMasks)),
+      );
+    } catch {
+      // still refused until a restart; the controller's retained config comes again then
+    }
   }
 
   /** Written to a temporary file, flushed, then renamed over the old one: never half-written. */
@@ -116,4 +168,19 @@ function versionOf(value: unknown): number | null {
   return typeof version === "number" && Number.isSafeInteger(version) && version >= 0
     ? version
     : null;
+}
+
+/** The refused bookings kept on disk; a missing or damaged file is none. */
+function readRefusedMasks(file: string): Map<string, string> {
+  try {
+    const value = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    if (typeof value !== "object" || value === null) return new Map();
+    return new Map(
+      Object.entries(value).filter(
+        (entry): entry is [string, string] => typeof entry[1] === "string",
+      ),
+    );
+  } catch {
+    return new Map();
+  }
 }

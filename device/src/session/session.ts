@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { DeviceState, EventData } from "@classcam/protocol";
+import { recordingMasks, type DeviceState, type EventData } from "@classcam/protocol";
 import type { DeviceSettings } from "../config.js";
 import type { BufferIndex, RecordingStopReason } from "../buffer/index.js";
 import type { Janitor } from "../buffer/janitor.js";
@@ -321,7 +321,17 @@ export class Session {
       await this.refuse(reason, bookingId, (error as Error).message);
       return;
     }
-    const masks = this.o.config.current?.masks ?? [];
+    // the room's masks and the booking's own: a booking they cannot all be burned into is not recorded
+    const masking = recordingMasks(
+      this.o.config.current?.masks ?? [],
+      decision.booking,
+      this.o.config.unmaskable,
+    );
+    if (!masking.ok) {
+      await this.refuse("masks-unusable", bookingId, masking.detail);
+      return;
+    }
+    const masks = masking.masks;
     let encoder: EncoderChoice;
     try {
       encoder = await chooseEncoder(this.o.settings.recorder, this.o.camera, { masks });
