@@ -5,6 +5,7 @@
 import t from "tap";
 import { DEFAULT_SPOKEN_NOTICE, SPOKEN_NOTICE_MAX_LENGTH } from "@classcam/protocol";
 import { startSchool } from "../helpers/school.js";
+import { until } from "../helpers/device.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 
@@ -42,6 +43,28 @@ void t.test("on by default, the school's words, carried to the boxes", async (t)
     "a teacher cannot change it",
   );
 });
+
+void t.test(
+  "a box enrolled after the policy changed gets the school's policy at once",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const { as, app } = school;
+    const text = "This part of the lesson is recorded for our teachers' training.";
+    t.equal((await as.dpo.patch("/api/policy", { spokenNotice: { text } })).status, 200);
+    const enrolled = await as.it.post("/api/devices", { id: "room-9", room: "Room 9" });
+    t.equal(enrolled.status, 201, JSON.stringify(enrolled.body));
+    // not the default sentence until the hourly refresh: the school's own, as its other boxes have
+    await until(
+      async () => (await app.devices.require("room-9")).config.policy.spokenNotice.text === text,
+      "the new box's config to carry the school's sentence",
+    );
+    t.same((await app.devices.require("room-9")).config.policy.spokenNotice, {
+      enabled: true,
+      text,
+    });
+  },
+);
 
 void t.test("the sentence is checked, and a refusal says why", async (t) => {
   const school = await startSchool({ start: START });
