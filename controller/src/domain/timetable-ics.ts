@@ -13,7 +13,8 @@
  * out; a repeating one (RRULE) or an all-day one is a problem: export each
  * lesson, as "export a week" does.
  */
-import ical, { type VEvent } from "node-ical";
+import { createRequire } from "node:module";
+import type { VEvent } from "node-ical";
 import {
   fieldProblems,
   markClashes,
@@ -128,6 +129,19 @@ function unrealDates(text: string): string[] {
   return problems;
 }
 
+type NodeIcal = typeof import("node-ical");
+let nodeIcal: NodeIcal | null = null;
+
+/**
+ * node-ical, loaded at the first feed rather than at start: with the Temporal
+ * polyfill it brings it held about 2 MB of heap and paged in the time-zone
+ * data in a controller that reads a feed a term (issue 21, peak RSS).
+ */
+function ical(): NodeIcal {
+  nodeIcal ??= createRequire(import.meta.url)("node-ical") as NodeIcal;
+  return nodeIcal;
+}
+
 /** Reads the feed's lessons and every problem, by the line each event begins on. Touches nothing. */
 export function readTimetableIcs(text: string): LessonFile {
   const tooLarge = fileSizeProblem(
@@ -174,9 +188,10 @@ function readEvent(block: Block, prefix: string): LessonLine | null {
     teacher: "",
     problems: [],
   };
+  const { sync } = ical(); // outside the try: a missing package is not a bad event
   let event: VEvent | undefined;
   try {
-    const parsed = ical.sync.parseICS(`${prefix}\r\n${block.text}\r\nEND:VCALENDAR\r\n`);
+    const parsed = sync.parseICS(`${prefix}\r\n${block.text}\r\nEND:VCALENDAR\r\n`);
     event = Object.values(parsed).find(
       (component): component is VEvent => component?.type === "VEVENT",
     );

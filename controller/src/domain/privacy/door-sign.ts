@@ -7,8 +7,6 @@
  * `doorSignPdf()` lays it out with pdfkit, the QR code drawn as squares from
  * the `qrcode` package's matrix.
  */
-import PDFDocument from "pdfkit";
-import QRCode from "qrcode";
 import type { SchoolPolicy } from "../policy.js";
 import { LAMP_PATTERNS, plainMeaning } from "./lamp-patterns.js";
 import { contactWords } from "./notice.js";
@@ -50,8 +48,16 @@ export function doorSign(policy: SchoolPolicy, room: string, publicUrl: string):
 
 const MM = 72 / 25.4;
 
-/** The sign as an A4 PDF. */
-export function doorSignPdf(sign: DoorSign): Promise<Buffer> {
+/**
+ * The sign as an A4 PDF. pdfkit and qrcode are loaded at the first sign, not
+ * at start: with the fonts' and encryption's tables they held about 6 MB of a
+ * controller that seldom prints one (issue 21, peak RSS).
+ */
+export async function doorSignPdf(sign: DoorSign): Promise<Buffer> {
+  const [{ default: PDFDocument }, { default: QRCode }] = await Promise.all([
+    import("pdfkit"),
+    import("qrcode"),
+  ]);
   const margin = 18 * MM;
   const doc = new PDFDocument({
     size: "A4",
