@@ -201,6 +201,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const concerns = new Concerns(db, audit, recordings, now);
     const recordingsDir = join(config.dataDir, "recordings");
     const renditionsDir = join(config.dataDir, "renditions");
+    const clipsDir = join(config.dataDir, "clips");
     const anonymiser = new Anonymiser(
       db,
       (recordingId) => openFootage(recordingsDir, recordingId),
@@ -208,7 +209,14 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       anonymiserSettings(config),
       logger.child({ part: "anonymiser" }),
       now,
+      // a clip's copy with faces blurred is made from the clip and kept in its folder: it
+      // outlives the recording (and the recording's copy) for as long as the clip is kept
+      {
+        open: (clipId) => openFootage(clipsDir, clipId),
+        folder: (clipId) => join(clipsDir, clipId, "blurred"),
+      },
     );
+    const blurring = new FaceBlurring(policy, anonymiser);
     const sealing = loadSealingKeys(sealingKeysPath(config));
     const footage = new Footage(
       db,
@@ -217,10 +225,17 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       recordingsDir,
       now,
       sealing,
-      new FaceBlurring(policy, anonymiser),
+      blurring,
     );
-    const clipsDir = join(config.dataDir, "clips");
-    const clips = new Clips(db, audit, recordings, recordingsDir, clipsDir, now);
+    const clips = new Clips(
+      db,
+      audit,
+      recordings,
+      recordingsDir,
+      clipsDir,
+      now,
+      blurring.clips,
+    );
     const custodian = new Custodian(
       db,
       audit,

@@ -48,6 +48,12 @@ async function schoolWithFootage(
 
 const teacherA = { id: "teacher-a", roles: ["teacher"] as const };
 
+/** The school turns face blurring off: colleagues see footage as recorded. */
+async function blurringOff(school: School): Promise<void> {
+  const off = await school.as.slt.patch("/api/policy", { anonymity: { blurFaces: false } });
+  if (off.status !== 200) throw new Error(`policy: ${JSON.stringify(off.json())}`);
+}
+
 void t.test(
   "a clip is cut on keyframes, says how far each point moved, and keeps only its part",
   async (t) => {
@@ -121,6 +127,9 @@ void t.test(
     await school.app.db.transaction((tx) =>
       tx.run(`UPDATE recordings SET staff_json = '["teacher-a","teacher-b"]' WHERE id = ?`, [id]),
     );
+    // this test is about the bank, not faces: colleagues see clips as recorded (the copy with
+    // faces blurred they otherwise get is clip-blurring.test.ts's)
+    await blurringOff(school);
     const { clips } = school.app;
     const clip = await clips.cut(teacherA, id, {
       inSeconds: 1,
@@ -223,6 +232,9 @@ void t.test(
     await school.app.db.transaction((tx) =>
       tx.run(`UPDATE recordings SET staff_json = '["teacher-a","teacher-b"]' WHERE id = ?`, [id]),
     );
+    // this test is about the bank, not faces: colleagues see clips as recorded (the copy with
+    // faces blurred they otherwise get is clip-blurring.test.ts's)
+    await blurringOff(school);
     const { as } = school;
     const refused = await as["teacher-b"].post(`/api/recordings/${id}/clips`, {
       inSeconds: 1,

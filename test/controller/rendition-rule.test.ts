@@ -6,6 +6,7 @@ import t from "tap";
 import {
   copyFor,
   DEFAULT_ANONYMITY,
+  sharedUnblurred,
   type AnonymityPolicy,
   type Copy,
   type ViewingBasis,
@@ -67,10 +68,56 @@ const TABLE: [ViewingBasis, AnonymityPolicy, boolean, Copy, string][] = [
     "anonymised",
     "staff in the lesson are not a basis for the original",
   ],
+  ["bank", on, false, "anonymised", "a colleague watching a bank clip sees faces blurred"],
+  ["bank", unblurredAllowed, true, "anonymised", "a bank clip is never an unblurred share"],
+  ["bank", off, false, "original", "a bank clip, with blurring off"],
+  [
+    "subject-access",
+    on,
+    false,
+    "anonymised",
+    "a subject-access export blurs the faces of everyone in it",
+  ],
+  [
+    "subject-access",
+    off,
+    false,
+    "anonymised",
+    "an export leaves the school: other pupils' faces stay blurred even with blurring off",
+  ],
+  [
+    "subject-access",
+    unblurredAllowed,
+    true,
+    "anonymised",
+    "an export is never an unblurred share",
+  ],
 ];
 
 void t.test("which copy each viewer gets", async (t) => {
   for (const [basis, policy, unblurred, expected, why] of TABLE) {
     t.equal(copyFor(basis, policy, unblurred), expected, why);
   }
+});
+
+void t.test("an unblurred share is the viewer's own, in force", async (t) => {
+  const now = new Date("2026-11-23T12:00:00Z");
+  const share = { withId: "teacher-b", expiresAt: null, revoked: false, unblurred: true };
+  const recording = {
+    ownerId: "teacher-a",
+    staff: ["teacher-a"],
+    onHold: false,
+    shares: [share],
+    investigations: [],
+    assignedTo: [],
+  };
+  const b = { id: "teacher-b", roles: ["teacher"] as const };
+  t.equal(sharedUnblurred(b, recording, now), true, "the colleague it was shared with unblurred");
+  t.equal(sharedUnblurred({ id: "teacher-c", roles: ["teacher"] }, recording, now), false);
+  const withdrawn = { ...recording, shares: [{ ...share, revoked: true }] };
+  t.equal(sharedUnblurred(b, withdrawn, now), false, "not once it is withdrawn");
+  const expired = { ...recording, shares: [{ ...share, expiresAt: "2026-11-23T11:00:00Z" }] };
+  t.equal(sharedUnblurred(b, expired, now), false, "nor once it has expired");
+  const plain = { ...recording, shares: [{ ...share, unblurred: false }] };
+  t.equal(sharedUnblurred(b, plain, now), false, "an ordinary share is not");
 });

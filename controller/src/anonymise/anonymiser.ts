@@ -40,6 +40,18 @@ import type { WorkerJob, WorkerMessage } from "./worker.js";
 
 export type RenditionState = "none" | "queued" | "making" | "ready" | "failed";
 
+/**
+ * What a copy is of: a recording, or a clip (made from the clip's own footage
+ * and kept with it, so a clip in the bank outlives its recording's copy).
+ */
+export type CopyOf = "recording" | "clip";
+
+/** Where a clip's footage is opened and its copy with faces blurred is kept. */
+export interface ClipCopies {
+  open(clipId: string): Promise<FootageSource>;
+  folder(clipId: string): string;
+}
+
 export interface RenditionStatus {
   state: RenditionState;
   /** Share made, 0 to 1. */
@@ -80,8 +92,8 @@ export function anonymiserSettings(
 }
 
 export interface AnonymiserEvents {
-  /** A rendition was queued, moved on, finished or failed. */
-  changed: [recordingId: string, status: RenditionStatus];
+  /** A rendition was queued, moved on, finished or failed (`of`: a recording's or a clip's). */
+  changed: [recordingId: string, status: RenditionStatus, of: CopyOf];
 }
 
 const WORKER = fileURLToPath(
@@ -104,6 +116,8 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     private readonly settings: AnonymiserSettings,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** Copies of clips; without it, a clip's copy is refused. */
+    private readonly clips: ClipCopies | null = null,
   ) {
     super();
   }
@@ -158,8 +172,10 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     return this.db.transaction((tx) => tx.run(sql, params));
   }
 
-  private folder(recordingId: string): string {
-    return recordingFolder(this.renditionsDir, recordingId);
+  private folder(id: string, of: CopyOf = "recording"): string {
+    if (of === "recording") return recordingFolder(this.renditionsDir, id);
+    if (this.clips === null) throw new Error("this anonymiser makes no copies of clips");
+    return this.clips.folder(id);
   }
 
   async status(recordingId: string): Promise<RenditionStatus> {
@@ -167,26 +183,27 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       state: RenditionState;
       progress: number;
       error: string | null;
-    }>("SELECT state, progress, error FROM renditions WHERE recording_id = ?", [recordingId]);
+    }>("SELECT state, progress, error FROM renditions WHERE copy_id = ?", [recordingId]);
     if (this.unavailable !== null && row?.state !== "ready") {
       return { state: "failed", progress: row?.progress ?? 0, error: this.unavailable };
     }
     return row ?? { state: "none", progress: 0, error: null };
   }
 
-  /** Asks for the recording's rendition (again, if it failed); refused when none can be made. */
-  async want(recordingId: string): Promise<RenditionStatus> {
-    this.folder(recordingId);
+  /** Asks for the recording's (or clip's) rendition (again, if it failed); refused when none can be made. */
+  async want(recordingId: string, of: CopyOf = "recording"): Promise<RenditionStatus> {
+    this.folder(recordingId, of);
     if (this.unavailable !== null) throw this.refusal();
     const { changes } = await this.write(
-      `INSERT INTO renditions (recording_id, state, queued_at) VALUES (?, 'queued', ?)
-       ON CONFLICT (recording_id) DO UPDATE SET state = 'queued', progress = 0, error = NULL,
+      `INSERT INTO renditions (copy_id, ${of === "clip" ? "clip_id" : "recording_id"}, state,
+         queued_at) VALUES (?, ?, 'queued', ?)
+       ON CONFLICT (copy_id) DO UPDATE SET state = 'queued', progress = 0, error = NULL,
          queued_at = excluded.queued_at WHERE state = 'failed'`,
-      [recordingId, this.clock().toISOString()],
+      [recordingId, recordingId, this.clock().toISOString()],
     );
     if (changes > 0) {
       this.pump();
-      this.emit("changed", recordingId, await this.status(recordingId));
+      this.emit("changed", recordingId, await this.status(recordingId), of);
     }
     return this.status(recordingId);
   }
@@ -200,8 +217,8 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
   }
 
   /** Throws the viewer's answer unless the rendition is ready: being prepared, or failed. */
-  private async ready(recordingId: string): Promise<void> {
-    const status = await this.want(recordingId);
+  private async ready(recordingId: string, of: CopyOf): Promise<void> {
+    const status = await this.want(recordingId, of);
     switch (status.state) {
       case "ready":
         return;
@@ -223,12 +240,12 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
   }
 
   /** The rendition's playlist, when it is ready (otherwise how far it is, as a refusal). */
-  async playlist(recordingId: string): Promise<string> {
-    await this.ready(recordingId);
+  async playlist(recordingId: string, of: CopyOf = "recording"): Promise<string> {
+    await this.ready(recordingId, of);
     try {
-      return await readFile(join(this.folder(recordingId), RENDITION_PLAYLIST), "utf8");
+      return await readFile(join(this.folder(recordingId, of), RENDITION_PLAYLIST), "utf8");
     } catch {
-      await this.write("UPDATE renditions SET state = 'failed', error = ? WHERE recording_id = ?", [
+      await this.write("UPDATE renditions SET state = 'failed', error = ? WHERE copy_id = ?", [
         "its files are missing",
         recordingId,
       ]);
@@ -240,12 +257,12 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
   }
 
   /** A segment of a ready rendition. */
-  async segment(recordingId: string, name: string): Promise<string> {
+  async segment(recordingId: string, name: string, of: CopyOf = "recording"): Promise<string> {
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
     }
-    await this.ready(recordingId);
-    const path = join(this.folder(recordingId), name);
+    await this.ready(recordingId, of);
+    const path = join(this.folder(recordingId, of), name);
     const found = await stat(path).catch(() => null);
     if (!found?.isFile()) {
       throw new DomainError("not-found", `no segment '${name}' in the copy with faces blurred`);
@@ -253,12 +270,12 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     return path;
   }
 
-  /** Removes a recording's rendition (the recording is deleted). */
-  async remove(recordingId: string): Promise<void> {
+  /** Removes a recording's (or clip's) rendition (it is deleted). */
+  async remove(recordingId: string, of: CopyOf = "recording"): Promise<void> {
     this.running.get(recordingId)?.kill("SIGKILL");
     this.running.delete(recordingId);
-    await this.write("DELETE FROM renditions WHERE recording_id = ?", [recordingId]);
-    await removeRendition(this.folder(recordingId));
+    await this.write("DELETE FROM renditions WHERE copy_id = ?", [recordingId]);
+    await removeRendition(this.folder(recordingId, of));
   }
 
   /** Starts queued renditions while the core budget has room. */
@@ -272,27 +289,29 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
   private async next(): Promise<void> {
     while (!this.stopped && this.running.size < this.settings.cores) {
       const busy = [...this.running.keys()];
-      const row = await this.db.get<{ recording_id: string }>(
-        `SELECT recording_id FROM renditions WHERE state = 'queued'
-           AND recording_id NOT IN (${busy.map(() => "?").join(",")})
+      const row = await this.db.get<{ copy_id: string; clip: number }>(
+        `SELECT copy_id, clip_id IS NOT NULL AS clip FROM renditions WHERE state = 'queued'
+           AND copy_id NOT IN (${busy.map(() => "?").join(",")})
          ORDER BY queued_at LIMIT 1`,
         busy,
       );
       // stop() may have come while the queue was read
       if (!row || this.isStopped()) return;
-      await this.write(
-        "UPDATE renditions SET state = 'making', started_at = ? WHERE recording_id = ?",
-        [this.clock().toISOString(), row.recording_id],
-      );
-      this.running.set(row.recording_id, null);
-      void this.run(row.recording_id);
+      await this.write("UPDATE renditions SET state = 'making', started_at = ? WHERE copy_id = ?", [
+        this.clock().toISOString(),
+        row.copy_id,
+      ]);
+      this.running.set(row.copy_id, null);
+      void this.run(row.copy_id, row.clip === 1 ? "clip" : "recording");
     }
   }
 
-  private async run(recordingId: string): Promise<void> {
+  private async run(recordingId: string, of: CopyOf): Promise<void> {
     let source: FootageSource;
     try {
-      source = await this.open(recordingId);
+      if (of === "recording") source = await this.open(recordingId);
+      else if (this.clips !== null) source = await this.clips.open(recordingId);
+      else throw new Error("no copies of clips are made here");
     } catch (error) {
       this.running.delete(recordingId);
       await this.finish(recordingId, (error as Error).message);
@@ -300,7 +319,7 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     }
     const job: WorkerJob = {
       source: { input: source.input, inputOptions: [...source.inputOptions] },
-      dir: this.folder(recordingId),
+      dir: this.folder(recordingId, of),
       detector: this.settings.detector,
       tiling: this.settings.tiling,
       rendition: this.settings.rendition,
@@ -327,7 +346,7 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       if ("progress" in message) {
         this.changed(
           recordingId,
-          "UPDATE renditions SET progress = ?, detector = ? WHERE recording_id = ? AND state = 'making'",
+          "UPDATE renditions SET progress = ?, detector = ? WHERE copy_id = ? AND state = 'making'",
           [message.progress, message.detector, recordingId],
         ).catch((error: unknown) => this.logger.error({ err: error }, "a rendition's progress"));
       } else {
@@ -358,8 +377,8 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     await this.changed(
       recordingId,
       failure === null
-        ? "UPDATE renditions SET state = 'ready', progress = 1, error = NULL, finished_at = ? WHERE recording_id = ?"
-        : "UPDATE renditions SET state = 'failed', error = ?, finished_at = ? WHERE recording_id = ?",
+        ? "UPDATE renditions SET state = 'ready', progress = 1, error = NULL, finished_at = ? WHERE copy_id = ?"
+        : "UPDATE renditions SET state = 'failed', error = ?, finished_at = ? WHERE copy_id = ?",
       failure === null ? [at, recordingId] : [failure, at, recordingId],
     ).catch((error: unknown) => this.logger.error({ err: error }, "recording a rendition's end"));
     this.pump();
@@ -368,6 +387,15 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
   /** Writes a rendition's change and announces its status. */
   private async changed(recordingId: string, sql: string, params: (string | number)[]) {
     await this.write(sql, params);
-    this.emit("changed", recordingId, await this.status(recordingId));
+    const kind = await this.db.get<{ clip: number }>(
+      "SELECT clip_id IS NOT NULL AS clip FROM renditions WHERE copy_id = ?",
+      [recordingId],
+    );
+    this.emit(
+      "changed",
+      recordingId,
+      await this.status(recordingId),
+      kind?.clip === 1 ? "clip" : "recording",
+    );
   }
 }

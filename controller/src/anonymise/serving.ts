@@ -1,8 +1,10 @@
 /**
  * The footage routes' view of the anonymiser: which copy a viewer gets (the
  * policy's anonymity settings through `rendition-rule.ts`), and the copy with
- * faces blurred when it is theirs.
+ * faces blurred when it is theirs — of a recording, or of a clip (made from
+ * the clip's own footage, so a clip kept in the bank outlives its recording).
  */
+import type { BlurredClips } from "../domain/clips.js";
 import type { AnonymisedFootage } from "../domain/footage-viewing.js";
 import type { PolicyStore } from "../domain/policy.js";
 import { copyFor, type Copy, type ViewingBasis } from "../domain/rendition-rule.js";
@@ -14,8 +16,8 @@ export class FaceBlurring implements AnonymisedFootage {
     private readonly anonymiser: Anonymiser,
   ) {}
 
-  async copyFor(basis: ViewingBasis): Promise<Copy> {
-    return copyFor(basis, (await this.policy.get()).anonymity);
+  async copyFor(basis: ViewingBasis, unblurredShare = false): Promise<Copy> {
+    return copyFor(basis, (await this.policy.get()).anonymity, unblurredShare);
   }
 
   playlist(recordingId: string): Promise<string> {
@@ -25,4 +27,11 @@ export class FaceBlurring implements AnonymisedFootage {
   segment(recordingId: string, name: string): Promise<string> {
     return this.anonymiser.segment(recordingId, name);
   }
+
+  /** The same rule, for clips: their own copies with faces blurred. */
+  readonly clips: BlurredClips = {
+    copyFor: (basis, unblurredShare) => this.copyFor(basis, unblurredShare),
+    playlist: (clipId) => this.anonymiser.playlist(clipId, "clip"),
+    segment: (clipId, name) => this.anonymiser.segment(clipId, name, "clip"),
+  };
 }

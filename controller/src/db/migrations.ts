@@ -9,6 +9,7 @@ import type { Database } from "./database.js";
 import { anonymiseMigration } from "./migration-anonymise.js";
 import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
+import { copiesMigration } from "./migration-copies.js";
 import { copyKeysMigration } from "./migration-copy-keys.js";
 import { firstMigrations } from "./migrations-1-9.js";
 import { notificationsMigration } from "./migration-notifications.js";
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   anonymiseMigration(13),
   sealedKeysMigration(14),
   copyKeysMigration(15),
+  copiesMigration(16),
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -53,7 +53,13 @@ export interface RecordingAccess {
   /** Staff on the booking: the people in the footage, whose consent an archive needs. */
   staff: readonly string[];
   onHold: boolean;
-  shares: readonly { withId: string; expiresAt: string | null; revoked: boolean }[];
+  shares: readonly {
+    withId: string;
+    expiresAt: string | null;
+    revoked: boolean;
+    /** Made unblurred by the owner (rendition-rule.ts honours it only where the policy allows). */
+    unblurred?: boolean;
+  }[];
   /** Investigations opened on this recording, each by one SLT member or the headteacher. */
   investigations: readonly { openedBy: string; reason: string; closed: boolean }[];
   /** Who set the assignments this recording was submitted to (coaching): they may watch it. */

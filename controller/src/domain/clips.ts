@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database, Transaction } from "../db/database.js";
-import { decide, type Person } from "./access.js";
+import { decide, type Person, type RecordingAccess } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import { ClipBank } from "./clip-bank.js";
 import { cutOnKeyframes } from "./clip-cutter.js";
@@ -19,6 +19,7 @@ import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, SEGMENT_NAME, UUID } from "./footage-facts.js";
 import { Viewings } from "./footage-live.js";
+import { sharedUnblurred, type Copy, type ViewingBasis } from "./rendition-rule.js";
 import { openFootage } from "./footage-source.js";
 import {
   CLIP_SELECT,
@@ -33,6 +34,21 @@ import {
 } from "./clip-rows.js";
 
 export * from "./clip-rows.js";
+
+/**
+ * Clips' copies with every face blurred (`anonymise/serving.ts`) and the
+ * rendition rule: a colleague watching a bank clip, a mentor watching a clip
+ * answer, staff asked to agree to one get the blurred copy — made from the
+ * clip's own footage and kept with it — or a 409 saying how far it is while
+ * it is made, never the original.
+ */
+export interface BlurredClips {
+  copyFor(basis: ViewingBasis, unblurredShare: boolean): Promise<Copy>;
+  /** The copy's playlist; refused with how far it is while it is made. */
+  playlist(clipId: string): Promise<string>;
+  /** A segment of the copy (a file path). */
+  segment(clipId: string, name: string): Promise<string>;
+}
 
 export interface CutRequest {
   inSeconds: number;
@@ -75,6 +91,8 @@ export class Clips implements ClipStore {
     /** One folder per clip: `<clipsDir>/<clipId>/`. */
     readonly clipsDir: string,
     private readonly clock: Clock,
+    /** Clips' copies with every face blurred; null: everyone sees the original. */
+    private readonly blurred: BlurredClips | null = null,
   ) {
     this.bank = new ClipBank(this);
     this.viewings = new Viewings(clock);
@@ -268,22 +286,48 @@ export class Clips implements ClipStore {
 
   /** The clip's HLS playlist, for whoever `decideClip()` lets watch it (audited once per viewing). */
   async playlist(person: Person, clipId: string): Promise<string> {
-    const { row, basis } = await this.bank.authorise(null, person, "view", clipId);
+    const { row, basis, recording } = await this.bank.authorise(null, person, "view", clipId);
+    const blurred = await this.blurredFor(person, basis, recording);
     let text: string;
-    try {
-      text = await readFile(join(this.folder(clipId), PLAYLIST), "utf8");
-    } catch {
-      throw new DomainError("not-found", "the clip's footage is missing on the school's server");
+    if (blurred !== null) {
+      // never the original in the meantime: how far the copy is, until it is made
+      text = await blurred.playlist(clipId);
+    } else {
+      try {
+        text = await readFile(join(this.folder(clipId), PLAYLIST), "utf8");
+      } catch {
+        throw new DomainError("not-found", "the clip's footage is missing on the school's server");
+      }
     }
     if (this.viewings.begins(person.id, clipId, false)) {
       await this.audit.record({
         actor: person.id,
         action: "clip.play",
         subject: clipId,
-        detail: { title: row.title, recording: row.recording_id, basis },
+        detail: {
+          title: row.title,
+          recording: row.recording_id,
+          basis,
+          copy: blurred === null ? "original" : "anonymised",
+        },
       });
     }
     return text;
+  }
+
+  /**
+   * Where the clip's copy with faces blurred comes from, when the rendition
+   * rule gives this viewer that copy (else null: the original).
+   */
+  private async blurredFor(
+    person: Person,
+    basis: ViewingBasis,
+    recording: RecordingAccess,
+  ): Promise<BlurredClips | null> {
+    const { blurred } = this;
+    if (blurred === null) return null;
+    const unblurred = basis === "share" && sharedUnblurred(person, recording, this.clock());
+    return (await blurred.copyFor(basis, unblurred)) === "anonymised" ? blurred : null;
   }
 
   /** One segment file of the clip, for whoever may watch it. */
@@ -291,7 +335,9 @@ export class Clips implements ClipStore {
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
     }
-    await this.bank.authorise(null, person, "view", clipId);
+    const { basis, recording } = await this.bank.authorise(null, person, "view", clipId);
+    const blurred = await this.blurredFor(person, basis, recording);
+    if (blurred !== null) return blurred.segment(clipId, name);
     const path = join(this.folder(clipId), name);
     try {
       if ((await stat(path)).isFile()) return path;

@@ -102,8 +102,8 @@ export function liveRoutes(app: FastifyInstance): void {
     notices.publish({ topic: "devices", deviceIds: [...deviceIds] });
   };
   // the copy with faces blurred: made, moved on, or failed (its state is on the recording's page)
-  app.anonymiser.on("changed", (recordingId) => {
-    notices.publish({ topic: "recordings", recordingId });
+  app.anonymiser.on("changed", (recordingId, _status, of) => {
+    if (of === "recording") notices.publish({ topic: "recordings", recordingId });
   });
   app.footage.on("uploaded", poke);
   app.footage.on("uploadWanted", poke);

@@ -61,7 +61,8 @@ export async function accessOf(
     with_id: string;
     expires_at: string | null;
     revoked_at: string | null;
-  }>("SELECT with_id, expires_at, revoked_at FROM shares WHERE recording_id = ?");
+    unblurred: number;
+  }>("SELECT with_id, expires_at, revoked_at, unblurred FROM shares WHERE recording_id = ?");
   const investigations = await all<{
     opened_by: string;
     reason: string;
@@ -81,6 +82,7 @@ export async function accessOf(
       withId: s.with_id,
       expiresAt: s.expires_at,
       revoked: s.revoked_at !== null,
+      unblurred: s.unblurred === 1,
     })),
     investigations: investigations.map((i) => ({
       openedBy: i.opened_by,
