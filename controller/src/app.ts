@@ -46,6 +46,7 @@ import { Custodian } from "./domain/custodian.js";
 import { DomainError } from "./domain/errors.js";
 import { Footage, UploadRefused } from "./domain/footage.js";
 import { openFootage } from "./domain/footage-source.js";
+import { expireExports } from "./domain/privacy/dpo-export-expiry.js";
 import { Anonymiser, anonymiserSettings } from "./anonymise/anonymiser.js";
 import { FaceBlurring } from "./anonymise/serving.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
@@ -139,6 +140,7 @@ const STATUS: Record<DomainError["code"], number> = {
   forbidden: 403,
   "not-found": 404,
   conflict: 409,
+  gone: 410,
 };
 
 export const DATABASE_FILE = "controller.sqlite";
@@ -419,6 +421,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       // clips follow their recordings' retention (domain/clip-retention.ts)
       const clipSweep = setInterval(() => {
         background("sweeping clips", clips.sweep());
+        // subject access exports not taken away go after their week (dpo-export-expiry.ts)
+        background(
+          "expiring subject access exports",
+          expireExports({ db, audit, exportsDir: join(config.dataDir, "exports") }, now()),
+        );
       }, config.retention.sweepMinutes * minute);
       clipSweep.unref();
       app.addHook("onClose", () => {

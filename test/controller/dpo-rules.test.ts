@@ -2,6 +2,8 @@
 import t from "tap";
 import type { Person, RecordingAccess } from "../../controller/src/domain/access.js";
 import {
+  EXPORT_KEPT_DAYS,
+  exportExpired,
   mayErase,
   mayExportForSubjectAccess,
 } from "../../controller/src/domain/privacy/dpo-rules.js";
@@ -40,5 +42,23 @@ void t.test("subject access export", async (t) => {
   for (const role of ["teacher", "slt", "headteacher", "it", "admin", "bursar"] as const) {
     const decision = mayExportForSubjectAccess(person("x", role));
     t.notOk(decision.allowed, role);
+  }
+});
+
+const DAY = 86_400_000;
+const MADE = new Date("2026-11-23T12:00:00.000Z");
+const EXPIRY: [string, number, boolean][] = [
+  ["just made", 0, false],
+  ["a day on", DAY, false],
+  ["a second before its last day ends", EXPORT_KEPT_DAYS * DAY - 1000, false],
+  ["its last day over", EXPORT_KEPT_DAYS * DAY, true],
+  ["long after", 30 * DAY, true],
+  ["a clock set back before it was made", -DAY, false],
+];
+
+void t.test(`an export not taken away is kept ${EXPORT_KEPT_DAYS} days`, async (t) => {
+  t.equal(EXPORT_KEPT_DAYS, 7, "a week to take it away");
+  for (const [what, after, expired] of EXPIRY) {
+    t.equal(exportExpired(MADE, new Date(MADE.getTime() + after)), expired, what);
   }
 });

@@ -295,6 +295,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { reference: "SAR-14", bytes: 100 },
     /took away the subject access export for request “SAR-14” — a copy now outside the system/,
   ],
+  "dpo.export-expire": [
+    "5d1c2b3a-0000-4000-8000-000000000001",
+    { reference: "SAR-14", madeAt: "2026-11-23T08:00:00.000Z", keptDays: 7 },
+    /^deleted the subject access export for request “SAR-14”: not taken away within 7 days$/,
+  ],
   "footage.export": [
     REC,
     { exportId: "x", reference: "SAR-14" },

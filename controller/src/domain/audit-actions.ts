@@ -92,6 +92,7 @@ export const AUDIT_ACTIONS = [
   // the DPO's requests: subject access and erasure
   "dpo.export",
   "dpo.export-download",
+  "dpo.export-expire",
   "footage.export",
   "dpo.erasure",
   "recording.erase",

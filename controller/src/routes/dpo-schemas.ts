@@ -70,6 +70,10 @@ export const ExportAnswerSchema = Obj({
   recordings: Type.Integer(),
   footage: Type.Integer(),
   facesBlurred: Type.Boolean(),
+  expiresAt: Type.String({
+    format: "date-time",
+    description: "When it is deleted from the server if nobody has taken it away",
+  }),
 });
 
 export const ErasureRequest = Obj({ reference: Reference, recordingIds: RecordingIds });

@@ -99,14 +99,14 @@ export function dpoRoutes(fastify: FastifyInstance): void {
         operationId: "takeSubjectAccessExport",
         summary: "Take a subject access export away (once; audited)",
         description:
-          "The DPO: the export's tar file. This is the one place a copy leaves the system; audited, and deleted from the server once sent.",
+          "The DPO: the export's tar file. This is the one place a copy leaves the system; audited, and deleted from the server once sent. An export not taken away within its time (expiresAt) is deleted by the retention sweep: 410 then.",
         params: Obj({ exportId: Uuid }),
         response: {
           200: {
             description: "The package (tar)",
             content: { "application/x-tar": { schema: Type.String({ format: "binary" }) } },
           },
-          ...errors(400, 401, 403, 404),
+          ...errors(400, 401, 403, 404, 410),
         },
       },
     },

@@ -363,6 +363,7 @@ export const ERROR_MEANINGS = {
   403: "Not allowed: none of the roles this needs, a one-time password still to change, or a missing or wrong X-CSRF-Token or Origin",
   404: "Not found: no such thing, or nothing this person may know of",
   409: "Conflict: it cannot be done in the state things are in now (the message says why)",
+  410: "Gone: it was there and has been deleted for good (the message says why and what to do)",
   413: "Too large: the body is over the route's limit",
   415: "Unsupported media type: the body is not in the content type the route takes",
   422: "Unprocessable: the bytes do not match what the manifest declared (length or SHA-256)",

@@ -399,6 +399,8 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `${plural(strings(e.detail.recordings).length, "recording")}, footage of ${plural(strings(e.detail.footage).length, "recording")} (faces not blurred)`,
   "dpo.export-download": (e) =>
     `took away the subject access export for request “${text(e.detail, "reference") ?? "?"}” — a copy now outside the system`,
+  "dpo.export-expire": (e) =>
+    `deleted the subject access export for request “${text(e.detail, "reference") ?? "?"}”: not taken away within ${number(e.detail, "keptDays") ?? "?"} days`,
   "footage.export": (e, n) =>
     `put ${n.recording(e.subject)} in a subject access export (request “${text(e.detail, "reference") ?? "?"}”)`,
   "dpo.erasure": (e) => {

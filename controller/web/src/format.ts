@@ -264,6 +264,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "retention.sweep": "Retention sweep run",
   "dpo.export": "Subject access export made",
   "dpo.export-download": "Subject access export taken away",
+  "dpo.export-expire": "Subject access export deleted (not taken away)",
   "footage.export": "Footage exported (subject access)",
   "dpo.erasure": "Erasure request",
   "recording.erase": "Recording erased on request",

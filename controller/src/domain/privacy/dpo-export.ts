@@ -7,7 +7,8 @@
  * MPEG-TS file made by ffmpeg (stream copy) from `openFootage()`. Faces are
  * not blurred yet: the DPO marks only footage that may go, and the package
  * says so. Made and taken away, each audited; the file is deleted from the
- * controller once it has been taken away.
+ * controller once it has been taken away, or when it was not taken away
+ * within `EXPORT_KEPT_DAYS` (`dpo-export-expiry.ts`; then 410).
  */
 import { execFile } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
@@ -22,7 +23,7 @@ import { DomainError } from "../errors.js";
 import { openFootage } from "../footage-source.js";
 import { foundByIds, type FoundRecording } from "./dpo-find.js";
 import { everyEntry, requestProblems } from "./dpo-erasure.js";
-import { mayExportForSubjectAccess } from "./dpo-rules.js";
+import { EXPORT_KEPT_DAYS, exportExpiresAt, mayExportForSubjectAccess } from "./dpo-rules.js";
 
 const run = promisify(execFile);
 
@@ -42,6 +43,8 @@ export interface ExportAnswer {
   recordings: number;
   footage: number;
   facesBlurred: false;
+  /** When it is deleted from the controller if nobody has taken it away. */
+  expiresAt: string;
 }
 
 export interface ExportManifest {
@@ -155,6 +158,7 @@ export async function makeExport(
       recordings: recordings.length,
       footage: footage.length,
       facesBlurred: false,
+      expiresAt: exportExpiresAt(now).toISOString(),
     };
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -180,6 +184,16 @@ export async function takeExport(
   try {
     bytes = (await stat(path)).size;
   } catch {
+    const expired = (
+      await deps.audit.page({ subject: exportId, action: "dpo.export-expire", limit: 1 })
+    ).entries[0];
+    if (expired) {
+      throw new DomainError(
+        "gone",
+        `this export was not taken away within ${EXPORT_KEPT_DAYS} days, so it was deleted ` +
+          `from the server on ${expired.at.slice(0, 10)}: make it again`,
+      );
+    }
     throw new DomainError(
       "not-found",
       made

@@ -32,3 +32,21 @@ export function mayExportForSubjectAccess(person: Person): AccessDecision {
   }
   return { allowed: true, basis: "metadata" };
 }
+
+/**
+ * How long a subject access export not taken away stays on the controller:
+ * a copy made to leave the system should not linger in it. The retention
+ * sweep deletes it after (`dpo-export-expiry.ts`), and the DPO's screen says
+ * by when to take it.
+ */
+export const EXPORT_KEPT_DAYS = 7;
+
+/** When an export made at `madeAt` is deleted if nobody has taken it away. */
+export function exportExpiresAt(madeAt: Date): Date {
+  return new Date(madeAt.getTime() + EXPORT_KEPT_DAYS * 86_400_000);
+}
+
+/** Whether an export made at `madeAt` and not taken away is past its time at `now`. */
+export function exportExpired(madeAt: Date, now: Date): boolean {
+  return now.getTime() >= exportExpiresAt(madeAt).getTime();
+}

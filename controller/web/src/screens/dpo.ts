@@ -249,7 +249,8 @@ class DpoView {
             },
             "Take the export away (once)",
           ),
-          ` SHA-256 ${made.sha256}. It is deleted from the server once taken.`,
+          ` SHA-256 ${made.sha256}. It is deleted from the server once taken, ` +
+            `or if not taken by ${when(made.expiresAt)}.`,
         ),
       ),
     );
