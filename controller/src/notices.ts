@@ -13,7 +13,9 @@
  * - the projector, for the devices' events (a recording started or stopped);
  * - the ingest, for devices' state, availability and connection (the lamp);
  * - the upload routes, for upload progress;
- * - the timetable, for bookings.
+ * - the timetable, for bookings;
+ * - the audit log again for coaching: an assignment set or answered, feedback
+ *   or a next step marked (told to the teacher and whoever set it).
  *
  * A listener that throws is logged and the bus goes on (as zigbee2mqtt's bus).
  */
@@ -45,7 +47,12 @@ export type Notice =
   /** How far an administrator's staff import has got (told to that administrator only). */
   | { topic: "staff-import"; actor: string; done: number; total: number }
   /** A person's notifications changed: one arrived, or they read some (told to that person only). */
-  | { topic: "notifications"; userId: string };
+  | { topic: "notifications"; userId: string }
+  /**
+   * Coaching changed: an assignment set or answered (`of: "assignment"`), or feedback, a reply
+   * or a next step marked on a recording (`of: "recording"`); told to the people in it.
+   */
+  | { topic: "coaching"; of: "assignment" | "recording"; id: string };
 
 export type NoticeTopic = Notice["topic"];
 export const NOTICE_TOPICS: readonly NoticeTopic[] = [
@@ -56,6 +63,7 @@ export const NOTICE_TOPICS: readonly NoticeTopic[] = [
   "bookings",
   "staff-import",
   "notifications",
+  "coaching",
 ];
 
 export type NoticeListener = (notice: Notice) => void;
@@ -88,7 +96,10 @@ export class Notices {
 
 /** Audit actions whose subject is a recording, and those that concern keeping it. */
 const RECORDING_ACTION =
-  /^(recording|comment|share|archive|consent|hold|investigation|footage|exemplar)\./;
+  /^(recording|comment|share|archive|consent|hold|investigation|footage|exemplar|next-step)\./;
+/** Coaching's audit actions: on an assignment (its subject), or on a recording (feedback). */
+const ASSIGNMENT_ACTION = /^assignment\.(set|submit)$/;
+const FEEDBACK_ACTION = /^(comment\.add|next-step\.)/;
 const CONSENT_ACTION = /^(archive|consent)\./;
 
 /**
@@ -113,12 +124,19 @@ export class AuditTail extends TableTail<{ action: string; subject: string }> {
   protected tell(rows: readonly { action: string; subject: string }[]): void {
     const changed = new Set<string>();
     const consents = new Set<string>();
+    const assignments = new Set<string>();
+    const feedback = new Set<string>();
     for (const row of rows) {
-      if (row.subject === "" || !RECORDING_ACTION.test(row.action)) continue;
+      if (row.subject === "") continue;
+      if (ASSIGNMENT_ACTION.test(row.action)) assignments.add(row.subject);
+      if (FEEDBACK_ACTION.test(row.action)) feedback.add(row.subject);
+      if (!RECORDING_ACTION.test(row.action)) continue;
       changed.add(row.subject);
       if (CONSENT_ACTION.test(row.action)) consents.add(row.subject);
     }
     for (const recordingId of changed) this.notices.publish({ topic: "recordings", recordingId });
     for (const recordingId of consents) this.notices.publish({ topic: "consents", recordingId });
+    for (const id of assignments) this.notices.publish({ topic: "coaching", of: "assignment", id });
+    for (const id of feedback) this.notices.publish({ topic: "coaching", of: "recording", id });
   }
 }

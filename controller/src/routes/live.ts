@@ -20,6 +20,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ServerResponse } from "node:http";
 import { decide, type Person } from "../domain/access.js";
 import { AuditTail, Notices, type Notice } from "../notices.js";
+import { coachingAudience } from "../domain/coaching/audience.js";
 import { NotificationTail } from "../notification-tail.js";
 import { ANYONE, allow, me } from "./auth.js";
 import { Type } from "@sinclair/typebox";
@@ -168,6 +169,13 @@ export function liveRoutes(app: FastifyInstance): void {
           if (stream.person.id === notice.userId) write(stream, notice.topic, {});
         }
         return;
+      case "coaching": {
+        const people = await coachingAudience(app.db, notice.of, notice.id);
+        for (const stream of streams) {
+          if (people.has(stream.person.id)) write(stream, notice.topic, {});
+        }
+        return;
+      }
       case "recordings":
       case "upload":
       case "consents": {
@@ -231,7 +239,7 @@ export function liveRoutes(app: FastifyInstance): void {
           "Anyone signed in: a stream of server-sent events that stays open. Each event is a topic with the ids of what changed, sent only to people who may see it; the dashboard fetches again what an event names. A comment line every 25 seconds keeps it open; when the session ends a signed-out event closes it, and the browser's EventSource reconnects by itself.",
         summary:
           "Live notices (text/event-stream): events recordings, upload, consents, devices, notifications (mine), " +
-          "bookings, each with the ids of what changed, only about what I may see",
+          "bookings, coaching (mine), each with the ids of what changed, only about what I may see",
         response: {
           200: {
             description: "The notices, as server-sent events (event: topic, data: the ids)",

@@ -16,6 +16,8 @@ export interface NoticeData {
   "staff-import": { done: number; total: number };
   /** My notifications changed: one arrived, or I read some (refetch the count). */
   notifications: Record<string, never>;
+  /** Coaching I am in changed: an assignment set or answered, feedback, a reply, a next step marked. */
+  coaching: Record<string, never>;
   /** The stream was broken and is back: refetch. */
   resync: Record<string, never>;
 }
@@ -28,6 +30,7 @@ const TOPICS: readonly Topic[] = [
   "bookings",
   "staff-import",
   "notifications",
+  "coaching",
 ];
 
 type Handler<T extends Topic> = (data: NoticeData[T]) => void;
