@@ -31,6 +31,8 @@ import { schoolRoutes } from "./routes/school.js";
 import { addDateKeywords } from "./routes/dates.js";
 import { oversightRoutes } from "./routes/oversight.js";
 import { cameraRoutes } from "./routes/camera.js";
+import { zoneRoutes } from "./routes/zones.js";
+import { TeacherZonesStore } from "./domain/teacher-zones.js";
 import { uploadRoutes } from "./routes/uploads.js";
 import { liveRoutes } from "./routes/live.js";
 import { demoRoutes } from "./routes/demo.js";
@@ -126,6 +128,8 @@ declare module "fastify" {
     footage: Footage;
     /** The copies with every face blurred, made for viewers other than the owner (issue 19). */
     anonymiser: Anonymiser;
+    /** Each room's teacher zones: faces left sharp in the copies with faces blurred (issue 19). */
+    teacherZones: TeacherZonesStore;
     /** The dashboard's live notices (routes/live.ts): publish, and whoever may see it is told. */
     notices: Notices;
     /** Where the demo's simulated box serves its panel (routes/demo.ts); null outside the demo. */
@@ -204,6 +208,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const recordingsDir = join(config.dataDir, "recordings");
     const renditionsDir = join(config.dataDir, "renditions");
     const clipsDir = join(config.dataDir, "clips");
+    const teacherZones = new TeacherZonesStore(db, audit, now);
     const anonymiser = new Anonymiser(
       db,
       (recordingId) => openFootage(recordingsDir, recordingId),
@@ -217,6 +222,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         open: (clipId) => openFootage(clipsDir, clipId),
         folder: (clipId) => join(clipsDir, clipId, "blurred"),
       },
+      teacherZones,
     );
     const blurring = new FaceBlurring(policy, anonymiser);
     const sealing = loadSealingKeys(sealingKeysPath(config));
@@ -324,6 +330,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("custodian", custodian);
     app.decorate("footage", footage);
     app.decorate("anonymiser", anonymiser);
+    app.decorate("teacherZones", teacherZones);
     app.addHook("onClose", () => anonymiser.stop());
     app.addHook("onClose", async () => {
       await mailOutbox.stop();
@@ -403,6 +410,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await app.register(schoolRoutes);
     await app.register(oversightRoutes);
     await app.register(cameraRoutes);
+    await app.register(zoneRoutes);
     await app.register(uploadRoutes);
     await app.register(notificationRoutes);
     await app.register(coachingRoutes);

@@ -126,6 +126,20 @@ const ROWS: Row[] = [
     "/api/devices/ghost/masks",
     { masks: [] },
   ),
+  // teacher zones (faces left sharp in the blurred copies): those who set masks, no one else
+  r(
+    "GET",
+    "/api/devices/{id}/zones",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/devices/ghost/zones",
+  ),
+  r(
+    "PUT",
+    "/api/devices/{id}/zones",
+    byRole("slt", "headteacher", "dpo"),
+    "/api/devices/ghost/zones",
+    { mode: "none", zones: [] },
+  ),
   r("GET", "/api/alerts", byRole("bursar", "it", "slt", "headteacher", "admin", "dpo")),
   r(
     "POST",

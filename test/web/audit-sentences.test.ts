@@ -276,6 +276,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { masks: [{ x: 0, y: 0, width: 1, height: 1 }] },
     /1 privacy mask on/,
   ],
+  "device.zones": [
+    "demo-room",
+    { mode: "background", zones: [{ x: 0, y: 0, width: 0.5, height: 1 }] },
+    /^set the teacher zones of the box in Demo classroom: faces in 1 zone left sharp, everything outside blurred$/,
+  ],
   "device.self-test": ["demo-room", { ok: true, detail: "640x360" }, /it works \(640x360\)/],
   "device.picture": [
     "demo-room",

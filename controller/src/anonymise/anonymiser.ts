@@ -23,6 +23,7 @@ import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { recordingFolder, SEGMENT_NAME } from "../domain/footage-facts.js";
 import type { FootageSource } from "../domain/footage-source.js";
+import type { TeacherZones } from "../domain/zone-rule.js";
 import {
   checkModel,
   DEFAULT_DETECTOR,
@@ -37,6 +38,7 @@ import {
 } from "./rendition.js";
 import type { Tiling } from "./tiles.js";
 import type { WorkerJob, WorkerMessage } from "./worker.js";
+import { madeUnderZonesInForce, zonesToMakeUnder, type ZoneBook } from "./zones-in-force.js";
 
 export type RenditionState = "none" | "queued" | "making" | "ready" | "failed";
 
@@ -118,6 +120,8 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     private readonly clock: Clock,
     /** Copies of clips; without it, a clip's copy is refused. */
     private readonly clips: ClipCopies | null = null,
+    /** Each room's teacher zones (faces left sharp); without them, every face is blurred. */
+    private readonly zones: ZoneBook | null = null,
   ) {
     super();
   }
@@ -218,7 +222,12 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
 
   /** Throws the viewer's answer unless the rendition is ready: being prepared, or failed. */
   private async ready(recordingId: string, of: CopyOf): Promise<void> {
-    const status = await this.want(recordingId, of);
+    let status = await this.want(recordingId, of);
+    if (status.state === "ready" && !(await madeUnderZonesInForce(this.zones, recordingId))) {
+      // made under other teacher zones: never served, made again
+      await this.remove(recordingId, of);
+      status = await this.want(recordingId, of);
+    }
     switch (status.state) {
       case "ready":
         return;
@@ -308,7 +317,9 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
 
   private async run(recordingId: string, of: CopyOf): Promise<void> {
     let source: FootageSource;
+    let zones: TeacherZones;
     try {
+      zones = await zonesToMakeUnder(this.zones, recordingId, this.folder(recordingId, of));
       if (of === "recording") source = await this.open(recordingId);
       else if (this.clips !== null) source = await this.clips.open(recordingId);
       else throw new Error("no copies of clips are made here");
@@ -323,6 +334,7 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       detector: this.settings.detector,
       tiling: this.settings.tiling,
       rendition: this.settings.rendition,
+      zones,
     };
     const child = fork(WORKER, [JSON.stringify(job)], {
       execArgv: process.execArgv,

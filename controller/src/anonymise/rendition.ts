@@ -14,6 +14,7 @@ import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FootageSource } from "../domain/footage-source.js";
+import { backgroundToBlur, facesToBlur, NO_ZONES, type TeacherZones } from "../domain/zone-rule.js";
 import { expand, pixelateBlur, type Box } from "./blur.js";
 import type { FaceDetector } from "./detector.js";
 import { FaceTracks } from "./tracker.js";
@@ -118,6 +119,8 @@ export interface MakeRendition {
   dir: string;
   detector: FaceDetector;
   settings: RenditionSettings;
+  /** The room's teacher zones: faces mostly inside them left sharp (default: none, every face blurred). */
+  zones?: TeacherZones;
   /** Called with the share done (0 to 1) now and then. */
   progress?: (done: number) => void;
   /** Called with each frame's boxes after widening (the benchmark compares them with the truth). */
@@ -183,9 +186,15 @@ export async function makeRendition(job: MakeRendition): Promise<void> {
   encoded.catch(() => decoder.kill("SIGKILL"));
 
   const tracks = new FaceTracks(settings.holdDetections);
+  const zones = job.zones ?? NO_ZONES;
+  // "blur the background": every pixel outside the zones, face or not
+  const background = backgroundToBlur(zones, width, height);
   let waiting: Buffer[] = [];
   const write = async (frame: Buffer, boxes: readonly Box[]) => {
-    const widened = boxes.map((b) => expand(b, settings.margin, width, height));
+    for (const area of background) pixelateBlur(frame, width, area);
+    const widened = facesToBlur(boxes, zones, width, height).map((b) =>
+      expand(b, settings.margin, width, height),
+    );
     for (const box of widened) pixelateBlur(frame, width, box);
     job.blurred?.(frameNo, widened);
     frameNo++;

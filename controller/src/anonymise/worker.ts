@@ -4,6 +4,7 @@
  * dashboard). Started by `Anonymiser` with the job as JSON in argv[2]; tells
  * its parent over IPC: `{ progress }` now and then, `{ done }` or `{ failed }`.
  */
+import type { TeacherZones } from "../domain/zone-rule.js";
 import { DetectorUnavailable, loadFaceApiDetector, type DetectorSettings } from "./detector.js";
 import { makeRendition, type RenditionSettings } from "./rendition.js";
 import { tiledDetector, type Tiling } from "./tiles.js";
@@ -15,6 +16,8 @@ export interface WorkerJob {
   detector: DetectorSettings;
   tiling: Tiling;
   rendition: RenditionSettings;
+  /** The room's teacher zones when the copy was begun. */
+  zones: TeacherZones;
 }
 
 export type WorkerMessage =
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       dir: job.dir,
       detector,
       settings: job.rendition,
+      zones: job.zones,
       progress: (done) => {
         // a message a percent at most
         const percent = Math.floor(done * 100);

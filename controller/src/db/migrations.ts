@@ -14,6 +14,7 @@ import { copyKeysMigration } from "./migration-copy-keys.js";
 import { firstMigrations } from "./migrations-1-9.js";
 import { notificationsMigration } from "./migration-notifications.js";
 import { sealedKeysMigration } from "./migration-sealed-keys.js";
+import { zonesMigration } from "./migration-zones.js";
 
 export type { Migration, MigrationResult };
 
@@ -26,6 +27,7 @@ export const migrations: readonly Migration[] = [
   sealedKeysMigration(14),
   copyKeysMigration(15),
   copiesMigration(16),
+  zonesMigration(17),
 ];
 
 /** Brings the controller's database up to the newest schema. */

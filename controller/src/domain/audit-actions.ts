@@ -84,6 +84,7 @@ export const AUDIT_ACTIONS = [
   "device.retire",
   "device.rotate-secret",
   "device.masks",
+  "device.zones",
   "device.self-test",
   "device.picture",
   "device.wiped",

@@ -35,7 +35,8 @@ export function privacyRoutes(fastify: FastifyInstance): void {
       },
     },
     async (_request, reply) => {
-      const html = privacyNoticeHtml(privacyNotice(await policy.get()));
+      const rooms = await app.teacherZones.roomsWithZones();
+      const html = privacyNoticeHtml(privacyNotice(await policy.get(), rooms));
       return reply.header("cache-control", "no-cache").type("text/html; charset=utf-8").send(html);
     },
   );

@@ -378,6 +378,13 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     const masks = Array.isArray(e.detail.masks) ? e.detail.masks.length : 0;
     return `set ${plural(masks, "privacy mask")} on ${n.box(e.subject)}`;
   },
+  "device.zones": (e, n) => {
+    const zones = Array.isArray(e.detail.zones) ? e.detail.zones.length : 0;
+    const box = n.box(e.subject);
+    if (e.detail.mode === "none") return `removed the teacher zones of ${box}: every face blurred`;
+    const sharp = `set the teacher zones of ${box}: faces in ${plural(zones, "zone")} left sharp`;
+    return e.detail.mode === "background" ? `${sharp}, everything outside blurred` : sharp;
+  },
   "device.self-test": (e, n) =>
     `tested the camera of ${n.box(e.subject)}: ${e.detail.ok === true ? "it works" : "it failed"}` +
     (text(e.detail, "detail") === null ? "" : ` (${text(e.detail, "detail") ?? ""})`),

@@ -257,6 +257,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "device.retire": "Box retired",
   "device.rotate-secret": "Box given a new secret",
   "device.masks": "Privacy masks changed",
+  "device.zones": "Teacher zones changed (faces left sharp)",
   "device.self-test": "Camera test",
   "device.picture": "Room picture taken now, lamp lit (for masks)",
   "device.wiped": "Retired box wiped",

@@ -57,7 +57,14 @@ function hasAccountsFor(who: string): boolean {
   return (ROLES as readonly string[]).includes(who);
 }
 
-export function privacyNotice(policy: SchoolPolicy): PrivacyNotice {
+/**
+ * The notice. `roomsWithZones`: the rooms with a teacher zone, where faces at
+ * the front are left sharp in the copies with faces blurred (`zone-rule.ts`).
+ */
+export function privacyNotice(
+  policy: SchoolPolicy,
+  roomsWithZones: readonly string[] = [],
+): PrivacyNotice {
   const { bufferDays, archiveDays } = policy.retention;
   const metadataOnly: Role[] = METADATA_ROLES.filter(
     (role) => !COLLEAGUE_ROLES.includes(role) && !LEADERSHIP.includes(role),
@@ -105,6 +112,12 @@ export function privacyNotice(policy: SchoolPolicy): PrivacyNotice {
         heading: "Who may see it",
         paragraphs: [
           `The teacher who recorded the lesson, and the ${roleList(COLLEAGUE_ROLES)} they choose to share it with, until the share ends; a recording shared with someone cannot be shared on.`,
+          ...(policy.anonymity.blurFaces && roomsWithZones.length > 0
+            ? [
+                `In ${listWords(roomsWithZones)}, faces in the teacher zone at the front of the room, where the teacher stands, ` +
+                  "are not blurred in the copies colleagues watch, so that a coach can see the teacher's face; a pupil who stands there is seen too.",
+              ]
+            : []),
           `${capitalise(roleList(LEADERSHIP))} may open a recording for an investigation only with a written reason of at least ${MIN_INVESTIGATION_REASON} characters; this is recorded and the teacher is told.`,
           `${capitalise(roleList(metadataOnly))} see when and where a recording was made, never the footage.`,
           ...(anyoneMayDownload()
@@ -129,6 +142,12 @@ export function privacyNotice(policy: SchoolPolicy): PrivacyNotice {
     ],
   };
 }
+
+/** "A", "A and B", "A, B and C". */
+const listWords = (items: readonly string[]) =>
+  items.length <= 1
+    ? (items[0] ?? "")
+    : `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
