@@ -35,6 +35,7 @@ import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
 import { canPublish, canReceive, canSubscribe } from "./acl.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
+import { writePacketIdsAsTheyCome } from "./packet-ids.js";
 import { PendingRequests } from "./requests.js";
 import { indexedPersistence } from "./retained.js";
 import {
@@ -120,6 +121,7 @@ export class Broker {
   }
 
   static async create(options: BrokerOptions): Promise<Broker> {
+    writePacketIdsAsTheyCome();
     // aedes wants its hooks at construction; they reach the Broker built right after
     const ref: { broker?: Broker } = {};
     const self = (): Broker => {
