@@ -158,6 +158,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { shareId: 1, with: "coach", expiresAt: null },
     /with Ms Coach, with no end date$/,
   ],
+  "share.unblurred": [
+    REC,
+    { shareId: 2, with: "coach", expiresAt: null },
+    /^shared Coaching.* unblurred — faces as recorded, as the school's policy allowed — with Ms Coach/,
+  ],
   "share.revoke": [REC, { shareId: 1 }, /^withdrew a share of Coaching/],
   "strand.add": [
     "12",

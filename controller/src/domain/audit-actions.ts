@@ -39,6 +39,7 @@ export const AUDIT_ACTIONS = [
   "footage.delete-disputed",
   "comment.add",
   "share.create",
+  "share.unblurred",
   "share.revoke",
   // coaching: the school's framework, assignments, next steps
   "strand.add",

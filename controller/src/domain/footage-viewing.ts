@@ -16,7 +16,7 @@ import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder, SEGMENT_NAME, type FootageEvents } from "./footage-facts.js";
 import { withKeyLine, type FootageKeys } from "./footage-keys.js";
-import type { Copy, ViewingBasis } from "./rendition-rule.js";
+import { sharedUnblurred, type Copy, type ViewingBasis } from "./rendition-rule.js";
 import {
   eventPlaylist,
   segmentAt,
@@ -52,7 +52,7 @@ export interface ViewableRecordings {
  * of who sees which copy (rendition-rule.ts), for the footage routes.
  */
 export interface AnonymisedFootage {
-  copyFor(basis: ViewingBasis): Promise<Copy>;
+  copyFor(basis: ViewingBasis, unblurredShare: boolean): Promise<Copy>;
   /** The copy's playlist; refused with how far it is while it is made. */
   playlist(recordingId: string): Promise<string>;
   /** A segment of the copy (a file path). */
@@ -94,7 +94,9 @@ export class FootageViewing {
     if (access.row.deleted_at !== null) {
       throw new DomainError("not-found", "the recording has been deleted");
     }
-    return { row: access.row, basis: decision.basis };
+    // an unblurred share is honoured only while the policy allows it (the rendition rule)
+    const unblurred = sharedUnblurred(person, access, this.clock());
+    return { row: access.row, basis: decision.basis, unblurred };
   }
 
   /**
@@ -107,7 +109,7 @@ export class FootageViewing {
    * the upload goes there first.
    */
   async playlist(person: Person, recordingId: string, at?: number): Promise<string> {
-    const { row, basis } = await this.mayView(person, recordingId);
+    const { row, basis, unblurred } = await this.mayView(person, recordingId);
     const play = async (growing: boolean) => {
       if (!this.viewings.begins(person.id, recordingId, growing)) return;
       await this.audit.record({
@@ -117,7 +119,7 @@ export class FootageViewing {
         detail: { basis },
       });
     };
-    const blurred = await this.blurredFor(basis);
+    const blurred = await this.blurredFor(basis, unblurred);
     if (blurred && row.on_controller === 1) {
       // never the original in the meantime: how far the copy is, until it is made
       const text = await blurred.playlist(recordingId);
@@ -217,10 +219,13 @@ export class FootageViewing {
   }
 
   /** Where the copy with faces blurred comes from, when this viewer is to see it (else null). */
-  private async blurredFor(basis: ViewingBasis): Promise<AnonymisedFootage | null> {
+  private async blurredFor(
+    basis: ViewingBasis,
+    unblurredShare: boolean,
+  ): Promise<AnonymisedFootage | null> {
     const { anonymised } = this;
     if (anonymised === null) return null;
-    return (await anonymised.copyFor(basis)) === "anonymised" ? anonymised : null;
+    return (await anonymised.copyFor(basis, unblurredShare)) === "anonymised" ? anonymised : null;
   }
 
   /** The manifest's segments so far, each saying whether it has arrived and been verified. */
@@ -252,8 +257,8 @@ export class FootageViewing {
     if (!SEGMENT_NAME.test(name)) {
       throw new DomainError("invalid", `'${name.slice(0, 80)}' is not a segment name`);
     }
-    const { row, basis } = await this.mayView(person, recordingId);
-    const blurred = await this.blurredFor(basis);
+    const { row, basis, unblurred } = await this.mayView(person, recordingId);
+    const blurred = await this.blurredFor(basis, unblurred);
     if (blurred) return blurred.segment(recordingId, name);
     const known = await this.db.get<{ seq: number; received_at: string | null }>(
       "SELECT seq, received_at FROM upload_segments WHERE recording_id = ? AND name = ?",

@@ -98,8 +98,14 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   }
 
   // shares
-  share(person: Person, id: string, withId: string, expiresAt: string | null): Promise<Share> {
-    return share(this.ctx, person, id, withId, expiresAt);
+  share(
+    person: Person,
+    id: string,
+    withId: string,
+    expiresAt: string | null,
+    unblurred = false,
+  ): Promise<Share> {
+    return share(this.ctx, person, id, withId, expiresAt, unblurred);
   }
   revokeShare(person: Person, id: string, shareId: number): Promise<void> {
     return revokeShare(this.ctx, person, id, shareId);

@@ -11,7 +11,7 @@ import { RecordingParams } from "./recordings.js";
 import { typed } from "./typed.js";
 import { decide } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
-import { copyFor, type Copy } from "../domain/rendition-rule.js";
+import { copyFor, sharedUnblurred, type Copy } from "../domain/rendition-rule.js";
 
 export function anonymisedRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
@@ -41,7 +41,10 @@ export function anonymisedRoutes(fastify: FastifyInstance): void {
       if (!metadata.allowed) throw new DomainError("forbidden", metadata.reason);
       const view = decide(person, "view", access, now);
       const policy = await app.policy.get();
-      const yours: Copy | "none" = view.allowed ? copyFor(view.basis, policy.anonymity) : "none";
+      const unblurred = sharedUnblurred(person, access, now);
+      const yours: Copy | "none" = view.allowed
+        ? copyFor(view.basis, policy.anonymity, unblurred)
+        : "none";
       return { ...(await app.anonymiser.status(id)), yours };
     },
   );

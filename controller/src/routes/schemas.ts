@@ -163,6 +163,8 @@ export const ShareSchema = Obj({
   createdAt: Timestamp,
   expiresAt: Nullable(Timestamp),
   revokedAt: Nullable(Timestamp),
+  /** Shared unblurred: the colleague sees faces as recorded while the policy allows it (issue 19). */
+  unblurred: Type.Boolean(),
 });
 /** A strand of the school's framework (coaching): retired ones stay on what they tag. */
 export const StrandSchema = Obj({

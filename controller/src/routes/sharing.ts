@@ -105,21 +105,31 @@ export function sharingRoutes(fastify: FastifyInstance): void {
         tags: ["recordings"],
         operationId: "shareRecording",
         description:
-          "The owner: shares the recording with a colleague, who may then watch and comment until the share is withdrawn or its optional expiry. Shared footage cannot be shared on. Audited.",
+          "The owner: shares the recording with a colleague, who may then watch and comment until the share is withdrawn or its optional expiry. Shared footage cannot be shared on. Audited. The colleague sees faces blurred unless `unblurred` is set, which the school's policy must allow (403 otherwise; audited as share.unblurred); if the policy is turned off later, the share falls back to the copy with faces blurred.",
         summary: "Share with a colleague to view and comment (owner only; optional expiry)",
         params: RecordingParams,
         body: Obj({
           withId: UserId,
           expiresAt: Type.Optional(Type.Union([DateInput, Type.Null()])),
+          /** Faces as recorded, where the school's policy allows owners to share so. */
+          unblurred: Type.Optional(Type.Boolean()),
         }),
         response: { 201: answer("The share", ShareSchema), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
-      const { withId, expiresAt } = request.body;
+      const { withId, expiresAt, unblurred } = request.body;
       return reply
         .code(201)
-        .send(await recordings.share(me(request), request.params.id, withId, expiresAt ?? null));
+        .send(
+          await recordings.share(
+            me(request),
+            request.params.id,
+            withId,
+            expiresAt ?? null,
+            unblurred ?? false,
+          ),
+        );
     },
   );
 

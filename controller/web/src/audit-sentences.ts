@@ -148,6 +148,17 @@ const ofRecording =
   (words: string): Sentence =>
   (e, n) =>
     `${words} ${n.recording(e.subject)}`;
+/** "shared the recording with …", `how` after the recording (an unblurred share says so). */
+const sharing =
+  (how: string): Sentence =>
+  (e, n) => {
+    const withId = text(e.detail, "with");
+    const until = text(e.detail, "expiresAt");
+    return (
+      `shared ${n.recording(e.subject)}${how} with ${withId === null ? "a colleague" : n.person(withId)}` +
+      (until === null ? ", with no end date" : ` until ${when(until)}`)
+    );
+  };
 /** "the clip “Questioning”", by the title its entries carry. */
 const clipOf = (e: AuditEntry): string => {
   const title = text(e.detail, "title");
@@ -276,14 +287,8 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
           : `gave feedback (${COMMENT_KIND_WORDS[kind] ?? kind}) on`;
     return `${verb} ${n.recording(e.subject)}${at === null ? "" : ` at ${clock(at)}`}`;
   },
-  "share.create": (e, n) => {
-    const withId = text(e.detail, "with");
-    const until = text(e.detail, "expiresAt");
-    return (
-      `shared ${n.recording(e.subject)} with ${withId === null ? "a colleague" : n.person(withId)}` +
-      (until === null ? ", with no end date" : ` until ${when(until)}`)
-    );
-  },
+  "share.create": sharing(""),
+  "share.unblurred": sharing(" unblurred — faces as recorded, as the school's policy allowed —"),
   "share.revoke": ofRecording("withdrew a share of"),
   "strand.add": (e) =>
     `added the strand ${text(e.detail, "code") ?? ""} “${text(e.detail, "name") ?? ""}” to the school's framework`,

@@ -218,6 +218,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "footage.delete-disputed": "Box said it deleted held footage (not recorded as deleted)",
   "comment.add": "Comment added",
   "share.create": "Shared",
+  "share.unblurred": "Shared unblurred (faces as recorded)",
   "share.revoke": "Share withdrawn",
   "strand.add": "Strand added to the framework",
   "strand.rename": "Strand renamed",

@@ -108,8 +108,10 @@ export async function detail(
         created_at: string;
         expires_at: string | null;
         revoked_at: string | null;
+        unblurred: number;
       }>(
-        `SELECT s.id, s.with_id, u.display_name, s.created_at, s.expires_at, s.revoked_at
+        `SELECT s.id, s.with_id, u.display_name, s.created_at, s.expires_at, s.revoked_at,
+           s.unblurred
          FROM shares s JOIN users u ON u.id = s.with_id WHERE s.recording_id = ? ORDER BY s.id`,
         [id],
       )
@@ -157,6 +159,7 @@ export async function detail(
       createdAt: s.created_at,
       expiresAt: s.expires_at,
       revokedAt: s.revoked_at,
+      unblurred: s.unblurred === 1,
     })),
     investigations,
     holds,

@@ -52,6 +52,8 @@ export interface Share {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Shared unblurred (faces as recorded) where the policy allows it. */
+  unblurred: boolean;
 }
 
 export interface Hold {

@@ -1,4 +1,10 @@
-/** The owner shares a recording with a colleague, until a date or until revoked. */
+/**
+ * The owner shares a recording with a colleague, until a date or until
+ * revoked; unblurred (the colleague sees faces as recorded) only where the
+ * school's policy allows it, audited as its own action. Whether it is honoured
+ * is the rendition rule's, each time footage is served: a policy turned off
+ * later puts the share back on the copy with faces blurred.
+ */
 import { mayBeSharedWith, type Person, type Role } from "../access.js";
 import { DomainError } from "../errors.js";
 import { nameOf, notify } from "../notifications.js";
@@ -12,7 +18,15 @@ export async function share(
   id: string,
   withId: string,
   expiresAt: string | null,
+  unblurred = false,
 ): Promise<Share> {
+  if (unblurred && !(await ctx.policy.get()).anonymity.ownerMayShareUnblurred) {
+    throw new DomainError(
+      "forbidden",
+      "the school's policy does not let owners share a recording unblurred: share it as usual " +
+        "(faces blurred), or ask SLT to allow unblurred shares on the Policy page",
+    );
+  }
   const shareId = await ctx.db.transaction(async (tx) => {
     const { row } = await authorise(ctx, tx, person, "share", id);
     if (row.deleted_at !== null)
@@ -43,12 +57,13 @@ export async function share(
       throw new DomainError("conflict", `the recording is already shared with '${withId}'`);
     }
     const { lastID } = await tx.run(
-      "INSERT INTO shares (recording_id, with_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-      [id, withId, person.id, ctx.clock().toISOString(), expiresAt],
+      `INSERT INTO shares (recording_id, with_id, created_by, created_at, expires_at, unblurred)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [id, withId, person.id, ctx.clock().toISOString(), expiresAt, unblurred ? 1 : 0],
     );
     await ctx.audit.append(tx, {
       actor: person.id,
-      action: "share.create",
+      action: unblurred ? "share.unblurred" : "share.create",
       subject: id,
       detail: { shareId: lastID, with: withId, expiresAt },
     });

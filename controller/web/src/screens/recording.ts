@@ -13,7 +13,7 @@ import { day, duration, percent, purpose, recordingStatus, when } from "../forma
 import { Player } from "../player.js";
 import { clipCut } from "./clip-cut.js";
 import { mayOpen, type Screen, type ScreenContext } from "../screen.js";
-import { COLLEAGUE_ROLES, type RecordingDetail, type StaffMember } from "../types.js";
+import { COLLEAGUE_ROLES, type Policy, type RecordingDetail, type StaffMember } from "../types.js";
 import {
   Messages,
   badge,
@@ -58,6 +58,8 @@ class RecordingPage {
   private detail!: RecordingDetail;
   /** The copy with every face blurred: whether it is made, and which copy I see. */
   private copy: AnonymisedCopy | null = null;
+  /** Whether the school's policy lets owners share unblurred (read when the share form is drawn). */
+  private unblurredAllowed: boolean | null = null;
   private staff: StaffMember[] = [];
   private player: Player | null = null;
   private comments: RecordingComments | null = null;
@@ -359,6 +361,9 @@ class RecordingPage {
                 null,
                 `${share.withName} — `,
                 share.expiresAt === null ? "no end date" : `until ${when(share.expiresAt)}`,
+                share.unblurred
+                  ? " — unblurred (faces as recorded while the policy allows it)"
+                  : "",
                 " ",
                 withdraw,
               );
@@ -377,11 +382,24 @@ class RecordingPage {
       colleagues.map((s) => h("option", { value: s.id }, s.displayName)),
     );
     const until = h("input", { type: "date", min: new Date().toISOString().slice(0, 10) });
+    if (this.unblurredAllowed === null) this.readUnblurredAllowed();
+    const unblurred = h("input", { type: "checkbox", name: "unblurred" });
     const messages = new Messages();
     const form = h(
       "form",
       { class: "form", noValidate: true },
       h("div", { class: "row" }, field("Share with", who), field("Until (optional)", until)),
+      // only where the school's policy allows it: otherwise a colleague always sees faces blurred
+      this.unblurredAllowed === true
+        ? h(
+            "label",
+            { class: "check" },
+            unblurred,
+            " Share unblurred: this colleague sees pupils' faces as recorded, not blurred. " +
+              "Only when they need to see faces; it is recorded in the audit log, and faces are " +
+              "blurred again if the school stops allowing it.",
+          )
+        : null,
       messages.element,
       h("button", { type: "submit", class: "button primary" }, "Share"),
     );
@@ -395,8 +413,13 @@ class RecordingPage {
       const expiresAt =
         until.value === "" ? null : new Date(`${until.value}T23:59:59`).toISOString();
       const name = who.selectedOptions[0]?.textContent ?? who.value;
-      await api.post(`/api/recordings/${this.id}/shares`, { withId: who.value, expiresAt });
-      this.screen.announce(`Shared with ${name}.`);
+      const plain = !(this.unblurredAllowed === true && unblurred.checked);
+      await api.post(`/api/recordings/${this.id}/shares`, {
+        withId: who.value,
+        expiresAt,
+        ...(!plain && { unblurred: true }),
+      });
+      this.screen.announce(plain ? `Shared with ${name}.` : `Shared unblurred with ${name}.`);
       await this.reload();
     });
     fill(
@@ -411,6 +434,21 @@ class RecordingPage {
         shareList,
         form,
       ),
+    );
+  }
+
+  /** Reads whether the policy allows unblurred shares, then draws the share form again. */
+  private readUnblurredAllowed(): void {
+    this.unblurredAllowed = false;
+    void api.get<Policy>("/api/policy").then(
+      (policy) => {
+        this.unblurredAllowed = policy.anonymity.ownerMayShareUnblurred;
+        if (this.unblurredAllowed) this.drawShare();
+      },
+      () => {
+        // the form stays as it is: shares are then made with faces blurred
+        this.unblurredAllowed = null;
+      },
     );
   }
 
