@@ -47,7 +47,7 @@ void t.test("each broken rule is named", async (t) => {
     [
       "do-not-record without mitigation",
       { doNotRecordPupils: true },
-      /do-not-record list: state the mitigation \(camera-position, privacy-mask, audio-off\)/,
+      /do-not-record list: state the mitigation \(camera-position, privacy-mask, audio-off, booking-masks\)/,
     ],
     [
       "audio-off mitigation but audio on",

@@ -369,3 +369,21 @@ void t.test("what the page cannot name still reads, whole", async (t) => {
   t.equal(naming.person("demo-room"), "the box in Demo classroom", "a box as actor, by its room");
   t.equal(naming.subject(entry("recording.view", REC, {})), TITLE);
 });
+
+void t.test("a booking's own masks read as how many, never as coordinates", async (t) => {
+  const seat = { x: 0.6, y: 0.5, width: 0.2, height: 0.25 };
+  const made = sentence(
+    entry("booking.create", BOOKING, { booking: { ...booking, masks: [seat, seat] } }),
+    naming,
+  );
+  t.match(made, /sound on, for Mr Able, with 2 masks$/);
+  const changed = sentence(
+    entry("booking.amend", BOOKING, {
+      before: { ...booking, masks: [] },
+      after: { ...booking, masks: [seat] },
+    }),
+    naming,
+  );
+  t.match(changed, /: masks on the booking from none to 1 rectangle$/);
+  t.notMatch(`${made} ${changed}`, /[{}]|0\.6/, "no coordinates");
+});

@@ -7,6 +7,7 @@
 import { migrate as runMigrations, type Migration, type MigrationResult } from "@classcam/sqlite";
 import type { Database } from "./database.js";
 import { anonymiseMigration } from "./migration-anonymise.js";
+import { bookingMasksMigration } from "./migration-booking-masks.js";
 import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
 import { copiesMigration } from "./migration-copies.js";
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   copyKeysMigration(15),
   copiesMigration(16),
   zonesMigration(17),
+  bookingMasksMigration(18),
 ];
 
 /** Brings the controller's database up to the newest schema. */

@@ -14,6 +14,8 @@ export const ALERT_KINDS = [
   "microphone-lost",
   "config-rejected",
   "unbooked-recording",
+  /** The box refused to record a booking because its masks could not be burned in. */
+  "booking-masks-unusable",
   "protected-footage-deleted",
   /** An event of the device's could not be applied and waits in quarantine. */
   "event-quarantined",

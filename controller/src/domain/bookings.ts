@@ -6,7 +6,9 @@
  */
 import {
   BOOKING_PURPOSES,
+  MAX_PRIVACY_MASKS,
   decideStart,
+  type PrivacyMask,
   type ScheduledBooking,
   type StartVerdict,
 } from "@classcam/protocol";
@@ -14,8 +16,16 @@ import {
 export type BookingPurpose = (typeof BOOKING_PURPOSES)[number];
 export type BookingStatus = "draft" | "confirmed" | "cancelled";
 
-/** How a class with pupils on the "do not record" list is handled. */
-export const MITIGATIONS = ["camera-position", "privacy-mask", "audio-off"] as const;
+/**
+ * How a class with pupils on the "do not record" list is handled; "booking-masks":
+ * the booking's own masks, burned in at capture, cover where they sit.
+ */
+export const MITIGATIONS = [
+  "camera-position",
+  "privacy-mask",
+  "audio-off",
+  "booking-masks",
+] as const;
 export type Mitigation = (typeof MITIGATIONS)[number];
 
 export interface Booking {
@@ -32,6 +42,8 @@ export interface Booking {
   /** The class has pupils on the school's "do not record" list. */
   doNotRecordPupils: boolean;
   mitigation: { kind: Mitigation; note: string } | null;
+  /** The booking's own masks, burned in on the box with the room's; none when absent. */
+  masks?: readonly PrivacyMask[];
 }
 
 export interface BookingPolicy {
@@ -95,6 +107,18 @@ export function bookingProblems(
     problems.push("staff lists someone twice");
   if (booking.mitigation?.kind === "audio-off" && booking.audio) {
     problems.push("the mitigation is 'audio off' but the booking records audio");
+  }
+  const masks = booking.masks ?? [];
+  if (booking.mitigation?.kind === "booking-masks" && masks.length === 0) {
+    problems.push(
+      "the mitigation is 'masks on this booking' but the booking has no masks: " +
+        "draw where the pupils sit on the room's picture",
+    );
+  }
+  if (masks.length > MAX_PRIVACY_MASKS) {
+    problems.push(
+      `a booking has at most ${MAX_PRIVACY_MASKS} masks (this one has ${masks.length})`,
+    );
   }
   if (booking.mitigation !== null && booking.mitigation.note.trim() === "") {
     problems.push("say how the mitigation is applied (a note)");
@@ -165,12 +189,14 @@ export function deviceSchedule(
         instant(booking.start) < until,
     )
     .sort((a, b) => instant(a.start) - instant(b.start))
-    .map(({ bookingId, start, end, purpose, audio }) => ({
+    .map(({ bookingId, start, end, purpose, audio, masks }) => ({
       bookingId,
       start,
       end,
       purpose,
       audio,
+      // a booking without masks is sent as before
+      ...(masks !== undefined && masks.length > 0 ? { masks: masks.map((m) => ({ ...m })) } : {}),
     }));
 }
 

@@ -47,7 +47,7 @@ export interface Lesson {
 /** What the teacher says when booking from a lesson: the rest comes from the timetable. */
 export type LessonBooking = Pick<
   BookingInput,
-  "purpose" | "staff" | "audio" | "mitigation" | "status"
+  "purpose" | "staff" | "audio" | "mitigation" | "masks" | "status"
 >;
 
 interface LessonRow {

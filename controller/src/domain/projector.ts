@@ -217,8 +217,17 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
       case "device.wiped":
         return this.wiped(tx, deviceId, event.at, event.data);
-      case "device.started":
       case "recording.refused":
+        if (event.data.reason !== "masks-unusable") return;
+        return raiseAlert(
+          tx,
+          deviceId,
+          "booking-masks-unusable",
+          `booking ${event.data.bookingId ?? "(none)"} was not recorded: the box could not burn in ` +
+            "its masks (it never records such a booking unmasked); see whether it refused its settings",
+          event.at,
+        );
+      case "device.started":
       case "config.applied":
         return;
     }

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
+import type { PrivacyMask } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import type { Person, Role } from "./access.js";
 import type { AuditLog } from "./audit.js";
@@ -22,6 +23,7 @@ import { timetabledClass } from "./lesson-class.js";
 import type { PolicyStore } from "./policy.js";
 
 export interface StoredBooking extends Booking {
+  masks: readonly PrivacyMask[];
   classCode: string | null;
   createdBy: string;
   createdAt: string;
@@ -38,6 +40,8 @@ export interface BookingInput {
   audio?: boolean;
   classCode?: string | null;
   mitigation?: { kind: Mitigation; note: string } | null;
+  /** The booking's own masks; fixed once a recording was made under it. */
+  masks?: PrivacyMask[];
   status?: Exclude<BookingStatus, "cancelled">;
 }
 
@@ -81,6 +85,7 @@ interface BookingRow {
   do_not_record: number;
   mitigation_kind: Mitigation | null;
   mitigation_note: string | null;
+  masks_json: string;
   created_by: string;
   created_at: string;
   updated_at: string;
@@ -88,7 +93,8 @@ interface BookingRow {
 
 const COLUMNS =
   "id, device_id, teacher_id, start_at, end_at, purpose, staff_json, audio, status, " +
-  "class_code, do_not_record, mitigation_kind, mitigation_note, created_by, created_at, updated_at";
+  "class_code, do_not_record, mitigation_kind, mitigation_note, masks_json, created_by, created_at, " +
+  "updated_at";
 
 export function toBooking(row: BookingRow): StoredBooking {
   return {
@@ -107,6 +113,7 @@ export function toBooking(row: BookingRow): StoredBooking {
       row.mitigation_kind === null
         ? null
         : { kind: row.mitigation_kind, note: row.mitigation_note ?? "" },
+    masks: JSON.parse(row.masks_json) as PrivacyMask[],
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -249,20 +256,22 @@ export class Timetable extends EventEmitter<TimetableEvents> {
       booking.doNotRecordPupils ? 1 : 0,
       booking.mitigation?.kind ?? null,
       booking.mitigation?.note ?? null,
+      JSON.stringify(booking.masks),
       booking.updatedAt,
     ];
     if (insert) {
       await tx.run(
         `INSERT INTO bookings (device_id, teacher_id, start_at, end_at, purpose, staff_json, audio,
-           status, class_code, do_not_record, mitigation_kind, mitigation_note, updated_at,
-           id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           status, class_code, do_not_record, mitigation_kind, mitigation_note, masks_json,
+           updated_at, id, created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [...values, booking.bookingId, booking.createdBy, booking.createdAt],
       );
     } else {
       await tx.run(
         `UPDATE bookings SET device_id = ?, teacher_id = ?, start_at = ?, end_at = ?, purpose = ?,
            staff_json = ?, audio = ?, status = ?, class_code = ?, do_not_record = ?,
-           mitigation_kind = ?, mitigation_note = ?, updated_at = ? WHERE id = ?`,
+           mitigation_kind = ?, mitigation_note = ?, masks_json = ?, updated_at = ? WHERE id = ?`,
         [...values, booking.bookingId],
       );
     }
@@ -295,6 +304,7 @@ export class Timetable extends EventEmitter<TimetableEvents> {
         classCode,
         doNotRecordPupils: doNotRecord(classCode, policy.doNotRecordClasses),
         mitigation: input.mitigation ?? null,
+        masks: input.masks ?? [],
         createdBy: person.id,
         createdAt: now,
         updatedAt: now,
@@ -354,8 +364,12 @@ export class Timetable extends EventEmitter<TimetableEvents> {
         classCode,
         doNotRecordPupils: doNotRecord(classCode, policy.doNotRecordClasses),
         mitigation: change.mitigation === undefined ? before.mitigation : change.mitigation,
+        masks: change.masks ?? before.masks,
         updatedAt: this.clock().toISOString(),
       };
+      if (JSON.stringify(after.masks) !== JSON.stringify(before.masks)) {
+        await masksStillOpen(tx, id);
+      }
       await this.check(tx, after);
       await this.write(tx, after, false);
       await this.audit.append(tx, {
@@ -419,6 +433,21 @@ async function classProblems(tx: Transaction, booking: StoredBooking): Promise<s
     ];
   }
   return [];
+}
+
+/** A booking's masks are burned into its recordings: once one exists, they are fixed. */
+async function masksStillOpen(tx: Transaction, bookingId: string): Promise<void> {
+  const made = await tx.get<{ started_at: string }>(
+    "SELECT started_at FROM recordings WHERE booking_id = ? ORDER BY started_at LIMIT 1",
+    [bookingId],
+  );
+  if (made) {
+    throw new DomainError(
+      "conflict",
+      `a recording was made under this booking (it started at ${made.started_at}), so its masks ` +
+        "are fixed: they are burned into that footage. Make a new booking for other masks",
+    );
+  }
 }
 
 function doNotRecord(classCode: string | null, list: readonly string[]): boolean {

@@ -25,7 +25,11 @@ import { DateInput, DatedObject } from "./dates.js";
 const BOOKERS = ["teacher", "bursar", "slt", "headteacher"] as const;
 
 /** A booking as the API gives it. */
-const bookingView = (booking: StoredBooking) => ({ ...booking, staff: [...booking.staff] });
+export const bookingView = (booking: StoredBooking) => ({
+  ...booking,
+  staff: [...booking.staff],
+  masks: booking.masks.map((mask) => ({ ...mask })),
+});
 
 export function bookingRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
@@ -114,7 +118,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
         tags: ["timetable"],
         operationId: "createBooking",
         description:
-          "A teacher books for themself; the Bursar, SLT and headteacher for any teacher. The slot must lie ahead, within the policy's horizon and longest booking, and not overlap another booking of the box. Audited; the box gets its new schedule at once.",
+          "A teacher books for themself; the Bursar, SLT and headteacher for any teacher. The slot must lie ahead, within the policy's horizon and longest booking, and not overlap another booking of the box. The booking may carry up to 16 masks of its own (rectangles on the room's picture), burned in on the box with the room's. Audited; the box gets its new schedule at once.",
         summary: "Book a slot (a teacher for themself; the Bursar, SLT and headteacher for anyone)",
         body: BookingCreate,
         response: { 201: answer("The booking made", BookingSchema), ...errors(400, 401, 403) },
@@ -132,7 +136,7 @@ export function bookingRoutes(fastify: FastifyInstance): void {
         tags: ["timetable"],
         operationId: "amendBooking",
         description:
-          "The booking's teacher, or the Bursar, SLT or headteacher: changes the times, purpose, staff, sound, class or status of a booking that has not started, under the same rules as making it. Audited; the box gets its new schedule at once.",
+          "The booking's teacher, or the Bursar, SLT or headteacher: changes the times, purpose, staff, sound, class, masks or status of a booking that has not started, under the same rules as making it; its masks are fixed once a recording was made under it. Audited; the box gets its new schedule at once.",
         summary: "Amend a booking that has not started (audited)",
         params: Obj({ id: Uuid }),
         body: BookingAmend,

@@ -8,7 +8,16 @@ import { MAX_TIMETABLE_BYTES, MAX_ROOM_LENGTH } from "../domain/lesson-lines.js"
 import { MAX_ROOMS } from "../domain/lessons.js";
 import { TIMETABLE_FORMATS } from "../domain/timetable-import.js";
 import { MAX_DO_NOT_RECORD_BYTES } from "../domain/do-not-record-csv.js";
-import { ClassCode, DeviceId, Mitigation, Obj, OneOf, Timestamp, UserId } from "./schemas.js";
+import {
+  BookingMasks,
+  ClassCode,
+  DeviceId,
+  Mitigation,
+  Obj,
+  OneOf,
+  Timestamp,
+  UserId,
+} from "./schemas.js";
 import { BOOKING_PURPOSES } from "@classcam/protocol";
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -105,6 +114,7 @@ export const LessonBookingBody = Obj({
   staff: Type.Optional(Type.Array(UserId, { minItems: 1, maxItems: 20 })),
   audio: Type.Optional(Type.Boolean()),
   mitigation: Type.Optional(Nullable(Mitigation)),
+  masks: Type.Optional(BookingMasks),
   status: Type.Optional(OneOf(["draft", "confirmed"])),
 });
 

@@ -10,6 +10,7 @@ import { ANYONE, allow, me } from "./auth.js";
 import { answer, BookingSchema, Obj, PolicySchema, UserId, errors } from "./schemas.js";
 import { typed } from "./typed.js";
 import { DateInput, DatedObject } from "./dates.js";
+import { bookingView } from "./bookings.js";
 import { DomainError } from "../domain/errors.js";
 import { knownTimeZone } from "../domain/lesson-lines.js";
 import { Lessons, TIMETABLE_MANAGERS } from "../domain/lessons.js";
@@ -189,7 +190,7 @@ export function lessonRoutes(fastify: FastifyInstance): void {
     },
     async (request, reply) => {
       const booking = await lessons.book(me(request), request.params.lessonId, request.body);
-      return reply.code(201).send({ ...booking, staff: [...booking.staff] });
+      return reply.code(201).send(bookingView(booking));
     },
   );
 

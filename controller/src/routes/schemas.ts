@@ -10,6 +10,7 @@ import {
   HARDWARE_BACKENDS,
   MAX_ACCEPTED_SEGMENT_SECONDS,
   MAX_BUFFER_DAYS,
+  MAX_PRIVACY_MASKS,
   MIN_BUFFER_DAYS,
   PrivacyMaskSchema,
   SEALED_KEY_MAX_LENGTH,
@@ -87,10 +88,14 @@ export const BookingSchema = Obj({
   classCode: Nullable(Type.String()),
   doNotRecordPupils: Type.Boolean(),
   mitigation: Nullable(Mitigation),
+  /** The booking's own masks, burned in on the box with the room's. */
+  masks: Type.Array(PrivacyMaskSchema),
   createdBy: Type.String(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+/** A booking's own masks as given: rectangles in fractions of the room's picture, at most 16. */
+export const BookingMasks = Type.Array(PrivacyMaskSchema, { maxItems: MAX_PRIVACY_MASKS });
 const BookingFields = {
   start: DateInput,
   end: DateInput,
@@ -99,6 +104,7 @@ const BookingFields = {
   audio: Type.Boolean(),
   classCode: Nullable(ClassCode),
   mitigation: Nullable(Mitigation),
+  masks: BookingMasks,
   status: OneOf(["draft", "confirmed"]),
 };
 export const BookingCreate = Obj({
@@ -111,6 +117,7 @@ export const BookingCreate = Obj({
   audio: Type.Optional(Type.Boolean()),
   classCode: Type.Optional(BookingFields.classCode),
   mitigation: Type.Optional(BookingFields.mitigation),
+  masks: Type.Optional(BookingFields.masks),
   status: Type.Optional(BookingFields.status),
 });
 export const BookingAmend = Type.Partial(Obj(BookingFields), { minProperties: 1 });

@@ -66,3 +66,11 @@ export function bookingWords(b: {
     day(b.start) === day(b.end) ? `${time(b.start)}–${time(b.end)}` : `to ${when(b.end)}`;
   return `${purpose(b.purpose)} in ${b.room}, ${day(b.start)}, ${hours}, sound ${b.audio ? "on" : "off"}`;
 }
+
+/** A booking as audited, its own masks told as how many there are (not their coordinates). */
+export function masksCounted(value: unknown): Record<string, unknown> {
+  const b = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  if (!Array.isArray(b.masks)) return b;
+  const count = b.masks.length;
+  return { ...b, masks: count === 0 ? "none" : `${count} rectangle${count === 1 ? "" : "s"}` };
+}

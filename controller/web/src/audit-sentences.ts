@@ -11,7 +11,7 @@ import type { KnownAuditAction } from "../../src/domain/audit-actions.js";
 import { auditAction, bytes, clock, day, role, when } from "./format.js";
 import type { Role } from "./types.js";
 import type { AuditEntry } from "./types-school.js";
-import { bookingWords, Naming } from "./audit-naming.js";
+import { bookingWords, masksCounted, Naming } from "./audit-naming.js";
 
 export { Naming };
 
@@ -231,11 +231,12 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `set which box is in which room (${plural(number(e.detail, "rooms") ?? 0, "room")})`,
   "booking.create": (e, n) => {
     const b = object(e.detail.booking);
-    return `booked ${bookingOf(b, n)}`;
+    const masks = Array.isArray(b.masks) ? b.masks.length : 0;
+    return `booked ${bookingOf(b, n)}${masks > 0 ? `, with ${plural(masks, "mask")}` : ""}`;
   },
   "booking.amend": (e, n) => {
-    const after = object(e.detail.after);
-    return `changed the booking ${bookingOf(after, n)}: ${changes(e.detail.before, after, {
+    const [before, after] = [masksCounted(e.detail.before), masksCounted(e.detail.after)];
+    return `changed the booking ${bookingOf(after, n)}: ${changes(before, after, {
       start: "start",
       end: "end",
       purpose: "purpose",
@@ -244,6 +245,7 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
       status: "status",
       classCode: "class",
       mitigation: "protection of do-not-record pupils",
+      masks: "masks on the booking",
     })}`;
   },
   "booking.cancel": (e, n) =>

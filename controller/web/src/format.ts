@@ -95,6 +95,7 @@ const MITIGATION_WORDS: Record<MitigationKind, string> = {
   "camera-position": "Camera pointed away from them",
   "privacy-mask": "Privacy mask over where they sit",
   "audio-off": "Sound off",
+  "booking-masks": "Masks on this booking over where they sit",
 };
 
 export function mitigation(kind: MitigationKind): string {
@@ -174,6 +175,7 @@ const ALERT_WORDS: Record<string, string> = {
   "lamp-fault": "Lamp fault — nothing records",
   "config-rejected": "The box refused its settings",
   "unbooked-recording": "Recorded outside a booking",
+  "booking-masks-unusable": "A booking was not recorded — its masks could not be applied",
   "protected-footage-deleted": "Protected footage was deleted on the box",
   "event-quarantined":
     "A report from the box could not be recorded — it is kept; run 'events retry' after an upgrade",

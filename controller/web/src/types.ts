@@ -64,6 +64,7 @@ export const MITIGATIONS = [
   "camera-position",
   "privacy-mask",
   "audio-off",
+  "booking-masks",
 ] as const satisfies readonly ServerMitigation[];
 export type MitigationKind = ServerMitigation;
 

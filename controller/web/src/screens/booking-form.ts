@@ -24,6 +24,7 @@ import {
   type StaffMember,
 } from "../types.js";
 import { Messages, checkbox, field, loading, onSubmit } from "../ui.js";
+import { bookingMasks } from "./booking-masks.js";
 import { lessonChoice } from "./lesson-pick.js";
 import { localDate, localTime, namer, radios } from "./school-parts.js";
 import { MAX_NOTE_LENGTH, noteTooLong } from "../../../src/domain/form-limits.js";
@@ -207,6 +208,10 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
   protection.fieldset.addEventListener("change", () => {
     if (protection.value() === "audio-off") sound.set("off");
   });
+  const seats = bookingMasks(me, booking?.masks ?? []);
+  const roomChosen = () => seats.room(roomSelect.value, roomName(roomSelect.value));
+  roomChosen();
+  roomSelect.addEventListener("change", roomChosen);
   const listed = new Set(policy.doNotRecordClasses.map((c) => c.toUpperCase()));
   const needsMitigation = () => listed.has(classCode.value.trim().toUpperCase());
   const mitigationPart = h(
@@ -219,6 +224,7 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
     ),
     protection.fieldset,
     field("How it is done", note, "e.g. the camera faces away from the back row"),
+    seats.element,
   );
   classCode.addEventListener("input", () => {
     mitigationPart.hidden = !needsMitigation();
@@ -237,6 +243,7 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
               from.value = localTime(new Date(lesson.start));
               to.value = localTime(new Date(lesson.end));
               classCode.value = lesson.classCode;
+              roomChosen();
             }
             mitigationPart.hidden = !needsMitigation();
           },
@@ -303,10 +310,18 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
       return;
     }
     let protect: { kind: string; note: string } | null = null;
+    // the booking's own masks go with the do-not-record part; hidden, they are left as they are
+    const masks = needsMitigation() ? seats.masks() : undefined;
     const isDraft = draft?.querySelector("input")?.checked === true;
     if (needsMitigation()) {
       const kind = protection.value();
       const how = note.value.trim();
+      if (kind === "booking-masks" && masks?.length === 0) {
+        messages.problem(
+          "Draw where the pupils who must not be recorded sit: the protection chosen is masks on this booking.",
+        );
+        return;
+      }
       if (how.length > MAX_NOTE_LENGTH) {
         messages.problem(refusedInWords(noteTooLong(how.length)));
         note.focus();
@@ -331,6 +346,7 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
       audio: sound.value() === "on",
       classCode: code,
       mitigation: protect,
+      ...(masks !== undefined && { masks }),
       status: isDraft ? "draft" : "confirmed",
     };
     const saved =
@@ -340,6 +356,7 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
             staff: fields.staff,
             audio: fields.audio,
             mitigation: fields.mitigation,
+            ...(masks !== undefined && { masks }),
             status: fields.status,
           })
         : booking === null

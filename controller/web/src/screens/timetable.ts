@@ -343,6 +343,7 @@ class TimetableView {
             ? "Not yet said how they are protected"
             : "None in this class",
       ],
+      ["Masks on this booking", masksInWords(booking.masks)],
       [
         "Status",
         booking.status === "cancelled"
@@ -421,4 +422,16 @@ class TimetableView {
     });
     return cancel;
   }
+}
+
+/** A booking's own masks as the booking's page says them: where each is, in % of the picture. */
+function masksInWords(masks: Booking["masks"]): string {
+  if (masks.length === 0) return "None";
+  const percent = (value: number) => Math.round(value * 1000) / 10;
+  const each = masks.map(
+    (m, i) =>
+      `${i + 1}: ${percent(m.x)}–${percent(m.x + m.width)} % from the left, ` +
+      `${percent(m.y)}–${percent(m.y + m.height)} % from the top`,
+  );
+  return `${masks.length} blacked out by the box in every recording (${each.join("; ")})`;
 }

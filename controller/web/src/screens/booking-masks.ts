@@ -1,0 +1,117 @@
+/**
+ * A booking's own masks on the booking form (issue 19): rectangles drawn over
+ * the room's picture — or a blank one — which the room's box blacks out, with
+ * the room's own masks, in every recording under the booking, before anything
+ * is written. Shown with the form's do-not-record part, so the seat of a pupil
+ * who may not be recorded never reaches the disk; the mitigation "masks on
+ * this booking" names them. The rectangle editor is the policy screen's
+ * (rect-editor.ts). Whoever sets the room's masks (SLT, the headteacher, the
+ * DPO) may take a picture of the room now to draw on; others draw on a blank
+ * one.
+ */
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { RectEditor, type Rect } from "../rect-editor.js";
+import type { Person } from "../screen.js";
+import type { Role } from "../types.js";
+import { Messages, button, onPress } from "../ui.js";
+
+/** The most masks a booking carries (the protocol's MAX_PRIVACY_MASKS). */
+export const MAX_BOOKING_MASKS = 16;
+/** Who may ask a box for a picture of its room now (the server's MASK_ROLES). */
+const PICTURE_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
+
+export interface BookingMasks {
+  readonly element: HTMLElement;
+  /** The rectangles drawn, tidied. */
+  masks(): Rect[];
+  /** The room chosen: a picture of another room is let go. */
+  room(deviceId: string, name: string): void;
+}
+
+export function bookingMasks(me: Person, masks: readonly Rect[]): BookingMasks {
+  const messages = new Messages();
+  const spoken = h("p", { class: "visually-hidden", attrs: { "aria-live": "polite" } });
+  const rects = new RectEditor({
+    kind: "mask",
+    noun: "Mask",
+    caption: "Masks on this booking, in % of the picture",
+    none: "No masks on this booking.",
+    max: MAX_BOOKING_MASKS,
+    announce: (words) => {
+      spoken.textContent = words;
+    },
+  });
+  rects.rects = masks;
+  const about = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
+  let current = { deviceId: "", name: "" };
+  let loadId = 0;
+
+  const mayTake = me.roles.some((role) => PICTURE_ROLES.includes(role));
+  const take = button("Take a picture of the room now (the lamp will light)");
+  take.hidden = !mayTake;
+  onPress(take, messages, async () => {
+    const { deviceId, name } = current;
+    const load = ++loadId;
+    rects.loading();
+    about.textContent = `Taking a picture of ${name}: its lamp is lit…`;
+    let picture: Blob;
+    try {
+      picture = await api.picture(`/api/devices/${encodeURIComponent(deviceId)}/picture`);
+    } catch (error) {
+      if (load === loadId) {
+        rects.showBlank();
+        about.textContent = `No picture of ${name}: draw on the blank picture.`;
+      }
+      throw error;
+    }
+    if (load !== loadId) return;
+    const url = URL.createObjectURL(picture);
+    // the decoded picture stays shown: its address is let go at once
+    await rects.showPicture(url).finally(() => URL.revokeObjectURL(url));
+    if (load !== loadId) return;
+    about.textContent =
+      `${name} as its box saw it just now (the room's own masks are black). ` +
+      "Taking it is recorded in the audit log; it is kept nowhere.";
+  });
+  const add = button("Add a mask");
+  add.addEventListener("click", () => {
+    if (!rects.add()) messages.problem(`A booking has at most ${MAX_BOOKING_MASKS} masks.`);
+  });
+
+  const element = h(
+    "fieldset",
+    { class: "field booking-masks" },
+    h("legend", null, "Masks on this booking"),
+    h(
+      "p",
+      { class: "hint" },
+      "Black out where the pupils who must not be recorded sit: the room's box blacks these out, " +
+        "with the room's own masks, in every recording of this booking before anything is written. " +
+        "Drag over the picture to draw one, or add one and type its place and size (in % of the " +
+        "picture, left to right and top to bottom as the camera sees the room). Once the lesson " +
+        "is recorded they cannot be changed.",
+    ),
+    about,
+    h("div", { class: "actions" }, take),
+    rects.stage,
+    rects.numbers,
+    spoken,
+    messages.element,
+    h("div", { class: "actions" }, add),
+  );
+
+  return {
+    element,
+    masks: () => rects.rects,
+    room(deviceId, name) {
+      if (deviceId === current.deviceId) return;
+      current = { deviceId, name };
+      loadId += 1;
+      rects.showBlank();
+      about.textContent = mayTake
+        ? `To see ${name} while you draw, take a picture: its box takes it now, with the lamp lit.`
+        : `Drawn on a blank picture of ${name}: SLT or the DPO can check them against the room.`;
+    },
+  };
+}
