@@ -49,6 +49,8 @@ import { DomainError } from "./domain/errors.js";
 import { Footage, UploadRefused } from "./domain/footage.js";
 import { openFootage } from "./domain/footage-source.js";
 import { expireExports } from "./domain/privacy/dpo-export-expiry.js";
+import { CopyKeys } from "./domain/copy-keys.js";
+import { RenditionKeys } from "./anonymise/rendition-keys.js";
 import { Anonymiser, anonymiserSettings } from "./anonymise/anonymiser.js";
 import { FaceBlurring } from "./anonymise/serving.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
@@ -209,6 +211,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     const renditionsDir = join(config.dataDir, "renditions");
     const clipsDir = join(config.dataDir, "clips");
     const teacherZones = new TeacherZonesStore(db, audit, now);
+    const sealing = loadSealingKeys(sealingKeysPath(config));
+    // every copy the controller makes (clips, blurred copies) is encrypted with a key of its own
+    const copyKeys = new CopyKeys(db, sealing);
     const anonymiser = new Anonymiser(
       db,
       (recordingId) => openFootage(recordingsDir, recordingId),
@@ -219,13 +224,13 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       // a clip's copy with faces blurred is made from the clip and kept in its folder: it
       // outlives the recording (and the recording's copy) for as long as the clip is kept
       {
-        open: (clipId) => openFootage(clipsDir, clipId),
+        open: (clipId) => clips.open(clipId),
         folder: (clipId) => join(clipsDir, clipId, "blurred"),
       },
       teacherZones,
+      new RenditionKeys(copyKeys, now),
     );
     const blurring = new FaceBlurring(policy, anonymiser);
-    const sealing = loadSealingKeys(sealingKeysPath(config));
     const footage = new Footage(
       db,
       audit,
@@ -235,13 +240,14 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       sealing,
       blurring,
     );
-    const clips = new Clips(
+    const clips: Clips = new Clips(
       db,
       audit,
       recordings,
       recordingsDir,
       clipsDir,
       now,
+      copyKeys,
       blurring.clips,
     );
     const custodian = new Custodian(

@@ -26,6 +26,8 @@ import {
 } from "../../controller/src/anonymise/rendition.js";
 import type { Box } from "../../controller/src/anonymise/blur.js";
 import { tiledDetector, type Tiling } from "../../controller/src/anonymise/tiles.js";
+import { writeKeyInfo } from "../../controller/src/domain/copy-keys.js";
+import { newContentKey } from "@classcam/protocol";
 import { classroom, makeClip } from "../fixtures/anonymise/evaluation-set.js";
 
 const ci = process.argv.includes("--ci");
@@ -138,6 +140,8 @@ async function measure(seconds: number, setting: Setting, accuracy: boolean): Pr
     let blurredCells = 0;
     let emptyCells = 0;
     const loadBefore = load();
+    // as the controller makes it: encrypted at rest with the copy's own key
+    const key = await writeKeyInfo(newContentKey());
     const start = performance.now();
     await makeRendition({
       source: {
@@ -148,6 +152,7 @@ async function measure(seconds: number, setting: Setting, accuracy: boolean): Pr
       dir: join(work, "rendition"),
       detector,
       settings: setting.rendition,
+      keyInfoFile: key.infoFile,
       blurred: (n, boxes) => {
         if (!accuracy) return;
         const labelled = (truth[n] ?? []).map((face, i) => ({
@@ -179,6 +184,7 @@ async function measure(seconds: number, setting: Setting, accuracy: boolean): Pr
       },
     });
     const took = (performance.now() - start) / 1000;
+    await key.remove();
     const loadAfter = load();
     const plain = plainReencode(
       join(work, "source", "source.m3u8"),

@@ -23,6 +23,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cutOnKeyframes } from "../../controller/src/domain/clip-cutter.js";
 import { openFootage } from "../../controller/src/domain/footage-source.js";
+import { writeKeyInfo } from "../../controller/src/domain/copy-keys.js";
+import { newContentKey } from "@classcam/protocol";
 
 const MINUTES = 50;
 const SEGMENT_SECONDS = 4;
@@ -113,6 +115,8 @@ async function main(): Promise<number> {
   const methods = {
     cutter: async (folder: string) => {
       const source = await openFootage(recordingsDir, RECORDING_ID);
+      // as the controller cuts: encrypted at rest with the clip's own key
+      const key = await writeKeyInfo(newContentKey());
       try {
         const cut = await cutOnKeyframes(
           source,
@@ -120,9 +124,11 @@ async function main(): Promise<number> {
           CUT_FROM,
           CUT_FROM + CUT_SECONDS,
           MINUTES * 60,
+          key.infoFile,
         );
         return cut;
       } finally {
+        await key.remove();
         await source.close();
       }
     },

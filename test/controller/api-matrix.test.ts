@@ -337,6 +337,7 @@ const ROWS: Row[] = [
     ["anyone"],
     `/api/clips/${GHOST}/footage/seg-00000.ts`,
   ),
+  r("GET", "/api/clips/{clipId}/footage/key", ["anyone"], `/api/clips/${GHOST}/footage/key`),
   r("POST", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`, {}),
   r("DELETE", "/api/recordings/{id}/archive", ["anyone"], `/api/recordings/${GHOST}/archive`),
   r("PUT", "/api/recordings/{id}/consent", ["anyone"], `/api/recordings/${GHOST}/consent`, {

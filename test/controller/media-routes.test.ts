@@ -49,6 +49,10 @@ const MEDIA_ROUTES: Record<string, Guard> = {
     kind: "clip",
     path: (id) => `/api/clips/${id}/footage/seg-00000.ts`,
   },
+  "GET /api/clips/{clipId}/footage/key": {
+    kind: "clip",
+    path: (id) => `/api/clips/${id}/footage/key`,
+  },
   "POST /api/devices/{id}/picture": {
     kind: "live-picture",
     path: (deviceId) => `/api/devices/${deviceId}/picture`,

@@ -209,6 +209,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { title: "Cold calling", recording: REC, basis: "bank" },
     /^played the clip “Cold calling” \(from the exemplar bank\)$/,
   ],
+  "clip.key": [
+    "5d1c2b3a-0000-4000-8000-00000000c111",
+    { title: "Cold calling", recording: REC, basis: "bank" },
+    /^opened the key of the encrypted footage of the clip “Cold calling” to play it \(from the exemplar bank\)$/,
+  ],
   "clip.offer": [
     "5d1c2b3a-0000-4000-8000-00000000c111",
     { title: "Cold calling", recording: REC, subject: "Maths", yearGroup: "Year 7", strands: [1] },

@@ -38,6 +38,8 @@ import {
 } from "./rendition.js";
 import type { Tiling } from "./tiles.js";
 import type { WorkerJob, WorkerMessage } from "./worker.js";
+import type { RenditionKeys } from "./rendition-keys.js";
+import type { KeyInfoFiles } from "../domain/copy-keys.js";
 import { madeUnderZonesInForce, zonesToMakeUnder, type ZoneBook } from "./zones-in-force.js";
 
 export type RenditionState = "none" | "queued" | "making" | "ready" | "failed";
@@ -122,6 +124,8 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     private readonly clips: ClipCopies | null = null,
     /** Each room's teacher zones (faces left sharp); without them, every face is blurred. */
     private readonly zones: ZoneBook | null = null,
+    /** Each copy's own key (encrypted at rest); without them no copy is made. */
+    private readonly keys: RenditionKeys | null = null,
   ) {
     super();
   }
@@ -285,6 +289,21 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     this.running.delete(recordingId);
     await this.write("DELETE FROM renditions WHERE copy_id = ?", [recordingId]);
     await removeRendition(this.folder(recordingId, of));
+    // its key goes with it: a file of it left anywhere no longer opens
+    await this.keys?.erase(recordingId);
+  }
+
+  /** The 16-byte key of a ready copy (its playlist names it), for whoever is served the copy. */
+  async key(copyId: string, of: CopyOf = "recording"): Promise<Buffer> {
+    await this.ready(copyId, of);
+    const content = await this.keys?.key(copyId);
+    if (content === undefined || content === null) {
+      throw new DomainError(
+        "not-found",
+        "the copy with faces blurred has no key: it was made before copies were encrypted",
+      );
+    }
+    return content.key;
   }
 
   /** Starts queued renditions while the core budget has room. */
@@ -328,6 +347,16 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       await this.finish(recordingId, (error as Error).message);
       return;
     }
+    let keyFiles: KeyInfoFiles;
+    try {
+      if (this.keys === null) throw new Error("no copy is made without a key to encrypt it");
+      keyFiles = await this.keys.forRun(recordingId, this.folder(recordingId, of));
+    } catch (error) {
+      await source.close();
+      this.running.delete(recordingId);
+      await this.finish(recordingId, (error as Error).message);
+      return;
+    }
     const job: WorkerJob = {
       source: { input: source.input, inputOptions: [...source.inputOptions] },
       dir: this.folder(recordingId, of),
@@ -335,6 +364,7 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       tiling: this.settings.tiling,
       rendition: this.settings.rendition,
       zones,
+      keyInfoFile: keyFiles.infoFile,
     };
     const child = fork(WORKER, [JSON.stringify(job)], {
       execArgv: process.execArgv,
@@ -367,7 +397,7 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     });
     child.on("exit", (code, signal) => {
       this.running.delete(recordingId);
-      const closed = source.close().catch((error: unknown) => {
+      const closed = Promise.all([source.close(), keyFiles.remove()]).catch((error: unknown) => {
         this.logger.error({ err: error, recordingId }, "closing the footage after its rendition");
       });
       if (this.stopped) return; // made on from where it was at the next start

@@ -9,6 +9,9 @@
  * Resumable: segments the muxer finished stay; a new run starts from the
  * last segment on disk (which may be half-written) and makes it again.
  * `index.m3u8` is written last: its presence means the rendition is whole.
+ * Encrypted at rest (HLS AES-128) with the copy's own key, which every run
+ * gets in `keyInfoFile` (`domain/copy-keys.ts`): a copy the controller makes
+ * is never kept in the clear.
  */
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -119,6 +122,8 @@ export interface MakeRendition {
   dir: string;
   detector: FaceDetector;
   settings: RenditionSettings;
+  /** ffmpeg's `-hls_key_info_file`: the copy's key, URI and IV (`writeKeyInfo()`). */
+  keyInfoFile: string;
   /** The room's teacher zones: faces mostly inside them left sharp (default: none, every face blurred). */
   zones?: TeacherZones;
   /** Called with the share done (0 to 1) now and then. */
@@ -173,6 +178,7 @@ export async function makeRendition(job: MakeRendition): Promise<void> {
       ...["-force_key_frames", `expr:gte(t,n_forced*${SEGMENT_SECONDS})`],
       ...["-output_ts_offset", startSeconds.toFixed(3)],
       ...["-f", "hls", "-hls_time", String(SEGMENT_SECONDS), "-hls_playlist_type", "vod"],
+      ...["-hls_key_info_file", job.keyInfoFile],
       ...["-start_number", String(start), "-hls_segment_filename", join(dir, "seg-%05d.ts")],
       join(dir, `part-${String(start).padStart(5, "0")}.m3u8`),
     ],
@@ -258,8 +264,11 @@ export async function makeRendition(job: MakeRendition): Promise<void> {
 async function joinedPlaylist(dir: string): Promise<string> {
   const files = (await readdir(dir)).sort();
   const durations = new Map<string, number>();
+  // every run encrypts with the copy's one key and IV: the parts name the same key line
+  let keyLine: string | undefined;
   for (const file of files.filter((f) => /^part-\d{5}\.m3u8$/.test(f))) {
     const lines = (await readFile(join(dir, file), "utf8")).split("\n");
+    keyLine ??= lines.find((line) => line.startsWith("#EXT-X-KEY:"));
     for (const [i, line] of lines.entries()) {
       const match = /^#EXTINF:([\d.]+),/.exec(line);
       const name = lines[i + 1]?.trim();
@@ -273,6 +282,7 @@ async function joinedPlaylist(dir: string): Promise<string> {
     `#EXT-X-TARGETDURATION:${Math.ceil(Math.max(SEGMENT_SECONDS, ...durations.values()))}`,
     "#EXT-X-MEDIA-SEQUENCE:0",
     "#EXT-X-PLAYLIST-TYPE:VOD",
+    ...(keyLine === undefined ? [] : [keyLine]),
   ];
   for (const name of segments) {
     out.push(`#EXTINF:${(durations.get(name) ?? SEGMENT_SECONDS).toFixed(6)},`, name);

@@ -28,10 +28,15 @@ export class FaceBlurring implements AnonymisedFootage {
     return this.anonymiser.segment(recordingId, name);
   }
 
+  key(recordingId: string): Promise<Buffer> {
+    return this.anonymiser.key(recordingId);
+  }
+
   /** The same rule, for clips: their own copies with faces blurred. */
   readonly clips: BlurredClips = {
     copyFor: (basis, unblurredShare) => this.copyFor(basis, unblurredShare),
     playlist: (clipId) => this.anonymiser.playlist(clipId, "clip"),
     segment: (clipId, name) => this.anonymiser.segment(clipId, name, "clip"),
+    key: (clipId) => this.anonymiser.key(clipId, "clip"),
   };
 }

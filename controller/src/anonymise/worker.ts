@@ -16,6 +16,8 @@ export interface WorkerJob {
   detector: DetectorSettings;
   tiling: Tiling;
   rendition: RenditionSettings;
+  /** ffmpeg's key info file for the copy's own key (written and removed by the controller). */
+  keyInfoFile: string;
   /** The room's teacher zones when the copy was begun. */
   zones: TeacherZones;
 }
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
       dir: job.dir,
       detector,
       settings: job.rendition,
+      keyInfoFile: job.keyInfoFile,
       zones: job.zones,
       progress: (done) => {
         // a message a percent at most

@@ -61,6 +61,7 @@ export const AUDIT_ACTIONS = [
   // clips and the exemplar bank
   "clip.cut",
   "clip.play",
+  "clip.key",
   "clip.offer",
   "clip.consent",
   "clip.bank-enter",

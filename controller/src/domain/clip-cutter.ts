@@ -11,6 +11,7 @@
  * the clip really is comes from the playlist ffmpeg wrote for it (each
  * segment's length from its packets' timestamps; the tests check it against
  * ffprobe), with no second tool run: a cut costs about what ffmpeg alone does.
+ * The clip is encrypted at rest with a key of its own (`copy-keys.ts`).
  */
 import { execFile } from "node:child_process";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -138,7 +139,9 @@ function absolute(uri: string, base: string): string {
  * Cuts `[inSeconds, outSeconds]` of the footage into `folder` as HLS:
  * `index.m3u8` and its segments, by stream copy of the source's segments
  * that hold the part (see the module's comment). `lengthSeconds` is the
- * recording's length.
+ * recording's length. The clip is written encrypted (HLS AES-128) with the
+ * key `keyInfoFile` names (`-hls_key_info_file`, `copy-keys.ts`): every copy
+ * the controller makes is encrypted at rest.
  */
 export async function cutOnKeyframes(
   source: FootageSource,
@@ -146,6 +149,7 @@ export async function cutOnKeyframes(
   inSeconds: number,
   outSeconds: number,
   lengthSeconds: number,
+  keyInfoFile: string,
 ): Promise<CutClip> {
   const base = dirname(source.input);
   const parsed = parsePlaylist(await readFile(source.input, "utf8"));
@@ -171,6 +175,7 @@ export async function cutOnKeyframes(
       ...["-v", "error", "-nostdin", ...source.inputOptions, "-i", trimmed],
       ...["-map", "0:v:0", "-map", "0:a?", "-c", "copy"],
       ...["-f", "hls", "-hls_time", "2", "-hls_list_size", "0", "-hls_playlist_type", "vod"],
+      ...["-hls_key_info_file", keyInfoFile],
       ...["-hls_segment_filename", join(folder, "seg-%05d.ts"), join(folder, PLAYLIST)],
     ]);
   } finally {

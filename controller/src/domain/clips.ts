@@ -14,13 +14,14 @@ import { decide, type Person, type RecordingAccess } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import { ClipBank } from "./clip-bank.js";
 import { cutOnKeyframes } from "./clip-cutter.js";
+import { writeKeyInfo, type CopyKeys } from "./copy-keys.js";
 import { clipKeptBecause } from "./clip-retention.js";
 import type { Clock } from "./clock.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, SEGMENT_NAME, UUID } from "./footage-facts.js";
 import { Viewings } from "./footage-live.js";
 import { sharedUnblurred, type Copy, type ViewingBasis } from "./rendition-rule.js";
-import { openFootage } from "./footage-source.js";
+import { openFootage, openHls, type FootageSource } from "./footage-source.js";
 import {
   CLIP_SELECT,
   clipOf,
@@ -48,6 +49,8 @@ export interface BlurredClips {
   playlist(clipId: string): Promise<string>;
   /** A segment of the copy (a file path). */
   segment(clipId: string, name: string): Promise<string>;
+  /** The copy's own key (every copy is encrypted at rest), when it is ready. */
+  key(clipId: string): Promise<Buffer>;
 }
 
 export interface CutRequest {
@@ -91,6 +94,8 @@ export class Clips implements ClipStore {
     /** One folder per clip: `<clipsDir>/<clipId>/`. */
     readonly clipsDir: string,
     private readonly clock: Clock,
+    /** Each clip's own key: its footage is encrypted at rest (`copy-keys.ts`). */
+    private readonly keys: CopyKeys,
     /** Clips' copies with every face blurred; null: everyone sees the original. */
     private readonly blurred: BlurredClips | null = null,
   ) {
@@ -165,16 +170,23 @@ export class Clips implements ClipStore {
     const folder = this.folder(clipId);
     await mkdir(folder, { recursive: true, mode: 0o750 });
     try {
+      const key = this.keys.fresh("clip", clipId);
       const source = await openFootage(this.recordingsDir, recordingId);
       let cut;
       try {
-        cut = await cutOnKeyframes(
-          source,
-          folder,
-          request.inSeconds,
-          request.outSeconds,
-          row.duration_seconds,
-        );
+        const keyFiles = await writeKeyInfo(key.content, this.keys.runDir);
+        try {
+          cut = await cutOnKeyframes(
+            source,
+            folder,
+            request.inSeconds,
+            request.outSeconds,
+            row.duration_seconds,
+            keyFiles.infoFile,
+          );
+        } finally {
+          await keyFiles.remove();
+        }
       } finally {
         await source.close();
       }
@@ -190,6 +202,7 @@ export class Clips implements ClipStore {
             ...[cut.bytes, cut.segments, request.title.trim(), now],
           ],
         );
+        await this.keys.keep(tx, "clip", clipId, key, now);
         await this.audit.append(tx, {
           actor: person.id,
           action: "clip.cut",
@@ -248,11 +261,13 @@ export class Clips implements ClipStore {
       why,
       clipId,
     ]);
+    // its key goes too: a copy of the clip's files left anywhere no longer opens
+    const keyErased = await this.keys.erase(tx, "clip", clipId);
     await this.audit.append(tx, {
       actor: "system",
       action: "clip.delete",
       subject: clipId,
-      detail: { title: row.title, why, bytes: row.bytes },
+      detail: { title: row.title, why, bytes: row.bytes, ...(keyErased && { keyErased }) },
     });
     return { deleted: true, keptBecause: null };
   }
@@ -328,6 +343,46 @@ export class Clips implements ClipStore {
     if (blurred === null) return null;
     const unblurred = basis === "share" && sharedUnblurred(person, recording, this.clock());
     return (await blurred.copyFor(basis, unblurred)) === "anonymised" ? blurred : null;
+  }
+
+  /**
+   * Opens the clip's footage for a tool on the controller (as `openFootage()`
+   * a recording's): with its key, in a private folder `close()` removes.
+   */
+  async open(clipId: string): Promise<FootageSource> {
+    return openHls(this.folder(clipId), await this.keys.contentKey("clip", clipId));
+  }
+
+  /**
+   * The 16-byte AES-128 key of the copy of the clip this viewer is served
+   * (its playlist names it; the rendition rule chooses the copy as for its
+   * playlist and segments), for whoever `decideClip()` lets watch it; every
+   * opening is audited.
+   */
+  async key(person: Person, clipId: string): Promise<Buffer> {
+    const { row, basis, recording } = await this.bank.authorise(null, person, "view", clipId);
+    const blurred = await this.blurredFor(person, basis, recording);
+    const key = blurred
+      ? await blurred.key(clipId)
+      : ((await this.keys.contentKey("clip", clipId))?.key ?? null);
+    if (key === null) {
+      throw new DomainError(
+        "not-found",
+        "this clip's footage has no key: it was cut before clips were encrypted, or its key has been erased",
+      );
+    }
+    await this.audit.record({
+      actor: person.id,
+      action: "clip.key",
+      subject: clipId,
+      detail: {
+        title: row.title,
+        recording: row.recording_id,
+        basis,
+        copy: blurred === null ? "original" : "anonymised",
+      },
+    });
+    return key;
   }
 
   /** One segment file of the clip, for whoever may watch it. */

@@ -253,6 +253,8 @@ export class Custodian {
       const erased = await tx.run("DELETE FROM recording_keys WHERE recording_id = ?", [
         recordingId,
       ]);
+      // and the key of its copy with faces blurred (removed with its files above)
+      await tx.run("DELETE FROM copy_keys WHERE kind = 'rendition' AND copy_id = ?", [recordingId]);
       await tx.run(
         `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at)
          VALUES (?, 'controller', ?, ?, ?)

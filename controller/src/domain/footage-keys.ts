@@ -84,25 +84,38 @@ export class FootageKeys {
   }
 
   private open(recordingId: string, sealedKey: string): { keyId: string; content: ContentKey } {
-    let keyId: string;
-    try {
-      keyId = sealedKeyId(sealedKey);
-    } catch (error) {
-      throw new DomainError("invalid", `sealedKey: ${(error as Error).message}`);
-    }
-    const pair = this.ring?.byId(keyId);
-    if (pair === undefined) {
-      throw new DomainError(
-        "invalid",
-        `sealedKey: it is sealed to key ${keyId}, which this controller does not hold ` +
-          "(was the box enrolled with another controller, or a sealing key file lost?)",
-      );
-    }
-    try {
-      return { keyId, content: openContentKey(sealedKey, pair, recordingId) };
-    } catch (error) {
-      throw new DomainError("invalid", `sealedKey: ${(error as Error).message}`);
-    }
+    return openSealedKey(this.ring, sealedKey, recordingId);
+  }
+}
+
+/**
+ * Opens a sealed key with the sealing key it names, bound to `context` (a
+ * recording's id; `clip:<id>` or `rendition:<id>` for a copy the controller
+ * made). Throws `invalid`, saying why, when it cannot be opened.
+ */
+export function openSealedKey(
+  ring: Pick<SealingKeyRing, "byId"> | null,
+  sealedKey: string,
+  context: string,
+): { keyId: string; content: ContentKey } {
+  let keyId: string;
+  try {
+    keyId = sealedKeyId(sealedKey);
+  } catch (error) {
+    throw new DomainError("invalid", `sealedKey: ${(error as Error).message}`);
+  }
+  const pair = ring?.byId(keyId);
+  if (pair === undefined) {
+    throw new DomainError(
+      "invalid",
+      `sealedKey: it is sealed to key ${keyId}, which this controller does not hold ` +
+        "(was the box enrolled with another controller, or a sealing key file lost?)",
+    );
+  }
+  try {
+    return { keyId, content: openContentKey(sealedKey, pair, context) };
+  } catch (error) {
+    throw new DomainError("invalid", `sealedKey: ${(error as Error).message}`);
   }
 }
 

@@ -9,9 +9,9 @@
  * goes through `decide()` and the footage routes.
  */
 import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ContentKey } from "@classcam/protocol";
+import { controllerRunDir } from "./copy-keys.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder } from "./footage-facts.js";
 
@@ -62,20 +62,34 @@ export async function openFootage(
       "the recording's footage is not all on the controller yet: ask for it to be uploaded first",
     );
   }
-  const content = (await keys?.contentKey(recordingId)) ?? null;
+  return openHls(folder, (await keys?.contentKey(recordingId)) ?? null);
+}
+
+/**
+ * Opens the HLS footage in `folder` (its `index.m3u8`) for ffmpeg: as it is
+ * when `content` is null (footage in the clear), else through a private
+ * copy of its playlist naming the key (a copy the controller made — a clip —
+ * is opened this way with its own key, `copy-keys.ts`).
+ */
+export async function openHls(folder: string, content: ContentKey | null): Promise<FootageSource> {
+  const playlist = join(folder, PLAYLIST);
   if (content === null) {
     return { input: playlist, inputOptions: ["-f", "hls"], close: () => Promise.resolve() };
   }
   return keyedSource(folder, await readFile(playlist, "utf8"), content);
 }
 
-/** A private copy of the playlist naming the key file beside it and the segments where they are. */
+/**
+ * A private copy of the playlist naming the key file beside it (in place of
+ * any key line it had) and the segments where they are, in a 0700 folder
+ * under the controller's run folder.
+ */
 async function keyedSource(
   folder: string,
   playlist: string,
   content: ContentKey,
 ): Promise<FootageSource> {
-  const dir = await mkdtemp(join(tmpdir(), "classcam-footage-key-")); // 0700
+  const dir = await mkdtemp(join(controllerRunDir(), "classcam-footage-key-")); // 0700
   const close = () => rm(dir, { recursive: true, force: true });
   try {
     const keyFile = join(dir, "content.key");
@@ -83,6 +97,7 @@ async function keyedSource(
     const keyLine = `#EXT-X-KEY:METHOD=AES-128,URI="${keyFile}",IV=0x${content.iv.toString("hex")}`;
     const lines = playlist
       .split("\n")
+      .filter((line) => !line.startsWith("#EXT-X-KEY:"))
       .map((line) => (line === "" || line.startsWith("#") ? line : join(folder, line)));
     const first = lines.findIndex((line) => line.startsWith("#EXTINF"));
     lines.splice(first === -1 ? lines.length : first, 0, keyLine);

@@ -57,6 +57,8 @@ export interface AnonymisedFootage {
   playlist(recordingId: string): Promise<string>;
   /** A segment of the copy (a file path). */
   segment(recordingId: string, name: string): Promise<string>;
+  /** The copy's own key (every copy is encrypted at rest), when it is ready. */
+  key(recordingId: string): Promise<Buffer>;
 }
 
 export class FootageViewing {
@@ -198,12 +200,17 @@ export class FootageViewing {
 
   /**
    * The content key of sealed footage (16 bytes, for the player's AES-128),
-   * for someone who may view the recording; every opening is audited.
+   * for someone who may view the recording; every opening is audited. A
+   * viewer served the copy with faces blurred gets that copy's own key (the
+   * same rule chooses the copy as for its playlist and segments).
    */
   async key(person: Person, recordingId: string): Promise<Buffer> {
-    const { basis } = await this.mayView(person, recordingId);
-    const content = await this.keys.contentKey(recordingId);
-    if (content === null) {
+    const { basis, unblurred } = await this.mayView(person, recordingId);
+    const blurred = await this.blurredFor(basis, unblurred);
+    const key = blurred
+      ? await blurred.key(recordingId)
+      : ((await this.keys.contentKey(recordingId))?.key ?? null);
+    if (key === null) {
       throw new DomainError(
         "not-found",
         "this recording's footage has no key: it is not encrypted, or its key has been erased",
@@ -213,9 +220,9 @@ export class FootageViewing {
       actor: person.id,
       action: "footage.key",
       subject: recordingId,
-      detail: { basis },
+      detail: { basis, ...(blurred && { copy: "anonymised" }) },
     });
-    return content.key;
+    return key;
   }
 
   /** Where the copy with faces blurred comes from, when this viewer is to see it (else null). */

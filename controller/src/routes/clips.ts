@@ -218,6 +218,36 @@ export function clipRoutes(fastify: FastifyInstance): void {
     },
   );
 
+  // the key is sent as bytes, which its schema describes as binary
+  streaming.get(
+    "/api/clips/:clipId/footage/key",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["clips"],
+        operationId: "getClipKey",
+        description:
+          "Whoever decideClip() lets watch the clip: the 16-byte AES-128 key its footage is encrypted with at rest (every clip has its own, which its playlist names in #EXT-X-KEY); opened from its sealed key only for this request, audited every time, never cached. 404 for a clip whose key has been erased (or cut before clips were encrypted).",
+        summary: "The clip's key, for whoever may watch it (audited)",
+        params: ClipParams,
+        response: {
+          200: {
+            description: "The 16 bytes of the AES-128 key",
+            content: { "application/octet-stream": { schema: Type.String({ format: "binary" }) } },
+          },
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const key = await clips.key(me(request), request.params.clipId);
+      return reply
+        .header("cache-control", "private, no-store")
+        .type("application/octet-stream")
+        .send(key);
+    },
+  );
+
   streaming.get(
     "/api/clips/:clipId/footage/:segment",
     {

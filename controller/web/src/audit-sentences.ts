@@ -343,6 +343,8 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     return `cut ${clipOf(e)}${part} from ${n.recording(text(e.detail, "recording") ?? "")}`;
   },
   "clip.play": (e) => `played ${clipOf(e)}${basis(e.detail)}`,
+  "clip.key": (e) =>
+    `opened the key of the encrypted footage of ${clipOf(e)} to play it${basis(e.detail)}`,
   "clip.offer": (e) => `offered ${clipOf(e)} to the exemplar bank`,
   "clip.consent": (e) =>
     `${text(e.detail, "decision") === "agree" ? "agreed to" : "declined"} ${clipOf(e)} ` +

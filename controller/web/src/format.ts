@@ -239,6 +239,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "exemplar.release": "Exemplar released",
   "clip.cut": "Clip cut",
   "clip.play": "Clip played",
+  "clip.key": "Clip key opened",
   "clip.offer": "Clip offered to the exemplar bank",
   "clip.consent": "Consent to a clip in the bank",
   "clip.bank-enter": "Clip entered the exemplar bank",
