@@ -17,14 +17,20 @@ export interface SchoolWithBox {
  * Starts a school with `deviceId` enrolled and that device's box running on
  * fresh settings (`boxSettings`, whose `dataDir` is the box's temp folder).
  * `settings` may change or add to them before the box starts (a demo panel, a
- * cached config).
+ * cached config); `config` changes the controller's (the school's mail relay).
  */
 export async function schoolWithBox(
   t: { teardown: (fn: () => unknown) => void },
   deviceId: string,
-  options: { settings?: (settings: DeviceSettings) => DeviceSettings } = {},
+  options: {
+    settings?: (settings: DeviceSettings) => DeviceSettings;
+    config?: NonNullable<Parameters<typeof startSchool>[0]>["config"];
+  } = {},
 ): Promise<SchoolWithBox> {
-  const school = await startSchool({ devices: [deviceId] });
+  const school = await startSchool({
+    devices: [deviceId],
+    ...(options.config !== undefined && { config: options.config }),
+  });
   const dir = boxDir();
   let box: TestBox | null = null;
   t.teardown(async () => {

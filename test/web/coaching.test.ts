@@ -63,7 +63,7 @@ void t.test(
     await signIn(teacher.page, "teacher-a");
     await go(teacher.page, "coaching");
     const answer = teacher.page.getByRole("form", { name: "Answer “Questioning in the starter”" });
-    await answer.getByLabel("Recording to send").selectOption({ index: 1 });
+    await answer.getByLabel("What you send").selectOption({ index: 1 });
     await answer.getByLabel("Your reflection").fill("The same three pupils answered every time.");
     await look(t, shots, teacher.page, "assignments-for-me");
     await answer.getByRole("button", { name: "Send my answer" }).click();

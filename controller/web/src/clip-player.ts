@@ -78,6 +78,11 @@ export class ClipPlayer {
     }
   }
 
+  /** Where the player is, in seconds from the clip's start. */
+  get currentTime(): number {
+    return this.video.currentTime;
+  }
+
   destroy(): void {
     this.destroyHls?.();
     this.destroyHls = null;

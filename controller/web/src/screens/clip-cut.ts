@@ -11,7 +11,17 @@ import type { Player } from "../player.js";
 import type { Clip } from "../types-clips.js";
 import { Messages, button, field, onPress, onSubmit, section } from "../ui.js";
 
-export function clipCut(recordingId: string, player: Player, lengthSeconds: number): HTMLElement {
+/**
+ * The form, for a recording `lengthSeconds` long. Without a player (answering
+ * an assignment on the Coaching screen) the points are typed; `onCut` hears
+ * of the clip cut, and `intro` replaces the words above the form.
+ */
+export function clipCut(
+  recordingId: string,
+  player: Pick<Player, "currentTime"> | null,
+  lengthSeconds: number,
+  options: { onCut?: (clip: Clip) => void; intro?: string } = {},
+): HTMLElement {
   const messages = new Messages();
   const number = (name: string) =>
     h("input", {
@@ -25,14 +35,18 @@ export function clipCut(recordingId: string, player: Player, lengthSeconds: numb
   const start = number("in");
   const end = number("out");
   const title = h("input", { type: "text", name: "title", required: true, maxLength: 120 });
-  const fromPlayer = (input: HTMLInputElement) => () => {
-    input.value = player.currentTime.toFixed(1);
-    return Promise.resolve();
+  const here = (words: string, input: HTMLInputElement) => {
+    if (player === null) return null;
+    const press = button(words);
+    onPress(press, messages, () => {
+      input.value = player.currentTime.toFixed(1);
+      return Promise.resolve();
+    });
+    return press;
   };
-  const startHere = button("Start here");
-  const endHere = button("End here");
-  onPress(startHere, messages, fromPlayer(start));
-  onPress(endHere, messages, fromPlayer(end));
+  const startHere = here("Start here", start);
+  const endHere = here("End here", end);
+  const typed = (words: string) => (player === null ? undefined : words);
   const form = h(
     "form",
     { class: "clip-cut" },
@@ -40,9 +54,9 @@ export function clipCut(recordingId: string, player: Player, lengthSeconds: numb
     h(
       "div",
       { class: "field-row" },
-      field("Start (seconds)", start, "Or press Start here while watching"),
+      field("Start (seconds)", start, typed("Or press Start here while watching")),
       startHere,
-      field("End (seconds)", end, "Or press End here while watching"),
+      field("End (seconds)", end, typed("Or press End here while watching")),
       endHere,
     ),
     h("div", { class: "actions" }, button("Cut the clip", { type: "submit" }, "primary")),
@@ -59,15 +73,17 @@ export function clipCut(recordingId: string, player: Player, lengthSeconds: numb
         `and the end ${clip.outMovedSeconds.toFixed(1)} s later. Find it on My clips.`,
     );
     form.reset();
+    options.onCut?.(clip);
   });
   return section(
     "Cut a clip",
     h(
       "p",
       null,
-      "Keep just a part of this lesson as a clip of its own, to share with a coach or offer " +
-        "to the school's exemplar bank. Clips start and end on whole seconds of picture " +
-        "(keyframes), so each point may move a little; you will be told how far.",
+      options.intro ??
+        "Keep just a part of this lesson as a clip of its own, to share with a coach or offer " +
+          "to the school's exemplar bank. Clips start and end on whole seconds of picture " +
+          "(keyframes), so each point may move a little; you will be told how far.",
     ),
     form,
     messages.element,

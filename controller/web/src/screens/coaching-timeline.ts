@@ -55,6 +55,14 @@ class TimelineView {
       this.place,
     );
     await this.load();
+    // an assignment set or answered, feedback, a reply or a next step marked: it follows
+    const refresh = () => {
+      this.load().catch((error: unknown) => {
+        this.messages.error(error);
+      });
+    };
+    this.screen.live("coaching", refresh);
+    this.screen.live("resync", refresh);
   }
 
   private async load(): Promise<void> {

@@ -2,8 +2,9 @@
  * Assignments, in the school's words. A coach or mentor (or SLT) sets one
  * for a teacher or a group: a title, what to look at, strands of the
  * school's framework, a due date and, if they like, which lesson to record.
- * The teacher answers with a recording of their own and a short reflection;
- * from then on only they and whoever set it can watch that recording.
+ * The teacher answers with a recording of their own, or a clip of one (cut
+ * here if they like), and a short reflection; from then on only they and
+ * whoever set it can watch what was sent. The lists follow live notices.
  */
 import { api } from "../api.js";
 import { append, fill, h, type Child } from "../dom.js";
@@ -17,7 +18,9 @@ import {
   type AssignmentLists,
   type Strand,
 } from "../types-coaching.js";
+import type { Clip } from "../types-clips.js";
 import { Messages, checkbox, field, loading, onSubmit, section } from "../ui.js";
+import { answerForm } from "./coaching-answer-form.js";
 import { StrandPick } from "./strand-pick.js";
 
 const SETTERS = ["coach", "slt", "headteacher"] as const;
@@ -41,6 +44,10 @@ class CoachingView {
   private readonly setByMe = h("div");
   private strands: Strand[] = [];
   private mine: RecordingSummary[] = [];
+  private clips: Clip[] = [];
+  /** Forms built once: what someone is typing survives a live redraw. */
+  private setForm: HTMLFormElement | null = null;
+  private readonly answerForms = new Map<string, HTMLElement>();
 
   constructor(private readonly screen: ScreenContext) {}
 
@@ -56,10 +63,12 @@ class CoachingView {
         "p",
         null,
         "Coaching on classcam: a coach or mentor sets an assignment; you record a lesson and " +
-          "answer it with the recording and a few lines of reflection. Only you and whoever set " +
-          "the assignment can watch what you send. Feedback comes as comments at moments of the " +
-          "recording — strengths, questions, suggestions and next steps — and you can reply. " +
-          "Nothing here is a rating, and nobody but you can download your coaching record.",
+          "answer it with the recording, or just a part of it as a clip, and a few lines of " +
+          "reflection. Only you and whoever set the assignment can watch what you send — for a " +
+          "clip, the clip alone. Feedback comes as comments at moments of the lesson — " +
+          "strengths, questions, suggestions and next steps — on your recording's page, where " +
+          "you can reply and mark next steps done. Nothing here is a rating, and nobody but you " +
+          "can download your coaching record.",
       ),
       h(
         "p",
@@ -77,21 +86,45 @@ class CoachingView {
       api.get<AssignmentLists>("/api/assignments"),
     ]);
     this.strands = strands;
-    if (teaches) this.mine = await api.get<RecordingSummary[]>("/api/recordings?scope=mine");
+    if (teaches) await this.loadMaterial();
     if (sets) {
       const staff = await api.get<StaffMember[]>("/api/staff");
-      this.drawSetter(lists.setByMe, staff);
+      this.setForm = this.buildSetForm(staff);
+      this.drawSetter(lists.setByMe);
     }
     if (teaches) this.drawForMe(lists.forMe);
+    // an assignment set or answered, feedback, a next step marked: the lists follow
+    let timer: number | null = null;
+    const refresh = () => {
+      timer ??= window.setTimeout(() => {
+        timer = null;
+        this.reload().catch((error: unknown) => {
+          this.messages.error(error);
+        });
+      }, 100);
+    };
+    this.screen.onLeave(() => {
+      if (timer !== null) window.clearTimeout(timer);
+    });
+    this.screen.live("coaching", refresh);
+    this.screen.live("resync", refresh);
+  }
+
+  /** The teacher's recordings and clips, to answer with. */
+  private async loadMaterial(): Promise<void> {
+    [this.mine, this.clips] = await Promise.all([
+      api.get<RecordingSummary[]>("/api/recordings?scope=mine"),
+      api.get<Clip[]>("/api/clips"),
+    ]);
   }
 
   private async reload(): Promise<void> {
     const lists = await api.get<AssignmentLists>("/api/assignments");
-    if (this.roles.includes("teacher")) this.drawForMe(lists.forMe);
-    if (this.roles.some((role) => (SETTERS as readonly string[]).includes(role))) {
-      const staff = await api.get<StaffMember[]>("/api/staff");
-      this.drawSetter(lists.setByMe, staff);
+    if (this.roles.includes("teacher")) {
+      await this.loadMaterial();
+      this.drawForMe(lists.forMe);
     }
+    if (this.setForm !== null) this.drawSetter(lists.setByMe);
   }
 
   private about(a: Assignment): Child[] {
@@ -118,85 +151,62 @@ class CoachingView {
   }
 
   private drawForMe(assignments: readonly Assignment[]): void {
-    fill(
-      this.forMe,
-      section(
-        "Assignments for you",
-        assignments.length === 0
-          ? h("p", { class: "empty" }, "No assignment has been set for you.")
-          : h(
-              "ul",
-              { class: "cards" },
-              assignments.map((a) =>
-                h(
-                  "li",
-                  { class: "card assignment" },
-                  h("h3", null, a.title),
-                  this.about(a),
-                  this.answerOrForm(a),
+    this.keepingFocus(() =>
+      fill(
+        this.forMe,
+        section(
+          "Assignments for you",
+          assignments.length === 0
+            ? h("p", { class: "empty" }, "No assignment has been set for you.")
+            : h(
+                "ul",
+                { class: "cards" },
+                assignments.map((a) =>
+                  h(
+                    "li",
+                    { class: "card assignment" },
+                    h("h3", null, a.title),
+                    this.about(a),
+                    this.answerOrForm(a),
+                  ),
                 ),
               ),
-            ),
+        ),
       ),
     );
   }
 
   private answerOrForm(a: Assignment): HTMLElement {
     const answer = a.teachers[0]?.submission ?? null;
-    if (answer !== null) {
-      return h(
-        "div",
-        null,
-        h(
-          "p",
-          null,
-          `You answered on ${when(answer.submittedAt)} with `,
-          h("a", { href: `#/recordings/${answer.recordingId}` }, "your recording"),
-          ".",
-        ),
-        h("p", { class: "reflection" }, answer.reflection),
-      );
-    }
-    const usable = this.mine.filter((r) => r.status !== "deleted");
-    const recording = h(
-      "select",
-      { name: "recording", required: true },
-      h("option", { value: "" }, "Choose a recording"),
-      usable.map((r) => h("option", { value: r.recordingId }, `${r.room}, ${when(r.startedAt)}`)),
-    );
-    const reflection = h("textarea", { rows: 4, name: "reflection", required: true });
-    const messages = new Messages();
-    const form = h(
-      "form",
-      { class: "form", noValidate: true, attrs: { "aria-label": `Answer “${a.title}”` } },
-      field("Recording to send", recording, "One of your own recordings."),
-      field(
-        "Your reflection",
-        reflection,
-        "A few lines: what you noticed, what you would try next.",
-      ),
-      messages.element,
-      h("button", { type: "submit", class: "button primary" }, "Send my answer"),
-    );
-    onSubmit(form, messages, async () => {
-      if (recording.value === "") {
-        messages.problem("Please choose the recording you answer with.");
-        recording.focus();
-        return;
-      }
-      if (reflection.value.trim() === "") {
-        messages.problem("Please write a few lines of reflection first.");
-        reflection.focus();
-        return;
-      }
-      await api.post(`/api/assignments/${a.assignmentId}/submission`, {
-        recordingId: recording.value,
-        reflection: reflection.value.trim(),
+    if (answer === null) {
+      const built = this.answerForms.get(a.assignmentId);
+      if (built !== undefined) return built;
+      const form = answerForm(a, { recordings: this.mine, clips: this.clips }, async (words) => {
+        await this.reload();
+        this.messages.success(words);
       });
-      await this.reload();
-      this.messages.success(`Your answer to “${a.title}” is sent to ${a.setByName}.`);
-    });
-    return form;
+      this.answerForms.set(a.assignmentId, form);
+      return form;
+    }
+    const clip = this.clips.find((c) => c.clipId === answer.clipId);
+    return h(
+      "div",
+      null,
+      h(
+        "p",
+        null,
+        `You answered on ${when(answer.submittedAt)} with `,
+        answer.clipId === null
+          ? h("a", { href: `#/recordings/${answer.recordingId}` }, "your recording")
+          : [
+              h("a", { href: "#/clips" }, `your clip “${clip?.title ?? "a part of a lesson"}”`),
+              ". Feedback on it is on ",
+              h("a", { href: `#/recordings/${answer.recordingId}` }, "the lesson's recording"),
+            ],
+        ".",
+      ),
+      h("p", { class: "reflection" }, answer.reflection),
+    );
   }
 
   /** The open next steps you gave the teachers chosen, to carry forward into the assignment. */
@@ -220,7 +230,7 @@ class CoachingView {
     );
   }
 
-  private drawSetter(assignments: readonly Assignment[], staff: readonly StaffMember[]): void {
+  private buildSetForm(staff: readonly StaffMember[]): HTMLFormElement {
     const me = this.screen.person?.id;
     const teachers = staff.filter((s) => s.roles.includes("teacher") && s.id !== me);
     const title = h("input", { name: "title", required: true, maxLength: 120 });
@@ -294,57 +304,78 @@ class CoachingView {
       await this.reload();
       this.messages.success(words);
     });
-    fill(
-      this.setByMe,
-      section("Set an assignment", form),
-      section(
-        "Assignments you set",
-        assignments.length === 0
-          ? h("p", { class: "empty" }, "You have not set any assignment yet.")
-          : h(
-              "ul",
-              { class: "cards" },
-              assignments.map((a) =>
-                h(
-                  "li",
-                  { class: "card assignment" },
-                  h("h3", null, a.title),
-                  this.about(a),
+    return form;
+  }
+
+  private drawSetter(assignments: readonly Assignment[]): void {
+    this.keepingFocus(() =>
+      fill(
+        this.setByMe,
+        section("Set an assignment", this.setForm),
+        section(
+          "Assignments you set",
+          assignments.length === 0
+            ? h("p", { class: "empty" }, "You have not set any assignment yet.")
+            : h(
+                "ul",
+                { class: "cards" },
+                assignments.map((a) =>
                   h(
-                    "ul",
-                    { class: "answers" },
-                    a.teachers.map((t) =>
-                      h(
-                        "li",
-                        null,
-                        t.submission === null
-                          ? `${t.name}: not answered yet`
-                          : [
-                              `${t.name} answered on ${when(t.submission.submittedAt)}: `,
-                              h(
-                                "a",
-                                { href: `#/recordings/${t.submission.recordingId}` },
-                                "watch and give feedback",
-                                h("span", { class: "visually-hidden" }, ` (${t.name})`),
-                              ),
-                              h("p", { class: "reflection" }, t.submission.reflection),
-                            ],
-                        " ",
+                    "li",
+                    { class: "card assignment" },
+                    h("h3", null, a.title),
+                    this.about(a),
+                    h(
+                      "ul",
+                      { class: "answers" },
+                      a.teachers.map((t) =>
                         h(
-                          "a",
-                          {
-                            href: `#/coaching/timeline?teacher=${encodeURIComponent(t.teacherId)}`,
-                          },
-                          "timeline",
-                          h("span", { class: "visually-hidden" }, ` of ${t.name}`),
+                          "li",
+                          null,
+                          t.submission === null
+                            ? `${t.name}: not answered yet`
+                            : [
+                                `${t.name} answered on ${when(t.submission.submittedAt)}` +
+                                  (t.submission.clipId === null ? ": " : " with a clip: "),
+                                h(
+                                  "a",
+                                  {
+                                    href:
+                                      t.submission.clipId === null
+                                        ? `#/recordings/${t.submission.recordingId}`
+                                        : `#/coaching/answer?assignment=${a.assignmentId}&teacher=${encodeURIComponent(t.teacherId)}`,
+                                  },
+                                  "watch and give feedback",
+                                  h("span", { class: "visually-hidden" }, ` (${t.name})`),
+                                ),
+                                h("p", { class: "reflection" }, t.submission.reflection),
+                              ],
+                          " ",
+                          h(
+                            "a",
+                            {
+                              href: `#/coaching/timeline?teacher=${encodeURIComponent(t.teacherId)}`,
+                            },
+                            "timeline",
+                            h("span", { class: "visually-hidden" }, ` of ${t.name}`),
+                          ),
                         ),
                       ),
                     ),
                   ),
                 ),
               ),
-            ),
+        ),
       ),
     );
+  }
+
+  /** Redraws without losing the place of someone typing in a form kept across redraws. */
+  private keepingFocus(draw: () => void): void {
+    const active = document.activeElement;
+    draw();
+    if (active instanceof HTMLElement && active !== document.activeElement && active.isConnected) {
+      active.focus();
+    }
   }
 }

@@ -8,6 +8,7 @@ import { bookSlot } from "./book.js";
 import { myBookings } from "./bookings.js";
 import { coachingScreen } from "./coaching.js";
 import { coachingTimeline } from "./coaching-timeline.js";
+import { coachingAnswer } from "./coaching-answer.js";
 import { bank } from "./bank.js";
 import { myClips } from "./clips.js";
 import { consents } from "./consents.js";
@@ -52,6 +53,7 @@ export const SCREENS: readonly Screen[] = [
   concernScreen,
   coachingScreen,
   coachingTimeline,
+  coachingAnswer,
   demoPanel,
   timetable,
   fleet,

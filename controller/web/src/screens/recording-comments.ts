@@ -32,6 +32,8 @@ export class RecordingComments {
   private form: HTMLFormElement | null = null;
   private strands: Strand[] | null = null;
   private readonly messages = new Messages();
+  /** Reply forms built once each: a reply being typed survives a live redraw. */
+  private readonly replyForms = new Map<number, HTMLElement>();
 
   constructor(
     private readonly screen: ScreenContext,
@@ -119,8 +121,9 @@ export class RecordingComments {
               ),
             ),
           );
-    // the form is built once: what someone is typing survives a redraw
+    // the form is built once: what someone is typing survives a redraw (a live one too)
     if (mayComment && this.strands !== null && this.form === null) this.form = this.buildForm();
+    const active = document.activeElement;
     fill(
       this.element,
       section(
@@ -132,6 +135,9 @@ export class RecordingComments {
         this.form,
       ),
     );
+    if (active instanceof HTMLElement && active !== document.activeElement && active.isConnected) {
+      active.focus();
+    }
   }
 
   private replies(comment: Comment): HTMLElement | null {
@@ -172,6 +178,8 @@ export class RecordingComments {
   }
 
   private replyButton(comment: Comment): HTMLElement {
+    const built = this.replyForms.get(comment.commentId);
+    if (built !== undefined) return built;
     const text = h("textarea", { rows: 2, name: "reply" });
     const messages = new Messages();
     const form = h(
@@ -204,9 +212,12 @@ export class RecordingComments {
         parentId: comment.commentId,
       });
       this.screen.announce("Reply sent.");
+      this.replyForms.delete(comment.commentId);
       await this.load();
     });
-    return h("div", null, open, form);
+    const part = h("div", null, open, form);
+    this.replyForms.set(comment.commentId, part);
+    return part;
   }
 
   private buildForm(): HTMLFormElement {

@@ -150,6 +150,8 @@ class RecordingPage {
     ]);
     this.player?.update(this.detail);
     this.draw();
+    // feedback given, a reply, a next step marked: the comments follow too
+    await this.comments?.load();
     await this.markSeen();
   }
 
