@@ -9,33 +9,11 @@
  * zones it was made under).
  */
 import type { FastifyInstance } from "fastify";
-import { Type } from "@sinclair/typebox";
 import { MASK_ROLES } from "../domain/access.js";
-import { MAX_ZONES } from "../domain/zone-rule.js";
 import { allow, me } from "./auth.js";
-import { answer, DeviceId, errors, Obj, OneOf } from "./schemas.js";
+import { answer, DeviceId, errors, Obj } from "./schemas.js";
 import { typed } from "./typed.js";
-
-/** A zone: a rectangle in fractions (0 to 1) of the picture's width and height. */
-const ZoneSchema = Obj({
-  x: Type.Number({ minimum: 0, maximum: 1, description: "Left edge, from the left (0 to 1)" }),
-  y: Type.Number({ minimum: 0, maximum: 1, description: "Top edge, from the top (0 to 1)" }),
-  // an empty zone, one past the picture's edge, more than 16: refused by the rule, in its words
-  width: Type.Number({ minimum: 0, maximum: 1, description: "Width (0 to 1), more than 0" }),
-  height: Type.Number({ minimum: 0, maximum: 1, description: "Height (0 to 1), more than 0" }),
-});
-
-export const TeacherZonesSchema = Obj({
-  /**
-   * none: every face blurred; faces: faces mostly inside a zone left sharp;
-   * background: as faces, and everything outside the zones blurred too.
-   */
-  mode: OneOf(["none", "faces", "background"]),
-  zones: Type.Array(ZoneSchema, {
-    maxItems: 4 * MAX_ZONES,
-    description: `At most ${MAX_ZONES} zones`,
-  }),
-});
+import { TeacherZonesSchema } from "./zone-schemas.js";
 
 export function zoneRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);

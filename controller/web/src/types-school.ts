@@ -23,6 +23,7 @@ import type {
   DeviceSchema,
   DeviceWithSecretSchema,
 } from "../../src/routes/schemas.js";
+import type { TeacherZonesSchema } from "../../src/routes/zone-schemas.js";
 import type { Device } from "./types.js";
 
 /** The alerts the controller raises, and the fleet read model's own: a box offline, a worn card, a silent speaker. */
@@ -45,6 +46,10 @@ export type Alert = Static<typeof AlertSchema>;
 export type DeviceWithSecret = Static<typeof DeviceWithSecretSchema>;
 
 export type PrivacyMask = Static<typeof PrivacyMaskSchema>;
+
+/** `GET /api/devices/:id/zones`: where a room's blurred copies leave faces sharp. */
+export type TeacherZones = Static<typeof TeacherZonesSchema>;
+export type ZoneMode = TeacherZones["mode"];
 
 /** `GET /api/devices` as the fleet roles see it (with the masks). */
 export type DeviceDetail = Device & Pick<Static<typeof DeviceSchema>, "masks" | "software">;

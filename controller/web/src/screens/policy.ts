@@ -23,6 +23,7 @@ import { policyForm } from "./policy-form.js";
 import { privacyContactForm } from "./privacy-contact-form.js";
 import { concernLeadsForm } from "./concern-leads-form.js";
 import { doNotRecordImport } from "./do-not-record-import.js";
+import { ZoneEditor } from "./zone-editor.js";
 
 const MAX_MASKS = 16;
 const CLASS_CODE = /^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,31}$/;
@@ -135,6 +136,8 @@ class MaskEditor {
   private readonly rects: RectEditor;
   private readonly about = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
   private readonly take = button("Take a picture now (the lamp will light)");
+  /** The room's teacher zones, drawn on the same picture. */
+  private readonly zones: ZoneEditor;
   private pictureUrl: string | null = null;
   private loadId = 0;
 
@@ -149,6 +152,7 @@ class MaskEditor {
       rooms.map((d) => h("option", { value: d.id }, d.room)),
     );
     this.room.addEventListener("change", () => this.open());
+    this.zones = new ZoneEditor(screen);
     this.rects = new RectEditor({
       kind: "mask",
       noun: "Rectangle",
@@ -185,6 +189,7 @@ class MaskEditor {
             this.rects.numbers,
             this.messages.element,
             h("div", { class: "actions" }, add, save),
+            this.zones.element,
           ],
     );
     if (rooms.length > 0) this.open();
@@ -202,6 +207,7 @@ class MaskEditor {
     // a picture is of one room, taken when asked for: none is carried over to another
     this.loadId += 1;
     this.showPicture(null);
+    this.zones.open(device);
     this.about.textContent =
       `To see ${device.room} while you draw, take a picture: its box takes it now, with the ` +
       "lamp lit so the room can see, and blacks out the masks already saved. The picture is " +
@@ -227,7 +233,7 @@ class MaskEditor {
     }
     if (load !== this.loadId || this.screen.signal.aborted) return;
     const url = this.showPicture(picture);
-    if (url !== null) await this.rects.showPicture(url);
+    if (url !== null) await Promise.all([this.rects.showPicture(url), this.zones.showPicture(url)]);
     if (load !== this.loadId) return;
     this.about.textContent =
       `${device.room} as its box saw it just now (the lamp was lit; the masks already saved ` +
@@ -239,7 +245,10 @@ class MaskEditor {
   private showPicture(picture: Blob | null): string | null {
     if (this.pictureUrl !== null) URL.revokeObjectURL(this.pictureUrl);
     this.pictureUrl = picture === null ? null : URL.createObjectURL(picture);
-    if (this.pictureUrl === null) this.rects.showBlank();
+    if (this.pictureUrl === null) {
+      this.rects.showBlank();
+      this.zones.showBlank();
+    }
     return this.pictureUrl;
   }
 
