@@ -19,6 +19,7 @@ import { People } from "./domain/people.js";
 import type { Role } from "./domain/access.js";
 import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
 import { DPO_HELP, dpoCommand } from "./cli-dpo.js";
+import { KEYS_HELP, keysCommand } from "./cli-keys.js";
 import { defaultIo, type Io } from "./cli-io.js";
 
 export type { Io } from "./cli-io.js";
@@ -51,6 +52,7 @@ Commands:
                                 print the whole audit log (for the DPO)
 ${EVENTS_HELP}
 ${DPO_HELP}
+${KEYS_HELP}
 
 Roles: teacher, coach, slt, headteacher, bursar, it, dpo, admin (admin manages
 accounts). A new controller has no accounts and no default password: create the
@@ -128,6 +130,7 @@ export async function run(argv: readonly string[], io: Io = defaultIo): Promise<
   if (command === "audit") return auditCommand(config, rest, values, io);
   if (command === "events") return eventsCommand(config, rest, values, io);
   if (command === "dpo") return dpoCommand(config, rest, values, io);
+  if (command === "keys") return keysCommand(config, rest, values, io);
   io.err(`classcam-controller: unknown command '${command}'\nTry 'classcam-controller --help'.`);
   return 2;
 }

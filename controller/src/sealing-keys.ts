@@ -6,7 +6,10 @@
  * in its enrolment answer); the older ones are kept to open older
  * recordings. The first is made at first start. Losing them loses every
  * sealed recording, so they are backed up apart from the database (README,
- * "Sealing keys"); `rotateSealingKey` adds a new one.
+ * "Sealing keys"); `rotateSealingKey` adds a new one (`keys rotate`,
+ * cli-keys.ts). A running controller sees a key added by the command line:
+ * the folder is read again when its newest file changes or a sealed key
+ * names a key not loaded.
  */
 import {
   closeSync,
@@ -32,12 +35,24 @@ export function sealingKeysPath(config: ControllerConfig): string {
 
 /** The controller's sealing key pairs, the newest first. */
 export class SealingKeys {
-  constructor(private readonly pairs: readonly SealingKeyPair[]) {
+  private pairs: readonly SealingKeyPair[];
+  /** The newest key file's number when the folder was read. */
+  private newest: number;
+
+  constructor(
+    pairs: readonly SealingKeyPair[],
+    /** The keys' folder, read again when a key is added to it (none: fixed keys). */
+    private readonly dir: string | null = null,
+    newest = 0,
+  ) {
     if (pairs.length === 0) throw new Error("there is no sealing key");
+    this.pairs = pairs;
+    this.newest = newest;
   }
 
-  /** The key boxes seal new recordings to. */
+  /** The key boxes seal new recordings to (the newest, also one added since start). */
   get current(): SealingKeyPair {
+    if (this.dir !== null && (keyFiles(this.dir)[0]?.number ?? 0) !== this.newest) this.reload();
     const [newest] = this.pairs;
     if (newest === undefined) throw new Error("there is no sealing key");
     return newest;
@@ -45,7 +60,18 @@ export class SealingKeys {
 
   /** The pair whose key id a sealed key names, or undefined. */
   byId(keyId: string): SealingKeyPair | undefined {
+    const found = this.pairs.find((pair) => pair.keyId === keyId);
+    if (found !== undefined || this.dir === null) return found;
+    // added since start (keys rotate): read the folder again
+    this.reload();
     return this.pairs.find((pair) => pair.keyId === keyId);
+  }
+
+  private reload(): void {
+    if (this.dir === null) return;
+    const again = loadSealingKeys(this.dir);
+    this.pairs = again.pairs;
+    this.newest = again.newest;
   }
 
   get keyIds(): string[] {
@@ -70,7 +96,11 @@ export function loadSealingKeys(dir: string): SealingKeys {
     }
     return loadSealingKeys(dir);
   }
-  return new SealingKeys(numbered.map(({ name }) => readKeyFile(join(dir, name))));
+  return new SealingKeys(
+    numbered.map(({ name }) => readKeyFile(join(dir, name))),
+    dir,
+    numbered[0]?.number ?? 0,
+  );
 }
 
 /** Makes a new sealing key (the next number); boxes get it with their next credentials. */

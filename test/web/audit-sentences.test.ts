@@ -315,6 +315,11 @@ const EXAMPLES: Record<KnownAuditAction, [subject: string, detail: object, says:
     { reference: "SAR-14", madeAt: "2026-11-23T08:00:00.000Z", keptDays: 7 },
     /^deleted the subject access export for request “SAR-14”: not taken away within 7 days$/,
   ],
+  "sealing-key.rotate": [
+    "0123456789abcdef",
+    { keyId: "0123456789abcdef", previous: "fedcba9876543210", recordings: 3, copies: 1 },
+    /^made a new sealing key \(0123456789abcdef\) and sealed the keys of 3 recordings and 1 copy to it$/,
+  ],
   "footage.export": [
     REC,
     { exportId: "x", reference: "SAR-14" },

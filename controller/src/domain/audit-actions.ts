@@ -96,6 +96,7 @@ export const AUDIT_ACTIONS = [
   "dpo.export",
   "dpo.export-download",
   "dpo.export-expire",
+  "sealing-key.rotate",
   "footage.export",
   "dpo.erasure",
   "recording.erase",

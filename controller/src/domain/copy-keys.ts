@@ -86,7 +86,11 @@ export class CopyKeys {
   fresh(kind: CopyKind, copyId: string): FreshCopyKey {
     const content = newContentKey();
     const { publicKey, keyId } = this.ring.current;
-    return { content, sealedKey: sealContentKey(content, publicKey, context(kind, copyId)), keyId };
+    return {
+      content,
+      sealedKey: sealContentKey(content, publicKey, copyKeyContext(kind, copyId)),
+      keyId,
+    };
   }
 
   /** Keeps a new copy's sealed key (in the caller's transaction). */
@@ -111,7 +115,7 @@ export class CopyKeys {
     );
     return row === undefined
       ? null
-      : openSealedKey(this.ring, row.sealed_key, context(kind, copyId)).content;
+      : openSealedKey(this.ring, row.sealed_key, copyKeyContext(kind, copyId)).content;
   }
 
   /**
@@ -143,6 +147,6 @@ export class CopyKeys {
 }
 
 /** What a copy's sealed key is bound to. */
-function context(kind: CopyKind, copyId: string): string {
+export function copyKeyContext(kind: CopyKind, copyId: string): string {
   return `${kind}:${copyId}`;
 }

@@ -417,6 +417,9 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `took away the subject access export for request “${text(e.detail, "reference") ?? "?"}” — a copy now outside the system`,
   "dpo.export-expire": (e) =>
     `deleted the subject access export for request “${text(e.detail, "reference") ?? "?"}”: not taken away within ${number(e.detail, "keptDays") ?? "?"} days`,
+  "sealing-key.rotate": (e) =>
+    `made a new sealing key (${text(e.detail, "keyId") ?? "?"}) and sealed the keys of ` +
+    `${plural(number(e.detail, "recordings") ?? 0, "recording")} and ${plural(number(e.detail, "copies") ?? 0, "copy", "copies")} to it`,
   "footage.export": (e, n) =>
     `put ${n.recording(e.subject)} in a subject access export (request “${text(e.detail, "reference") ?? "?"}”)`,
   "dpo.erasure": (e) => {

@@ -270,6 +270,7 @@ const AUDIT_WORDS: Record<KnownAuditAction, string> = {
   "dpo.export": "Subject access export made",
   "dpo.export-download": "Subject access export taken away",
   "dpo.export-expire": "Subject access export deleted (not taken away)",
+  "sealing-key.rotate": "Sealing key rotated",
   "footage.export": "Footage exported (subject access)",
   "dpo.erasure": "Erasure request",
   "recording.erase": "Recording erased on request",
