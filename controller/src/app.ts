@@ -16,6 +16,7 @@ import {
 import type { Logger } from "pino";
 import { ConfigError, publicUrlOf, type ControllerConfig } from "./config.js";
 import { resolveMail } from "./config-mail.js";
+import { lazySerializers } from "./lazy-serializers.js";
 import { smtpSender } from "./mailer.js";
 import { Database } from "./db/database.js";
 import { migrate } from "./db/migrations.js";
@@ -312,6 +313,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true },
         onCreate: addDateKeywords,
       },
+      // each response serializer built at its route's first answer (lazy-serializers.ts)
+      schemaController: { compilersFactory: { buildSerializer: lazySerializers() } },
       // HTTPS when http.tls is set: the same app, only the server differs
       ...(https && { https }),
       // the demo logs requests at debug, so its terminal shows the lamp's lines
