@@ -12,34 +12,9 @@ import { auditAction, bytes, clock, day, role, when } from "./format.js";
 import type { Role } from "./types.js";
 import type { AuditEntry } from "./types-school.js";
 import { bookingWords, masksCounted, Naming } from "./audit-naming.js";
+import { list, number, object, plural, quoted, strings, text, type Detail } from "./audit-words.js";
 
 export { Naming };
-
-type Detail = AuditEntry["detail"];
-
-const text = (detail: Detail, key: string): string | null => {
-  const value = detail[key];
-  return typeof value === "string" ? value : null;
-};
-const number = (detail: Detail, key: string): number | null => {
-  const value = detail[key];
-  return typeof value === "number" ? value : null;
-};
-const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-const object = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-const quoted = (words: string | null) => (words === null ? "" : `: “${words}”`);
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString("en-GB")} ${n === 1 ? one : many}`;
-
-/** "A, B and C" */
-function list(items: readonly string[]): string {
-  if (items.length <= 1) return items[0] ?? "none";
-  return `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
-}
 
 const ROLE_CODES: readonly string[] = [
   "teacher",
@@ -412,7 +387,7 @@ export const SENTENCES: Record<KnownAuditAction, Sentence> = {
     `${plural(number(e.detail, "devices") ?? 0, "deletion")} asked of classroom boxes`,
   "dpo.export": (e) =>
     `made a subject access export for request “${text(e.detail, "reference") ?? "?"}”: ` +
-    `${plural(strings(e.detail.recordings).length, "recording")}, footage of ${plural(strings(e.detail.footage).length, "recording")} (faces not blurred)`,
+    `${plural(strings(e.detail.recordings).length, "recording")}, footage of ${plural(strings(e.detail.footage).length, "recording")} (${e.detail.facesBlurred === true ? "every face blurred" : "faces not blurred"})`,
   "dpo.export-download": (e) =>
     `took away the subject access export for request “${text(e.detail, "reference") ?? "?"}” — a copy now outside the system`,
   "dpo.export-expire": (e) =>
