@@ -117,6 +117,14 @@ void t.test(
       ["My own note", "Clear routine", "Thank you"],
       "the teacher sees all of the clip's part",
     );
+    const told = (await as.coach.get("/api/notifications?limit=10")).json<{
+      notifications: { kind: string; link: string }[];
+    }>().notifications;
+    t.same(
+      told.filter((n) => n.kind === "feedback").map((n) => n.link),
+      [`coaching/answer?assignment=${assignmentId}&teacher=teacher-a`],
+      "the coach is told of the reply with a link to the answer's page, which they may open",
+    );
     const coachReply = await as.coach.post(url, {
       atSeconds: 0,
       body: "Let us talk",

@@ -32,7 +32,7 @@ export async function tellOfFeedback(
         userId: parent.author_id,
         kind: "feedback",
         subject: `${author} replied to your comment on a recording`,
-        link,
+        link: (await clipAnswerPage(tx, comment.recordingId, parent.author_id)) ?? link,
         at,
       });
     }
@@ -46,4 +46,31 @@ export async function tellOfFeedback(
       at,
     });
   }
+}
+
+/**
+ * The answer page of an assignment `setter` set that was answered with a clip
+ * of this recording (and not with the whole of it): where they watch the clip
+ * and its feedback, the recording itself being closed to them.
+ */
+async function clipAnswerPage(
+  tx: Transaction,
+  recordingId: string,
+  setter: string,
+): Promise<string | null> {
+  const answers = await tx.all<{
+    assignment_id: string;
+    teacher_id: string;
+    clip_id: string | null;
+  }>(
+    `SELECT t.assignment_id, t.teacher_id, t.clip_id FROM assignment_teachers t
+     JOIN assignments a ON a.id = t.assignment_id
+     WHERE t.recording_id = ? AND a.set_by = ? AND t.submitted_at IS NOT NULL
+     ORDER BY t.submitted_at`,
+    [recordingId, setter],
+  );
+  if (answers.length === 0 || answers.some((a) => a.clip_id === null)) return null;
+  const [first] = answers;
+  if (!first) return null;
+  return `coaching/answer?assignment=${first.assignment_id}&teacher=${encodeURIComponent(first.teacher_id)}`;
 }
