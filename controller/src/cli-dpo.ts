@@ -27,11 +27,11 @@ export const DPO_HELP = `  dpo find --as DPO (--rooms ID,ID | --class CODE) --fr
                                 the recordings made in those rooms (or of that class)
                                 between the dates (at most ${MAX_SEARCH_DAYS} days), and where
                                 each copy is: box, server, archive, exemplar, clips
-  dpo export --as DPO --reference REF --recordings ID,ID [--footage ID,ID] --out FILE
-                                a subject access export (tar): the recordings' details,
-                                their audit entries and the footage named in --footage
-                                (faces NOT blurred). The one copy that leaves the
-                                system: audited
+  dpo export --as DPO --reference REF --recordings ID,ID --out FILE
+                                a subject access export (tar): the recordings' details
+                                and their audit entries. Footage goes with every face
+                                blurred, made by the running controller: export it
+                                from the DPO page of the dashboard. Audited
   dpo erase --as DPO --reference REF --recordings ID,ID
                                 erase recordings on request, on their boxes and the
                                 server (the server's next sweep); footage on hold is
@@ -191,9 +191,25 @@ export async function dpoCommand(
     }
     const recordingIds = list(values.recordings);
     if (action === "export") {
+      if (list(values.footage).length > 0) {
+        // the rendition rule: an export's footage has every face blurred, and the copies are
+        // made by the running controller's anonymiser, not by this command
+        throw new DomainError(
+          "conflict",
+          "footage in a subject access export goes with every face blurred, and those copies are " +
+            "made by the running controller: export it from the DPO page of the dashboard, or " +
+            "leave --footage out here",
+        );
+      }
       const exportsDir = join(config.dataDir, "exports");
       const made = await makeExport(
-        { db, audit, recordingsDir: join(config.dataDir, "recordings"), exportsDir },
+        {
+          db,
+          audit,
+          recordingsDir: join(config.dataDir, "recordings"),
+          exportsDir,
+          blurred: null,
+        },
         person,
         { reference: values.reference ?? "", recordingIds, footage: list(values.footage) },
         new Date(),
@@ -203,7 +219,7 @@ export async function dpoCommand(
       await taken.done();
       io.out(
         `wrote ${values.out ?? ""}: ${made.recordings} recording(s), footage of ${made.footage}, ` +
-          `${made.bytes} bytes, SHA-256 ${made.sha256}. Faces are NOT blurred. This copy is outside the system now.`,
+          `${made.bytes} bytes, SHA-256 ${made.sha256}. This copy is outside the system now.`,
       );
       return 0;
     }

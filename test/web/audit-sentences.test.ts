@@ -397,3 +397,15 @@ void t.test("a booking's own masks read as how many, never as coordinates", asyn
   t.match(changed, /: masks on the booking from none to 1 rectangle$/);
   t.notMatch(`${made} ${changed}`, /[{}]|0\.6/, "no coordinates");
 });
+void t.test("a subject access export says whether its faces are blurred", async (t) => {
+  const made = { reference: "SAR-15", recordings: [REC], footage: [REC] };
+  const id = "5d1c2b3a-0000-4000-8000-000000000002";
+  t.match(
+    sentence(entry("dpo.export", id, { ...made, facesBlurred: true }), naming),
+    /footage of 1 recording \(every face blurred\)$/,
+  );
+  t.match(
+    sentence(entry("dpo.export", id, { ...made, facesBlurred: false }), naming),
+    /footage of 1 recording \(faces not blurred\)$/,
+  );
+});

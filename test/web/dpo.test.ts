@@ -83,10 +83,19 @@ void t.test("the DPO finds footage, exports it and erases it", async (t) => {
   await page.getByLabel("The request's reference").fill("SAR-2026-014");
   await page.getByRole("checkbox", { name: /Include the footage of Room room-1/ }).check();
   await page.getByRole("button", { name: "Make the export" }).click();
+  // the footage goes with every face blurred: until its copy is made, the DPO is told how far
+  await page.getByText(/the copies are being prepared: .* % done/).waitFor();
+  await eventually(
+    async () =>
+      (await as.dpo.get(`/api/recordings/${lesson}/anonymised-copy`)).json().state === "ready",
+    240_000,
+    "the lesson's copy with faces blurred",
+  );
+  await page.getByRole("button", { name: "Make the export" }).click();
   const take = page.getByRole("link", { name: "Take the export away (once)" });
   await take.waitFor();
   t.match(await page.locator("body").innerText(), /one place a copy leaves the system/);
-  t.match(await page.locator("body").innerText(), /Faces are not blurred/);
+  t.match(await page.locator("body").innerText(), /the footage of 1, every face blurred/);
   const href = await take.getAttribute("href");
   const tar = await page.context().request.get(`${school.httpUrl}${href ?? ""}`);
   t.equal(tar.status(), 200, "taken away");

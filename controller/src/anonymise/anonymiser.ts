@@ -283,6 +283,17 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     return path;
   }
 
+  /**
+   * Opens a ready copy for a tool on the controller (a subject-access
+   * export), as `openFootage()` a recording; refused with how far it is while
+   * it is made (`close()` it when done).
+   */
+  async openCopy(copyId: string, of: CopyOf = "recording"): Promise<FootageSource> {
+    await this.ready(copyId, of);
+    const input = join(this.folder(copyId, of), RENDITION_PLAYLIST);
+    return { input, inputOptions: ["-f", "hls"], close: () => Promise.resolve() };
+  }
+
   /** Removes a recording's (or clip's) rendition (it is deleted). */
   async remove(recordingId: string, of: CopyOf = "recording"): Promise<void> {
     this.running.get(recordingId)?.kill("SIGKILL");

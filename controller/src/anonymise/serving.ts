@@ -8,9 +8,11 @@ import type { BlurredClips } from "../domain/clips.js";
 import type { AnonymisedFootage } from "../domain/footage-viewing.js";
 import type { PolicyStore } from "../domain/policy.js";
 import { copyFor, type Copy, type ViewingBasis } from "../domain/rendition-rule.js";
-import type { Anonymiser } from "./anonymiser.js";
+import type { BlurredForExport } from "../domain/privacy/dpo-export.js";
+import type { FootageSource } from "../domain/footage-source.js";
+import type { Anonymiser, RenditionStatus } from "./anonymiser.js";
 
-export class FaceBlurring implements AnonymisedFootage {
+export class FaceBlurring implements AnonymisedFootage, BlurredForExport {
   constructor(
     private readonly policy: Pick<PolicyStore, "get">,
     private readonly anonymiser: Anonymiser,
@@ -30,6 +32,16 @@ export class FaceBlurring implements AnonymisedFootage {
 
   key(recordingId: string): Promise<Buffer> {
     return this.anonymiser.key(recordingId);
+  }
+
+  /** Asks for the recording's copy (again, if it failed): how far it is (a subject-access export). */
+  want(recordingId: string): Promise<RenditionStatus> {
+    return this.anonymiser.want(recordingId);
+  }
+
+  /** Opens the recording's copy, once made, for ffmpeg (a subject-access export). */
+  open(recordingId: string): Promise<FootageSource> {
+    return this.anonymiser.openCopy(recordingId);
   }
 
   /** The same rule, for clips: their own copies with faces blurred. */

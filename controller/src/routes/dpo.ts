@@ -12,6 +12,7 @@ import { DomainError } from "../domain/errors.js";
 import { findFootage, type FootageSearch } from "../domain/privacy/dpo-find.js";
 import { deletionCertificate, requestErasure } from "../domain/privacy/dpo-erasure.js";
 import { makeExport, takeExport } from "../domain/privacy/dpo-export.js";
+import { FaceBlurring } from "../anonymise/serving.js";
 import { allow, me } from "./auth.js";
 import {
   CertificateSchema,
@@ -70,7 +71,7 @@ export function dpoRoutes(fastify: FastifyInstance): void {
         operationId: "makeSubjectAccessExport",
         summary: "Make a subject access export (audited)",
         description:
-          "The DPO: a package (tar) of the recordings' details, every audit entry about each, and the footage of those marked to include — faces NOT blurred yet. Audited; taken away once with the download route.",
+          "The DPO: a package (tar) of the recordings' details, every audit entry about each, and the footage of those marked to include, with every face blurred (the rendition rule for a subject-access export): 409 saying how far each copy is while they are made, or why one could not be, never the original. Audited; taken away once with the download route.",
         body: ExportRequest,
         response: {
           201: answer("The export, ready to take away", ExportAnswerSchema),
@@ -80,7 +81,8 @@ export function dpoRoutes(fastify: FastifyInstance): void {
     },
     async (request, reply) => {
       const made = await makeExport(
-        { db, audit, recordingsDir, exportsDir },
+        // its footage: the copies with every face blurred (the rendition rule's "subject-access")
+        { db, audit, recordingsDir, exportsDir, blurred: new FaceBlurring(policy, app.anonymiser) },
         me(request),
         request.body,
         now(),

@@ -4,9 +4,12 @@
  * holding `manifest.json` — the request's reference, each recording's
  * metadata and every audit entry about it — a `README.txt` saying what it is,
  * and the footage of the recordings the DPO marked to include, each as one
- * MPEG-TS file made by ffmpeg (stream copy) from `openFootage()`. Faces are
- * not blurred yet: the DPO marks only footage that may go, and the package
- * says so. Made and taken away, each audited; the file is deleted from the
+ * MPEG-TS file made by ffmpeg (stream copy). The footage is the copy the
+ * rendition rule gives a subject-access export: every face blurred (the
+ * others in it are third parties, and the controller cannot tell whose face
+ * is whose), so the export waits — 409 saying how far each copy is — until
+ * every copy is made, and is refused when faces cannot be blurred; never the
+ * original. Made and taken away, each audited; the file is deleted from the
  * controller once it has been taken away, or when it was not taken away
  * within `EXPORT_KEPT_DAYS` (`dpo-export-expiry.ts`; then 410).
  */
@@ -20,18 +23,30 @@ import type { Database } from "../../db/database.js";
 import type { Person } from "../access.js";
 import type { AuditEntry, AuditLog } from "../audit.js";
 import { DomainError } from "../errors.js";
-import { openFootage } from "../footage-source.js";
+import { openFootage, type FootageSource } from "../footage-source.js";
+import type { Copy, ViewingBasis } from "../rendition-rule.js";
 import { foundByIds, type FoundRecording } from "./dpo-find.js";
 import { everyEntry, requestProblems } from "./dpo-erasure.js";
 import { EXPORT_KEPT_DAYS, exportExpiresAt, mayExportForSubjectAccess } from "./dpo-rules.js";
 
 const run = promisify(execFile);
 
+/** The copies with every face blurred (`anonymise/serving.ts`), as an export needs them. */
+export interface BlurredForExport {
+  copyFor(basis: ViewingBasis): Promise<Copy>;
+  /** Asks for the recording's copy (again, if it failed): how far it is. */
+  want(recordingId: string): Promise<{ state: string; progress: number; error: string | null }>;
+  /** Opens a copy that is made, for ffmpeg. */
+  open(recordingId: string): Promise<FootageSource>;
+}
+
 export interface ExportDeps {
   db: Database;
   audit: AuditLog;
   recordingsDir: string;
   exportsDir: string;
+  /** Where the copies with faces blurred come from; null: the original goes (tests only). */
+  blurred: BlurredForExport | null;
 }
 
 export interface ExportAnswer {
@@ -42,7 +57,7 @@ export interface ExportAnswer {
   sha256: string;
   recordings: number;
   footage: number;
-  facesBlurred: false;
+  facesBlurred: boolean;
   /** When it is deleted from the controller if nobody has taken it away. */
   expiresAt: string;
 }
@@ -52,14 +67,19 @@ export interface ExportManifest {
   exportId: string;
   madeBy: string;
   madeAt: string;
-  facesBlurred: false;
+  facesBlurred: boolean;
   notice: string;
   recordings: (FoundRecording & { footageFile: string | null; audit: AuditEntry[] })[];
 }
 
 const NOTICE =
-  "A copy of footage and records made for a subject access request. Faces of other people are NOT blurred: " +
+  "A copy of footage and records made for a subject access request. Every face in the footage is blurred " +
+  "(the faces of others are not theirs to give, and the school's server cannot tell whose face is whose): " +
   "only footage the data protection officer chose to include is here. Keep it as the request requires and destroy it after.";
+const NOTICE_UNBLURRED = NOTICE.replace(
+  "Every face in the footage is blurred",
+  "Faces in the footage are NOT blurred",
+);
 
 const EXPORT_ID = /^[0-9a-f-]{36}$/;
 const tarOf = (exportsDir: string, exportId: string) => join(exportsDir, `${exportId}.tar`);
@@ -88,6 +108,7 @@ export async function makeExport(
         "ask for it to be uploaded first, or leave its footage out",
     );
   }
+  const blurred = await blurredCopies(deps.blurred, found, request.footage);
   const exportId = randomUUID();
   const folder = join(deps.exportsDir, exportId);
   await mkdir(join(folder, "footage"), { recursive: true, mode: 0o700 });
@@ -98,7 +119,9 @@ export async function makeExport(
       let footageFile: string | null = null;
       if (request.footage.includes(recording.recordingId)) {
         footageFile = `footage/${recording.recordingId}.ts`;
-        const source = await openFootage(deps.recordingsDir, recording.recordingId);
+        const source = blurred
+          ? await blurred.open(recording.recordingId)
+          : await openFootage(deps.recordingsDir, recording.recordingId);
         try {
           await run("ffmpeg", [
             ...["-v", "error", ...source.inputOptions, "-i", source.input],
@@ -115,12 +138,12 @@ export async function makeExport(
       exportId,
       madeBy: person.id,
       madeAt: now.toISOString(),
-      facesBlurred: false,
-      notice: NOTICE,
+      facesBlurred: blurred !== null,
+      notice: blurred ? NOTICE : NOTICE_UNBLURRED,
       recordings,
     };
     await writeFile(join(folder, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeFile(join(folder, "README.txt"), `${NOTICE}\n\nRequest: ${reference}\n`);
+    await writeFile(join(folder, "README.txt"), `${manifest.notice}\n\nRequest: ${reference}\n`);
     const tar = tarOf(deps.exportsDir, exportId);
     await run("tar", ["-cf", tar, "-C", folder, "."]);
     const { size } = await stat(tar);
@@ -137,7 +160,7 @@ export async function makeExport(
           footage,
           bytes: size,
           sha256,
-          facesBlurred: false,
+          facesBlurred: blurred !== null,
         },
       });
       for (const recordingId of footage) {
@@ -157,7 +180,7 @@ export async function makeExport(
       sha256,
       recordings: recordings.length,
       footage: footage.length,
-      facesBlurred: false,
+      facesBlurred: blurred !== null,
       expiresAt: exportExpiresAt(now).toISOString(),
     };
   } finally {
@@ -211,6 +234,38 @@ export async function takeExport(
     },
   });
   return { path, bytes, done: () => rm(path, { force: true }) };
+}
+
+/**
+ * Where the export's footage comes from: the copies with every face blurred,
+ * as the rendition rule says for a subject-access export, once every one
+ * asked for is made; until then a 409 saying how far each is (or why one
+ * could not be made). Null: no anonymiser here (tests only).
+ */
+async function blurredCopies(
+  blurred: BlurredForExport | null,
+  found: readonly FoundRecording[],
+  footage: readonly string[],
+): Promise<BlurredForExport | null> {
+  if (blurred === null || (await blurred.copyFor("subject-access")) === "original") return null;
+  const waiting: string[] = [];
+  for (const recording of found.filter((f) => footage.includes(f.recordingId))) {
+    const copy = await blurred.want(recording.recordingId);
+    const which = `${recording.room} at ${recording.startedAt}`;
+    if (copy.state === "failed") {
+      waiting.push(`${which} could not be made (${copy.error ?? "unknown"}; it is tried again)`);
+    } else if (copy.state !== "ready") {
+      waiting.push(`${which} is ${Math.floor(copy.progress * 100)} % done`);
+    }
+  }
+  if (waiting.length > 0) {
+    throw new DomainError(
+      "conflict",
+      `the footage goes with every face blurred, and the copies are being prepared: ` +
+        `${waiting.join("; ")}. Make the export again in a while`,
+    );
+  }
+  return blurred;
 }
 
 function hashFile(path: string): Promise<string> {

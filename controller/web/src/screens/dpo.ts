@@ -3,7 +3,7 @@
  * class and dates — and see where every copy is; then, under the request's
  * reference, either make a subject access export (the details, the audit
  * entries and the footage ticked to include: the one place a copy leaves the
- * system, and faces are not blurred yet), or erase what was found (deleted on
+ * system, with every face blurred), or erase what was found (deleted on
  * the classroom box and the school's server; footage on hold is refused,
  * with the reason), with the deletion certificate.
  */
@@ -203,7 +203,7 @@ class DpoView {
         h(
           "p",
           { class: "warning" },
-          "An export is the one place a copy leaves the system. Faces of other people are not blurred yet: tick only footage that may go to the person who asked.",
+          "An export is the one place a copy leaves the system. Every face in its footage is blurred (the copies are made first: if they are not ready, the answer says how far they are — try again in a while). Tick only footage that may go to the person who asked.",
         ),
         h("div", { class: "actions" }, exportButton, eraseButton),
       ),
@@ -235,7 +235,7 @@ class DpoView {
         h(
           "p",
           null,
-          `The export for ${made.reference} holds ${made.recordings} recording${made.recordings === 1 ? "" : "s"}' details and audit entries, and the footage of ${made.footage}. Faces are not blurred.`,
+          `The export for ${made.reference} holds ${made.recordings} recording${made.recordings === 1 ? "" : "s"}' details and audit entries, and the footage of ${made.footage}${made.facesBlurred ? ", every face blurred" : ""}.`,
         ),
         h(
           "p",
