@@ -337,11 +337,25 @@ void t.test(
       strands: [],
     });
     t.same(await clips.sweep(), [], "nothing goes while the recording is kept");
+    // each has a copy with faces blurred on record (made for a colleague, as issue 19 wants)
+    await school.app.db.transaction(async (tx) => {
+      for (const clipId of [kept.clipId, goes.clipId]) {
+        await tx.run(
+          "INSERT INTO renditions (copy_id, clip_id, state, queued_at) VALUES (?, ?, 'ready', ?)",
+          [clipId, clipId, new Date().toISOString()],
+        );
+      }
+    });
     await school.app.db.transaction((tx) =>
       tx.run("UPDATE recordings SET deleted_at = ? WHERE id = ?", [new Date().toISOString(), id]),
     );
     t.same(await clips.sweep(), [goes.clipId], "the clip never offered goes with its recording");
     await t.rejects(readdir(clips.folder(goes.clipId)), { code: "ENOENT" });
+    t.same(
+      await school.app.db.all("SELECT copy_id FROM renditions WHERE clip_id IS NOT NULL"),
+      [{ copy_id: kept.clipId }],
+      "the copy with faces blurred goes with its clip; the kept clip's stays",
+    );
     t.ok(
       (await readdir(clips.folder(kept.clipId))).includes("index.m3u8"),
       "the bank's clip stays",

@@ -22,7 +22,7 @@ import type { Database } from "../db/database.js";
 import type { Clock } from "../domain/clock.js";
 import { DomainError } from "../domain/errors.js";
 import { recordingFolder, SEGMENT_NAME } from "../domain/footage-facts.js";
-import type { FootageSource } from "../domain/footage-source.js";
+import { openHls, type FootageSource } from "../domain/footage-source.js";
 import type { TeacherZones } from "../domain/zone-rule.js";
 import {
   checkModel,
@@ -283,17 +283,6 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     return path;
   }
 
-  /**
-   * Opens a ready copy for a tool on the controller (a subject-access
-   * export), as `openFootage()` a recording; refused with how far it is while
-   * it is made (`close()` it when done).
-   */
-  async openCopy(copyId: string, of: CopyOf = "recording"): Promise<FootageSource> {
-    await this.ready(copyId, of);
-    const input = join(this.folder(copyId, of), RENDITION_PLAYLIST);
-    return { input, inputOptions: ["-f", "hls"], close: () => Promise.resolve() };
-  }
-
   /** Removes a recording's (or clip's) rendition (it is deleted). */
   async remove(recordingId: string, of: CopyOf = "recording"): Promise<void> {
     this.running.get(recordingId)?.kill("SIGKILL");
@@ -302,6 +291,16 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
     await removeRendition(this.folder(recordingId, of));
     // its key goes with it: a file of it left anywhere no longer opens
     await this.keys?.erase(recordingId);
+  }
+
+  /**
+   * Opens a ready copy for a tool on the controller (a subject-access
+   * export), as `openFootage()` a recording; refused with how far it is while
+   * it is made (`close()` it when done).
+   */
+  async openCopy(copyId: string, of: CopyOf = "recording"): Promise<FootageSource> {
+    await this.ready(copyId, of);
+    return openHls(this.folder(copyId, of), (await this.keys?.key(copyId)) ?? null);
   }
 
   /** The 16-byte key of a ready copy (its playlist names it), for whoever is served the copy. */

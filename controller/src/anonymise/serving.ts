@@ -49,6 +49,7 @@ export class FaceBlurring implements AnonymisedFootage, BlurredForExport {
     copyFor: (basis, unblurredShare) => this.copyFor(basis, unblurredShare),
     playlist: (clipId) => this.anonymiser.playlist(clipId, "clip"),
     segment: (clipId, name) => this.anonymiser.segment(clipId, name, "clip"),
+    forget: (clipId) => this.anonymiser.remove(clipId, "clip"),
     key: (clipId) => this.anonymiser.key(clipId, "clip"),
   };
 }

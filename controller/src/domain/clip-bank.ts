@@ -6,7 +6,6 @@
  * search it; the owner or SLT withdraws it, and its footage is deleted unless
  * another rule keeps it (`clipKeptBecause()`). Everything audited.
  */
-import { rm } from "node:fs/promises";
 import type { Transaction } from "../db/database.js";
 import { COLLEAGUE_ROLES, type Person } from "./access.js";
 import { decideClip, type ClipAccess, type ClipAction } from "./clip-access.js";
@@ -254,7 +253,7 @@ export class ClipBank {
       }
       return this.clips.deleteUnlessKept(tx, clipId, "withdrawn from the exemplar bank");
     });
-    if (result.deleted) await rm(this.clips.folder(clipId), { recursive: true, force: true });
+    if (result.deleted) await this.clips.removeFootage(clipId);
     return result;
   }
 

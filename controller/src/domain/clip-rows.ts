@@ -115,6 +115,8 @@ export interface ClipSources {
 export interface ClipStore {
   readonly context: { db: Database; audit: AuditLog; clock: Clock; recordings: ClipSources };
   folder(clipId: string): string;
+  /** A deleted clip's footage goes: its folder and its copy with faces blurred. */
+  removeFootage(clipId: string): Promise<void>;
   row(tx: Transaction | null, clipId: string): Promise<ClipRow>;
   deleteUnlessKept(
     tx: Transaction,

@@ -49,6 +49,8 @@ export interface BlurredClips {
   playlist(clipId: string): Promise<string>;
   /** A segment of the copy (a file path). */
   segment(clipId: string, name: string): Promise<string>;
+  /** The clip is deleted: its copy goes too. */
+  forget(clipId: string): Promise<void>;
   /** The copy's own key (every copy is encrypted at rest), when it is ready. */
   key(clipId: string): Promise<Buffer>;
 }
@@ -292,11 +294,20 @@ export class Clips implements ClipStore {
         this.deleteUnlessKept(tx, id, why),
       );
       if (gone) {
-        await rm(this.folder(id), { recursive: true, force: true });
+        await this.removeFootage(id);
         deleted.push(id);
       }
     }
     return deleted;
+  }
+
+  /**
+   * A deleted clip's footage goes (after the commit): its folder, with the
+   * copy with faces blurred in it, and that copy's record (and key).
+   */
+  async removeFootage(clipId: string): Promise<void> {
+    await rm(this.folder(clipId), { recursive: true, force: true });
+    await this.blurred?.forget(clipId);
   }
 
   /** The clip's HLS playlist, for whoever `decideClip()` lets watch it (audited once per viewing). */
