@@ -201,3 +201,21 @@ void t.test("a state report with nothing to carry it is written after its delay"
   t.equal((await registry.require("room-a")).state?.lamp, "recording");
   t.equal(ingest.stats.batches, 1);
 });
+
+void t.test("a state report is stored as the device sent it, whatever its text", async (t) => {
+  const { ingest, registry } = await setup(t, 60_000);
+  const report = {
+    at: new Date().toISOString(),
+    software: 'classcam "test" \\ é ✓ \u2028',
+    bootId: "0b0e7c1e-6a4e-4f61-9d55-3a3b2f0f3c11",
+    lamp: "off",
+    recording: null,
+    configVersion: 1,
+  };
+  // spaces and new lines as a device might send them; the ingest writes the text it checked
+  ingest.state("room-a", "state", Buffer.from(JSON.stringify(report, null, 2)));
+  ingest.state("room-b", "state", json({ ...report, lamp: "recording" }));
+  await ingest.idle();
+  t.same((await registry.require("room-a")).state, report, "the same value, read back");
+  t.same((await registry.require("room-b")).state, { ...report, lamp: "recording" });
+});

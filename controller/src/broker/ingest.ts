@@ -17,7 +17,6 @@ import {
   parse,
   parseJson,
   type DeviceEvent,
-  type DeviceState,
   type EventAck,
   type Result,
 } from "@classcam/protocol";
@@ -72,7 +71,8 @@ const EXCERPT_BYTES = 1024;
 export class Ingest {
   private events: QueuedEvent[] = [];
   private rejections: Rejection[] = [];
-  private states = new Map<string, { state: DeviceState; at: string }>();
+  /** The newest state per device, as the JSON text it came in (checked, so written as it is). */
+  private states = new Map<string, { json: string; at: string }>();
   private availability = new Map<string, { status: "online" | "offline"; at: string }>();
   private presence = new Map<string, { connected: boolean; at: string }>();
   private running = false;
@@ -136,9 +136,11 @@ export class Ingest {
   /** A retained state payload; only the newest per device is written. */
   state(deviceId: string, topic: string, payload: Buffer): void {
     const at = this.now().toISOString();
-    const state = this.accept(parse.state(payload), { deviceId, topic, payload, receivedAt: at });
+    const json = payload.toString("utf8");
+    const state = this.accept(parse.state(json), { deviceId, topic, payload, receivedAt: at });
     if (state === null) return;
-    this.states.set(deviceId, { state, at });
+    // the text that was checked, not the value serialised again (issue 21: 1,000 reports a second)
+    this.states.set(deviceId, { json, at });
     this.scheduleStates();
   }
 
@@ -262,7 +264,7 @@ export class Ingest {
     tx: Transaction,
     events: readonly QueuedEvent[],
     rejections: readonly Rejection[],
-    states: ReadonlyMap<string, { state: DeviceState; at: string }>,
+    states: ReadonlyMap<string, { json: string; at: string }>,
     availability: ReadonlyMap<string, { status: "online" | "offline"; at: string }>,
     presence: ReadonlyMap<string, { connected: boolean; at: string }>,
   ): Promise<Map<string, EventAck>> {
@@ -379,13 +381,19 @@ export class Ingest {
         "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
       [...lastSeen].map(([deviceId, { seq, at }]) => [deviceId, seq, at]),
     );
-    await bulk(
-      tx,
-      "UPDATE devices SET state_json = u.value->>'$[1]', state_at = u.value->>'$[2]', " +
-        "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
-        "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
-      [...states].map(([deviceId, { state, at }]) => [deviceId, JSON.stringify(state), at]),
-    );
+    // each state goes into the array as JSON, not as a string of JSON: nothing to escape
+    if (states.size > 0) {
+      await tx.run(
+        "UPDATE devices SET state_json = u.value->'$[1]', state_at = u.value->>'$[2]', " +
+          "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
+          "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
+        [
+          `[${[...states]
+            .map(([deviceId, { json, at }]) => `[${JSON.stringify(deviceId)},${json},"${at}"]`)
+            .join(",")}]`,
+        ],
+      );
+    }
     await bulk(
       tx,
       "UPDATE devices SET availability = u.value->>'$[1]', availability_at = u.value->>'$[2]' " +
