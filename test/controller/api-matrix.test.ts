@@ -149,6 +149,13 @@ const ROWS: Row[] = [
   ),
   r("GET", "/api/bookings", ["anyone"], `/api/bookings?${week}`),
   r("GET", "/api/bookings/{id}", ["anyone"], `/api/bookings/${GHOST}`),
+  // a live picture of a booking's room, lamp lit, to draw its masks: whoever may change bookings
+  r(
+    "POST",
+    "/api/bookings/{id}/picture",
+    byRole("teacher", "bursar", "slt", "headteacher"),
+    `/api/bookings/${GHOST}/picture`,
+  ),
   r("POST", "/api/bookings", byRole("teacher", "bursar", "slt", "headteacher"), "/api/bookings", {
     deviceId: "ghost",
     start: "2026-11-24T09:00:00Z",

@@ -3,7 +3,8 @@
 // the box's refusal to record a booking it cannot mask is an alert.
 import t from "tap";
 import { randomUUID } from "node:crypto";
-import { deviceEvent, startSchool, type School } from "../helpers/school.js";
+import { topics } from "@classcam/protocol";
+import { answeringDevice, deviceEvent, startSchool, type School } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 const SEAT = { x: 0.6, y: 0.55, width: 0.12, height: 0.2 };
@@ -207,3 +208,57 @@ void t.test("a booking the box would not record unmasked is an alert for IT", as
     new RegExp(`booking ${bookingId} was not recorded: the box could not burn in its masks`),
   );
 });
+
+void t.test(
+  "whoever may change a booking asks the box for its room's picture, as the rule says",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(() => school.close());
+    await school.as.slt.patch("/api/policy", { doNotRecordClasses: ["9X2"] });
+    const box = await answeringDevice(t, school, "room-1");
+    // it answers a self-test too (the helper's box listens for uploads and deletions only)
+    await box.device.subscribeAsync(topics.request("room-1", "self-test"), { qos: 1 });
+    const listedClass = await school.as["teacher-a"].post("/api/bookings", {
+      ...LESSON,
+      classCode: "9X2",
+      status: "draft",
+    });
+    t.equal(listedClass.status, 201, JSON.stringify(listedClass.body));
+    const { bookingId } = listedClass.json<BookingReply>();
+    const plain = await school.as["teacher-a"].post("/api/bookings", {
+      ...LESSON,
+      start: "2026-11-24T11:00:00Z",
+      end: "2026-11-24T12:00:00Z",
+    });
+    const picture = (who: "teacher-a" | "teacher-b", id: string) =>
+      school.as[who].post(`/api/bookings/${id}/picture`);
+
+    const colleague = await picture("teacher-b", bookingId);
+    t.equal(colleague.status, 403, "a colleague who may not change it: refused");
+    const noPupil = await picture("teacher-a", plain.json<BookingReply>().bookingId);
+    t.equal(noPupil.status, 409, "a class with no pupil on the list: refused");
+    t.match(noPupil.json<{ message: string }>().message, /no pupil on the do-not-record list/);
+    t.same(box.requests, [], "the box was not asked for either");
+
+    // the box answers without a picture (this test box has no camera): the ask reached it, audited
+    const asked = await picture("teacher-a", bookingId);
+    t.same(
+      box.requests.map((request) => [request.op, request.args]),
+      [["self-test", { picture: true }]],
+      "the box is asked for a picture",
+    );
+    t.equal(asked.status, 409);
+    t.match(asked.json<{ message: string }>().message, /sent no picture/);
+    const entries = await school.app.db.all<{ actor: string; detail_json: string }>(
+      "SELECT actor, detail_json FROM audit_log WHERE action = 'device.picture' AND subject = 'room-1'",
+    );
+    t.match(
+      entries.map((entry) => ({
+        actor: entry.actor,
+        ...(JSON.parse(entry.detail_json) as Record<string, unknown>),
+      })),
+      [{ actor: "teacher-a", purpose: "masks on a booking", bookingId, ok: false }],
+      "audited: who, which booking, and that none came",
+    );
+  },
+);

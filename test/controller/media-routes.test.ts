@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { decideClip } from "../../controller/src/domain/clip-access.js";
 import { decide, MASK_ROLES } from "../../controller/src/domain/access.js";
 import { mayExportForSubjectAccess } from "../../controller/src/domain/privacy/dpo-rules.js";
+import { bookingPictureVerdict } from "../../controller/src/domain/booking-picture-rule.js";
+import { mayManage } from "../../controller/src/domain/timetable.js";
 import { PEOPLE, recordedLesson, startSchool } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
@@ -26,7 +28,9 @@ type Guard =
   /** Footage of one clip: served only when `decideClip(person, "view", …)` allows it. */
   | { kind: "clip"; path: (clipId: string) => string }
   /** The DPO's subject access export: the DPO alone (domain/privacy/dpo-rules.ts). */
-  | { kind: "subject-access"; path: (exportId: string) => string };
+  | { kind: "subject-access"; path: (exportId: string) => string }
+  /** A live picture of a booking's room, to draw its masks: booking-picture-rule.ts. */
+  | { kind: "booking-picture"; path: (bookingId: string) => string };
 
 const MEDIA_ROUTES: Record<string, Guard> = {
   "GET /api/recordings/{id}/footage/index.m3u8": {
@@ -56,6 +60,10 @@ const MEDIA_ROUTES: Record<string, Guard> = {
   "POST /api/devices/{id}/picture": {
     kind: "live-picture",
     path: (deviceId) => `/api/devices/${deviceId}/picture`,
+  },
+  "POST /api/bookings/{id}/picture": {
+    kind: "booking-picture",
+    path: (bookingId) => `/api/bookings/${bookingId}/picture`,
   },
   "GET /api/dpo/exports/{exportId}": {
     kind: "subject-access",
@@ -107,7 +115,7 @@ void t.test("every route that gives pixels or sound is known and guarded", async
   );
 
   // one recording, shared with the coach, and (as if made before the rule) with the Bursar
-  const { recordingId } = await recordedLesson(school);
+  const { recordingId, bookingId } = await recordedLesson(school);
   t.equal(
     (await as["teacher-a"].post(`/api/recordings/${recordingId}/shares`, { withId: "coach" }))
       .status,
@@ -168,6 +176,17 @@ void t.test("every route that gives pixels or sound is known and guarded", async
           decision.allowed ? 404 : 403,
           `${route}: ${person.id} → ${reply.status}`,
         );
+      } else if (guard.kind === "booking-picture") {
+        // its class has no do-not-record pupil: whoever may change it is told so, the rest refused
+        const verdict = bookingPictureVerdict({
+          mayManage: mayManage(person, await app.timetable.require(bookingId)),
+          booking: { status: "confirmed", start: "2026-11-23T09:00:00Z", doNotRecordPupils: false },
+          inProgress: null,
+          now: app.now(),
+        });
+        const reply = await caller.call(method, guard.path(bookingId));
+        const expected = verdict.allowed ? 200 : verdict.kind === "forbidden" ? 403 : 409;
+        t.equal(reply.status, expected, `${route}: ${person.id} → ${reply.status}`);
       } else {
         // a box that is not connected: the roles that set masks are told so, the rest refused
         const reply = await caller.call(method, guard.path("room-1"));

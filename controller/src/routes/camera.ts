@@ -19,7 +19,9 @@ import { REQUEST_SCHEMAS, type ResponseData } from "@classcam/protocol";
 import { MASK_ROLES } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
-import { answer, DeviceId, Obj, errors } from "./schemas.js";
+import { answer, DeviceId, Obj, Uuid, errors } from "./schemas.js";
+import { bookingPictureVerdict } from "../domain/booking-picture-rule.js";
+import { mayManage } from "../domain/timetable.js";
 import { typedRequests } from "./typed.js";
 
 const ANSWER_MS = 30_000;
@@ -139,6 +141,69 @@ export function cameraRoutes(fastify: FastifyInstance): void {
           "conflict",
           `the box in ${room} sent no picture: its software may be older than the school's server`,
         );
+      }
+      const picture = Buffer.from(answer.picture, "base64");
+      await taken({ ok: true, bytes: picture.length });
+      return reply
+        .header("cache-control", "no-store")
+        .header("content-disposition", "inline")
+        .type("image/jpeg")
+        .send(picture);
+    },
+  );
+
+  app.post(
+    "/api/bookings/:id/picture",
+    {
+      onRequest: allow("teacher", "bursar", "slt", "headteacher"),
+      schema: {
+        tags: ["timetable"],
+        operationId: "takeBookingPicture",
+        description:
+          "Whoever may change the booking (its teacher, whoever made it, the Bursar, SLT, the headteacher): a picture of its room taken now, with the box's lamp lit, to draw the booking's own masks on — only before the booking starts, for a class with a pupil on the do-not-record list, and while no other booking of the room is in progress. Never kept; audited.",
+        summary:
+          "A picture of a booking's room taken now, lamp lit, to draw its masks on (audited; never stored)",
+        params: Obj({ id: Uuid }),
+        response: {
+          200: {
+            description: "The picture (JPEG), at most 960 pixels wide",
+            content: { "image/jpeg": { schema: Type.String({ format: "binary" }) } },
+          },
+          ...errors(401, 403, 404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const person = me(request);
+      const booking = await app.timetable.require(request.params.id);
+      const now = app.now();
+      const others = await app.timetable.list({
+        from: now.toISOString(),
+        to: new Date(now.getTime() + 1).toISOString(),
+        deviceId: booking.deviceId,
+      });
+      const other = others.find((b) => b.bookingId !== booking.bookingId) ?? null;
+      const verdict = bookingPictureVerdict({
+        mayManage: mayManage(person, booking),
+        booking,
+        inProgress: other,
+        now,
+      });
+      if (!verdict.allowed) throw new DomainError(verdict.kind, verdict.message);
+      const { room } = await devices.require(booking.deviceId);
+      const taken = (detail: Record<string, unknown>) =>
+        audit.record({
+          actor: person.id,
+          action: "device.picture",
+          subject: booking.deviceId,
+          detail: { room, purpose: "masks on a booking", bookingId: booking.bookingId, ...detail },
+        });
+      const answer = await askTheBox(booking.deviceId, true, (why) =>
+        taken({ ok: false, detail: why }),
+      );
+      if (answer.picture === undefined) {
+        await taken({ ok: false, detail: "no picture in the answer" });
+        throw new DomainError("conflict", `the box in ${room} sent no picture`);
       }
       const picture = Buffer.from(answer.picture, "base64");
       await taken({ ok: true, bytes: picture.length });

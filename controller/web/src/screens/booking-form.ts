@@ -208,7 +208,7 @@ export function bookingForm(options: BookingFormOptions): HTMLFormElement {
   protection.fieldset.addEventListener("change", () => {
     if (protection.value() === "audio-off") sound.set("off");
   });
-  const seats = bookingMasks(me, booking?.masks ?? []);
+  const seats = bookingMasks(me, booking);
   const roomChosen = () => seats.room(roomSelect.value, roomName(roomSelect.value));
   roomChosen();
   roomSelect.addEventListener("change", roomChosen);

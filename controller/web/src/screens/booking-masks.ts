@@ -6,8 +6,10 @@
  * who may not be recorded never reaches the disk; the mitigation "masks on
  * this booking" names them. The rectangle editor is the policy screen's
  * (rect-editor.ts). Whoever sets the room's masks (SLT, the headteacher, the
- * DPO) may take a picture of the room now to draw on; others draw on a blank
- * one.
+ * DPO) may take a picture of the room now to draw on; whoever may change a
+ * saved booking may take one of its room (`POST /api/bookings/:id/picture`,
+ * before it starts, while the room is free); a new booking is drawn on a
+ * blank one until it is saved.
  */
 import { api } from "../api.js";
 import { h } from "../dom.js";
@@ -29,7 +31,10 @@ export interface BookingMasks {
   room(deviceId: string, name: string): void;
 }
 
-export function bookingMasks(me: Person, masks: readonly Rect[]): BookingMasks {
+export function bookingMasks(
+  me: Person,
+  booking: { bookingId: string; masks: readonly Rect[] } | null,
+): BookingMasks {
   const messages = new Messages();
   const spoken = h("p", { class: "visually-hidden", attrs: { "aria-live": "polite" } });
   const rects = new RectEditor({
@@ -42,12 +47,17 @@ export function bookingMasks(me: Person, masks: readonly Rect[]): BookingMasks {
       spoken.textContent = words;
     },
   });
-  rects.rects = masks;
+  rects.rects = booking?.masks ?? [];
   const about = h("p", { class: "hint", attrs: { "aria-live": "polite" } });
   let current = { deviceId: "", name: "" };
   let loadId = 0;
 
-  const mayTake = me.roles.some((role) => PICTURE_ROLES.includes(role));
+  const setsMasks = me.roles.some((role) => PICTURE_ROLES.includes(role));
+  const mayTake = setsMasks || booking !== null;
+  const pictureOf = (deviceId: string) =>
+    setsMasks || booking === null
+      ? `/api/devices/${encodeURIComponent(deviceId)}/picture`
+      : `/api/bookings/${booking.bookingId}/picture`;
   const take = button("Take a picture of the room now (the lamp will light)");
   take.hidden = !mayTake;
   onPress(take, messages, async () => {
@@ -57,7 +67,7 @@ export function bookingMasks(me: Person, masks: readonly Rect[]): BookingMasks {
     about.textContent = `Taking a picture of ${name}: its lamp is lit…`;
     let picture: Blob;
     try {
-      picture = await api.picture(`/api/devices/${encodeURIComponent(deviceId)}/picture`);
+      picture = await api.picture(pictureOf(deviceId));
     } catch (error) {
       if (load === loadId) {
         rects.showBlank();
@@ -111,7 +121,8 @@ export function bookingMasks(me: Person, masks: readonly Rect[]): BookingMasks {
       rects.showBlank();
       about.textContent = mayTake
         ? `To see ${name} while you draw, take a picture: its box takes it now, with the lamp lit.`
-        : `Drawn on a blank picture of ${name}: SLT or the DPO can check them against the room.`;
+        : `Drawn on a blank picture of ${name}. To draw on a picture of the room, save the ` +
+          "booking (a draft will do) and open it again before the lesson.";
     },
   };
 }
