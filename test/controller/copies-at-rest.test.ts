@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { newContentKey, sealContentKey, openContentKey, type ContentKey } from "@classcam/protocol";
 import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { uploadRecording } from "../../device/src/link/uploader.js";
-import { eventually, tempDir } from "../helpers/controller.js";
+import { eventually, startController, tempDir } from "../helpers/controller.js";
 import {
   decodesAsIs,
   filesContaining,
@@ -18,7 +18,7 @@ import {
   probeKeyedPlaylist,
 } from "../helpers/sealed.js";
 import { issueUploadToken, schoolWithRecording, UPLOAD_START } from "../helpers/upload-rig.js";
-import type { School } from "../helpers/school.js";
+import { Caller, PASSWORD, type School } from "../helpers/school.js";
 
 const CONTENT = newContentKey();
 const FOOTAGE = makeSealedFootage(t, CONTENT);
@@ -213,5 +213,57 @@ void t.test(
     // the copy is stale (made again later): its key is erased with it
     await school.app.anonymiser.remove(id);
     t.equal(await keptKey(school, "rendition", id), null, "the copy's key is erased");
+  },
+);
+
+void t.test(
+  "a copy with faces blurred made in the clear before copies were encrypted is made again, encrypted",
+  async (t) => {
+    const { school, id } = await sealedRecording(t);
+    const share = await school.as["teacher-a"].post(`/api/recordings/${id}/shares`, {
+      withId: "teacher-b",
+      expiresAt: new Date(UPLOAD_START.getTime() + 7 * 86_400_000).toISOString(),
+    });
+    t.equal(share.status, 201);
+    const waitFor = (caller: Caller) =>
+      eventually(
+        async () => {
+          const reply = await caller.get(`/api/recordings/${id}/footage/index.m3u8`);
+          if (reply.status === 200) return String(reply.body);
+          if (reply.status !== 409) throw new Error(`${reply.status}: ${String(reply.body)}`);
+          return null;
+        },
+        240_000,
+        "the copy with faces blurred",
+      );
+    await waitFor(school.as["teacher-b"]);
+    // as an older controller left it: no key kept, a playlist with no key line
+    const folder = join(school.controller.dataDir, "renditions", id);
+    await school.app.db.transaction((tx) =>
+      tx.run("DELETE FROM copy_keys WHERE kind = 'rendition' AND copy_id = ?", [id]),
+    );
+    writeFileSync(join(folder, "index.m3u8"), "#EXTM3U\n#EXT-X-ENDLIST\n");
+    await school.app.close();
+
+    const again = await startController({
+      dataDir: school.controller.dataDir,
+      now: () => school.clock.now,
+    });
+    t.teardown(again.close);
+    const b = new Caller(again.app, "teacher-b");
+    t.equal((await b.signIn(PASSWORD("teacher-b"))).status, 200);
+    const playlist = await waitFor(b);
+    const key = await keptKey({ ...school, app: again.app }, "rendition", id);
+    if (key === null) throw new Error("no key kept for the copy made again");
+    t.match(
+      playlist,
+      `#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x${key.iv.toString("hex")}`,
+      "made again, with a key of its own",
+    );
+    const segments = segmentFiles(folder);
+    t.ok(segments.length >= 4, `all its segments (${segments.length})`);
+    for (const segment of segments) {
+      t.notOk(await decodesAsIs(segment), `${segment} does not decode as stored`);
+    }
   },
 );

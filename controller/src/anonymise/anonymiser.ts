@@ -154,6 +154,11 @@ export class Anonymiser extends EventEmitter<AnonymiserEvents> {
       );
     }
     await this.write("UPDATE renditions SET state = 'queued' WHERE state = 'making'");
+    // a copy made in the clear (before copies were encrypted) is made again, encrypted
+    await this.write(
+      `UPDATE renditions SET state = 'queued', progress = 0 WHERE state = 'ready'
+         AND copy_id NOT IN (SELECT copy_id FROM copy_keys WHERE kind = 'rendition')`,
+    );
     this.pump();
   }
 
