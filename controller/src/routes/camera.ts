@@ -9,6 +9,10 @@
  *   on. The masks already set are burned in by the box; the room sees the
  *   lamp lit while it is taken; each one is audited (who, when, which room);
  *   it is passed through once — no file is written, no cache may keep it.
+ * - `POST /api/bookings/:id/picture`, for whoever may change the booking: the
+ *   same picture of the booking's room, to draw the booking's own masks on —
+ *   only as `domain/booking-picture-rule.ts` allows (before it starts, for a
+ *   class with a pupil on the do-not-record list, while the room is free).
  *
  * Neither is footage: no recording is opened, so `decide()` is not asked. A
  * still of a kept recording would be, and none is served for masks.
