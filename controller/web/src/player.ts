@@ -31,6 +31,8 @@ export class Player {
   private pendingSeek: number | null = null;
   /** A try of the playlist is under way (footage arriving from the box). */
   private trying = false;
+  /** The server said the copy with faces blurred is still being made for this viewer (409). */
+  private waitingForCopy = false;
   private detail: RecordingDetail;
   private readonly timeListeners: ((seconds: number) => void)[] = [];
 
@@ -122,8 +124,9 @@ export class Player {
     }
     switch (footage.state) {
       case "on-controller":
-        fill(this.state, h("p", null, "Ready to watch."));
-        if (this.wanted) void this.play();
+        // Watch was pressed: play once the playlist answers (a blurred copy may still be made)
+        if (this.wanted) void this.tryPlaylist();
+        else fill(this.state, h("p", null, "Ready to watch."));
         return;
       case "on-device":
         fill(
@@ -174,12 +177,9 @@ export class Player {
     );
     this.showWatermark(watermark);
     this.wanted = true;
-    if (this.detail.footage.state === "on-controller") {
-      await this.play();
-      return;
-    }
-    // asking for the playlist of footage still in the box asks the box for it
-    if (!(await this.tryPlaylist())) {
+    // asking for the playlist of footage still in the box asks the box for it; footage on the
+    // controller may wait for the copy with every face blurred (never the original meanwhile)
+    if (!(await this.tryPlaylist()) && !this.waitingForCopy) {
       fill(this.state, h("p", null, "The classroom box has been asked for the footage…"));
     }
   }
@@ -192,6 +192,13 @@ export class Player {
       const answer = await fetch(this.playlistUrl(this.pendingSeek ?? undefined), {
         credentials: "same-origin",
       });
+      this.waitingForCopy = answer.status === 409;
+      if (this.waitingForCopy) {
+        // how far the copy with faces blurred is, in the server's words; played when it is made
+        const said = (await answer.json().catch(() => ({}))) as { message?: string };
+        const words = said.message ?? "A copy with every face blurred is being prepared for you.";
+        fill(this.state, h("p", { class: "waiting-copy" }, words));
+      }
       if (!answer.ok) return false;
       await this.play();
       return true;
