@@ -30,6 +30,7 @@ import {
   openDashboard,
   signIn,
   waitInPage,
+  watchPage,
   type Person,
 } from "./browser.js";
 
@@ -110,6 +111,11 @@ void t.test("the whole coaching story, from the assignment to the exemplar bank"
   const teacher = await open("teacher-a");
   await go(teacher, "coaching");
   await teacher.getByText("No assignment has been set for you.").waitFor();
+  // her home is open in another tab
+  const home = await teacher.context().newPage();
+  watchPage(home, people[0]?.problems ?? []);
+  await home.goto(`${school.httpUrl}/#/`);
+  await home.waitForSelector("body[data-screen=home][data-ready]");
   const coach = await open("coach");
   await go(coach, "coaching");
   const set = coach.getByRole("form", { name: "Set an assignment" });
@@ -123,7 +129,9 @@ void t.test("the whole coaching story, from the assignment to the exemplar bank"
   await coach.getByText(`“${TITLE}” is set.`).waitFor();
   // the teacher's open Coaching screen shows it, without a reload
   await teacher.locator("li.assignment", { hasText: TITLE }).waitFor();
-  t.pass("the assignment appears live on the teacher's screen");
+  await home.getByText(TITLE).waitFor();
+  t.pass("the assignment appears live on the teacher's Coaching screen and home");
+  await home.close();
   await look(t, shots, teacher, "assignment-arrived");
 
   // ------------------------------------------------------------ she books and records

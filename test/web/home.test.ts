@@ -3,7 +3,8 @@
  * item linking to where it is dealt with, an empty part saying so — and kept
  * up to date live: a booking made for the teacher by the Bursar, a share made
  * by a teacher to the coach, a hold placed by the headteacher, a box's buffer
- * filling with protected footage all appear without a reload. A new comment
+ * filling with protected footage, a coaching assignment set for the teacher all
+ * appear without a reload. A new comment
  * stops being new once the person has opened the recording. axe-core finds
  * nothing wrong; a screenshot of each role's home.
  */
@@ -177,4 +178,25 @@ void t.test("each role's home shows its items and follows changes live", async (
     [],
     "no errors or CSP refusals in any page",
   );
+});
+
+void t.test("an assignment set for the teacher appears on her open home", async (t) => {
+  const school = await startSchool({ start: START });
+  t.teardown(() => school.close());
+  const browser = await launchBrowser(t);
+  const teacher = await openDashboard(browser, school.httpUrl);
+  await signIn(teacher.page, "teacher-a");
+  const toAnswer = teacher.page.getByRole("region", { name: "Assignments to answer" });
+  await toAnswer.getByText("No coaching assignment is waiting for your answer.").waitFor();
+  const set = await school.as.coach.post("/api/assignments", {
+    title: "Questioning in the starter",
+    focus: "Who answers?",
+    strands: [],
+    dueOn: "2026-12-04",
+    teachers: ["teacher-a"],
+  });
+  t.equal(set.status, 201);
+  await toAnswer.getByRole("link", { name: "Questioning in the starter" }).waitFor();
+  t.pass("without a reload (the live 'coaching' notice)");
+  t.same(teacher.problems, [], "no page errors");
 });

@@ -59,7 +59,15 @@ export function home(screens: () => readonly Screen[]): Screen {
         });
       }, 250);
       screen.onLeave(refresh.stop);
-      for (const topic of ["bookings", "recordings", "consents", "devices", "resync"] as const) {
+      const topics = [
+        "bookings",
+        "recordings",
+        "consents",
+        "devices",
+        "coaching",
+        "resync",
+      ] as const;
+      for (const topic of topics) {
         screen.live(topic, refresh.run);
       }
       await reload();
