@@ -18,7 +18,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FootageSource } from "../domain/footage-source.js";
 import { backgroundToBlur, facesToBlur, NO_ZONES, type TeacherZones } from "../domain/zone-rule.js";
-import { expand, pixelateBlur, type Box } from "./blur.js";
+import { blurBackground, expand, pixelateBlur, type Box } from "./blur.js";
 import type { FaceDetector } from "./detector.js";
 import { FaceTracks } from "./tracker.js";
 
@@ -197,7 +197,7 @@ export async function makeRendition(job: MakeRendition): Promise<void> {
   const background = backgroundToBlur(zones, width, height);
   let waiting: Buffer[] = [];
   const write = async (frame: Buffer, boxes: readonly Box[]) => {
-    for (const area of background) pixelateBlur(frame, width, area);
+    blurBackground(frame, width, background);
     const widened = facesToBlur(boxes, zones, width, height).map((b) =>
       expand(b, settings.margin, width, height),
     );
