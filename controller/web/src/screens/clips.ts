@@ -35,9 +35,10 @@ export const myClips: Screen = {
       h(
         "p",
         null,
-        "Clips you cut from your recordings (use Cut a clip on a recording's page). Offer one " +
-          "to the exemplar bank and everyone in the lesson is asked to agree; it enters only " +
-          "if all of them do.",
+        "Clips you cut from your recordings (use Cut a clip on a recording's page). Send one " +
+          "to answer a coaching assignment on Coaching: whoever set it sees that clip alone. " +
+          "Offer one to the exemplar bank and everyone in the lesson is asked to agree; it " +
+          "enters only if all of them do.",
       ),
       messages.element,
       list,
