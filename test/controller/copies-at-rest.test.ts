@@ -131,12 +131,24 @@ void t.test(
     );
     t.match(audit, [{ actor: "teacher-a" }], "opening the clip's key is audited");
 
+    // as if its copy with faces blurred had been made: a key of its own
+    await school.app.db.transaction((tx) =>
+      tx.run(
+        "INSERT INTO copy_keys (kind, copy_id, sealed_key, key_id, made_at) VALUES ('rendition', ?, 'v1.x', 'x', ?)",
+        [clip.clipId, UPLOAD_START.toISOString()],
+      ),
+    );
     // the recording goes: the clip is deleted by retention, and its key with it
     await school.app.db.transaction((tx) =>
       tx.run("UPDATE recordings SET deleted_at = ? WHERE id = ?", [UPLOAD_START.toISOString(), id]),
     );
     t.same(await school.app.clips.sweep(), [clip.clipId], "the clip is deleted");
     t.equal(await keptKey(school, "clip", clip.clipId), null, "its key is erased");
+    t.same(
+      await school.app.db.all("SELECT kind FROM copy_keys WHERE copy_id = ?", [clip.clipId]),
+      [],
+      "and its blurred copy's",
+    );
     const deleted = await school.app.db.get<{ detail: string }>(
       "SELECT detail_json AS detail FROM audit_log WHERE action = 'clip.delete' AND subject = ?",
       [clip.clipId],

@@ -263,8 +263,10 @@ export class Clips implements ClipStore {
       why,
       clipId,
     ]);
-    // its key goes too: a copy of the clip's files left anywhere no longer opens
+    // its key goes too, and its copy with faces blurred's (kept in its folder): a copy of
+    // the clip's files left anywhere no longer opens
     const keyErased = await this.keys.erase(tx, "clip", clipId);
+    await this.keys.erase(tx, "rendition", clipId);
     await this.audit.append(tx, {
       actor: "system",
       action: "clip.delete",
