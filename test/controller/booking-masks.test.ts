@@ -4,6 +4,11 @@
 import t from "tap";
 import { randomUUID } from "node:crypto";
 import { topics } from "@classcam/protocol";
+import {
+  MAX_SCHEDULE_MASKS,
+  scheduleMasksProblem,
+  type Booking,
+} from "../../controller/src/domain/bookings.js";
 import { answeringDevice, deviceEvent, startSchool, type School } from "../helpers/school.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
@@ -262,3 +267,61 @@ void t.test(
     );
   },
 );
+
+void t.test("a box's schedule carries at most so many masks of bookings", async (t) => {
+  const at = (day: number) => new Date(Date.UTC(2026, 10, 24 + day, 9)).toISOString();
+  const booking = (id: string, day: number, masks: number, over: Partial<Booking> = {}) => ({
+    bookingId: id,
+    deviceId: "room-1",
+    teacherId: "teacher-a",
+    start: at(day),
+    end: at(day).replace("T09", "T10"),
+    purpose: "coaching" as const,
+    staff: ["teacher-a"],
+    audio: false,
+    status: "confirmed" as const,
+    doNotRecordPupils: true,
+    mitigation: null,
+    masks: Array.from({ length: masks }, () => SEAT),
+    ...over,
+  });
+  const full = Array.from({ length: 16 }, (_, day) => booking(`b${day}`, day, 16));
+  t.equal(scheduleMasksProblem(booking("new", 30, 16), full), null, "weeks away: fits");
+  t.equal(scheduleMasksProblem(booking("b3", 3, 16), full), null, "itself is not counted twice");
+  t.equal(scheduleMasksProblem(booking("new", 20, 0), full), null, "a booking without masks");
+  const near = full.slice(0, 15);
+  t.equal(
+    scheduleMasksProblem(booking("new", 7, 16), near),
+    null,
+    `${MAX_SCHEDULE_MASKS} in all: fits`,
+  );
+  t.match(
+    scheduleMasksProblem(booking("new", 7, 17), near),
+    /would carry 257 masks of bookings within 14 days of this one; at most 256 reach the box/,
+  );
+  const cancelled = near.map((b) => ({ ...b, status: "cancelled" as const }));
+  t.equal(scheduleMasksProblem(booking("new", 7, 17), cancelled), null, "cancelled ones not");
+  const otherBox = near.map((b) => ({ ...b, deviceId: "room-2" }));
+  t.equal(scheduleMasksProblem(booking("new", 7, 17), otherBox), null, "another box's not");
+
+  // through the API: the booking that would be one too many is refused, saying why
+  const school = await startSchool({ start: START });
+  t.teardown(() => school.close());
+  for (let day = 0; day < 16; day += 1) {
+    const made = await school.as["teacher-a"].post("/api/bookings", {
+      ...LESSON,
+      start: at(day),
+      end: at(day).replace("T09", "T10"),
+      masks: Array.from({ length: 16 }, () => SEAT),
+    });
+    t.equal(made.status, 201, `day ${day}: 16 masks`);
+  }
+  const tooMany = await school.as["teacher-a"].post("/api/bookings", {
+    ...LESSON,
+    start: at(7).replace("T09", "T11"),
+    end: at(7).replace("T09", "T12"),
+    masks: [SEAT],
+  });
+  t.equal(tooMany.status, 400);
+  t.match(tooMany.json<{ message: string }>().message, /would carry 257 masks/);
+});

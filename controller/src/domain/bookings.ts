@@ -169,6 +169,40 @@ export function bookingProblems(
   return problems;
 }
 
+/** How far ahead a box's schedule reaches (`deviceSchedule`). */
+export const SCHEDULE_DAYS = 14;
+/**
+ * The most masks of bookings a box's schedule carries, so its config stays one
+ * message (protocol MAX_PAYLOAD_BYTES): a config too big to send would leave
+ * the box with the one before, without a booking's new masks.
+ */
+export const MAX_SCHEDULE_MASKS = 256;
+
+/**
+ * Why the booking's masks would not all fit in its box's schedule, or null.
+ * `nearby`: the device's bookings starting within `SCHEDULE_DAYS` of it (any
+ * schedule holding it holds only those).
+ */
+export function scheduleMasksProblem(booking: Booking, nearby: readonly Booking[]): string | null {
+  const own = booking.masks?.length ?? 0;
+  if (own === 0 || booking.status === "cancelled") return null;
+  const start = instant(booking.start);
+  const total = nearby
+    .filter(
+      (other) =>
+        other.bookingId !== booking.bookingId &&
+        other.deviceId === booking.deviceId &&
+        other.status !== "cancelled" &&
+        Math.abs(instant(other.start) - start) < SCHEDULE_DAYS * DAY,
+    )
+    .reduce((sum, other) => sum + (other.masks?.length ?? 0), own);
+  if (total <= MAX_SCHEDULE_MASKS) return null;
+  return (
+    `the box's schedule would carry ${total} masks of bookings within ${SCHEDULE_DAYS} days of this one; ` +
+    `at most ${MAX_SCHEDULE_MASKS} reach the box in one message: draw fewer masks, or set the room's own masks`
+  );
+}
+
 /**
  * What a device is sent: its confirmed bookings that have not ended, up to
  * `horizonDays` ahead, in time order, so it can check the button offline.
@@ -177,7 +211,7 @@ export function deviceSchedule(
   bookings: readonly Booking[],
   deviceId: string,
   now: Date,
-  horizonDays = 14,
+  horizonDays = SCHEDULE_DAYS,
 ): ScheduledBooking[] {
   const until = now.getTime() + horizonDays * 24 * 60 * MINUTE;
   return bookings

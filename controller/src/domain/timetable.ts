@@ -11,7 +11,9 @@ import type { Database, Transaction } from "../db/database.js";
 import type { Person, Role } from "./access.js";
 import type { AuditLog } from "./audit.js";
 import {
+  SCHEDULE_DAYS,
   bookingProblems,
+  scheduleMasksProblem,
   type Booking,
   type BookingPurpose,
   type BookingStatus,
@@ -239,6 +241,16 @@ export class Timetable extends EventEmitter<TimetableEvents> {
     problems.push(
       ...bookingProblems(booking, others.map(toBooking), policy.bookings, this.clock()),
     );
+    const start = Date.parse(booking.start);
+    if (booking.masks.length > 0 && !Number.isNaN(start)) {
+      const nearby = await tx.all<BookingRow>(
+        `SELECT ${COLUMNS} FROM bookings WHERE device_id = ? AND status != 'cancelled' ` +
+          "AND masks_json != '[]' AND start_at > ? AND start_at < ?",
+        [booking.deviceId, ...[-1, 1].map((side) => iso(start + side * SCHEDULE_DAYS * DAY_MS))],
+      );
+      const problem = scheduleMasksProblem(booking, nearby.map(toBooking));
+      if (problem !== null) problems.push(problem);
+    }
     if (problems.length > 0) throw new DomainError("invalid", problems.join("; "));
   }
 
@@ -434,6 +446,9 @@ async function classProblems(tx: Transaction, booking: StoredBooking): Promise<s
   }
   return [];
 }
+
+const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A booking's masks are burned into its recordings: once one exists, they are fixed. */
 async function masksStillOpen(tx: Transaction, bookingId: string): Promise<void> {
