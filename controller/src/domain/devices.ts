@@ -14,6 +14,7 @@ import {
   type DeviceState,
 } from "@classcam/protocol";
 import type { Database } from "../db/database.js";
+import { CredentialRows } from "./credential-rows.js";
 import { DomainError } from "./errors.js";
 import {
   DEVICE_KEY_BYTES,
@@ -115,6 +116,8 @@ function roomProblem(room: string): string | null {
 }
 
 export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
+  private readonly credentialRows: CredentialRows<DeviceStatus>;
+
   /**
    * `deviceKey`: the key secrets are stored under (device-key.ts). Without one
    * the registry makes its own, good only in this process: for tests and tools
@@ -126,6 +129,7 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
     private readonly deviceKey: Buffer = randomBytes(DEVICE_KEY_BYTES),
   ) {
     super();
+    this.credentialRows = new CredentialRows<DeviceStatus>(db);
     if (deviceKey.length !== DEVICE_KEY_BYTES) {
       throw new Error(`a device key is ${DEVICE_KEY_BYTES} bytes, not ${deviceKey.length}`);
     }
@@ -296,10 +300,8 @@ export class DeviceRegistry extends EventEmitter<DeviceRegistryEvents> {
   }
 
   async checkCredentials(id: string, secret: string): Promise<CredentialCheck> {
-    const row = await this.db.get<{ status: DeviceStatus; secret_hash: string }>(
-      "SELECT status, secret_hash FROM devices WHERE id = ?",
-      [id],
-    );
+    // sign-ins arriving together share one query (credential-rows.ts)
+    const row = await this.credentialRows.get(id);
     if (!row) return { ok: false, reason: "unknown-device", movedToHmac: false };
     // the secret is checked first: only its holder learns that a device is disabled or retired
     if (!(await verifyDeviceSecret(secret, row.secret_hash, this.deviceKey))) {
