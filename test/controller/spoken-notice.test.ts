@@ -56,7 +56,7 @@ void t.test(
     t.equal(enrolled.status, 201, JSON.stringify(enrolled.body));
     // not the default sentence until the hourly refresh: the school's own, as its other boxes have
     await until(
-      async () => (await app.devices.require("room-9")).config.policy.spokenNotice.text === text,
+      async () => (await app.devices.require("room-9")).config.policy.spokenNotice?.text === text,
       "the new box's config to carry the school's sentence",
     );
     t.same((await app.devices.require("room-9")).config.policy.spokenNotice, {
