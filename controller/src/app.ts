@@ -232,15 +232,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       new RenditionKeys(copyKeys, now),
     );
     const blurring = new FaceBlurring(policy, anonymiser);
-    const footage = new Footage(
-      db,
-      audit,
-      recordings,
-      recordingsDir,
-      now,
-      sealing,
-      blurring,
-    );
+    const footage = new Footage(db, audit, recordings, recordingsDir, now, sealing, blurring);
     const clips: Clips = new Clips(
       db,
       audit,
