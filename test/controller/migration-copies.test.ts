@@ -54,7 +54,15 @@ void t.test("renditions and shares carried over", async (t) => {
   await migrate(db);
   t.same(
     await db.all("SELECT copy_id, recording_id, clip_id, state, progress FROM renditions"),
-    [{ copy_id: RECORDING, recording_id: RECORDING, clip_id: null, state: "making", progress: 0.5 }],
+    [
+      {
+        copy_id: RECORDING,
+        recording_id: RECORDING,
+        clip_id: null,
+        state: "making",
+        progress: 0.5,
+      },
+    ],
     "the recording's copy keeps its place and progress",
   );
   t.same(await db.all("SELECT unblurred FROM shares"), [{ unblurred: 0 }], "shares stay blurred");

@@ -85,13 +85,7 @@ const TABLE: [ViewingBasis, AnonymityPolicy, boolean, Copy, string][] = [
     "anonymised",
     "an export leaves the school: other pupils' faces stay blurred even with blurring off",
   ],
-  [
-    "subject-access",
-    unblurredAllowed,
-    true,
-    "anonymised",
-    "an export is never an unblurred share",
-  ],
+  ["subject-access", unblurredAllowed, true, "anonymised", "an export is never an unblurred share"],
 ];
 
 void t.test("which copy each viewer gets", async (t) => {

@@ -58,7 +58,11 @@ export async function firstFrameOf(
     if (key !== null) {
       const uri = /URI="([^"]*)"/.exec(key)?.[1] ?? "";
       // a key named relative to the playlist is beside its segments
-      const fetched = await fetchBytes(app, caller, /^(\/|https?:)/.test(uri) ? uri : `${base}${uri}`);
+      const fetched = await fetchBytes(
+        app,
+        caller,
+        /^(\/|https?:)/.test(uri) ? uri : `${base}${uri}`,
+      );
       if (fetched.status !== 200) throw new Error(`key ${uri}: ${fetched.status}`);
       writeFileSync(join(dir, `${tag}.key`), fetched.bytes);
       out.push(key.replace(/URI="[^"]*"/, `URI="${tag}.key"`));
