@@ -10,6 +10,7 @@ import type ffmpeg from "fluent-ffmpeg";
 import type { Logger } from "pino";
 import {
   MAX_RECORDED_SEGMENT_SECONDS,
+  privacyMaskProblem,
   type ContentKey,
   type PrivacyMask,
 } from "@classcam/protocol";
@@ -62,20 +63,9 @@ export function checkOptions(options: CaptureOptions): void {
     );
   }
   masks.forEach((mask, index) => {
-    const problem = maskProblem(mask);
+    const problem = privacyMaskProblem(mask);
     if (problem !== null) throw new Error(`privacy mask ${index + 1}: ${problem}`);
   });
-}
-
-function maskProblem(mask: PrivacyMask): string | null {
-  const { x, y, width, height } = mask;
-  for (const [name, value] of Object.entries({ x, y, width, height })) {
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
-      return `${name} must be a fraction of the picture from 0 to 1 (got ${String(value)})`;
-    }
-  }
-  if (width === 0 || height === 0) return "width and height must be more than 0";
-  return null;
 }
 
 export async function checkEmptyFolder(dir: string): Promise<void> {
