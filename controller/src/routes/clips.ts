@@ -21,6 +21,7 @@ import {
 import { RecordingParams } from "./recordings.js";
 import { Obj, OneOf, SegmentName, Uuid, answer, errors } from "./schemas.js";
 import { typed, typedRequests } from "./typed.js";
+import { KEY_ANSWER, sendKey } from "./key-answer.js";
 
 export function clipRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
@@ -231,20 +232,13 @@ export function clipRoutes(fastify: FastifyInstance): void {
         summary: "The clip's key, for whoever may watch it (audited)",
         params: ClipParams,
         response: {
-          200: {
-            description: "The 16 bytes of the AES-128 key",
-            content: { "application/octet-stream": { schema: Type.String({ format: "binary" }) } },
-          },
+          200: KEY_ANSWER,
           ...errors(400, 401, 403, 404),
         },
       },
     },
     async (request, reply) => {
-      const key = await clips.key(me(request), request.params.clipId);
-      return reply
-        .header("cache-control", "private, no-store")
-        .type("application/octet-stream")
-        .send(key);
+      return sendKey(reply, await clips.key(me(request), request.params.clipId));
     },
   );
 

@@ -10,6 +10,7 @@ import { ANYONE, allow, me } from "./auth.js";
 import { Obj, SegmentName, Uuid, errors } from "./schemas.js";
 import { RecordingParams } from "./recordings.js";
 import { typed, typedRequests } from "./typed.js";
+import { KEY_ANSWER, sendKey } from "./key-answer.js";
 import { MAX_POSITION_SECONDS } from "../domain/footage-live.js";
 
 export function footageRoutes(fastify: FastifyInstance): void {
@@ -71,20 +72,13 @@ export function footageRoutes(fastify: FastifyInstance): void {
         summary: "The key of encrypted footage, for whoever may view it (audited)",
         params: RecordingParams,
         response: {
-          200: {
-            description: "The 16 bytes of the AES-128 key",
-            content: { "application/octet-stream": { schema: Type.String({ format: "binary" }) } },
-          },
+          200: KEY_ANSWER,
           ...errors(400, 401, 403, 404),
         },
       },
     },
     async (request, reply) => {
-      const key = await footage.key(me(request), request.params.id);
-      return reply
-        .header("cache-control", "private, no-store")
-        .type("application/octet-stream")
-        .send(key);
+      return sendKey(reply, await footage.key(me(request), request.params.id));
     },
   );
 
