@@ -20,7 +20,7 @@ import { Recordings } from "./domain/recordings.js";
 import { findFootage, MAX_SEARCH_DAYS, type FootageSearch } from "./domain/privacy/dpo-find.js";
 import { deletionCertificate, requestErasure } from "./domain/privacy/dpo-erasure.js";
 import { makeExport, takeExport } from "./domain/privacy/dpo-export.js";
-import type { Io } from "./cli-io.js";
+import { type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe these commands. */
 export const DPO_HELP = `  dpo find --as DPO (--rooms ID,ID | --class CODE) --from DATE --to DATE
@@ -115,10 +115,7 @@ export async function dpoCommand(
   io: Io,
 ): Promise<number> {
   const [action, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller dpo: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "dpo", message);
   const problem = dpoUsageProblem(action, extra, values);
   if (problem !== null) return usage(problem);
   const db = await Database.open(join(config.dataDir, DATABASE_FILE));

@@ -12,7 +12,7 @@ import { migrate } from "./db/migrations.js";
 import { AuditLog } from "./domain/audit.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
-import type { Io } from "./cli-io.js";
+import { type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe this command. */
 export const EVENTS_HELP = `  events retry                  apply again the device events kept in quarantine
@@ -26,10 +26,7 @@ export async function eventsCommand(
   io: Io,
 ): Promise<number> {
   const [action, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller events: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "events", message);
   if (action !== "retry") {
     return usage(action === undefined ? "which command? retry" : `unknown command '${action}'`);
   }

@@ -14,7 +14,7 @@ import { migrate } from "./db/migrations.js";
 import { AuditLog } from "./domain/audit.js";
 import { rewrapSealedKeys } from "./domain/sealing-rotation.js";
 import { loadSealingKeys, rotateSealingKey, sealingKeysPath } from "./sealing-keys.js";
-import type { Io } from "./cli-io.js";
+import { type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe these commands. */
 export const KEYS_HELP = `  keys rotate                   make a new sealing key: new footage and copies are
@@ -30,10 +30,7 @@ export async function keysCommand(
   io: Io,
 ): Promise<number> {
   const [action, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller keys: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "keys", message);
   if (action !== "rotate") {
     return usage(action === undefined ? "which command? rotate" : `unknown command '${action}'`);
   }

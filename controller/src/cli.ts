@@ -20,7 +20,7 @@ import type { Role } from "./domain/access.js";
 import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
 import { DPO_HELP, dpoCommand } from "./cli-dpo.js";
 import { KEYS_HELP, keysCommand } from "./cli-keys.js";
-import { defaultIo, type Io } from "./cli-io.js";
+import { defaultIo, type Io, usageError } from "./cli-io.js";
 
 export type { Io } from "./cli-io.js";
 
@@ -181,10 +181,7 @@ async function deviceCommand(
   io: Io,
 ): Promise<number> {
   const [action, id, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller device: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "device", message);
   const actions = ["enrol", "list", "disable", "enable", "rotate-secret", "retire"];
   if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
   if (!actions.includes(action)) return usage(`unknown command '${action}'`);
@@ -260,10 +257,7 @@ async function userCommand(
   io: Io,
 ): Promise<number> {
   const [action, id, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller user: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "user", message);
   const actions = ["add", "reset-password", "list"];
   if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
   if (!actions.includes(action)) return usage(`unknown command '${action}'`);
@@ -353,10 +347,7 @@ async function auditCommand(
   io: Io,
 ): Promise<number> {
   const [action, ...extra] = args;
-  const usage = (message: string) => {
-    io.err(`classcam-controller audit: ${message}\nTry 'classcam-controller --help'.`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(io, "audit", message);
   if (action !== "verify" && action !== "export") {
     return usage(
       action === undefined ? "which command? verify or export" : `unknown command '${action}'`,
