@@ -13,14 +13,10 @@ import type { ClipPlayer } from "../clip-player.js";
 import type { ScreenContext } from "../screen.js";
 import type { Comment } from "../types.js";
 import type { BankEntry } from "../types-clips.js";
-import {
-  COMMENT_KIND_WORDS,
-  strandWords,
-  type CommentKind,
-  type Strand,
-} from "../types-coaching.js";
-import { Messages, badge, field, onSubmit, section } from "../ui.js";
+import { COMMENT_KIND_WORDS, type CommentKind, type Strand } from "../types-coaching.js";
+import { Messages, field, onSubmit, section } from "../ui.js";
 import { StrandPick } from "./strand-pick.js";
+import { commentByline, commentReplies, commentStrands } from "./comment-view.js";
 import { MAX_COMMENT_LENGTH, commentProblem } from "../../../src/domain/form-limits.js";
 
 export class ClipFeedback {
@@ -65,42 +61,16 @@ export class ClipFeedback {
               h(
                 "li",
                 { class: "comment", attrs: { "data-kind": comment.kind } },
-                h(
-                  "p",
-                  { class: "comment-by" },
-                  comment.kind !== "comment" && [badge(COMMENT_KIND_WORDS[comment.kind]), " "],
+                commentByline(
+                  comment,
                   `at ${clock(comment.atSeconds)} — ${comment.authorName}, ${day(comment.createdAt)}`,
-                  comment.kind === "next-step" &&
-                    comment.doneAt !== null && [" ", badge("Done", "good")],
                 ),
                 h("p", { class: "comment-body" }, comment.body),
-                comment.strands.length > 0 &&
-                  h(
-                    "p",
-                    { class: "hint" },
-                    `Strands: ${comment.strands.map(strandWords).join("; ")}`,
-                  ),
-                this.replies(comments, comment),
+                commentStrands(comment),
+                commentReplies(comments, comment),
               ),
             ),
           ),
-    );
-  }
-
-  private replies(all: readonly Comment[], comment: Comment): HTMLElement | null {
-    const replies = all.filter((c) => c.parentId === comment.commentId);
-    if (replies.length === 0) return null;
-    return h(
-      "ul",
-      { class: "replies", attrs: { "aria-label": `Replies to ${comment.authorName}` } },
-      replies.map((reply) =>
-        h(
-          "li",
-          null,
-          h("p", { class: "comment-by" }, `${reply.authorName} replied, ${day(reply.createdAt)}`),
-          h("p", { class: "comment-body" }, reply.body),
-        ),
-      ),
     );
   }
 

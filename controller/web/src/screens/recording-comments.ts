@@ -15,14 +15,10 @@ import { clock, day } from "../format.js";
 import type { Player } from "../player.js";
 import type { ScreenContext } from "../screen.js";
 import type { Comment, RecordingDetail } from "../types.js";
-import {
-  COMMENT_KIND_WORDS,
-  strandWords,
-  type CommentKind,
-  type Strand,
-} from "../types-coaching.js";
-import { Messages, badge, button, field, onPress, onSubmit, section } from "../ui.js";
+import { COMMENT_KIND_WORDS, type CommentKind, type Strand } from "../types-coaching.js";
+import { Messages, button, field, onPress, onSubmit, section } from "../ui.js";
 import { StrandPick } from "./strand-pick.js";
+import { commentByline, commentReplies, commentStrands } from "./comment-view.js";
 import { MAX_COMMENT_LENGTH, commentProblem } from "../../../src/domain/form-limits.js";
 
 export class RecordingComments {
@@ -95,22 +91,10 @@ export class RecordingComments {
                 h(
                   "div",
                   null,
-                  h(
-                    "p",
-                    { class: "comment-by" },
-                    comment.kind !== "comment" && [badge(COMMENT_KIND_WORDS[comment.kind]), " "],
-                    `${comment.authorName}, ${day(comment.createdAt)}`,
-                    comment.kind === "next-step" &&
-                      comment.doneAt !== null && [" ", badge("Done", "good")],
-                  ),
+                  commentByline(comment, `${comment.authorName}, ${day(comment.createdAt)}`),
                   h("p", { class: "comment-body" }, comment.body),
-                  comment.strands.length > 0 &&
-                    h(
-                      "p",
-                      { class: "hint" },
-                      `Strands: ${comment.strands.map(strandWords).join("; ")}`,
-                    ),
-                  this.replies(comment),
+                  commentStrands(comment),
+                  commentReplies(this.comments, comment),
                   h(
                     "div",
                     { class: "actions tight" },
@@ -138,23 +122,6 @@ export class RecordingComments {
     if (active instanceof HTMLElement && active !== document.activeElement && active.isConnected) {
       active.focus();
     }
-  }
-
-  private replies(comment: Comment): HTMLElement | null {
-    const replies = this.comments.filter((c) => c.parentId === comment.commentId);
-    if (replies.length === 0) return null;
-    return h(
-      "ul",
-      { class: "replies", attrs: { "aria-label": `Replies to ${comment.authorName}` } },
-      replies.map((reply) =>
-        h(
-          "li",
-          null,
-          h("p", { class: "comment-by" }, `${reply.authorName} replied, ${day(reply.createdAt)}`),
-          h("p", { class: "comment-body" }, reply.body),
-        ),
-      ),
-    );
   }
 
   /** Mark done / open again, for a next step, to the teacher and whoever gave it. */
