@@ -10,7 +10,7 @@
  * ffprobe. It judges nothing itself.
  */
 import { spawn } from "node:child_process";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { checkSettings, Daemon } from "@classcam/device";
@@ -72,6 +72,26 @@ await until(
   100,
 );
 
+// the box's speaker plays into the loopback's second substream; what it says is
+// captured from the other side, for the host to judge (issue 20 §2). Started
+// before the daemon, so the capture fixes the stream's format and the speaker's
+// plughw converts to it.
+const SPEAKER_SUBSTREAM = "/proc/asound/Loopback/pcm0p/sub1/status";
+// arecord, not ffmpeg: ffmpeg's muxer logs every out-of-order timestamp of an idle
+// loopback, and a flood on the guest's serial console stalls the whole guest
+const notice = spawn(
+  "arecord",
+  ["-q", "-D", "hw:Loopback,1,1", "-f", "S16_LE", "-c", "1", "-r", "16000", "-t", "raw"],
+  { stdio: ["ignore", openSync(join(out, "notice.raw"), "w"), "inherit"] },
+);
+const speakerPlaying = () => {
+  try {
+    return readFileSync(SPEAKER_SUBSTREAM, "utf8").includes("RUNNING");
+  } catch {
+    return false;
+  }
+};
+
 // the box's data on the guest's own tmpfs (SQLite's WAL wants shared memory, which
 // the 9p share cannot give); the recording is copied out for the host afterwards
 const dataDir = "/run/classcam-hil-box";
@@ -94,6 +114,7 @@ const checked = checkSettings({
       controls: { power_line_frequency: "50 Hz", brightness: 128 },
     },
     microphone: { device: "hw:Loopback,1,0", sampleRate: 48_000, channels: 2 },
+    speaker: { device: "plughw:Loopback,0,1", voice: "en-gb" },
   },
   recorder: { x264Preset: "ultrafast", videoKbps: 600, segmentSeconds: 2 },
   storage: { reserveBytes: 16 * 1024 * 1024, janitorSeconds: 3600 },
@@ -121,6 +142,15 @@ try {
   fact("selftest.detail", JSON.stringify(test.detail));
   fact("lamp.after-selftest", lampLine());
 
+  // the notice is said once the lamp is lit, perhaps before the capture is under way:
+  // watched from the press on, noting the lamp's line when its stream begins
+  const heard = { began: false, lamp: "", ended: false };
+  const listening = setInterval(() => {
+    const playing = speakerPlaying();
+    if (playing && !heard.began) Object.assign(heard, { began: true, lamp: lampLine() });
+    if (!playing && heard.began) heard.ended = true;
+  }, 20);
+
   // a press on the button's GPIO line starts the recording: the lamp lights first
   await press(daemon.hardware.button);
   await until(() => daemon.session.phase === "recording", "the recording to start", 60_000, 50);
@@ -128,6 +158,12 @@ try {
   fact("recording", recordingId);
   fact("lamp.recording", lampLine());
   fact("lamp.mode", daemon.lamp.mode);
+  await until(() => heard.ended, "the spoken notice to be said", 120_000, 50).catch(
+    (error: unknown) => process.stdout.write(`${String(error)}\n`),
+  );
+  clearInterval(listening);
+  fact("speaker.lamp", heard.began ? heard.lamp : "never played");
+  fact("speaker.status", daemon.notice.status);
   await until(
     async () => ((await daemon.index.get(recordingId))?.segments ?? 0) >= 3,
     "three segments",
@@ -157,4 +193,8 @@ try {
   await daemon.stop();
   fact("lamp.shutdown", lampLine());
   tone.kill();
+  // raw samples have no header to finish: arecord just stops
+  const ended = new Promise((resolve) => notice.once("exit", resolve));
+  notice.kill("SIGINT");
+  await ended;
 }

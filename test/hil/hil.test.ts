@@ -9,7 +9,7 @@
  * CLASSCAM_HIL_VERBOSE=1 streams the guest's console to stderr as it runs.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { REPO, tempDir } from "../helpers/controller.js";
@@ -50,6 +50,9 @@ function guestChecks(): Promise<Checks> {
       outputDir: output.path,
       timeoutSeconds: 700,
       ...(verbose ? { onOutput: (line: string) => process.stderr.write(`hil| ${line}\n`) } : {}),
+    }).catch((error: unknown) => {
+      // the daemon's own log says which part it was in when the guest ran out of time
+      throw error instanceof Error ? withDaemonLog(error) : error;
     });
     t.comment(
       `guest (${rig.kernelRelease}, ${rig.accel}): booted in ${result.bootSeconds.toFixed(1)} s, ` +
@@ -63,6 +66,15 @@ function guestChecks(): Promise<Checks> {
     return { rig, result, facts, outputDir: output.path };
   })();
   return checks;
+}
+
+/** A guest failure, with the end of the guest daemon's log (in the shared folder) when there is one. */
+function withDaemonLog(error: Error): Error {
+  const log = join(output.path, "daemon.log");
+  if (!existsSync(log)) return error;
+  const tail = readFileSync(log, "utf8").split("\n").slice(-25).join("\n");
+  error.message += `\nThe end of the guest daemon's log:\n${tail}`;
+  return error;
 }
 
 /** The guest's console, for a failure's diagnostics. */
@@ -251,6 +263,41 @@ void t.test(
       );
       t.equal(probed.errors, "", `${segment.name} decodes without errors`);
     }
+  },
+);
+
+void t.test(
+  "the box's spoken notice is heard on the loopback, said once the lamp is lit (issue 20 §2)",
+  { skip },
+  async (t) => {
+    const checks = await guestChecks();
+    const { facts } = checks;
+    t.equal(facts.get("daemon.speaker.lamp"), "1", "the lamp was lit when the notice began", {
+      ...guestLog(checks),
+    });
+    t.equal(facts.get("daemon.speaker.status"), "ok", "the box's state says the speaker works");
+    const file = join(checks.outputDir, "notice.raw");
+    t.ok(existsSync(file), "what the speaker played was captured through the loopback");
+    if (!existsSync(file)) return;
+    // 16 kHz mono: espeak-ng's speech is loud in its syllables and quiet between them
+    const bytes = readFileSync(file);
+    const samples = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
+    const window = 320; // 20 ms
+    const levels: number[] = [];
+    for (let start = 0; start + window <= samples.length; start += window) {
+      let energy = 0;
+      for (let index = start; index < start + window; index++) {
+        energy += (samples[index] ?? 0) ** 2;
+      }
+      levels.push(Math.sqrt(energy / window));
+    }
+    const loud = levels.filter((level) => level > 300).length;
+    const quiet = levels.filter((level) => level < 30).length;
+    t.ok(loud * 0.02 >= 1, "at least a second of sound: the sentence was said", { loud });
+    t.ok(quiet > 0, "with pauses: speech, not a stuck tone or noise", {
+      quiet,
+      all: levels.length,
+    });
   },
 );
 

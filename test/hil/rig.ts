@@ -662,7 +662,8 @@ export async function prepareRig(options: PrepareOptions = {}): Promise<Rig> {
     throw new Error("CLASSCAM_HIL_ACCEL=kvm, but /dev/kvm is missing or not writable");
   }
 
-  ensurePackages([platform.qemuPackage, "busybox-static", "kmod"], log);
+  // espeak-ng and aplay: the box's speaker, which the guest runs from the host's root
+  ensurePackages([platform.qemuPackage, "busybox-static", "kmod", "espeak-ng", "alsa-utils"], log);
   mkdirSync(cacheDir, { recursive: true });
   const pkg = kernelPackage(platform, cacheDir, log);
   const kernels = join(cacheDir, "kernel");
