@@ -20,7 +20,7 @@ const rows: [string, BookingPictureAsk, null | ["forbidden" | "conflict", RegExp
   [
     "someone who may not change it",
     ask({ mayManage: false }),
-    ["forbidden", /only the booking's teacher, whoever made it/],
+    ["forbidden", /only the booking's teacher, SLT or the headteacher/],
   ],
   [
     "a cancelled booking",

@@ -1,8 +1,9 @@
 /**
  * May a person ask a box for a picture of its room now, to draw a booking's
  * own masks on (issue 19)? Whoever sets the room's masks may always (the
- * Policy page); for a booking, whoever may change it — its teacher, whoever
- * made it, the Bursar, SLT, the headteacher — may, and only for what the
+ * Policy page); for a booking, whoever may change it and may see classroom
+ * pictures — its teacher, SLT, the headteacher; the Bursar, who may change
+ * bookings, never sees pixels (the route does not let them ask) — may, and only for what the
  * picture is for: a booking not yet started (its masks can still change), of
  * a class with a pupil on the do-not-record list (whose seat is drawn), while
  * no other booking of the room is in progress (another teacher's lesson is
@@ -31,7 +32,7 @@ export function bookingPictureVerdict(ask: BookingPictureAsk): BookingPictureVer
   if (!ask.mayManage) {
     return refuse(
       "forbidden",
-      "only the booking's teacher, whoever made it, the Bursar, SLT or the headteacher may take a picture to draw its masks",
+      "only the booking's teacher, SLT or the headteacher may take a picture to draw its masks",
     );
   }
   if (ask.booking.status === "cancelled") {

@@ -159,12 +159,13 @@ export function cameraRoutes(fastify: FastifyInstance): void {
   app.post(
     "/api/bookings/:id/picture",
     {
-      onRequest: allow("teacher", "bursar", "slt", "headteacher"),
+      // not the Bursar, who may change bookings but never sees a classroom's pixels
+      onRequest: allow("teacher", "slt", "headteacher"),
       schema: {
         tags: ["timetable"],
         operationId: "takeBookingPicture",
         description:
-          "Whoever may change the booking (its teacher, whoever made it, the Bursar, SLT, the headteacher): a picture of its room taken now, with the box's lamp lit, to draw the booking's own masks on — only before the booking starts, for a class with a pupil on the do-not-record list, and while no other booking of the room is in progress. Never kept; audited.",
+          "Whoever may change the booking and may see pictures of classrooms (its teacher, SLT, the headteacher; never the Bursar): a picture of its room taken now, with the box's lamp lit, to draw the booking's own masks on — only before the booking starts, for a class with a pupil on the do-not-record list, and while no other booking of the room is in progress. Never kept; audited.",
         summary:
           "A picture of a booking's room taken now, lamp lit, to draw its masks on (audited; never stored)",
         params: Obj({ id: Uuid }),

@@ -20,6 +20,9 @@ import { Messages, button, onPress } from "../ui.js";
 
 /** The most masks a booking carries (the protocol's MAX_PRIVACY_MASKS). */
 export const MAX_BOOKING_MASKS = 16;
+/** Who may ask for a picture of a booking's room (POST /api/bookings/:id/picture). */
+const BOOKING_PICTURE_ROLES: readonly Role[] = ["teacher", "slt", "headteacher"];
+
 /** Who may ask a box for a picture of its room now (the server's MASK_ROLES). */
 const PICTURE_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
 
@@ -53,7 +56,9 @@ export function bookingMasks(
   let loadId = 0;
 
   const setsMasks = me.roles.some((role) => PICTURE_ROLES.includes(role));
-  const mayTake = setsMasks || booking !== null;
+  // the route's roles: the Bursar may change bookings but never sees a classroom's pixels
+  const seesRooms = me.roles.some((role) => BOOKING_PICTURE_ROLES.includes(role));
+  const mayTake = setsMasks || (booking !== null && seesRooms);
   const pictureOf = (deviceId: string) =>
     setsMasks || booking === null
       ? `/api/devices/${encodeURIComponent(deviceId)}/picture`
