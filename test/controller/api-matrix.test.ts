@@ -328,6 +328,13 @@ const ROWS: Row[] = [
   r("POST", "/api/clips/{clipId}/withdraw", ["anyone"], `/api/clips/${GHOST}/withdraw`),
   // feedback at a clip answer's moments: the finer rule is decideClip()'s (clip-feedback.test.ts)
   r("GET", "/api/clips/{clipId}/comments", ["anyone"], `/api/clips/${GHOST}/comments`),
+  r(
+    "PUT",
+    "/api/clips/{clipId}/next-steps/{commentId}",
+    ["anyone"],
+    `/api/clips/${GHOST}/next-steps/999999`,
+    { done: true },
+  ),
   r("POST", "/api/clips/{clipId}/comments", ["anyone"], `/api/clips/${GHOST}/comments`, {
     atSeconds: 1,
     body: "Matrix",

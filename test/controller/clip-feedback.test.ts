@@ -148,3 +148,73 @@ void t.test(
     t.equal((await as.coach.get(`/api/clips/${randomUUID()}/comments`)).status, 404);
   },
 );
+
+void t.test(
+  "the mentor marks a next step they gave at a clip answer done, and only that",
+  async (t) => {
+    const school = await startSchool({ start: START });
+    t.teardown(school.close);
+    const { as } = school;
+    const { recordingId } = await recordedLesson(school);
+    const clipId = await clipOf(school, recordingId);
+    const set = await as.coach.post("/api/assignments", {
+      title: "Transitions",
+      focus: "Pace",
+      strands: [],
+      dueOn: "2026-12-04",
+      teachers: ["teacher-a"],
+    });
+    t.equal(set.status, 201, JSON.stringify(set.json()));
+    const assignmentId = set.json<{ assignmentId: string }>().assignmentId;
+    const answered = await as["teacher-a"].post(`/api/assignments/${assignmentId}/submission`, {
+      clipId,
+      reflection: "Slow start.",
+    });
+    t.equal(answered.status, 201, JSON.stringify(answered.json()));
+    const step = await as.coach.post(`/api/clips/${clipId}/comments`, {
+      atSeconds: 80,
+      body: "Have the books out before the bell",
+      kind: "next-step",
+    });
+    t.equal(step.status, 201, JSON.stringify(step.json()));
+    const stepId = step.json<Comment>().commentId;
+    // the teacher's own next step at the same moments: not the mentor's to mark
+    const own = await as["teacher-a"].post(`/api/recordings/${recordingId}/comments`, {
+      atSeconds: 90,
+      body: "Seating plan",
+      kind: "next-step",
+    });
+    const ownId = own.json<Comment>().commentId;
+
+    const mark = (who: "coach" | "coach-2", id: number, done: boolean) =>
+      as[who].put(`/api/clips/${clipId}/next-steps/${id}`, { done });
+    t.equal(
+      (await as.coach.put(`/api/next-steps/${stepId}`, { done: true })).status,
+      403,
+      "through the recording the mentor may not: they cannot see it",
+    );
+    const done = await mark("coach", stepId, true);
+    t.equal(done.status, 200, JSON.stringify(done.json()));
+    t.match(done.json(), { commentId: stepId, kind: "next-step", doneAt: String });
+    const onRecording = (await as["teacher-a"].get(`/api/recordings/${recordingId}/comments`)).json<
+      (Comment & { doneAt: string | null })[]
+    >();
+    t.ok(
+      onRecording.find((c) => c.commentId === stepId)?.doneAt,
+      "the teacher sees it done on her recording",
+    );
+    t.equal((await mark("coach", ownId, true)).status, 404, "not the teacher's own next step");
+    t.equal((await mark("coach-2", stepId, false)).status, 403, "not another coach");
+    const open = await mark("coach", stepId, false);
+    t.equal(open.status, 200);
+    t.equal(open.json<{ doneAt: string | null }>().doneAt, null, "open again");
+    const audited = await school.app.db.all<{ action: string; actor: string }>(
+      "SELECT action, actor FROM audit_log WHERE action LIKE 'next-step.%' ORDER BY seq",
+    );
+    t.same(
+      audited.map((a) => `${a.actor} ${a.action}`),
+      ["coach next-step.done", "coach next-step.reopen"],
+      "each mark is audited",
+    );
+  },
+);

@@ -92,9 +92,14 @@ export class Recordings extends EventEmitter<RecordingsEvents> {
   ): Promise<Comment> {
     return comment(this.ctx, person, id, atSeconds, body, extras, part);
   }
-  /** A next step marked done or open again, by the recording's owner or whoever gave it. */
-  markNextStep(person: Person, commentId: number, done: boolean): Promise<Comment> {
-    return markNextStep(this.ctx, person, commentId, done);
+  /** A next step marked done or open again, by the recording's owner or whoever gave it (`part`: as for comments). */
+  markNextStep(
+    person: Person,
+    commentId: number,
+    done: boolean,
+    part?: ClipPart,
+  ): Promise<Comment> {
+    return markNextStep(this.ctx, person, commentId, done, part);
   }
 
   // shares

@@ -266,6 +266,31 @@ export function coachingRoutes(fastify: FastifyInstance): void {
     },
   );
 
+  app.put(
+    "/api/clips/:clipId/next-steps/:commentId",
+    {
+      onRequest: allow(ANYONE),
+      schema: {
+        tags: ["coaching"],
+        operationId: "markClipNextStep",
+        description:
+          "Whoever set an assignment the clip answers (a next step they gave at the clip's moments), or the clip's owner: marks the next step done, or open again (audited), without gaining the rest of the recording.",
+        summary: "Mark a next step at a clip answer's moments done, or open again",
+        params: Obj({ clipId: Uuid, commentId: Serial }),
+        body: Obj({ done: Type.Boolean() }),
+        response: {
+          200: answer("The next step as it now is", CommentSchema),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const person = me(request);
+      const { part } = await clipPart(clips.bank, person, request.params.clipId);
+      return recordings.markNextStep(person, request.params.commentId, request.body.done, part);
+    },
+  );
+
   app.get(
     "/api/coaching/timeline",
     {

@@ -3,9 +3,10 @@
  * opens only the clip's part of the lesson to whoever set it. They watch the
  * clip (`decideClip()`'s "view") and give feedback at its moments
  * (`decideClip()`'s "feedback"); the feedback is a comment on the teacher's
- * recording, so the teacher finds it on their recording and timeline, replies
- * and marks next steps done there. The setter sees the threads they started;
- * the clip's owner every thread at the clip's moments.
+ * recording, so the teacher finds it on their recording and timeline, and
+ * replies there. The setter sees the threads they started;
+ * the clip's owner every thread at the clip's moments. Either marks a next
+ * step in those threads done (or open again).
  */
 import type { Person } from "../access.js";
 import type { ClipAction } from "../clip-access.js";
@@ -32,6 +33,7 @@ export async function clipPart(
   return {
     recordingId: row.recording_id,
     part: {
+      recordingId: row.recording_id,
       from: row.start_seconds,
       to: row.end_seconds,
       threadsOf: basis === "owner" ? null : person.id,

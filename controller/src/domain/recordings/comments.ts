@@ -28,6 +28,8 @@ export interface CommentExtras {
  * threads they started (`threadsOf`); the clip's owner sees every thread.
  */
 export interface ClipPart {
+  /** The recording the clip was cut from. */
+  recordingId: string;
   from: number;
   to: number;
   threadsOf: string | null;
@@ -204,12 +206,18 @@ export async function comment(
   return found;
 }
 
-/** Marks a next step done, or open again: the recording's owner or whoever gave it. */
+/**
+ * Marks a next step done, or open again: the recording's owner or whoever
+ * gave it. With `part` (a clip answer's, decided by the caller through
+ * `decideClip()`'s "feedback") whoever set the assignment marks a next step
+ * they gave at the clip's moments without seeing the rest of the recording.
+ */
 export async function markNextStep(
   ctx: RecordingContext,
   person: Person,
   commentId: number,
   done: boolean,
+  part?: ClipPart,
 ): Promise<Comment> {
   const recordingId = await ctx.db.transaction(async (tx) => {
     const step = await tx.get<{
@@ -222,7 +230,20 @@ export async function markNextStep(
     if (step.kind !== "next-step") {
       throw new DomainError("invalid", `comment ${commentId} is not a next step`);
     }
-    const { ownerId } = await authorise(ctx, tx, person, "view", step.recording_id);
+    let ownerId: string;
+    if (part === undefined) {
+      ({ ownerId } = await authorise(ctx, tx, person, "view", step.recording_id));
+    } else {
+      const shown = await tx.get<{ owner_id: string }>(
+        `SELECT r.owner_id FROM comments c JOIN recordings r ON r.id = c.recording_id
+         WHERE c.id = ? AND c.recording_id = ? AND c.parent_id IS NULL AND c.at_seconds BETWEEN ? AND ?`,
+        [commentId, part.recordingId, part.from, part.to],
+      );
+      if (!shown || (part.threadsOf !== null && step.author_id !== part.threadsOf)) {
+        throw new DomainError("not-found", `no next step ${commentId} in this clip`);
+      }
+      ownerId = shown.owner_id;
+    }
     if (person.id !== ownerId && person.id !== step.author_id) {
       throw new DomainError(
         "forbidden",
@@ -243,7 +264,9 @@ export async function markNextStep(
     });
     return step.recording_id;
   });
-  const found = (await comments(ctx, person, recordingId)).find((c) => c.commentId === commentId);
+  const found = (await comments(ctx, person, recordingId, part)).find(
+    (c) => c.commentId === commentId,
+  );
   if (!found) throw new Error(`comment ${commentId} vanished`);
   return found;
 }

@@ -14,7 +14,7 @@ import type { ScreenContext } from "../screen.js";
 import type { Comment } from "../types.js";
 import type { BankEntry } from "../types-clips.js";
 import { COMMENT_KIND_WORDS, type CommentKind, type Strand } from "../types-coaching.js";
-import { Messages, field, onSubmit, section } from "../ui.js";
+import { Messages, button, field, onPress, onSubmit, section } from "../ui.js";
 import { StrandPick } from "./strand-pick.js";
 import { commentByline, commentReplies, commentStrands } from "./comment-view.js";
 import { MAX_COMMENT_LENGTH, commentProblem } from "../../../src/domain/form-limits.js";
@@ -68,10 +68,30 @@ export class ClipFeedback {
                 h("p", { class: "comment-body" }, comment.body),
                 commentStrands(comment),
                 commentReplies(comments, comment),
+                this.doneButton(comment),
               ),
             ),
           ),
     );
+  }
+
+  /** Mark done / open again, for a next step this viewer gave (the teacher marks hers on the recording). */
+  private doneButton(comment: Comment): HTMLElement | null {
+    if (comment.kind !== "next-step" || comment.authorId !== this.screen.person?.id) return null;
+    const done = comment.doneAt !== null;
+    const press = button(done ? "Open again" : "Mark done", {
+      attrs: {
+        "aria-label": `${done ? "Open again" : "Mark done"}: the next step at ${clock(comment.atSeconds)}`,
+      },
+    });
+    onPress(press, this.messages, async () => {
+      await api.put(`/api/clips/${this.clip.clipId}/next-steps/${comment.commentId}`, {
+        done: !done,
+      });
+      this.screen.announce(done ? "The next step is open again." : "The next step is done.");
+      await this.load();
+    });
+    return h("div", { class: "actions tight" }, press);
   }
 
   private form(strands: readonly Strand[]): HTMLFormElement {
