@@ -7,6 +7,7 @@ import {
 
 const NOW = new Date("2026-11-23T08:00:00.000Z");
 const ask = (over: Partial<BookingPictureAsk> = {}): BookingPictureAsk => ({
+  roles: ["teacher"],
   mayManage: true,
   booking: { status: "confirmed", start: "2026-11-23T09:00:00.000Z", doNotRecordPupils: true },
   inProgress: null,
@@ -22,6 +23,12 @@ const rows: [string, BookingPictureAsk, null | ["forbidden" | "conflict", RegExp
     ask({ mayManage: false }),
     ["forbidden", /only the booking's teacher, SLT or the headteacher/],
   ],
+  [
+    "the Bursar, who may change bookings but sees no classroom",
+    ask({ roles: ["bursar"] }),
+    ["forbidden", /only the booking's teacher, SLT or the headteacher/],
+  ],
+  ["SLT", ask({ roles: ["slt"] }), null],
   [
     "a cancelled booking",
     ask({ booking: { ...ask().booking, status: "cancelled" } }),

@@ -179,6 +179,7 @@ void t.test("every route that gives pixels or sound is known and guarded", async
       } else if (guard.kind === "booking-picture") {
         // its class has no do-not-record pupil: whoever may change it is told so, the rest refused
         const verdict = bookingPictureVerdict({
+          roles: person.roles,
           mayManage: mayManage(person, await app.timetable.require(bookingId)),
           booking: { status: "confirmed", start: "2026-11-23T09:00:00Z", doNotRecordPupils: false },
           inProgress: null,

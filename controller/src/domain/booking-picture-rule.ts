@@ -9,9 +9,15 @@
  * no other booking of the room is in progress (another teacher's lesson is
  * not looked into). Pure: the caller passes what it found and `now`.
  */
+import type { Role } from "./access.js";
 import type { BookingStatus } from "./bookings.js";
 
+/** The roles that may see a classroom's picture for a booking: never the Bursar. */
+export const BOOKING_PICTURE_ROLES: readonly Role[] = ["teacher", "slt", "headteacher"];
+
 export interface BookingPictureAsk {
+  /** The person's roles. */
+  roles: readonly Role[];
   /** The person may change the booking (timetable.ts `mayManage`). */
   mayManage: boolean;
   booking: { status: BookingStatus; start: string; doNotRecordPupils: boolean };
@@ -29,7 +35,7 @@ export function bookingPictureVerdict(ask: BookingPictureAsk): BookingPictureVer
     kind,
     message,
   });
-  if (!ask.mayManage) {
+  if (!ask.mayManage || !ask.roles.some((role) => BOOKING_PICTURE_ROLES.includes(role))) {
     return refuse(
       "forbidden",
       "only the booking's teacher, SLT or the headteacher may take a picture to draw its masks",

@@ -24,7 +24,7 @@ import { MASK_ROLES } from "../domain/access.js";
 import { DomainError } from "../domain/errors.js";
 import { allow, me } from "./auth.js";
 import { answer, DeviceId, Obj, Uuid, errors } from "./schemas.js";
-import { bookingPictureVerdict } from "../domain/booking-picture-rule.js";
+import { BOOKING_PICTURE_ROLES, bookingPictureVerdict } from "../domain/booking-picture-rule.js";
 import { mayManage } from "../domain/timetable.js";
 import { typedRequests } from "./typed.js";
 
@@ -160,7 +160,7 @@ export function cameraRoutes(fastify: FastifyInstance): void {
     "/api/bookings/:id/picture",
     {
       // not the Bursar, who may change bookings but never sees a classroom's pixels
-      onRequest: allow("teacher", "slt", "headteacher"),
+      onRequest: allow(...BOOKING_PICTURE_ROLES),
       schema: {
         tags: ["timetable"],
         operationId: "takeBookingPicture",
@@ -189,6 +189,7 @@ export function cameraRoutes(fastify: FastifyInstance): void {
       });
       const other = others.find((b) => b.bookingId !== booking.bookingId) ?? null;
       const verdict = bookingPictureVerdict({
+        roles: person.roles,
         mayManage: mayManage(person, booking),
         booking,
         inProgress: other,

@@ -16,12 +16,11 @@ import { h } from "../dom.js";
 import { RectEditor, type Rect } from "../rect-editor.js";
 import type { Person } from "../screen.js";
 import type { Role } from "../types.js";
+import { BOOKING_PICTURE_ROLES } from "../../../src/domain/booking-picture-rule.js";
 import { Messages, button, onPress } from "../ui.js";
 
 /** The most masks a booking carries (the protocol's MAX_PRIVACY_MASKS). */
 export const MAX_BOOKING_MASKS = 16;
-/** Who may ask for a picture of a booking's room (POST /api/bookings/:id/picture). */
-const BOOKING_PICTURE_ROLES: readonly Role[] = ["teacher", "slt", "headteacher"];
 
 /** Who may ask a box for a picture of its room now (the server's MASK_ROLES). */
 const PICTURE_ROLES: readonly Role[] = ["slt", "headteacher", "dpo"];
