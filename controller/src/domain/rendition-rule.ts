@@ -17,9 +17,7 @@ export type Copy = "original" | "anonymised";
  * exemplar bank (`decideClip()`), or a subject-access export made by the DPO.
  */
 export type ViewingBasis =
-  | Extract<AccessDecision, { allowed: true }>["basis"]
-  | "bank"
-  | "subject-access";
+  Extract<AccessDecision, { allowed: true }>["basis"] | "bank" | "subject-access";
 
 /** The policy's anonymity settings (domain/policy.ts). */
 export interface AnonymityPolicy {
