@@ -17,7 +17,7 @@
  * Neither is footage: no recording is opened, so `decide()` is not asked. A
  * still of a kept recording would be, and none is served for masks.
  */
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "@sinclair/typebox";
 import { REQUEST_SCHEMAS, type ResponseData } from "@classcam/protocol";
 import { MASK_ROLES } from "../domain/access.js";
@@ -36,6 +36,38 @@ export function cameraRoutes(fastify: FastifyInstance): void {
   // the live picture is sent as JPEG bytes, which its response schema describes
   const app = typedRequests(fastify);
   const { devices, audit } = app;
+
+  /**
+   * A picture of the room taken now by its box, lamp lit: every ask audited
+   * as `device.picture` with `why` (what it is for), taken or not; never kept.
+   */
+  async function takePicture(
+    deviceId: string,
+    actor: string,
+    why: Record<string, string>,
+  ): Promise<Buffer> {
+    const { room } = await devices.require(deviceId);
+    const taken = (detail: Record<string, unknown>) =>
+      audit.record({
+        actor,
+        action: "device.picture",
+        subject: deviceId,
+        detail: { room, ...why, ...detail },
+      });
+    const answer = await askTheBox(deviceId, true, (problem) =>
+      taken({ ok: false, detail: problem }),
+    );
+    if (answer.picture === undefined) {
+      await taken({ ok: false, detail: "no picture in the answer" });
+      throw new DomainError(
+        "conflict",
+        `the box in ${room} sent no picture: its software may be older than the school's server`,
+      );
+    }
+    const picture = Buffer.from(answer.picture, "base64");
+    await taken({ ok: true, bytes: picture.length });
+    return picture;
+  }
 
   /** The box's answer to a self-test, or a 409 saying why there is none. */
   async function askTheBox(
@@ -128,31 +160,10 @@ export function cameraRoutes(fastify: FastifyInstance): void {
       },
     },
     async (request, reply) => {
-      const { id } = request.params;
-      const actor = me(request).id;
-      const { room } = await devices.require(id);
-      const taken = (detail: Record<string, unknown>) =>
-        audit.record({
-          actor,
-          action: "device.picture",
-          subject: id,
-          detail: { room, purpose: "privacy masks", ...detail },
-        });
-      const answer = await askTheBox(id, true, (why) => taken({ ok: false, detail: why }));
-      if (answer.picture === undefined) {
-        await taken({ ok: false, detail: "no picture in the answer" });
-        throw new DomainError(
-          "conflict",
-          `the box in ${room} sent no picture: its software may be older than the school's server`,
-        );
-      }
-      const picture = Buffer.from(answer.picture, "base64");
-      await taken({ ok: true, bytes: picture.length });
-      return reply
-        .header("cache-control", "no-store")
-        .header("content-disposition", "inline")
-        .type("image/jpeg")
-        .send(picture);
+      const picture = await takePicture(request.params.id, me(request).id, {
+        purpose: "privacy masks",
+      });
+      return sendPicture(reply, picture);
     },
   );
 
@@ -196,28 +207,20 @@ export function cameraRoutes(fastify: FastifyInstance): void {
         now,
       });
       if (!verdict.allowed) throw new DomainError(verdict.kind, verdict.message);
-      const { room } = await devices.require(booking.deviceId);
-      const taken = (detail: Record<string, unknown>) =>
-        audit.record({
-          actor: person.id,
-          action: "device.picture",
-          subject: booking.deviceId,
-          detail: { room, purpose: "masks on a booking", bookingId: booking.bookingId, ...detail },
-        });
-      const answer = await askTheBox(booking.deviceId, true, (why) =>
-        taken({ ok: false, detail: why }),
-      );
-      if (answer.picture === undefined) {
-        await taken({ ok: false, detail: "no picture in the answer" });
-        throw new DomainError("conflict", `the box in ${room} sent no picture`);
-      }
-      const picture = Buffer.from(answer.picture, "base64");
-      await taken({ ok: true, bytes: picture.length });
-      return reply
-        .header("cache-control", "no-store")
-        .header("content-disposition", "inline")
-        .type("image/jpeg")
-        .send(picture);
+      const picture = await takePicture(booking.deviceId, person.id, {
+        purpose: "masks on a booking",
+        bookingId: booking.bookingId,
+      });
+      return sendPicture(reply, picture);
     },
   );
+}
+
+/** A picture as the picture routes answer: JPEG, shown inline, never cached. */
+function sendPicture(reply: FastifyReply, picture: Buffer): FastifyReply {
+  return reply
+    .header("cache-control", "no-store")
+    .header("content-disposition", "inline")
+    .type("image/jpeg")
+    .send(picture);
 }
