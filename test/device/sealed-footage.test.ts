@@ -13,6 +13,7 @@ import { tempDir } from "../helpers/controller.js";
 import { boxDir, boxSettings, cacheBoxConfig, startBox, until } from "../helpers/device.js";
 import {
   decodesAsIs,
+  decryptedCopy,
   filesContaining,
   openedKey,
   probeDecrypted,
@@ -63,6 +64,11 @@ void t.test("a recording on a box with a sealing key is ciphertext on its card",
   );
   const segments = await box.daemon.index.segments(recordingId);
   t.ok(segments.length >= 3, `${segments.length} segments`);
+  const first = join(row?.dir ?? "", segments[0]?.name ?? "");
+  t.ok(
+    await decodesAsIs(decryptedCopy(first, content, scratch.path)),
+    "the card check sees a decrypted segment as readable (so its 'no' below means something)",
+  );
   for (const segment of segments) {
     const path = join(row?.dir ?? "", segment.name);
     t.notOk(await decodesAsIs(path), `${segment.name} does not decode as it is on the card`);

@@ -43,8 +43,11 @@ function run(
   });
 }
 
-/** Decodes every frame of every stream of `file` and says what is in it. */
-export async function probe(file: string): Promise<Probe> {
+/**
+ * Decodes every frame of every stream of `file` and says what is in it; read
+ * as `format` when given (an ffmpeg demuxer name), else as ffprobe guesses.
+ */
+export async function probe(file: string, format?: string): Promise<Probe> {
   const { stdout, stderr, code } = await run("ffprobe", [
     "-v",
     "error",
@@ -53,6 +56,7 @@ export async function probe(file: string): Promise<Probe> {
     "stream=codec_type,codec_name,nb_read_frames:format=duration",
     "-of",
     "json",
+    ...(format === undefined ? [] : ["-f", format]),
     file,
   ]);
   if (code !== 0) throw new Error(`ffprobe ${file} failed (${code}): ${stderr}`);
