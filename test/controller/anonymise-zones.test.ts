@@ -139,6 +139,12 @@ void t.test("a face in the teacher zone stays sharp; zones made smaller or stric
   // the zone made smaller: the copy that left the teacher sharp is withdrawn at once
   const smaller = await school.as.dpo.put(zones, { mode: "faces", zones: [CORNER] });
   t.equal(smaller.status, 200);
+  const state = await school.as["teacher-a"].get(`/api/recordings/${id}/anonymised-copy`);
+  t.match(
+    state.json(),
+    { state: "none", progress: 0 },
+    "the recording's page no longer says a copy is ready: the one made under the larger zone does not count",
+  );
   const withdrawn = await b.get(`/api/recordings/${id}/footage/index.m3u8`);
   t.equal(withdrawn.status, 409, "the copy made under the larger zone is not served");
   t.match(withdrawn.json(), { message: /being prepared/ });
