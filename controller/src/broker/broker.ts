@@ -33,6 +33,7 @@ import {
 import type { Database } from "../db/database.js";
 import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
 import { canPublish, canReceive, canSubscribe } from "./acl.js";
+import { ConnectionLog } from "./connection-log.js";
 import { GuardedConnection } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
 import { writePacketIdsAsTheyCome } from "./packet-ids.js";
@@ -73,6 +74,7 @@ export class Broker {
   readonly ingest: Ingest;
   private readonly aedes: Aedes;
   private readonly log: Logger;
+  private readonly connectionLog: ConnectionLog;
   private readonly signIn: DeviceSignIn;
   private readonly retired: RetiredClients;
   private readonly connectPackets = new WeakMap<Client, ConnectPacket>();
@@ -91,6 +93,7 @@ export class Broker {
   ) {
     this.aedes = aedes;
     this.log = options.logger;
+    this.connectionLog = new ConnectionLog(options.logger);
     this.now = options.now ?? (() => new Date());
     this.signIn = new DeviceSignIn({
       registry: options.registry,
@@ -199,14 +202,14 @@ export class Broker {
       if (!isDeviceId(client.id) || this.retired.has(client)) return;
       this.clients.set(client.id, client);
       this.ingest.connection(client.id, true);
-      this.log.info({ deviceId: client.id }, "device connected");
+      this.connectionLog.connection(client.id, true);
     });
     this.aedes.on("clientDisconnect", (client) => {
       this.retired.forget(client);
       if (this.clients.get(client.id) !== client) return;
       this.clients.delete(client.id);
       this.ingest.connection(client.id, false);
-      this.log.info({ deviceId: client.id }, "device disconnected");
+      this.connectionLog.connection(client.id, false);
     });
     this.aedes.on("clientError", (client, error) => {
       this.log.warn({ deviceId: client.id, err: error.message }, "device connection error");
@@ -468,6 +471,7 @@ export class Broker {
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(stopped);
     this.pending.rejectAll("controller is shutting down");
+    this.connectionLog.flush();
     await this.ingest.idle();
   }
 }
