@@ -13,6 +13,7 @@
 import { access, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { facesInGrid, modelInput } from "./tiny-face.js";
 
 export interface FaceBox {
   x: number;
@@ -154,15 +155,13 @@ export async function loadFaceApiDetector(settings: DetectorSettings): Promise<F
       `the face model ${MODEL_FILES[settings.kind]} in ${dir} would not load: ${(error as Error).message}`,
     );
   }
-  const options =
-    settings.kind === "tiny"
-      ? new api.TinyFaceDetectorOptions({
-          inputSize: settings.inputSize,
-          scoreThreshold: settings.minScore,
-        })
-      : new api.SsdMobilenetv1Options({ minConfidence: settings.minScore, maxResults: 200 });
+  if (settings.kind === "tiny") return tinyDetector(api, settings);
+  const options = new api.SsdMobilenetv1Options({
+    minConfidence: settings.minScore,
+    maxResults: 200,
+  });
   return {
-    name: settings.kind === "tiny" ? `tiny-${settings.inputSize}` : "ssd",
+    name: "ssd",
     async detect(frame, width, height) {
       const tensor = api.tf.tensor3d(frame, [height, width, 3], "int32");
       try {
@@ -176,6 +175,47 @@ export async function loadFaceApiDetector(settings: DetectorSettings): Promise<F
         }));
       } finally {
         tensor.dispose();
+      }
+    },
+  };
+}
+
+type TinyParams = NonNullable<FaceApi["nets"]["tinyFaceDetector"]["params"]>;
+type SeparableParams = Parameters<FaceApi["nets"]["tinyFaceDetector"]["runMobilenet"]>[1];
+
+function isSeparable(params: TinyParams): params is SeparableParams {
+  return "depthwise_filter" in params.conv1;
+}
+
+/**
+ * The tiny face detector with its input made and its output read in
+ * `tiny-face.ts` (face-api's own path spent more on padding and a channel
+ * concat than on the network): the frame's longer side scaled to
+ * `inputSize`, the network run on tfjs-wasm, the grid read back to boxes.
+ */
+function tinyDetector(api: FaceApi, settings: DetectorSettings): FaceDetector {
+  const net = api.nets.tinyFaceDetector;
+  const params = net.params;
+  // the tiny face detector is the separable-convolution ("mobilenet") kind of tiny YOLO
+  if (params === undefined || !isSeparable(params)) {
+    throw new DetectorUnavailable("the tiny face model loaded without its separable weights");
+  }
+  return {
+    name: `tiny-${settings.inputSize}`,
+    async detect(frame, width, height) {
+      const input = modelInput(frame, width, height, settings.inputSize);
+      const output = api.tf.tidy(() =>
+        net.runMobilenet(
+          api.tf.tensor4d(input.data, [1, input.height, input.width, 3], "float32"),
+          params,
+        ),
+      );
+      try {
+        const [, rows, cols] = output.shape;
+        const grid = (await output.data()) as Float32Array;
+        return facesInGrid(grid, rows, cols, input.scale, settings.minScore);
+      } finally {
+        output.dispose();
       }
     },
   };
