@@ -8,5 +8,6 @@ export * from "./booking-rule.js";
 export * from "./segments.js";
 export * from "./upload-order.js";
 export * from "./sealed-key.js";
+export * from "./segment-iv.js";
 export * from "./spoken-notice.js";
 export * from "./booking-masks.js";

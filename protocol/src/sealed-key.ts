@@ -15,11 +15,17 @@
  *   32-byte AES-256-GCM key; the 12-byte nonce is random; the additional data
  *   is the version, the key id and the context (the recording id), so a
  *   sealed key moved to another recording does not open;
- * - the sealed text is `v1.<keyId>.<ephemeral>.<nonce>.<ciphertext+tag>`,
+ * - the sealed text is `v2.<keyId>.<ephemeral>.<nonce>.<ciphertext+tag>`,
  *   each part base64url.
  *
- * What is sealed here is the HLS AES-128 content: the 16-byte key and the
- * 16-byte IV every segment of the recording is encrypted with.
+ * What is sealed here is the HLS AES-128 content key (16 bytes). Version 2
+ * (a box's recordings) seals the key alone: each segment is encrypted with
+ * its own IV, its media sequence number (HLS's default, `segment-iv.ts`), so
+ * no two segments of a recording share one. Version 1 (recordings sealed
+ * before, and the copies the controller makes, whose ffmpeg jobs resume
+ * part by part, one key line for their pieced-together playlist) also seals one 16-byte IV used for every segment; the
+ * version is bound into the additional data, so one cannot pass for the
+ * other.
  */
 import {
   createCipheriv,
@@ -34,16 +40,22 @@ import {
   type KeyObject,
 } from "node:crypto";
 
-/** The HLS AES-128 key and IV of one recording. */
+/** The HLS AES-128 key of one recording (or copy), and how its segments' IVs are chosen. */
 export interface ContentKey {
   /** 16 bytes. */
   key: Buffer;
-  /** 16 bytes. */
-  iv: Buffer;
+  /**
+   * 16 bytes used for every segment (sealed as version 1); null: each
+   * segment's IV is its media sequence number (version 2, `segmentIv()`).
+   */
+  iv: Buffer | null;
 }
 
 export const CONTENT_KEY_BYTES = 16;
-const SEALED_VERSION = "v1";
+/** Key and one IV for every segment. */
+const V1 = "v1" as const;
+/** Key alone; each segment's IV is its sequence number. */
+const V2 = "v2" as const;
 const PUBLIC_PREFIX = "x25519:";
 const INFO = Buffer.from("classcam sealed key v1");
 const RAW_KEY_BYTES = 32;
@@ -53,13 +65,21 @@ const TAG_BYTES = 16;
 export const SEALED_KEY_MAX_LENGTH = 400;
 /** A sealed key as schemas check it (its parts are checked again when it is opened). */
 export const SEALED_KEY_PATTERN =
-  "^v1\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$";
+  "^v[12]\\.[0-9a-f]{16}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$";
 /** A sealing public key as settings check it. */
 export const SEALING_PUBLIC_KEY_PATTERN = "^x25519:[A-Za-z0-9_-]{43}$";
 
-/** A fresh content key and IV from the system's random source. */
-export function newContentKey(): ContentKey {
-  return { key: randomBytes(CONTENT_KEY_BYTES), iv: randomBytes(CONTENT_KEY_BYTES) };
+/**
+ * A fresh content key from the system's random source. Each segment gets its
+ * own IV (its sequence number) unless `iv` is "one": a random IV for every
+ * segment, for the controller's copies, whose ffmpeg runs resume part by part
+ * and whose playlists are pieced together with one key line.
+ */
+export function newContentKey(iv: "per-segment" | "one" = "per-segment"): ContentKey {
+  return {
+    key: randomBytes(CONTENT_KEY_BYTES),
+    iv: iv === "one" ? randomBytes(CONTENT_KEY_BYTES) : null,
+  };
 }
 
 /** The controller's sealing key pair: the private key object and the public key as text. */
@@ -114,14 +134,15 @@ export function sealContentKey(content: ContentKey, publicKey: string, context: 
   );
   const keyId = keyIdOf(recipient.raw);
   const nonce = randomBytes(NONCE_BYTES);
+  const version = content.iv === null ? V2 : V1;
   const cipher = createCipheriv("aes-256-gcm", aesKey, nonce);
-  cipher.setAAD(additionalData(keyId, context));
+  cipher.setAAD(additionalData(version, keyId, context));
   const sealed = Buffer.concat([
-    cipher.update(Buffer.concat([content.key, content.iv])),
+    cipher.update(content.iv === null ? content.key : Buffer.concat([content.key, content.iv])),
     cipher.final(),
     cipher.getAuthTag(),
   ]);
-  return [SEALED_VERSION, keyId, ephemeralRaw, nonce, sealed]
+  return [version, keyId, ephemeralRaw, nonce, sealed]
     .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
     .join(".");
 }
@@ -150,7 +171,7 @@ export function openContentKey(sealed: string, pair: SealingKeyPair, context: st
     parsePublic(pair.publicKey).raw,
   );
   const decipher = createDecipheriv("aes-256-gcm", aesKey, parts.nonce);
-  decipher.setAAD(additionalData(parts.keyId, context));
+  decipher.setAAD(additionalData(parts.version, parts.keyId, context));
   decipher.setAuthTag(parts.sealed.subarray(parts.sealed.length - TAG_BYTES));
   let plain: Buffer;
   try {
@@ -163,29 +184,38 @@ export function openContentKey(sealed: string, pair: SealingKeyPair, context: st
       "the sealed key does not open: it was altered, or belongs to another recording",
     );
   }
-  return { key: plain.subarray(0, CONTENT_KEY_BYTES), iv: plain.subarray(CONTENT_KEY_BYTES) };
+  return {
+    key: plain.subarray(0, CONTENT_KEY_BYTES),
+    iv: parts.version === V1 ? plain.subarray(CONTENT_KEY_BYTES) : null,
+  };
 }
 
 function checkContent(content: ContentKey): void {
-  if (content.key.length !== CONTENT_KEY_BYTES || content.iv.length !== CONTENT_KEY_BYTES) {
+  if (
+    content.key.length !== CONTENT_KEY_BYTES ||
+    (content.iv !== null && content.iv.length !== CONTENT_KEY_BYTES)
+  ) {
     throw new Error(`a content key and its IV are ${CONTENT_KEY_BYTES} bytes each`);
   }
 }
 
 function splitSealed(sealed: string): {
+  version: typeof V1 | typeof V2;
   keyId: string;
   ephemeral: Buffer;
   nonce: Buffer;
   sealed: Buffer;
 } {
   const parts = sealed.split(".");
-  if (parts[0] !== SEALED_VERSION) {
+  const version = parts[0] === V1 ? V1 : parts[0] === V2 ? V2 : null;
+  if (version === null) {
     throw new Error(
-      `a sealed key must start with '${SEALED_VERSION}.' (this one is not version 1)`,
+      `a sealed key must start with '${V1}.' or '${V2}.' (this one is of no version known here)`,
     );
   }
   const [, keyId = "", ephemeral = "", nonce = "", body = ""] = parts;
   const decoded = {
+    version,
     keyId,
     ephemeral: Buffer.from(ephemeral, "base64url"),
     nonce: Buffer.from(nonce, "base64url"),
@@ -196,10 +226,10 @@ function splitSealed(sealed: string): {
     !/^[0-9a-f]{16}$/.test(keyId) ||
     decoded.ephemeral.length !== RAW_KEY_BYTES ||
     decoded.nonce.length !== NONCE_BYTES ||
-    decoded.sealed.length !== 2 * CONTENT_KEY_BYTES + TAG_BYTES
+    decoded.sealed.length !== (version === V1 ? 2 : 1) * CONTENT_KEY_BYTES + TAG_BYTES
   ) {
     throw new Error(
-      "a sealed key has five parts: v1, the key id, the ephemeral key, the nonce, the sealed bytes",
+      "a sealed key has five parts: the version, the key id, the ephemeral key, the nonce, the sealed bytes",
     );
   }
   return decoded;
@@ -211,8 +241,8 @@ function deriveKey(secret: Buffer, ephemeralRaw: Buffer, recipientRaw: Buffer): 
   );
 }
 
-function additionalData(keyId: string, context: string): Buffer {
-  return Buffer.from(`${SEALED_VERSION}.${keyId}.${context}`);
+function additionalData(version: string, keyId: string, context: string): Buffer {
+  return Buffer.from(`${version}.${keyId}.${context}`);
 }
 
 function keyIdOf(raw: Buffer): string {

@@ -116,7 +116,7 @@ async function main(): Promise<number> {
     cutter: async (folder: string) => {
       const source = await openFootage(recordingsDir, RECORDING_ID);
       // as the controller cuts: encrypted at rest with the clip's own key
-      const key = await writeKeyInfo(newContentKey());
+      const key = await writeKeyInfo(newContentKey("one"));
       try {
         const cut = await cutOnKeyframes(
           source,

@@ -6,7 +6,7 @@
 import t from "tap";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newContentKey, newSealingKeyPair, sealContentKey } from "@classcam/protocol";
+import { newContentKey, newSealingKeyPair, sealContentKey, segmentIv } from "@classcam/protocol";
 import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { uploadRecording } from "../../device/src/link/uploader.js";
 import { tempDir } from "../helpers/controller.js";
@@ -61,11 +61,15 @@ void t.test(
 
     const playlist = await get(school, "teacher-a", `/api/recordings/${id}/footage/index.m3u8`);
     t.equal(playlist.statusCode, 200);
-    t.match(
-      playlist.body,
-      `#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x${CONTENT.iv.toString("hex")}`,
-      "the playlist names the key route and the IV",
-    );
+    const ivs = FOOTAGE.segments.map((segment) => segmentIv(CONTENT, segment.name).toString("hex"));
+    for (const [i, segment] of FOOTAGE.segments.entries()) {
+      t.match(
+        playlist.body,
+        `#EXT-X-KEY:METHOD=AES-128,URI="key",IV=0x${ivs[i] ?? ""}\n#EXTINF:`,
+        `the playlist names the key route and ${segment.name}'s own IV before it`,
+      );
+    }
+    t.equal(new Set(ivs).size, ivs.length, "no two segments share an IV");
     const key = await get(school, "teacher-a", `/api/recordings/${id}/footage/key`);
     t.equal(key.statusCode, 200, "the owner gets the key");
     t.ok(key.rawPayload.equals(CONTENT.key), "the 16 bytes the box encrypted with");

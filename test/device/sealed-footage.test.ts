@@ -5,15 +5,17 @@
  * no file under the data folder. Only the controller's private key opens the
  * sealed key in the index, and with it every segment decodes.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
-import { newSealingKeyPair } from "@classcam/protocol";
+import { newSealingKeyPair, segmentIv } from "@classcam/protocol";
 import { tempDir } from "../helpers/controller.js";
 import { boxDir, boxSettings, cacheBoxConfig, startBox, until } from "../helpers/device.js";
 import {
   decodesAsIs,
+  decryptSegment,
   decryptedCopy,
+  firstSectionIntact,
   filesContaining,
   openedKey,
   probeDecrypted,
@@ -55,7 +57,11 @@ void t.test("a recording on a box with a sealing key is ciphertext on its card",
   );
 
   const row = await box.daemon.index.get(recordingId);
-  t.match(row?.sealedKey, /^v1\./, "the index holds the sealed key");
+  t.match(
+    row?.sealedKey,
+    /^v2\./,
+    "the index holds the sealed key (the key alone: an IV per segment)",
+  );
   const content = openedKey(row?.sealedKey ?? null, controller, recordingId);
   t.same(
     filesContaining(dir.path, content.key),
@@ -69,8 +75,20 @@ void t.test("a recording on a box with a sealing key is ciphertext on its card",
     await decodesAsIs(decryptedCopy(first, content, scratch.path)),
     "the card check sees a decrypted segment as readable (so its 'no' below means something)",
   );
-  for (const segment of segments) {
+  const firstIv = segmentIv(content, segments[0]?.name ?? "");
+  for (const [i, segment] of segments.entries()) {
     const path = join(row?.dir ?? "", segment.name);
+    const bytes = readFileSync(path);
+    t.ok(
+      firstSectionIntact(decryptSegment(bytes, content, segment.name)),
+      `${segment.name}: its first packet is intact decrypted with its own IV (its sequence number)`,
+    );
+    if (i > 0) {
+      t.notOk(
+        firstSectionIntact(decryptSegment(bytes, { key: content.key, iv: firstIv }, segment.name)),
+        `${segment.name} is not encrypted with the first segment's IV`,
+      );
+    }
     t.notOk(await decodesAsIs(path), `${segment.name} does not decode as it is on the card`);
     const probed = await probeDecrypted(path, content, scratch.path);
     const video = probed.streams.find((stream) => stream.codec_type === "video");

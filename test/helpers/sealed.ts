@@ -8,9 +8,15 @@
 import { execFile, execFileSync } from "node:child_process";
 import { createDecipheriv } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { DeviceSettings } from "@classcam/device";
-import { openContentKey, type ContentKey, type SealingKeyPair } from "@classcam/protocol";
+import {
+  hlsKeyInfo,
+  openContentKey,
+  segmentIv,
+  type ContentKey,
+  type SealingKeyPair,
+} from "@classcam/protocol";
 import { tempDir } from "./controller.js";
 import type { Test } from "tap";
 import { listSegments, probe, type Probe } from "./media.js";
@@ -43,16 +49,37 @@ export function openedKey(
   return openContentKey(sealedKey, pair, recordingId);
 }
 
-/** A segment's bytes decrypted as a player decrypts them. */
-export function decryptSegment(bytes: Buffer, content: ContentKey): Buffer {
-  const decipher = createDecipheriv("aes-128-cbc", content.key, content.iv);
+/** Segment `name`'s bytes decrypted as a player decrypts them (with that segment's IV). */
+export function decryptSegment(bytes: Buffer, content: ContentKey, name: string): Buffer {
+  const decipher = createDecipheriv("aes-128-cbc", content.key, segmentIv(content, name));
   return Buffer.concat([decipher.update(bytes), decipher.final()]);
+}
+
+/**
+ * Whether the first TS packet of `plain` carries an intact PSI section (its
+ * MPEG-2 CRC-32 checks out): ffmpeg starts each segment with its SDT or PAT.
+ * Decrypted with the wrong IV, CBC spoils only the first 16 bytes, which a
+ * decoder shrugs off — this is what tells the right IV from a wrong one.
+ */
+export function firstSectionIntact(plain: Buffer): boolean {
+  if (plain.length < 188 || plain[0] !== 0x47 || ((plain[1] ?? 0) & 0x40) === 0) return false;
+  const start = 5 + (plain[4] ?? 0); // after the pointer field
+  const length = 3 + ((((plain[start + 1] ?? 0) & 0x0f) << 8) | (plain[start + 2] ?? 0));
+  if (start + length > 188) return false;
+  let crc = 0xffffffff;
+  for (const byte of plain.subarray(start, start + length)) {
+    crc ^= byte << 24;
+    for (let bit = 0; bit < 8; bit += 1) {
+      crc = crc & 0x80000000 ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+    }
+  }
+  return crc >>> 0 === 0;
 }
 
 /** The segment at `path` decrypted into a new file under `scratch`; answers its path. */
 export function decryptedCopy(path: string, content: ContentKey, scratch: string): string {
   const plain = join(scratch, `plain-${Date.now()}-${Math.random().toString(16).slice(2)}.ts`);
-  writeFileSync(plain, decryptSegment(readFileSync(path), content));
+  writeFileSync(plain, decryptSegment(readFileSync(path), content, basename(path)));
   return plain;
 }
 
@@ -137,14 +164,15 @@ export function makeSealedFootage(t: Pick<Test, "teardown">, content: ContentKey
   writeFileSync(join(ram.path, "content.key"), content.key);
   writeFileSync(
     join(ram.path, "key-info"),
-    `key\n${join(ram.path, "content.key")}\n${content.iv.toString("hex")}\n`,
+    hlsKeyInfo("key", join(ram.path, "content.key"), content),
   );
   execFileSync(
     "ffmpeg",
     [
       ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-t", "8"],
       ...["-c:v", "libx264", "-preset", "ultrafast", "-g", "10", "-f", "hls", "-hls_time", "2"],
-      ...["-hls_list_size", "0", "-hls_key_info_file", join(ram.path, "key-info")],
+      ...["-hls_list_size", "0", "-hls_flags", "periodic_rekey"],
+      ...["-hls_key_info_file", join(ram.path, "key-info")],
       ...["-hls_segment_filename", join(footage.path, "seg-%05d.ts")],
       join(footage.path, "source.m3u8"),
     ],

@@ -28,8 +28,24 @@ void t.test("the controller opens what a box sealed to its public key", async (t
   t.notOk(sealed.includes(content.key.toString("base64url")), "the key is not in the sealed text");
   const opened = openContentKey(sealed, pair, RECORDING);
   t.same(opened.key, content.key);
-  t.same(opened.iv, content.iv);
+  t.equal(content.iv, null, "a box's key has no IV of its own: each segment's is its number");
+  t.equal(opened.iv, null);
+  t.match(sealed, /^v2\./, "sealed as version 2: the key alone");
   t.not(sealContentKey(content, pair.publicKey, RECORDING), sealed, "each sealing is fresh");
+});
+
+void t.test("a key with one IV for every segment (version 1) opens with that IV", async (t) => {
+  const pair = newSealingKeyPair();
+  const content = newContentKey("one");
+  t.equal(content.iv?.length, 16);
+  const sealed = sealContentKey(content, pair.publicKey, RECORDING);
+  t.match(sealed, /^v1\./);
+  t.match(sealed, new RegExp(SEALED_KEY_PATTERN));
+  const opened = openContentKey(sealed, pair, RECORDING);
+  t.same(opened.key, content.key);
+  t.same(opened.iv, content.iv);
+  // the version is bound into the sealing: relabelled, it does not open
+  t.throws(() => openContentKey(`v2${sealed.slice(2)}`, pair, RECORDING), /five parts|altered/);
 });
 
 void t.test("the pair is the same when read back from its PEM file", async (t) => {
@@ -68,7 +84,11 @@ void t.test("refusals, each saying why", async (t) => {
         ),
       /altered/,
     ],
-    ["another version", () => openContentKey(`v2${sealed.slice(2)}`, pair, RECORDING), /version 1/],
+    [
+      "another version",
+      () => openContentKey(`v3${sealed.slice(2)}`, pair, RECORDING),
+      /no version known here/,
+    ],
     [
       "a part missing",
       () => openContentKey(parts.slice(0, 4).join("."), pair, RECORDING),

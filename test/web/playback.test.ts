@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newContentKey, sealContentKey } from "@classcam/protocol";
+import { hlsKeyInfo, newContentKey, sealContentKey } from "@classcam/protocol";
 import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { tempDir } from "../helpers/controller.js";
 import { listSegments } from "../helpers/media.js";
@@ -27,12 +27,12 @@ t.teardown(ram.remove);
 writeFileSync(join(ram.path, "content.key"), CONTENT.key);
 writeFileSync(
   join(ram.path, "key-info"),
-  `key\n${join(ram.path, "content.key")}\n${CONTENT.iv.toString("hex")}\n`,
+  hlsKeyInfo("key", join(ram.path, "content.key"), CONTENT),
 );
 execFileSync("ffmpeg", [
   ...["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "12"],
   ...["-c:v", "libx264", "-g", "10", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"],
-  ...["-hls_key_info_file", join(ram.path, "key-info")],
+  ...["-hls_flags", "periodic_rekey", "-hls_key_info_file", join(ram.path, "key-info")],
   ...["-hls_segment_filename", join(dir.path, "seg-%05d.ts"), join(dir.path, "source.m3u8")],
 ]);
 const SEGMENTS = listSegments(dir.path, "source.m3u8");

@@ -5,8 +5,11 @@
  * makes is encrypted at rest, whether its source was sealed on its box or
  * not, so a stolen controller disk holds no derived footage in the clear.
  *
- * Each copy gets a fresh AES-128 key and IV (HLS AES-128, as a box writes a
- * recording: ffmpeg's `-hls_key_info_file`, so browsers play it through
+ * Each copy gets a fresh AES-128 key and one IV for all its segments (HLS
+ * AES-128 as a box writes a recording — ffmpeg's `-hls_key_info_file` — but
+ * with one IV, as a copy is made by ffmpeg runs that resume part by part and
+ * its playlist is pieced together from theirs with one key line;
+ * `segment-iv.ts`), so browsers play it through
  * hls.js with the copy's key route). The key is sealed to the controller's
  * current sealing key, bound to `<kind>:<id>` (so a sealed key moved to
  * another copy does not open), and kept in `copy_keys`, apart from the
@@ -19,7 +22,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newContentKey, sealContentKey, type ContentKey } from "@classcam/protocol";
+import { hlsKeyInfo, newContentKey, sealContentKey, type ContentKey } from "@classcam/protocol";
 import type { Database, Transaction } from "../db/database.js";
 import { KEY_URI, openSealedKey, type SealingKeyRing } from "./footage-keys.js";
 
@@ -45,19 +48,23 @@ export interface KeyInfoFiles {
 
 /**
  * Writes a copy's open key and ffmpeg's key info file (the URI its playlist
- * names, the key file, the IV) in a fresh 0700 folder under `runDir`.
+ * names, the key file, the IV) in a fresh 0700 folder under `runDir`. A copy's
+ * key carries its one IV (`newContentKey("one")`).
  */
 export async function writeKeyInfo(
   content: ContentKey,
   runDir: string = controllerRunDir(),
 ): Promise<KeyInfoFiles> {
+  if (content.iv === null) {
+    throw new Error("a copy's key carries one IV for all its segments (newContentKey('one'))");
+  }
   const dir = await mkdtemp(join(runDir, "classcam-copy-key-")); // 0700
   const remove = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   try {
     const keyFile = join(dir, "content.key");
     const infoFile = join(dir, "key-info");
     await writeFile(keyFile, content.key, { mode: 0o600 });
-    await writeFile(infoFile, `${KEY_URI}\n${keyFile}\n${content.iv.toString("hex")}\n`, {
+    await writeFile(infoFile, hlsKeyInfo(KEY_URI, keyFile, content), {
       mode: 0o600,
     });
     return { infoFile, remove };
@@ -84,7 +91,7 @@ export class CopyKeys {
 
   /** A fresh key for a new copy, sealed to the current sealing key (keep it with `keep()`). */
   fresh(kind: CopyKind, copyId: string): FreshCopyKey {
-    const content = newContentKey();
+    const content = newContentKey("one");
     const { publicKey, keyId } = this.ring.current;
     return {
       content,

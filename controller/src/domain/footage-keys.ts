@@ -14,6 +14,7 @@
 import {
   openContentKey,
   sealedKeyId,
+  withKeyLines,
   type ContentKey,
   type SealingKeyPair,
 } from "@classcam/protocol";
@@ -119,20 +120,7 @@ export function openSealedKey(
   }
 }
 
-/**
- * A playlist with the key line before its first segment: every segment of a
- * recording is encrypted with one key and IV (HLS AES-128), so one line says
- * it for all.
- */
+/** A playlist with the key lines naming the key route and each segment's IV (`segment-iv.ts`). */
 export function withKeyLine(playlist: string, content: ContentKey): string {
-  const line = `#EXT-X-KEY:METHOD=AES-128,URI="${KEY_URI}",IV=0x${content.iv.toString("hex")}`;
-  const lines = playlist.split("\n");
-  const first = lines.findIndex(
-    (text) =>
-      text.startsWith("#EXTINF") ||
-      text.startsWith("#EXT-X-DISCONTINUITY") ||
-      text.startsWith("#EXT-X-GAP"),
-  );
-  lines.splice(first === -1 ? lines.length : first, 0, line);
-  return lines.join("\n");
+  return withKeyLines(playlist, content, KEY_URI);
 }

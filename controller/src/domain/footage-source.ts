@@ -10,7 +10,7 @@
  */
 import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { ContentKey } from "@classcam/protocol";
+import { withKeyLines, type ContentKey } from "@classcam/protocol";
 import { controllerRunDir } from "./copy-keys.js";
 import { DomainError } from "./errors.js";
 import { PLAYLIST, recordingFolder } from "./footage-facts.js";
@@ -94,15 +94,12 @@ async function keyedSource(
   try {
     const keyFile = join(dir, "content.key");
     await writeFile(keyFile, content.key, { mode: 0o600 });
-    const keyLine = `#EXT-X-KEY:METHOD=AES-128,URI="${keyFile}",IV=0x${content.iv.toString("hex")}`;
-    const lines = playlist
+    const located = playlist
       .split("\n")
-      .filter((line) => !line.startsWith("#EXT-X-KEY:"))
-      .map((line) => (line === "" || line.startsWith("#") ? line : join(folder, line)));
-    const first = lines.findIndex((line) => line.startsWith("#EXTINF"));
-    lines.splice(first === -1 ? lines.length : first, 0, keyLine);
+      .map((line) => (line === "" || line.startsWith("#") ? line : join(folder, line)))
+      .join("\n");
     const input = join(dir, PLAYLIST);
-    await writeFile(input, lines.join("\n"), { mode: 0o600 });
+    await writeFile(input, withKeyLines(located, content, keyFile), { mode: 0o600 });
     // the key file has no media extension: ffmpeg's HLS reader opens it only when allowed
     return { input, inputOptions: ["-f", "hls", "-allowed_extensions", "ALL"], close };
   } catch (error) {

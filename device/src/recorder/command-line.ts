@@ -175,8 +175,13 @@ export function outputArguments(options: CaptureOptions, keyInfoFile?: string): 
     "-hls_segment_type",
     "mpegts",
     "-hls_flags",
-    // a copied camera stream starts segments wherever the camera put its keyframes
-    encoder.name === "copy" ? "temp_file" : "temp_file+independent_segments",
+    [
+      "temp_file",
+      // a copied camera stream starts segments wherever the camera put its keyframes
+      ...(encoder.name === "copy" ? [] : ["independent_segments"]),
+      // the key info is read again at each segment, which gives each its own IV (segment-iv.ts)
+      ...(keyInfoFile === undefined ? [] : ["periodic_rekey"]),
+    ].join("+"),
     "-start_number",
     "1",
     "-hls_segment_filename",

@@ -1,7 +1,8 @@
 /**
  * A running recording's content key, where ffmpeg's HLS muxer reads it: the
  * 16-byte key file and the key info file (`-hls_key_info_file`: the key's URI
- * as the playlist names it, the key file's path, the IV) in a folder of their
+ * as the playlist names it and the key file's path; no IV, so each segment
+ * is encrypted with its own, its sequence number: `segment-iv.ts`) in a folder of their
  * own under the RAM-backed runtime folder — never under the data folder, so
  * the key never reaches the card. Both go when the capture ends; a power cut
  * takes them with the RAM. What stays on the card is the sealed key only
@@ -9,7 +10,7 @@
  */
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { newContentKey, sealContentKey, type ContentKey } from "@classcam/protocol";
+import { hlsKeyInfo, newContentKey, sealContentKey, type ContentKey } from "@classcam/protocol";
 import { DEFAULT_RUNTIME_DIR, type DeviceSettings } from "../config.js";
 
 /** The key's URI as the box's own playlist names it (the controller serves keys by its own route). */
@@ -45,7 +46,7 @@ export async function writeKeyFiles(
   const remove = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   try {
     await writeFile(keyFile, content.key, { mode: 0o600 });
-    await writeFile(infoFile, `${KEY_URI}\n${keyFile}\n${content.iv.toString("hex")}\n`, {
+    await writeFile(infoFile, hlsKeyInfo(KEY_URI, keyFile, content), {
       mode: 0o600,
     });
   } catch (error) {
