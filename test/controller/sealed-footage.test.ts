@@ -10,7 +10,13 @@ import { newContentKey, newSealingKeyPair, sealContentKey, segmentIv } from "@cl
 import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { uploadRecording } from "../../device/src/link/uploader.js";
 import { tempDir } from "../helpers/controller.js";
-import { decodesAsIs, makeSealedFootage, probeKeyedPlaylist } from "../helpers/sealed.js";
+import {
+  decodesAsIs,
+  decryptSegment,
+  firstSectionIntact,
+  makeSealedFootage,
+  probeKeyedPlaylist,
+} from "../helpers/sealed.js";
 import { issueUploadToken, schoolWithRecording } from "../helpers/upload-rig.js";
 import type { School } from "../helpers/school.js";
 
@@ -84,6 +90,10 @@ void t.test(
     for (const segment of FOOTAGE.segments) {
       const reply = await get(school, "teacher-a", `/api/recordings/${id}/footage/${segment.name}`);
       writeFileSync(join(served.path, segment.name), reply.rawPayload);
+      t.ok(
+        firstSectionIntact(decryptSegment(reply.rawPayload, CONTENT, segment.name)),
+        `${segment.name} decrypts with the IV its key line names`,
+      );
     }
     const probed = await probeKeyedPlaylist(join(served.path, "index.m3u8"));
     t.equal(probed.errors, "", "the served footage decodes cleanly with the served key");
@@ -176,5 +186,48 @@ void t.test(
       "the deletion record says the footage is cryptographically erased",
     );
     t.notOk(await decodesAsIs(join(backup.path, first)), "the backup's copy stays unreadable");
+  },
+);
+
+void t.test(
+  "a recording sealed with one IV for all its segments (version 1, boxes before per-segment IVs) still plays",
+  async (t) => {
+    const content = newContentKey("one");
+    const footage = makeSealedFootage(t, content);
+    const { school, id } = await schoolWithRecording(t, footage);
+    const sealedKey = sealContentKey(content, controllerKey(school), id);
+    t.match(sealedKey, /^v1\./);
+    const result = await uploadRecording({
+      url: `${school.httpUrl}/api/uploads/${id}`,
+      token: await issueUploadToken(school.app, id),
+      recordingId: id,
+      segments: footage.segments,
+      sealedKey,
+      dir: footage.dir,
+      attempts: 1,
+    });
+    t.equal(result.segments, footage.segments.length);
+    const playlist = await get(school, "teacher-a", `/api/recordings/${id}/footage/index.m3u8`);
+    t.equal(
+      playlist.body.match(/#EXT-X-KEY:/g)?.length,
+      1,
+      "one key line, before the first segment",
+    );
+    t.match(playlist.body, `URI="key",IV=0x${content.iv?.toString("hex") ?? "?"}\n#EXTINF:`);
+    const key = await get(school, "teacher-a", `/api/recordings/${id}/footage/key`);
+    const served = tempDir("classcam-served-v1-");
+    t.teardown(served.remove);
+    writeFileSync(join(served.path, "index.m3u8"), playlist.body);
+    writeFileSync(join(served.path, "key"), key.rawPayload);
+    for (const segment of footage.segments) {
+      const reply = await get(school, "teacher-a", `/api/recordings/${id}/footage/${segment.name}`);
+      writeFileSync(join(served.path, segment.name), reply.rawPayload);
+      t.ok(
+        firstSectionIntact(decryptSegment(reply.rawPayload, content, segment.name)),
+        `${segment.name} decrypts with the one IV`,
+      );
+    }
+    const probed = await probeKeyedPlaylist(join(served.path, "index.m3u8"));
+    t.equal(probed.errors, "", "it decodes cleanly with the served key");
   },
 );
