@@ -3,6 +3,7 @@
 import t from "tap";
 import { join } from "node:path";
 import { Database, DeviceRegistry, migrate } from "@classcam/controller";
+import type { Transaction } from "@classcam/sqlite";
 import type { EventAck } from "@classcam/protocol";
 import { Ingest } from "../../controller/src/broker/ingest.js";
 import { captureLogger, tempDir } from "../helpers/controller.js";
@@ -219,3 +220,33 @@ void t.test("a state report is stored as the device sent it, whatever its text",
   t.same((await registry.require("room-a")).state, report, "the same value, read back");
   t.same((await registry.require("room-b")).state, { ...report, lamp: "recording" });
 });
+
+void t.test(
+  "a transaction with no event in it asks nothing about events (issue 21: each statement costs a trip through SQLite's threads)",
+  async (t) => {
+    const { db } = await setup(t);
+    const statements: string[] = [];
+    const counted = {
+      transaction: <T>(body: (tx: Transaction) => Promise<T>) =>
+        db.transaction((tx) => {
+          const spy: Transaction = {
+            run: (sql, params) => (statements.push(sql), tx.run(sql, params)),
+            all: (sql, params) => (statements.push(sql), tx.all(sql, params)),
+            get: (sql, params) => (statements.push(sql), tx.get(sql, params)),
+            exec: (sql) => (statements.push(sql), tx.exec(sql)),
+          };
+          return body(spy);
+        }),
+    } as unknown as Database;
+    const { logger } = captureLogger();
+    const ingest = new Ingest({ db: counted, logger, sendAck: () => undefined });
+    ingest.connection("room-a", true);
+    await ingest.idle();
+    t.equal(statements.length, 1, "only the connection's update");
+    t.match(statements[0], /UPDATE devices SET connected/);
+    const row = await db.get<{ connected: number }>("SELECT connected FROM devices WHERE id = ?", [
+      "room-a",
+    ]);
+    t.equal(row?.connected, 1, "and it is written");
+  },
+);

@@ -279,14 +279,18 @@ export class Ingest {
     let committed = 0;
     let duplicates = 0;
 
-    // Who owns each id already: the database, then earlier events of this batch.
+    // Who owns each id already: the database, then earlier events of this batch. A batch of
+    // states and connections alone asks nothing (each statement is a trip through SQLite's
+    // threads: issue 21).
     const owners = new Map(
-      (
-        await tx.all<{ id: string; device_id: string }>(
-          "SELECT id, device_id FROM events WHERE id IN (SELECT value FROM json_each(?))",
-          [JSON.stringify(events.map(({ event }) => event.id))],
-        )
-      ).map((row) => [row.id, row.device_id]),
+      events.length === 0
+        ? []
+        : (
+            await tx.all<{ id: string; device_id: string }>(
+              "SELECT id, device_id FROM events WHERE id IN (SELECT value FROM json_each(?))",
+              [JSON.stringify(events.map(({ event }) => event.id))],
+            )
+          ).map((row) => [row.id, row.device_id]),
     );
     const claims = await Claims.load(
       tx,
