@@ -20,7 +20,7 @@ import { Recordings } from "./domain/recordings.js";
 import { findFootage, MAX_SEARCH_DAYS, type FootageSearch } from "./domain/privacy/dpo-find.js";
 import { deletionCertificate, requestErasure } from "./domain/privacy/dpo-erasure.js";
 import { makeExport, takeExport } from "./domain/privacy/dpo-export.js";
-import { type Io, usageError } from "./cli-io.js";
+import { actionProblem, extraProblem, type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe these commands. */
 export const DPO_HELP = `  dpo find --as DPO (--rooms ID,ID | --class CODE) --from DATE --to DATE
@@ -65,14 +65,14 @@ export function dpoUsageProblem(
   extra: readonly string[],
   values: DpoValues,
 ): string | null {
-  const actions = ["find", "export", "erase", "certificate"];
-  if (action === undefined) return `which command? ${actions.join(", ")}`;
-  if (!actions.includes(action)) return `unknown command '${action}'`;
+  const unknown = actionProblem(action, ["find", "export", "erase", "certificate"]);
+  if (unknown !== null) return unknown;
   if (action === "certificate") {
     if (extra.length !== 1) return "name the erasure: dpo certificate ERASURE-ID";
     return null;
   }
-  if (extra.length > 0) return `unexpected argument '${extra.join(" ")}'`;
+  const extraArgs = extraProblem(extra);
+  if (extraArgs !== null) return extraArgs;
   if (values.as === undefined)
     return "--as names your own DPO account, which the step is audited under";
   if (action === "find") {

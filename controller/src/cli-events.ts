@@ -12,7 +12,7 @@ import { migrate } from "./db/migrations.js";
 import { AuditLog } from "./domain/audit.js";
 import { PolicyStore } from "./domain/policy.js";
 import { Projector } from "./domain/projector.js";
-import { type Io, usageError } from "./cli-io.js";
+import { actionProblem, extraProblem, type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe this command. */
 export const EVENTS_HELP = `  events retry                  apply again the device events kept in quarantine
@@ -27,10 +27,8 @@ export async function eventsCommand(
 ): Promise<number> {
   const [action, ...extra] = args;
   const usage = (message: string) => usageError(io, "events", message);
-  if (action !== "retry") {
-    return usage(action === undefined ? "which command? retry" : `unknown command '${action}'`);
-  }
-  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const problem = actionProblem(action, ["retry"]) ?? extraProblem(extra);
+  if (problem !== null) return usage(problem);
   const db = await Database.open(join(config.dataDir, DATABASE_FILE));
   try {
     await migrate(db);

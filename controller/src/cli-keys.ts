@@ -14,7 +14,7 @@ import { migrate } from "./db/migrations.js";
 import { AuditLog } from "./domain/audit.js";
 import { rewrapSealedKeys } from "./domain/sealing-rotation.js";
 import { loadSealingKeys, rotateSealingKey, sealingKeysPath } from "./sealing-keys.js";
-import { type Io, usageError } from "./cli-io.js";
+import { actionProblem, extraProblem, type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe these commands. */
 export const KEYS_HELP = `  keys rotate                   make a new sealing key: new footage and copies are
@@ -31,10 +31,8 @@ export async function keysCommand(
 ): Promise<number> {
   const [action, ...extra] = args;
   const usage = (message: string) => usageError(io, "keys", message);
-  if (action !== "rotate") {
-    return usage(action === undefined ? "which command? rotate" : `unknown command '${action}'`);
-  }
-  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const problem = actionProblem(action, ["rotate"]) ?? extraProblem(extra);
+  if (problem !== null) return usage(problem);
   const dir = sealingKeysPath(config);
   const db = await Database.open(join(config.dataDir, DATABASE_FILE));
   try {

@@ -20,7 +20,7 @@ import type { Role } from "./domain/access.js";
 import { EVENTS_HELP, eventsCommand } from "./cli-events.js";
 import { DPO_HELP, dpoCommand } from "./cli-dpo.js";
 import { KEYS_HELP, keysCommand } from "./cli-keys.js";
-import { defaultIo, type Io, usageError } from "./cli-io.js";
+import { actionProblem, defaultIo, extraProblem, type Io, usageError } from "./cli-io.js";
 
 export type { Io } from "./cli-io.js";
 
@@ -183,12 +183,13 @@ async function deviceCommand(
   const [action, id, ...extra] = args;
   const usage = (message: string) => usageError(io, "device", message);
   const actions = ["enrol", "list", "disable", "enable", "rotate-secret", "retire"];
-  if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
-  if (!actions.includes(action)) return usage(`unknown command '${action}'`);
+  const problem = actionProblem(action, actions);
+  if (problem !== null || action === undefined) return usage(problem ?? "which command?");
   if (action === "list" ? id !== undefined : id === undefined) {
     return usage(action === "list" ? "'list' takes no device id" : `'${action}' needs a device id`);
   }
-  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const extraArgs = extraProblem(extra);
+  if (extraArgs !== null) return usage(extraArgs);
   if (action === "enrol" && values.room === undefined) return usage("'enrol' needs --room ROOM");
   if (action !== "enrol" && values.room !== undefined) return usage(`'${action}' takes no --room`);
 
@@ -259,12 +260,13 @@ async function userCommand(
   const [action, id, ...extra] = args;
   const usage = (message: string) => usageError(io, "user", message);
   const actions = ["add", "reset-password", "list"];
-  if (action === undefined) return usage(`which command? one of ${actions.join(", ")}`);
-  if (!actions.includes(action)) return usage(`unknown command '${action}'`);
+  const problem = actionProblem(action, actions);
+  if (problem !== null || action === undefined) return usage(problem ?? "which command?");
   if (action === "list" ? id !== undefined : id === undefined) {
     return usage(action === "list" ? "'list' takes no user id" : `'${action}' needs a user id`);
   }
-  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const extraArgs = extraProblem(extra);
+  if (extraArgs !== null) return usage(extraArgs);
   if (action === "add" && (values.name === undefined || values.roles === undefined)) {
     return usage("'add' needs --name NAME and --roles R1,R2");
   }
@@ -348,12 +350,8 @@ async function auditCommand(
 ): Promise<number> {
   const [action, ...extra] = args;
   const usage = (message: string) => usageError(io, "audit", message);
-  if (action !== "verify" && action !== "export") {
-    return usage(
-      action === undefined ? "which command? verify or export" : `unknown command '${action}'`,
-    );
-  }
-  if (extra.length > 0) return usage(`unexpected argument '${extra.join(" ")}'`);
+  const problem = actionProblem(action, ["verify", "export"]) ?? extraProblem(extra);
+  if (problem !== null) return usage(problem);
   const format = values.format ?? "json";
   if (action === "export" && format !== "json" && format !== "csv") {
     return usage(`--format must be json or csv, not '${format}'`);

@@ -66,7 +66,7 @@ void t.test("the DPO's requests from the shell", async (t) => {
   );
 
   const bad: [string[], RegExp][] = [
-    [["dpo"], /which command\? find, export, erase, certificate/],
+    [["dpo"], /which command\? one of find, export, erase, certificate/],
     [["dpo", "find", "--rooms", "room-1", ...monday], /--as names your own DPO account/],
     [["dpo", "find", "--as", "dpo", ...monday], /--rooms or by --class, one of the two/],
     [
