@@ -1,10 +1,10 @@
-// The broker's guarded connection (controller/src/broker/frame-guard.ts) passes
-// bytes through unchanged, and what aedes writes under a cork reaches the
-// socket as one write.
+// The broker's frame guard (controller/src/broker/frame-guard.ts) wraps the
+// socket aedes reads from: bytes pass through unchanged, and a packet
+// announced over the limit closes the connection before aedes gets its bytes.
 import { once } from "node:events";
 import { createServer, connect, type Socket } from "node:net";
 import t, { type Test } from "tap";
-import { GuardedConnection } from "../../controller/src/broker/frame-guard.js";
+import { guardFrames } from "../../controller/src/broker/frame-guard.js";
 
 async function socketPair(t: Test): Promise<{ server: Socket; client: Socket }> {
   const listener = createServer();
@@ -24,38 +24,38 @@ async function socketPair(t: Test): Promise<{ server: Socket; client: Socket }> 
   return { server, client };
 }
 
-void t.test("corked pieces of a packet go out in one socket write", async (t) => {
-  const { server, client } = await socketPair(t);
-  const guarded = new GuardedConnection(server, 1024);
-  const writes: number[] = [];
-  const write = server.write.bind(server);
-  server.write = (chunk: Buffer, ...rest: never[]) => {
-    writes.push(chunk.length);
-    return write(chunk, ...rest);
-  };
-
-  let received = Buffer.alloc(0);
-  client.on("data", (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
-
-  // a PUBACK written as mqtt-packet writes it: header, length, message id
-  guarded.cork();
-  guarded.write(Buffer.from([0x40]));
-  guarded.write(Buffer.from([0x02]));
-  guarded.write(Buffer.from([0x00, 0x07]));
-  process.nextTick(() => guarded.uncork());
-  await new Promise<void>((resolve) => {
-    const check = () => (received.length >= 4 ? resolve() : client.once("data", check));
-    check();
+/** Reads as aedes does: read() each time the socket is readable. */
+function readAsAedes(socket: Socket): { bytes: () => number[] } {
+  const seen: number[] = [];
+  socket.on("readable", () => {
+    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
+      seen.push(...chunk);
+    }
   });
-  t.same([...received], [0x40, 0x02, 0x00, 0x07], "every byte, in order");
-  t.same(writes, [4], "the three corked pieces went out as one write of 4 bytes");
+  return { bytes: () => seen };
+}
+
+void t.test("bytes under the limit pass through unchanged, packet after packet", async (t) => {
+  const { server, client } = await socketPair(t);
+  const guarded = guardFrames(server, 1024);
+  t.equal(guarded, server, "aedes is given the socket itself, not a second stream");
+  const reader = readAsAedes(guarded);
+  // a PUBACK, then a PINGREQ, sent in pieces that cut across the headers
+  const sent = [0x40, 0x02, 0x00, 0x07, 0xc0, 0x00];
+  client.write(Buffer.from(sent.slice(0, 3)));
+  client.write(Buffer.from(sent.slice(3)));
+  while (reader.bytes().length < sent.length) await once(guarded, "readable");
+  t.same(reader.bytes(), sent, "every byte, in order");
 });
 
 void t.test("a packet announced over the limit closes the connection", async (t) => {
   const { server, client } = await socketPair(t);
-  const guarded = new GuardedConnection(server, 16);
+  const guarded = guardFrames(server, 16);
+  const reader = readAsAedes(guarded);
   const failed = once(guarded, "error") as Promise<[Error]>;
-  client.write(Buffer.from([0x30, 0x7f])); // PUBLISH of 127 bytes
+  client.write(Buffer.from([0x30, 0x7f, 0x00, 0x01, 0x61])); // PUBLISH of 127 bytes, begun
   const [error] = await failed;
   t.match(error.message, /127 bytes or more is over the 16-byte limit/);
+  t.same(reader.bytes(), [], "none of its bytes reached the reader");
+  t.ok(guarded.destroyed, "the socket is closed");
 });

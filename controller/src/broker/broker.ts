@@ -34,7 +34,7 @@ import type { Database } from "../db/database.js";
 import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
 import { canPublish, canReceive, canSubscribe } from "./acl.js";
 import { ConnectionLog } from "./connection-log.js";
-import { GuardedConnection } from "./frame-guard.js";
+import { guardFrames } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
 import { writePacketIdsAsTheyCome } from "./packet-ids.js";
 import { PendingRequests } from "./requests.js";
@@ -220,7 +220,7 @@ export class Broker {
   }
 
   private sourceOf(client: Client): string {
-    return (client.conn as Partial<GuardedConnection>).remoteAddress ?? "local";
+    return (client.conn as Partial<Socket>).remoteAddress ?? "local";
   }
 
   private authenticate(
@@ -433,7 +433,7 @@ export class Broker {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
       socket.setNoDelay(true);
-      this.aedes.handle(new GuardedConnection(socket, MAX_PACKET_BYTES));
+      this.aedes.handle(guardFrames(socket, MAX_PACKET_BYTES));
     };
     const start = (server: Server, port: number) =>
       new Promise<number>((resolve, reject) => {
