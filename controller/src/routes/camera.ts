@@ -32,6 +32,15 @@ const ANSWER_MS = 30_000;
 /** The self-test's answer as IT gets it: everything but a picture. */
 const SelfTestResult = Type.Omit(REQUEST_SCHEMAS["self-test"].data, ["picture"]);
 
+/** What the two picture routes answer: a JPEG taken now, or why not. */
+const PICTURE_RESPONSE = {
+  200: {
+    description: "The picture (JPEG), at most 960 pixels wide",
+    content: { "image/jpeg": { schema: Type.String({ format: "binary" }) } },
+  },
+  ...errors(401, 403, 404, 409),
+};
+
 export function cameraRoutes(fastify: FastifyInstance): void {
   // the live picture is sent as JPEG bytes, which its response schema describes
   const app = typedRequests(fastify);
@@ -150,13 +159,7 @@ export function cameraRoutes(fastify: FastifyInstance): void {
           "A picture of the room taken now by its box, with the lamp lit, to draw privacy masks " +
           "on (the masks already set are blacked out). Audited; never stored",
         params: Obj({ id: DeviceId }),
-        response: {
-          200: {
-            description: "The picture (JPEG), at most 960 pixels wide",
-            content: { "image/jpeg": { schema: Type.String({ format: "binary" }) } },
-          },
-          ...errors(401, 403, 404, 409),
-        },
+        response: PICTURE_RESPONSE,
       },
     },
     async (request, reply) => {
@@ -180,13 +183,7 @@ export function cameraRoutes(fastify: FastifyInstance): void {
         summary:
           "A picture of a booking's room taken now, lamp lit, to draw its masks on (audited; never stored)",
         params: Obj({ id: Uuid }),
-        response: {
-          200: {
-            description: "The picture (JPEG), at most 960 pixels wide",
-            content: { "image/jpeg": { schema: Type.String({ format: "binary" }) } },
-          },
-          ...errors(401, 403, 404, 409),
-        },
+        response: PICTURE_RESPONSE,
       },
     },
     async (request, reply) => {
