@@ -156,22 +156,26 @@ class CoachingView {
         this.forMe,
         section(
           "Assignments for you",
-          assignments.length === 0
-            ? h("p", { class: "empty" }, "No assignment has been set for you.")
-            : h(
-                "ul",
-                { class: "cards" },
-                assignments.map((a) =>
-                  h(
-                    "li",
-                    { class: "card assignment" },
-                    h("h3", null, a.title),
-                    this.about(a),
-                    this.answerOrForm(a),
-                  ),
-                ),
-              ),
+          this.cards(assignments, "No assignment has been set for you.", (a) =>
+            this.answerOrForm(a),
+          ),
         ),
+      ),
+    );
+  }
+
+  /** Each assignment as a card (its title, what it asks, then `body`), or `empty` when there is none. */
+  private cards(
+    assignments: readonly Assignment[],
+    empty: string,
+    body: (a: Assignment) => HTMLElement,
+  ): HTMLElement {
+    if (assignments.length === 0) return h("p", { class: "empty" }, empty);
+    return h(
+      "ul",
+      { class: "cards" },
+      assignments.map((a) =>
+        h("li", { class: "card assignment" }, h("h3", null, a.title), this.about(a), body(a)),
       ),
     );
   }
@@ -314,57 +318,45 @@ class CoachingView {
         section("Set an assignment", this.setForm),
         section(
           "Assignments you set",
-          assignments.length === 0
-            ? h("p", { class: "empty" }, "You have not set any assignment yet.")
-            : h(
-                "ul",
-                { class: "cards" },
-                assignments.map((a) =>
-                  h(
-                    "li",
-                    { class: "card assignment" },
-                    h("h3", null, a.title),
-                    this.about(a),
-                    h(
-                      "ul",
-                      { class: "answers" },
-                      a.teachers.map((t) =>
+          this.cards(assignments, "You have not set any assignment yet.", (a) =>
+            h(
+              "ul",
+              { class: "answers" },
+              a.teachers.map((t) =>
+                h(
+                  "li",
+                  null,
+                  t.submission === null
+                    ? `${t.name}: not answered yet`
+                    : [
+                        `${t.name} answered on ${when(t.submission.submittedAt)}` +
+                          (t.submission.clipId === null ? ": " : " with a clip: "),
                         h(
-                          "li",
-                          null,
-                          t.submission === null
-                            ? `${t.name}: not answered yet`
-                            : [
-                                `${t.name} answered on ${when(t.submission.submittedAt)}` +
-                                  (t.submission.clipId === null ? ": " : " with a clip: "),
-                                h(
-                                  "a",
-                                  {
-                                    href:
-                                      t.submission.clipId === null
-                                        ? `#/recordings/${t.submission.recordingId}`
-                                        : `#/coaching/answer?assignment=${a.assignmentId}&teacher=${encodeURIComponent(t.teacherId)}`,
-                                  },
-                                  "watch and give feedback",
-                                  h("span", { class: "visually-hidden" }, ` (${t.name})`),
-                                ),
-                                h("p", { class: "reflection" }, t.submission.reflection),
-                              ],
-                          " ",
-                          h(
-                            "a",
-                            {
-                              href: `#/coaching/timeline?teacher=${encodeURIComponent(t.teacherId)}`,
-                            },
-                            "timeline",
-                            h("span", { class: "visually-hidden" }, ` of ${t.name}`),
-                          ),
+                          "a",
+                          {
+                            href:
+                              t.submission.clipId === null
+                                ? `#/recordings/${t.submission.recordingId}`
+                                : `#/coaching/answer?assignment=${a.assignmentId}&teacher=${encodeURIComponent(t.teacherId)}`,
+                          },
+                          "watch and give feedback",
+                          h("span", { class: "visually-hidden" }, ` (${t.name})`),
                         ),
-                      ),
-                    ),
+                        h("p", { class: "reflection" }, t.submission.reflection),
+                      ],
+                  " ",
+                  h(
+                    "a",
+                    {
+                      href: `#/coaching/timeline?teacher=${encodeURIComponent(t.teacherId)}`,
+                    },
+                    "timeline",
+                    h("span", { class: "visually-hidden" }, ` of ${t.name}`),
                   ),
                 ),
               ),
+            ),
+          ),
         ),
       ),
     );
