@@ -28,9 +28,8 @@ async function socketPair(t: Test): Promise<{ server: Socket; client: Socket }> 
 function readAsAedes(socket: Socket): { bytes: () => number[] } {
   const seen: number[] = [];
   socket.on("readable", () => {
-    for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read()) {
-      seen.push(...chunk);
-    }
+    const next = () => socket.read() as Buffer | null;
+    for (let chunk = next(); chunk !== null; chunk = next()) seen.push(...chunk);
   });
   return { bytes: () => seen };
 }
