@@ -12,12 +12,17 @@ export interface Box {
   height: number;
 }
 
-/** A box widened by `margin` of its size on every side, and kept inside the frame (whole pixels). */
+/**
+ * A face's box widened by `margin` of its size on the sides and below, and by
+ * twice that above (the tiny detector's box starts about the brows: the
+ * forehead and hair above it were left sharp, bench:anonymise), kept inside
+ * the frame (whole pixels).
+ */
 export function expand(box: Box, margin: number, width: number, height: number): Box {
   const dx = box.width * margin;
   const dy = box.height * margin;
   const x0 = Math.max(0, Math.floor(box.x - dx));
-  const y0 = Math.max(0, Math.floor(box.y - dy));
+  const y0 = Math.max(0, Math.floor(box.y - 2 * dy));
   const x1 = Math.min(width, Math.ceil(box.x + box.width + dx));
   const y1 = Math.min(height, Math.ceil(box.y + box.height + dy));
   return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };

@@ -6,7 +6,12 @@
  * face larger than the overlap is whole in no tile. A `FaceDetector` itself, so the
  * rendition does not know whether it tiles.
  */
-import type { FaceBox, FaceDetector } from "./detector.js";
+import {
+  loadFaceApiDetector,
+  type DetectorSettings,
+  type FaceBox,
+  type FaceDetector,
+} from "./detector.js";
 
 export interface Tiling {
   /** Tiles across and down the frame (1 × 1: the whole frame at once). */
@@ -14,6 +19,11 @@ export interface Tiling {
   rows: number;
   /** How much neighbouring tiles overlap, as a share of a tile (a face on a seam is whole in one). */
   overlap: number;
+  /**
+   * The whole frame's look at faces too large for a tile's overlap: its longer
+   * side scaled to this many pixels (default: the tiles' input size).
+   */
+  wholeInputSize?: number;
 }
 
 /** Where each tile is, in the frame's pixels. */
@@ -49,12 +59,17 @@ export function mergeDuplicates(boxes: readonly FaceBox[]): FaceBox[] {
   return kept;
 }
 
-export function tiledDetector(inner: FaceDetector, tiling: Tiling): FaceDetector {
+/** `inner` on each tile, and `whole` (default: `inner`) on the whole frame. */
+export function tiledDetector(
+  inner: FaceDetector,
+  tiling: Tiling,
+  whole: FaceDetector = inner,
+): FaceDetector {
   if (tiling.cols === 1 && tiling.rows === 1) return inner;
   return {
-    name: `${inner.name}@${tiling.cols}x${tiling.rows}`,
+    name: `${inner.name}@${tiling.cols}x${tiling.rows}${whole === inner ? "" : `+${whole.name}`}`,
     async detect(frame, width, height) {
-      const found: FaceBox[] = await inner.detect(frame, width, height);
+      const found: FaceBox[] = await whole.detect(frame, width, height);
       for (const tile of tilesOf(width, height, tiling)) {
         const pixels = new Uint8Array(tile.width * tile.height * 3);
         for (let y = 0; y < tile.height; y++) {
@@ -68,4 +83,15 @@ export function tiledDetector(inner: FaceDetector, tiling: Tiling): FaceDetector
       return mergeDuplicates(found);
     },
   };
+}
+
+/** The detector as the anonymiser uses it: the model on tiles, and on the whole frame. */
+export async function loadTiledDetector(detector: DetectorSettings, tiling: Tiling) {
+  const inner = await loadFaceApiDetector(detector);
+  const { wholeInputSize } = tiling;
+  const whole =
+    wholeInputSize === undefined || wholeInputSize === detector.inputSize
+      ? inner
+      : await loadFaceApiDetector({ ...detector, inputSize: wholeInputSize });
+  return tiledDetector(inner, tiling, whole);
 }

@@ -5,9 +5,9 @@
  * its parent over IPC: `{ progress }` now and then, `{ done }` or `{ failed }`.
  */
 import type { TeacherZones } from "../domain/zone-rule.js";
-import { DetectorUnavailable, loadFaceApiDetector, type DetectorSettings } from "./detector.js";
+import { DetectorUnavailable, type DetectorSettings } from "./detector.js";
 import { makeRendition, type RenditionSettings } from "./rendition.js";
-import { tiledDetector, type Tiling } from "./tiles.js";
+import { loadTiledDetector, type Tiling } from "./tiles.js";
 
 export interface WorkerJob {
   /** The footage as `openFootage()` opened it in the controller (which closes it). */
@@ -40,7 +40,7 @@ function tell(message: WorkerMessage): Promise<void> {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "{}") as WorkerJob;
   try {
-    const detector = tiledDetector(await loadFaceApiDetector(job.detector), job.tiling);
+    const detector = await loadTiledDetector(job.detector, job.tiling);
     const source = { ...job.source, close: () => Promise.resolve() };
     let told = -1;
     await makeRendition({
