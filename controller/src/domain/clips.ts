@@ -328,19 +328,31 @@ export class Clips implements ClipStore {
       }
     }
     if (this.viewings.begins(person.id, clipId, false)) {
-      await this.audit.record({
-        actor: person.id,
-        action: "clip.play",
-        subject: clipId,
-        detail: {
-          title: row.title,
-          recording: row.recording_id,
-          basis,
-          copy: blurred === null ? "original" : "anonymised",
-        },
-      });
+      await this.audited("clip.play", person, clipId, row, basis, blurred);
     }
     return text;
+  }
+
+  /** Audits a viewer's playing of a clip or opening of its key, with the copy they were given. */
+  private async audited(
+    action: "clip.play" | "clip.key",
+    person: Person,
+    clipId: string,
+    row: { title: string; recording_id: string },
+    basis: ViewingBasis,
+    blurred: BlurredClips | null,
+  ): Promise<void> {
+    await this.audit.record({
+      actor: person.id,
+      action,
+      subject: clipId,
+      detail: {
+        title: row.title,
+        recording: row.recording_id,
+        basis,
+        copy: blurred === null ? "original" : "anonymised",
+      },
+    });
   }
 
   /**
@@ -384,17 +396,7 @@ export class Clips implements ClipStore {
         "this clip's footage has no key: it was cut before clips were encrypted, or its key has been erased",
       );
     }
-    await this.audit.record({
-      actor: person.id,
-      action: "clip.key",
-      subject: clipId,
-      detail: {
-        title: row.title,
-        recording: row.recording_id,
-        basis,
-        copy: blurred === null ? "original" : "anonymised",
-      },
-    });
+    await this.audited("clip.key", person, clipId, row, basis, blurred);
     return key;
   }
 
