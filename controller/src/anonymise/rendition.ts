@@ -103,6 +103,13 @@ export async function resumePoint(dir: string): Promise<number> {
   return Math.max(0, done - 1);
 }
 
+/**
+ * ffmpeg's `-ss` for a run starting `seconds` in; none from the start: on HLS
+ * input `-ss 0` skips the first segment (a 4-s clip of 1-s segments decoded
+ * 75 frames of 100), and the copy lacked the footage's first seconds.
+ */
+const seekTo = (seconds: number) => (seconds > 0 ? ["-ss", seconds.toFixed(3)] : []);
+
 const segmentName = (index: number) => `seg-${String(index).padStart(5, "0")}.ts`;
 
 function exited(child: ChildProcess, what: string, stderr: () => string): Promise<void> {
@@ -150,14 +157,15 @@ export async function makeRendition(job: MakeRendition): Promise<void> {
     "ffmpeg",
     [
       ...["-v", "error", "-nostdin", ...source.inputOptions],
-      ...["-ss", startSeconds.toFixed(3), "-i", source.input],
+      ...seekTo(startSeconds),
+      ...["-i", source.input],
       ...["-map", "0:v:0", "-vf", `fps=${fps}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   decoder.stderr.on("data", (d: Buffer) => (decodeErr += d.toString()));
   const audio = format.audio
-    ? [...source.inputOptions, "-ss", startSeconds.toFixed(3), "-i", source.input]
+    ? [...source.inputOptions, ...seekTo(startSeconds), "-i", source.input]
     : [];
   const encoder = spawn(
     "ffmpeg",
