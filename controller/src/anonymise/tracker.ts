@@ -25,12 +25,15 @@ export interface Interval {
 
 const centre = (b: Box) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 });
 
-/** Whether two boxes are the same face one interval apart: centres closer than their size. */
-function sameFace(a: Box, b: Box): boolean {
+/**
+ * Whether two boxes may be the same face one interval apart: centres closer
+ * than `reach` times their size.
+ */
+function sameFace(a: Box, b: Box, reach: number): boolean {
   const ca = centre(a);
   const cb = centre(b);
-  const reach = Math.max(a.width, a.height, b.width, b.height);
-  return Math.hypot(ca.x - cb.x, ca.y - cb.y) < reach;
+  const size = Math.max(a.width, a.height, b.width, b.height);
+  return Math.hypot(ca.x - cb.x, ca.y - cb.y) < reach * size;
 }
 
 const lerp = (a: Box, b: Box, t: number): Box => ({
@@ -45,7 +48,15 @@ const moved = (b: Box, dx: number, dy: number): Box => ({ ...b, x: b.x + dx, y: 
 export class FaceTracks {
   private tracks: Track[] = [];
 
-  constructor(private readonly holdDetections: number) {}
+  /**
+   * `reach`: how far, in its own sizes, a face may move between two
+   * detections and still be the same face (at least 1; the longer the
+   * interval, the further a walking face goes).
+   */
+  constructor(
+    private readonly holdDetections: number,
+    private readonly reach = 1,
+  ) {}
 
   /** Takes one detection's boxes; answers the boxes for the frames since the previous one. */
   advance(found: readonly Box[]): Interval {
@@ -53,25 +64,30 @@ export class FaceTracks {
     const unmatched = new Set(found.keys());
     const pieces: ((t: number) => Box)[] = [];
     const after: Track[] = [];
-    for (const track of before) {
+    // every track and box that may be one face, nearest first: a face is never
+    // given to a farther track while its own is still looking
+    const pairs: { track: number; box: number; distance: number }[] = [];
+    for (const [t, track] of before.entries()) {
       const expected = moved(track.box, track.dx, track.dy);
-      let best = -1;
-      let bestDistance = Infinity;
-      for (const i of unmatched) {
-        const box = found[i];
-        if (box === undefined || (!sameFace(expected, box) && !sameFace(track.box, box))) continue;
-        const d = Math.hypot(
+      for (const [i, box] of found.entries()) {
+        if (!sameFace(expected, box, this.reach) && !sameFace(track.box, box, this.reach)) continue;
+        const distance = Math.hypot(
           centre(expected).x - centre(box).x,
           centre(expected).y - centre(box).y,
         );
-        if (d < bestDistance) {
-          best = i;
-          bestDistance = d;
-        }
+        pairs.push({ track: t, box: i, distance });
       }
-      const next = found[best];
+    }
+    const matchOf = new Map<number, number>();
+    for (const pair of pairs.sort((a, b) => a.distance - b.distance)) {
+      if (matchOf.has(pair.track) || !unmatched.has(pair.box)) continue;
+      matchOf.set(pair.track, pair.box);
+      unmatched.delete(pair.box);
+    }
+    for (const [t, track] of before.entries()) {
+      const expected = moved(track.box, track.dx, track.dy);
+      const next = found[matchOf.get(t) ?? -1];
       if (next !== undefined) {
-        unmatched.delete(best);
         const from = track.box;
         pieces.push((t) => lerp(from, next, t));
         after.push({ box: next, dx: next.x - from.x, dy: next.y - from.y, missed: 0 });
