@@ -45,6 +45,22 @@ const lerp = (a: Box, b: Box, t: number): Box => ({
 
 const moved = (b: Box, dx: number, dy: number): Box => ({ ...b, x: b.x + dx, y: b.y + dy });
 
+const area = (b: Box) => b.width * b.height;
+
+function union(a: Box, b: Box): Box {
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return {
+    x,
+    y,
+    width: Math.max(a.x + a.width, b.x + b.width) - x,
+    height: Math.max(a.y + a.height, b.y + b.height) - y,
+  };
+}
+
+/** A face found with less than this share of its last box's area was not seen whole. */
+const SHRUNK = 0.6;
+
 export class FaceTracks {
   private tracks: Track[] = [];
 
@@ -86,7 +102,12 @@ export class FaceTracks {
     }
     for (const [t, track] of before.entries()) {
       const expected = moved(track.box, track.dx, track.dy);
-      const next = found[matchOf.get(t) ?? -1];
+      const seen = found[matchOf.get(t) ?? -1];
+      // a face found much smaller than a moment before is partly hidden or leaving the
+      // frame: the box its detector drew holds only part of it, so the blur also covers
+      // where the whole face was expected
+      const next =
+        seen !== undefined && area(seen) < SHRUNK * area(track.box) ? union(seen, expected) : seen;
       if (next !== undefined) {
         const from = track.box;
         pieces.push((t) => lerp(from, next, t));
