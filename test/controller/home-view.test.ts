@@ -5,6 +5,7 @@
 // comments new to them until they look; the coach's shares awaiting feedback;
 // leadership's holds and investigations in force; the Bursar's and IT's fleet
 // problems; the DPO's recent investigations, exports and deletions.
+import { randomUUID } from "node:crypto";
 import t from "tap";
 import { bufferExpiresAt } from "@classcam/protocol";
 import { FLEET_ROLES, fleetPage } from "../../controller/src/domain/fleet-view.js";
@@ -25,7 +26,16 @@ interface Home {
     shares: { shareId: number; recordingId: string; ownerName: string | null }[];
     comments: { commentId: number; recordingId: string; authorName: string; excerpt: string }[];
   };
-  coach?: { awaitingFeedback: { recordingId: string }[] };
+  coach?: {
+    awaitingFeedback: { recordingId: string }[];
+    answersAwaitingFeedback: {
+      assignmentId: string;
+      title: string;
+      teacherName: string;
+      recordingId: string | null;
+      clipId: string | null;
+    }[];
+  };
   leadership?: {
     holds: { holdId: number; recordingId: string }[];
     investigations: { investigationId: number; recordingId: string }[];
@@ -270,6 +280,80 @@ void t.test("the coach's shares awaiting feedback", async (t) => {
   t.same((await home(s, "coach")).coach?.awaitingFeedback, [], "feedback given");
   await s.advance(2 * 60 * 60_000);
   t.same((await home(s, "coach-2")).coach?.awaitingFeedback, [], "the share has expired");
+});
+
+void t.test("answers to the coach's assignments awaiting their feedback", async (t) => {
+  const s = await school(t);
+  const { as, recordingId } = s;
+  const set = async (title: string) => {
+    const reply = await as.coach.post("/api/assignments", {
+      title,
+      focus: "Who answers?",
+      strands: [],
+      dueOn: "2026-12-04",
+      teachers: ["teacher-a"],
+    });
+    t.equal(reply.status, 201, JSON.stringify(reply.body));
+    return reply.json<{ assignmentId: string }>().assignmentId;
+  };
+  const whole = await set("Questioning");
+  const part = await set("Transitions");
+  const answers = async (who: "coach" | "coach-2") =>
+    (await home(s, who)).coach?.answersAwaitingFeedback ?? [];
+  t.same(await answers("coach"), [], "nothing before an answer comes");
+
+  const answer = await as["teacher-a"].post(`/api/assignments/${whole}/submission`, {
+    recordingId,
+    reflection: "The same three answered.",
+  });
+  t.equal(answer.status, 201, JSON.stringify(answer.body));
+  await s.advance(60_000);
+  const clipId = randomUUID();
+  await s.app.db.transaction((tx) =>
+    tx.run(
+      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
+         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, created_at)
+       VALUES (?, ?, 'teacher-a', '["teacher-a","teacher-b"]', 61, 119, 60, 120, 1000, 15,
+         'The starter', '2026-11-25T10:00:00.000Z')`,
+      [clipId, recordingId],
+    ),
+  );
+  t.equal(
+    (
+      await as["teacher-a"].post(`/api/assignments/${part}/submission`, {
+        clipId,
+        reflection: "Slow to settle.",
+      })
+    ).status,
+    201,
+  );
+  t.match(
+    await answers("coach"),
+    [
+      { assignmentId: part, title: "Transitions", teacherName: String, recordingId: null, clipId },
+      { assignmentId: whole, title: "Questioning", recordingId, clipId: null },
+    ],
+    "both answers, newest first: one with a recording, one with a clip",
+  );
+  t.same(await answers("coach-2"), [], "not on another coach's home");
+
+  // the teacher's own note is not the coach's feedback; the coach's feedback on the clip is
+  await as["teacher-a"].post(`/api/recordings/${recordingId}/comments`, {
+    atSeconds: 65,
+    body: "My note",
+  });
+  t.equal((await answers("coach")).length, 2);
+  const onClip = await as.coach.post(`/api/clips/${clipId}/comments`, {
+    atSeconds: 70,
+    body: "Good routine",
+    kind: "strength",
+  });
+  t.equal(onClip.status, 201, JSON.stringify(onClip.body));
+  t.same(
+    (await answers("coach")).map((a) => a.assignmentId),
+    [],
+    "feedback at a moment of the clip answers both: it is on the same recording",
+  );
 });
 
 void t.test("leadership's holds and investigations; the DPO's recent work", async (t) => {

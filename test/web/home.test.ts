@@ -199,4 +199,24 @@ void t.test("an assignment set for the teacher appears on her open home", async 
   await toAnswer.getByRole("link", { name: "Questioning in the starter" }).waitFor();
   t.pass("without a reload (the live 'coaching' notice)");
   t.same(teacher.problems, [], "no page errors");
+
+  // her answer appears on the coach's open home, until the coach gives feedback
+  const { recordingId } = await recordedLesson(school);
+  const coach = await openDashboard(browser, school.httpUrl);
+  await signIn(coach.page, "coach");
+  const answers = coach.page.getByRole("region", { name: "Answers to your assignments" });
+  await answers
+    .getByText("No answer to an assignment you set is waiting for your feedback.")
+    .waitFor();
+  const assignmentId = set.json<{ assignmentId: string }>().assignmentId;
+  const answered = await school.as["teacher-a"].post(
+    `/api/assignments/${assignmentId}/submission`,
+    { recordingId, reflection: "The same three answered." },
+  );
+  t.equal(answered.status, 201, JSON.stringify(answered.body));
+  const link = answers.getByRole("link", { name: "Questioning in the starter: Ms teacher-a" });
+  await link.waitFor();
+  t.equal(await link.getAttribute("href"), `#/recordings/${recordingId}`);
+  t.pass("the coach's home shows the answer without a reload");
+  t.same(coach.problems, [], "no page errors on the coach's home");
 });

@@ -10,7 +10,9 @@
  *   of them and not answered; shares made to them and comments by others on
  *   what they may watch, new since they last looked at that recording
  *   (`recording_seen`, written by `markSeen()` in seen.ts);
- * - coach: recordings shared with them on which they have not commented yet;
+ * - coach: recordings shared with them on which they have not commented yet,
+ *   and answers to the assignments they set (a recording or a clip of one)
+ *   on which they have given no feedback since the answer came;
  * - SLT and the headteacher: the holds and investigations in force
  *   (governance-view.ts);
  * - the Bursar and IT: the fleet's problems (fleet-view.ts: offline, worn
@@ -257,5 +259,46 @@ async function coachSection(sources: HomeSources, person: Person) {
   );
   return {
     awaitingFeedback: onePerRecording(await mayAll(sources, person, "view", rows)).map(share),
+    answersAwaitingFeedback: await answersAwaiting(sources, person),
   };
+}
+
+/**
+ * Answers to the assignments `person` set with no feedback of theirs on the
+ * answer's recording since it came (feedback on a clip answer is a comment on
+ * the clip's recording, `coaching/clip-feedback.ts`), newest first.
+ */
+async function answersAwaiting(sources: HomeSources, person: Person) {
+  const rows = await sources.db.all<{
+    assignment_id: string;
+    title: string;
+    teacher_id: string;
+    teacher_name: string;
+    recording_id: string | null;
+    clip_id: string | null;
+    submitted_at: string;
+  }>(
+    `SELECT a.id AS assignment_id, a.title, at.teacher_id, u.display_name AS teacher_name,
+       at.recording_id, at.clip_id, at.submitted_at
+     FROM assignment_teachers at
+     JOIN assignments a ON a.id = at.assignment_id
+     JOIN users u ON u.id = at.teacher_id
+     LEFT JOIN clips cl ON cl.id = at.clip_id
+     JOIN recordings r ON r.id = COALESCE(at.recording_id, cl.recording_id)
+     WHERE a.set_by = ? AND at.submitted_at IS NOT NULL AND r.deleted_at IS NULL
+       AND (at.clip_id IS NULL OR cl.deleted_at IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.recording_id = r.id
+         AND c.author_id = ? AND c.created_at >= at.submitted_at)
+     ORDER BY at.submitted_at DESC, a.id LIMIT ${HOME_LIST}`,
+    [person.id, person.id],
+  );
+  return rows.map((row) => ({
+    assignmentId: row.assignment_id,
+    title: row.title,
+    teacherId: row.teacher_id,
+    teacherName: row.teacher_name,
+    recordingId: row.clip_id === null ? row.recording_id : null,
+    clipId: row.clip_id,
+    submittedAt: row.submitted_at,
+  }));
 }

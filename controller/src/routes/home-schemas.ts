@@ -80,8 +80,24 @@ export const HomeSchema = Obj({
     }),
   ),
   coach: Type.Optional(
-    /** Recordings shared with me that I have not commented on yet. */
-    Obj({ awaitingFeedback: Type.Array(HomeShare) }),
+    Obj({
+      /** Recordings shared with me that I have not commented on yet. */
+      awaitingFeedback: Type.Array(HomeShare),
+      /** Answers to assignments I set, with no feedback of mine since they came. */
+      answersAwaitingFeedback: Type.Array(
+        Obj({
+          assignmentId: Uuid,
+          title: Type.String(),
+          teacherId: UserId,
+          teacherName: Type.String(),
+          /** The recording answered with (null: a clip). */
+          recordingId: Nullable(Uuid),
+          /** The clip answered with (null: a whole recording or a part of it). */
+          clipId: Nullable(Uuid),
+          submittedAt: Timestamp,
+        }),
+      ),
+    }),
   ),
   /** The holds and investigations in force (as GET /api/governance). */
   leadership: Type.Optional(GovernanceSchema),

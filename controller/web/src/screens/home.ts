@@ -217,6 +217,26 @@ function coachParts(coach: CoachHome): HTMLElement[] {
         note(`Shared by ${share.ownerName ?? "a colleague"}, ${when(share.sharedAt)}`),
       ]),
     ),
+    part(
+      "Answers to your assignments",
+      "No answer to an assignment you set is waiting for your feedback.",
+      coach.answersAwaitingFeedback.map((answer) => [
+        h(
+          "a",
+          {
+            href:
+              answer.recordingId !== null
+                ? `#/recordings/${answer.recordingId}`
+                : `#/coaching/answer?assignment=${answer.assignmentId}&teacher=${encodeURIComponent(answer.teacherId)}`,
+          },
+          `${answer.title}: ${answer.teacherName}`,
+        ),
+        note(
+          `Answered ${answer.clipId === null ? "with a recording" : "with a clip"}, ` +
+            when(answer.submittedAt),
+        ),
+      ]),
+    ),
   ];
 }
 
