@@ -10,7 +10,15 @@
  * grid the network answers is read back into boxes in the frame's pixels.
  * Pure functions: no tfjs.
  */
-import type { FaceBox } from "./detector.js";
+
+/** A face the network found, in the frame's pixels (as `detector.ts`'s `FaceBox`). */
+export interface FoundFace {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  score: number;
+}
 
 /** The network's cell: it halves the input five times. */
 export const CELL = 32;
@@ -119,7 +127,7 @@ export function modelInput(
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-function iou(a: FaceBox, b: FaceBox): number {
+function iou(a: FoundFace, b: FoundFace): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
   if (w <= 0 || h <= 0) return 0;
@@ -140,8 +148,8 @@ export function facesInGrid(
   scale: number,
   minScore: number,
   anchors: readonly { x: number; y: number }[] = TINY_ANCHORS,
-): FaceBox[] {
-  const found: FaceBox[] = [];
+): FoundFace[] {
+  const found: FoundFace[] = [];
   const per = anchors.length * 5;
   for (let row = 0; row < rows; row++) {
     for (let col = 0; col < cols; col++) {
@@ -163,7 +171,7 @@ export function facesInGrid(
       }
     }
   }
-  const kept: FaceBox[] = [];
+  const kept: FoundFace[] = [];
   for (const box of found.sort((a, b) => b.score - a.score)) {
     if (!kept.some((k) => iou(k, box) > TINY_IOU)) kept.push(box);
   }
