@@ -255,6 +255,13 @@ void t.test("the whole coaching story, from the assignment to the exemplar bank"
     .getByText("Done", { exact: true })
     .waitFor();
   t.pass("the reply and the step done appear live on the mentor's screen");
+  // the mentor marks next steps too, on the answer screen: open again, then done
+  const mentorsStep = coach.locator("ol.comments li.comment", { hasText: "cold calling" });
+  await mentorsStep.getByRole("button", { name: /^Open again/ }).click();
+  await step.getByRole("button", { name: /^Mark done/ }).waitFor();
+  await mentorsStep.getByRole("button", { name: /^Mark done/ }).click();
+  await step.getByRole("button", { name: /^Open again/ }).waitFor();
+  t.pass("the mentor marks the step from the answer screen; the teacher's page follows live");
   await go(coach, "coaching/timeline?teacher=teacher-a", "coaching/timeline");
   t.match(
     await coach.getByRole("region", { name: "Next steps" }).innerText(),
