@@ -88,10 +88,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     const applied: { deviceId: string; event: DeviceEvent }[] = [];
     const more = await this.db.transaction(async (tx) => {
       applied.length = 0;
-      const cursor = await tx.get<{ value_json: string }>(
-        "SELECT value_json FROM settings WHERE key = 'projector_cursor'",
-      );
-      const after = cursor ? (JSON.parse(cursor.value_json) as number) : 0;
+      // the cursor is read in the same statement (each one is a trip through SQLite's threads)
       const rows = await tx.all<{
         rowid: number;
         id: string;
@@ -102,8 +99,9 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         data_json: string;
       }>(
         "SELECT rowid, id, device_id, seq, kind, occurred_at, data_json FROM events " +
-          "WHERE rowid > ? ORDER BY rowid LIMIT ?",
-        [after, BATCH],
+          "WHERE rowid > coalesce((SELECT CAST(value_json AS INTEGER) FROM settings " +
+          "WHERE key = 'projector_cursor'), 0) ORDER BY rowid LIMIT ?",
+        [BATCH],
       );
       for (const row of rows) {
         const event = storedEvent(row);
