@@ -56,6 +56,7 @@ import { Anonymiser, anonymiserSettings } from "./anonymise/anonymiser.js";
 import { FaceBlurring } from "./anonymise/serving.js";
 import { People, SignInLimited, type SignInLimits } from "./domain/people.js";
 import { PolicyStore } from "./domain/policy.js";
+import { PROJECTOR_PACE_MS, Pacer } from "./domain/pacer.js";
 import { Projector } from "./domain/projector.js";
 import { Concerns } from "./domain/concerns.js";
 import { MailOutbox } from "./domain/mail-outbox.js";
@@ -266,8 +267,12 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         logger.error({ err: error }, `${what} failed`);
       });
     };
-    started.ingest.onCommitted = () => {
+    // a burst of the ingest's commits is applied in one projector step (pacer.ts)
+    const projectorPace = new Pacer(() => {
       background("applying device events", projector.catchUp());
+    }, PROJECTOR_PACE_MS);
+    started.ingest.onCommitted = () => {
+      projectorPace.poke();
     };
     timetable.on("changed", (deviceId) => {
       background("pushing a schedule", custodian.refreshConfig(deviceId));
@@ -348,6 +353,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
       footage.forgetKeys();
       custodian.stop();
       await started.close();
+      projectorPace.stop();
       await projector.catchUp().catch(() => undefined);
       await db.close();
     });

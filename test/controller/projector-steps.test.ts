@@ -6,6 +6,7 @@ import t from "tap";
 import { AuditLog, Database, DeviceRegistry, migrate } from "@classcam/controller";
 import type { Transaction } from "@classcam/sqlite";
 import { PolicyStore } from "../../controller/src/domain/policy.js";
+import { PROJECTOR_PACE_MS, Pacer } from "../../controller/src/domain/pacer.js";
 import { Projector } from "../../controller/src/domain/projector.js";
 import { captureLogger, tempDir } from "../helpers/controller.js";
 import { makeEvent } from "../helpers/events.js";
@@ -68,4 +69,48 @@ void t.test("a step reads its cursor with the events, and moves it past them", a
     "SELECT value_json FROM settings WHERE key = 'projector_cursor'",
   );
   t.equal(Number(cursor?.value_json), 3, "the cursor is past the third event");
+});
+
+void t.test("the projector is paced: commits in a burst are applied in one step", async (t) => {
+  const dir = tempDir();
+  const db = await Database.open(join(dir.path, "c.sqlite"));
+  t.teardown(async () => {
+    await db.close();
+    dir.remove();
+  });
+  await migrate(db);
+  await new DeviceRegistry(db).enrol({ id: "room-a", room: "A" });
+  const audit = new AuditLog(db);
+  const projector = new Projector(db, audit, new PolicyStore(db, audit), captureLogger().logger);
+  const steps: number[][] = [];
+  projector.on("applied", (events) => steps.push(events.map(({ event }) => event.seq)));
+  // a hand-driven timer: the test says when the wait is over
+  const waiting: (() => void)[] = [];
+  const pacer = new Pacer(
+    () => void projector.catchUp(),
+    PROJECTOR_PACE_MS,
+    (run, ms) => {
+      t.equal(ms, PROJECTOR_PACE_MS);
+      waiting.push(run);
+      return { cancel: () => waiting.splice(waiting.indexOf(run), 1) };
+    },
+  );
+  for (const seq of [1, 2, 3]) {
+    const event = makeEvent(seq);
+    await db.transaction((tx) =>
+      tx.run(
+        "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
+          "VALUES (?, 'room-a', ?, ?, ?, ?, ?)",
+        [event.id, event.seq, event.kind, event.at, event.at, JSON.stringify(event.data)],
+      ),
+    );
+    pacer.poke(); // as the ingest does after each commit
+  }
+  t.equal(waiting.length, 1, "three commits, one step waiting");
+  waiting.shift()?.();
+  await projector.catchUp();
+  t.same(steps, [[1, 2, 3]], "the three events applied together, in order");
+  pacer.poke();
+  pacer.stop();
+  t.equal(waiting.length, 0, "a stopped pacer runs nothing");
 });
