@@ -134,6 +134,7 @@ declare module "fastify" {
     anonymiser: Anonymiser;
     /** Each room's teacher zones: faces left sharp in the copies with faces blurred (issue 19). */
     teacherZones: TeacherZonesStore;
+    copyKeys: CopyKeys;
     /** The dashboard's live notices (routes/live.ts): publish, and whoever may see it is told. */
     notices: Notices;
     /** Where the demo's simulated box serves its panel (routes/demo.ts); null outside the demo. */
@@ -337,6 +338,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     app.decorate("footage", footage);
     app.decorate("anonymiser", anonymiser);
     app.decorate("teacherZones", teacherZones);
+    app.decorate("copyKeys", copyKeys);
     app.addHook("onClose", () => anonymiser.stop());
     app.addHook("onClose", async () => {
       await mailOutbox.stop();
@@ -439,7 +441,10 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         // subject access exports not taken away go after their week (dpo-export-expiry.ts)
         background(
           "expiring subject access exports",
-          expireExports({ db, audit, exportsDir: join(config.dataDir, "exports") }, now()),
+          expireExports(
+            { db, audit, exportsDir: join(config.dataDir, "exports"), keys: copyKeys },
+            now(),
+          ),
         );
       }, config.retention.sweepMinutes * minute);
       clipSweep.unref();

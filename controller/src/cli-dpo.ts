@@ -5,8 +5,9 @@
  * erase recordings on request, and print an erasure's deletion certificate.
  * `--as` names the DPO's own account, which every step is audited under.
  */
-import { copyFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import type { ControllerConfig } from "./config.js";
 import { DATABASE_FILE } from "./app.js";
 import { Database } from "./db/database.js";
@@ -20,6 +21,8 @@ import { Recordings } from "./domain/recordings.js";
 import { findFootage, MAX_SEARCH_DAYS, type FootageSearch } from "./domain/privacy/dpo-find.js";
 import { deletionCertificate, requestErasure } from "./domain/privacy/dpo-erasure.js";
 import { makeExport, takeExport } from "./domain/privacy/dpo-export.js";
+import { CopyKeys } from "./domain/copy-keys.js";
+import { loadSealingKeys, sealingKeysPath } from "./sealing-keys.js";
 import { actionProblem, extraProblem, type Io, usageError } from "./cli-io.js";
 
 /** The lines of `--help` that describe these commands. */
@@ -199,6 +202,7 @@ export async function dpoCommand(
         );
       }
       const exportsDir = join(config.dataDir, "exports");
+      const keys = new CopyKeys(db, loadSealingKeys(sealingKeysPath(config)));
       const made = await makeExport(
         {
           db,
@@ -206,13 +210,14 @@ export async function dpoCommand(
           recordingsDir: join(config.dataDir, "recordings"),
           exportsDir,
           blurred: null,
+          keys,
         },
         person,
         { reference: values.reference ?? "", recordingIds, footage: list(values.footage) },
         new Date(),
       );
-      const taken = await takeExport({ audit, exportsDir }, person, made.exportId);
-      await copyFile(taken.path, values.out ?? "");
+      const taken = await takeExport({ audit, exportsDir, keys }, person, made.exportId);
+      await pipeline(taken.open(), createWriteStream(values.out ?? ""));
       await taken.done();
       io.out(
         `wrote ${values.out ?? ""}: ${made.recordings} recording(s), footage of ${made.footage}, ` +

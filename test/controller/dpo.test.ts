@@ -6,7 +6,7 @@
 // reason), and the deletion certificate, checked against the audit chain.
 import t, { type Test } from "tap";
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -165,6 +165,11 @@ void t.test("a subject access export: its contents, audited, taken away once", a
   t.match(taken.headers["content-disposition"], /attachment/);
   const tar = taken.rawPayload;
   t.equal(tar.length, answer.bytes, "the file announced");
+  t.equal(
+    createHash("sha256").update(tar).digest("hex"),
+    answer.sha256,
+    "the SHA-256 announced: the clear tar, decrypted as it was sent",
+  );
   const dir = tempDir("classcam-sar-");
   t.teardown(dir.remove);
   writeFileSync(join(dir.path, "export.tar"), tar);
@@ -198,6 +203,13 @@ void t.test("a subject access export: its contents, audited, taken away once", a
 
   const again = await as.dpo.get(`/api/dpo/exports/${answer.exportId}`);
   t.equal(again.status, 404, "taken away once: deleted from the server");
+  t.equal(
+    await app.db.get("SELECT 1 FROM copy_keys WHERE kind = 'export' AND copy_id = ?", [
+      answer.exportId,
+    ]),
+    undefined,
+    "its key erased with it",
+  );
   t.match(again.json(), { message: /already taken away/ });
 
   const actions = (await app.audit.page({ limit: 1000 })).entries.map((e) => [e.action, e.subject]);

@@ -26,8 +26,12 @@ import { hlsKeyInfo, newContentKey, sealContentKey, type ContentKey } from "@cla
 import type { Database, Transaction } from "../db/database.js";
 import { KEY_URI, openSealedKey, type SealingKeyRing } from "./footage-keys.js";
 
-/** What a copy is: a clip (by clip id) or a recording's copy with faces blurred (by recording id). */
-export type CopyKind = "clip" | "rendition";
+/**
+ * What a copy is: a clip (by clip id), a recording's copy with faces blurred
+ * (by recording id), or a subject access export waiting to be taken away (by
+ * export id, `privacy/export-file.ts`).
+ */
+export type CopyKind = "clip" | "rendition" | "export";
 
 /**
  * The controller's run folder, where an open key may sit while ffmpeg reads

@@ -4,7 +4,6 @@
  * copy leaves the system), erase it on request, and the deletion
  * certificate. The DPO only; every step audited.
  */
-import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Type } from "@sinclair/typebox";
@@ -28,7 +27,7 @@ import { typed, typedRequests } from "./typed.js";
 
 export function dpoRoutes(fastify: FastifyInstance): void {
   const app = typed(fastify);
-  const { db, audit, policy, recordings, config, now } = app;
+  const { db, audit, policy, recordings, config, now, copyKeys: keys } = app;
   const exportsDir = join(config.dataDir, "exports");
   const recordingsDir = join(config.dataDir, "recordings");
 
@@ -82,7 +81,14 @@ export function dpoRoutes(fastify: FastifyInstance): void {
     async (request, reply) => {
       const made = await makeExport(
         // its footage: the copies with every face blurred (the rendition rule's "subject-access")
-        { db, audit, recordingsDir, exportsDir, blurred: new FaceBlurring(policy, app.anonymiser) },
+        {
+          db,
+          audit,
+          recordingsDir,
+          exportsDir,
+          blurred: new FaceBlurring(policy, app.anonymiser),
+          keys,
+        },
         me(request),
         request.body,
         now(),
@@ -114,7 +120,7 @@ export function dpoRoutes(fastify: FastifyInstance): void {
     },
     async (request, reply) => {
       const { exportId } = request.params;
-      const taken = await takeExport({ audit, exportsDir }, me(request), exportId);
+      const taken = await takeExport({ audit, exportsDir, keys }, me(request), exportId);
       reply.raw.once("close", () => {
         taken.done().catch((error: unknown) => {
           request.log.error({ err: error }, "could not delete a taken export");
@@ -125,7 +131,7 @@ export function dpoRoutes(fastify: FastifyInstance): void {
         .header("content-length", String(taken.bytes))
         .header("content-disposition", `attachment; filename="subject-access-${exportId}.tar"`)
         .type("application/x-tar")
-        .send(createReadStream(taken.path));
+        .send(taken.open());
     },
   );
 

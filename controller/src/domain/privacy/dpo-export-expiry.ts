@@ -4,22 +4,23 @@
  * `EXPORT_KEPT_DAYS` after it was made, the time its `dpo.export` audit entry
  * holds), auditing each as `dpo.export-expire`; a folder an export was being
  * made in when the controller stopped goes after the same time, unaudited
- * (it was never made). Taking an export away after that answers 410 (see
- * `takeExport()`).
+ * (it was never made). An export's key is erased with its file. Taking an
+ * export away after that answers 410 (see `takeExport()`).
  */
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "../../db/database.js";
 import type { AuditLog } from "../audit.js";
 import { EXPORT_KEPT_DAYS, exportExpired } from "./dpo-rules.js";
+import { EXPORT_FILE, type ExportKeys } from "./export-file.js";
 
-const EXPORT_FILE = /^([0-9a-f-]{36})\.tar$/;
 const EXPORT_FOLDER = /^[0-9a-f-]{36}$/;
 
 export interface ExpiryDeps {
   db: Database;
   audit: AuditLog;
   exportsDir: string;
+  keys: Pick<ExportKeys, "eraseNow">;
 }
 
 /** Deletes the exports past their time; answers the ids of those deleted. */
@@ -45,6 +46,7 @@ export async function expireExports(deps: ExpiryDeps, now: Date): Promise<string
     const madeAt = made ? new Date(made.at) : (await stat(path)).mtime;
     if (!exportExpired(madeAt, now)) continue;
     await rm(path, { force: true });
+    await deps.keys.eraseNow("export", exportId);
     await deps.audit.record({
       actor: "system",
       action: "dpo.export-expire",

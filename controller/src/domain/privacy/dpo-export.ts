@@ -9,16 +9,19 @@
  * others in it are third parties, and the controller cannot tell whose face
  * is whose), so the export waits — 409 saying how far each copy is — until
  * every copy is made, and is refused when faces cannot be blurred; never the
- * original. Made and taken away, each audited; the file is deleted from the
- * controller once it has been taken away, or when it was not taken away
- * within `EXPORT_KEPT_DAYS` (`dpo-export-expiry.ts`; then 410).
+ * original. Made and taken away, each audited; while it waits the file is
+ * encrypted with a key of its own (`export-file.ts`); it is deleted from the
+ * controller, and its key erased, once it has been taken away, or when it
+ * was not taken away within `EXPORT_KEPT_DAYS` (`dpo-export-expiry.ts`; then
+ * 410).
  */
 import { execFile } from "node:child_process";
-import { createHash, randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { ContentKey } from "@classcam/protocol";
 import type { Database } from "../../db/database.js";
 import type { Person } from "../access.js";
 import type { AuditEntry, AuditLog } from "../audit.js";
@@ -28,6 +31,7 @@ import type { Copy, ViewingBasis } from "../rendition-rule.js";
 import { foundByIds, type FoundRecording } from "./dpo-find.js";
 import { everyEntry, requestProblems } from "./dpo-erasure.js";
 import { EXPORT_KEPT_DAYS, exportExpiresAt, mayExportForSubjectAccess } from "./dpo-rules.js";
+import { readExport, sealedExportPath, writeSealedTar, type ExportKeys } from "./export-file.js";
 
 const run = promisify(execFile);
 
@@ -47,6 +51,8 @@ export interface ExportDeps {
   exportsDir: string;
   /** Where the copies with faces blurred come from; null: the original goes (tests only). */
   blurred: BlurredForExport | null;
+  /** The file's key while it waits to be taken away. */
+  keys: ExportKeys;
 }
 
 export interface ExportAnswer {
@@ -82,7 +88,8 @@ const NOTICE_UNBLURRED = NOTICE.replace(
 );
 
 const EXPORT_ID = /^[0-9a-f-]{36}$/;
-const tarOf = (exportsDir: string, exportId: string) => join(exportsDir, `${exportId}.tar`);
+/** Where an export made before exports were encrypted was kept (in the clear). */
+const clearTarOf = (exportsDir: string, exportId: string) => join(exportsDir, `${exportId}.tar`);
 
 export async function makeExport(
   deps: ExportDeps,
@@ -111,7 +118,9 @@ export async function makeExport(
   const blurred = await blurredCopies(deps.blurred, found, request.footage);
   const exportId = randomUUID();
   const folder = join(deps.exportsDir, exportId);
+  const sealed = sealedExportPath(deps.exportsDir, exportId);
   await mkdir(join(folder, "footage"), { recursive: true, mode: 0o700 });
+  let kept = false;
   try {
     const recordings: ExportManifest["recordings"] = [];
     for (const recording of found) {
@@ -144,12 +153,11 @@ export async function makeExport(
     };
     await writeFile(join(folder, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(join(folder, "README.txt"), `${manifest.notice}\n\nRequest: ${reference}\n`);
-    const tar = tarOf(deps.exportsDir, exportId);
-    await run("tar", ["-cf", tar, "-C", folder, "."]);
-    const { size } = await stat(tar);
-    const sha256 = await hashFile(tar);
+    const key = deps.keys.fresh("export", exportId);
+    const { bytes: size, sha256 } = await writeSealedTar(folder, sealed, key.content);
     const footage = recordings.filter((r) => r.footageFile !== null).map((r) => r.recordingId);
     await deps.db.transaction(async (tx) => {
+      await deps.keys.keep(tx, "export", exportId, key, now.toISOString());
       await deps.audit.append(tx, {
         actor: person.id,
         action: "dpo.export",
@@ -172,6 +180,7 @@ export async function makeExport(
         });
       }
     });
+    kept = true;
     return {
       exportId,
       reference,
@@ -185,28 +194,28 @@ export async function makeExport(
     };
   } finally {
     await rm(folder, { recursive: true, force: true });
+    // an export not written down (its key not kept) is not left behind, unreadable
+    if (!kept) await rm(sealed, { force: true });
   }
 }
 
 /**
- * The export's file, to take away (audited): `done()` deletes it from the
- * controller once it has been sent.
+ * The export's file, to take away (audited): `open()` reads the clear tar
+ * (decrypting it), `done()` deletes it from the controller and erases its
+ * key once it has been sent.
  */
 export async function takeExport(
-  deps: Pick<ExportDeps, "audit" | "exportsDir">,
+  deps: Pick<ExportDeps, "audit" | "exportsDir" | "keys">,
   person: Person,
   exportId: string,
-): Promise<{ path: string; bytes: number; done: () => Promise<void> }> {
+): Promise<{ open: () => Readable; bytes: number; done: () => Promise<void> }> {
   const decision = mayExportForSubjectAccess(person);
   if (!decision.allowed) throw new DomainError("forbidden", decision.reason);
   if (!EXPORT_ID.test(exportId)) throw new DomainError("invalid", "not an export's id");
-  const path = tarOf(deps.exportsDir, exportId);
   const made = (await deps.audit.page({ subject: exportId, action: "dpo.export", limit: 1 }))
     .entries[0];
-  let bytes: number;
-  try {
-    bytes = (await stat(path)).size;
-  } catch {
+  const file = await exportFile(deps, exportId);
+  if (file === null) {
     const expired = (
       await deps.audit.page({ subject: exportId, action: "dpo.export-expire", limit: 1 })
     ).entries[0];
@@ -224,6 +233,11 @@ export async function takeExport(
         : `no export '${exportId}'`,
     );
   }
+  // an encrypted file's clear size is the one written down when it was made
+  const bytes = file.content === null ? file.size : Number(made?.detail.bytes ?? Number.NaN);
+  if (!Number.isSafeInteger(bytes)) {
+    throw new Error(`export ${exportId} has no size written down with it`);
+  }
   await deps.audit.record({
     actor: person.id,
     action: "dpo.export-download",
@@ -233,7 +247,36 @@ export async function takeExport(
       bytes,
     },
   });
-  return { path, bytes, done: () => rm(path, { force: true }) };
+  return {
+    open: () => readExport(file.path, file.content),
+    bytes,
+    done: async () => {
+      await rm(file.path, { force: true });
+      await deps.keys.eraseNow("export", exportId);
+    },
+  };
+}
+
+/** The export's file and its key (null: kept clear, made before exports were encrypted); null when there is none. */
+async function exportFile(
+  deps: Pick<ExportDeps, "exportsDir" | "keys">,
+  exportId: string,
+): Promise<{ path: string; size: number; content: ContentKey | null } | null> {
+  const sealed = sealedExportPath(deps.exportsDir, exportId);
+  const clear = clearTarOf(deps.exportsDir, exportId);
+  for (const path of [sealed, clear]) {
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      continue;
+    }
+    if (path === clear) return { path, size, content: null };
+    const content = await deps.keys.contentKey("export", exportId);
+    if (content === null) throw new Error(`export ${exportId} has lost its key`);
+    return { path, size, content };
+  }
+  return null;
 }
 
 /**
@@ -266,16 +309,4 @@ async function blurredCopies(
     );
   }
   return blurred;
-}
-
-function hashFile(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("end", () => {
-        resolve(hash.digest("hex"));
-      })
-      .on("error", reject);
-  });
 }
