@@ -8,6 +8,7 @@
  * Everything lives under data/demo (or CLASSCAM_DEMO_DIR): delete it to start afresh.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { loadConfig, setupTokenNotice, startController } from "@classcam/controller";
@@ -59,11 +60,18 @@ async function main(): Promise<void> {
   }
   // a new enrolment starts from a default config: bring it up to the school's policy
   await app.custodian.refreshConfig(DEVICE_ID);
+  // it seals its footage to the controller, as an enrolled box does (issue 20): each
+  // recording's key is open only in a RAM folder while it records, never in data/demo
+  const sealingKey = app.footage.keys.publicKey;
   const bundle = {
     deviceId: DEVICE_ID,
     secret,
     dataDir: deviceDir,
-    controller: { mqttUrl: `mqtt://127.0.0.1:${controller.mqttPort}` },
+    runtimeDir: join(ramFolder(), `classcam-demo-${process.getuid?.() ?? 0}`),
+    controller: {
+      mqttUrl: `mqtt://127.0.0.1:${controller.mqttPort}`,
+      ...(sealingKey !== null && { sealingKey }),
+    },
     hardware: {
       backend: "sim",
       camera: { width: 640, height: 360, fps: 15 },
@@ -121,3 +129,10 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/** A RAM-backed folder of this user's (the session's runtime folder, else /dev/shm), else the temporary folder. */
+function ramFolder(): string {
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime !== undefined && runtime !== "" && existsSync(runtime)) return runtime;
+  return existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+}
