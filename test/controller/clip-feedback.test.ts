@@ -7,6 +7,7 @@
 import t from "tap";
 import { randomUUID } from "node:crypto";
 import { recordedLesson, startSchool, type School } from "../helpers/school.js";
+import { insertClipRow } from "../helpers/clip-rows.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 
@@ -23,13 +24,16 @@ interface Comment {
 async function clipOf(school: School, recordingId: string): Promise<string> {
   const id = randomUUID();
   await school.app.db.transaction((tx) =>
-    tx.run(
-      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
-         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, created_at)
-       VALUES (?, ?, 'teacher-a', '["teacher-a","teacher-b"]', 61, 119, 60, 120, 1000, 15,
-         'The starter', '2026-11-23T10:00:00.000Z')`,
-      [id, recordingId],
-    ),
+    insertClipRow(tx, {
+      id,
+      recordingId,
+      staff: ["teacher-a", "teacher-b"],
+      from: 61,
+      to: 119,
+      cut: { from: 60, to: 120 },
+      title: "The starter",
+      createdAt: "2026-11-23T10:00:00.000Z",
+    }),
   );
   return id;
 }

@@ -12,6 +12,7 @@ import { FLEET_ROLES, fleetPage } from "../../controller/src/domain/fleet-view.j
 import { HOME_SECTION_ROLES } from "../../controller/src/domain/home-view.js";
 import { GOVERNANCE_ROLES } from "../../controller/src/routes/oversight.js";
 import { deviceEvent, recordedLesson, startSchool, type School } from "../helpers/school.js";
+import { insertClipRow } from "../helpers/clip-rows.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z"); // a Monday
 const DAY = 86_400_000;
@@ -310,13 +311,16 @@ void t.test("answers to the coach's assignments awaiting their feedback", async 
   await s.advance(60_000);
   const clipId = randomUUID();
   await s.app.db.transaction((tx) =>
-    tx.run(
-      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
-         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, created_at)
-       VALUES (?, ?, 'teacher-a', '["teacher-a","teacher-b"]', 61, 119, 60, 120, 1000, 15,
-         'The starter', '2026-11-25T10:00:00.000Z')`,
-      [clipId, recordingId],
-    ),
+    insertClipRow(tx, {
+      id: clipId,
+      recordingId,
+      staff: ["teacher-a", "teacher-b"],
+      from: 61,
+      to: 119,
+      cut: { from: 60, to: 120 },
+      title: "The starter",
+      createdAt: "2026-11-25T10:00:00.000Z",
+    }),
   );
   t.equal(
     (

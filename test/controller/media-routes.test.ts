@@ -15,6 +15,7 @@ import { mayExportForSubjectAccess } from "../../controller/src/domain/privacy/d
 import { bookingPictureVerdict } from "../../controller/src/domain/booking-picture-rule.js";
 import { mayManage } from "../../controller/src/domain/timetable.js";
 import { PEOPLE, recordedLesson, startSchool } from "../helpers/school.js";
+import { insertClipRow } from "../helpers/clip-rows.js";
 
 const START = new Date("2026-11-23T08:00:00.000Z");
 // a tar is the DPO's subject access export, which may hold footage
@@ -131,13 +132,15 @@ void t.test("every route that gives pixels or sound is known and guarded", async
   // a clip of it in the exemplar bank, its footage in its folder
   const clipId = randomUUID();
   await app.db.transaction((tx) =>
-    tx.run(
-      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
-         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, bank_state,
-         created_at) VALUES (?, ?, 'teacher-a', '["teacher-a"]', 0, 1, 0, 1, 4, 1, 'Matrix',
-         'in-bank', ?)`,
-      [clipId, recordingId, START.toISOString()],
-    ),
+    insertClipRow(tx, {
+      id: clipId,
+      recordingId,
+      from: 0,
+      to: 1,
+      title: "Matrix",
+      bankState: "in-bank",
+      createdAt: START.toISOString(),
+    }),
   );
   await mkdir(app.clips.folder(clipId), { recursive: true });
   await writeFile(join(app.clips.folder(clipId), "index.m3u8"), "#EXTM3U\n");

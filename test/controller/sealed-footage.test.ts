@@ -3,10 +3,16 @@
 // at rest, names the key route in the playlist, opens the key only for
 // someone decide() lets view (audited every time), refuses a sealed key it
 // cannot open and a tampered segment, and erases the key with the footage.
-import t from "tap";
+import t, { type Test } from "tap";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newContentKey, newSealingKeyPair, sealContentKey, segmentIv } from "@classcam/protocol";
+import {
+  newContentKey,
+  newSealingKeyPair,
+  sealContentKey,
+  segmentIv,
+  type ContentKey,
+} from "@classcam/protocol";
 import { loadSealingKeys, SEALING_KEYS_DIR } from "../../controller/src/sealing-keys.js";
 import { uploadRecording } from "../../device/src/link/uploader.js";
 import { tempDir } from "../helpers/controller.js";
@@ -17,7 +23,7 @@ import {
   makeSealedFootage,
   probeKeyedPlaylist,
 } from "../helpers/sealed.js";
-import { issueUploadToken, schoolWithRecording } from "../helpers/upload-rig.js";
+import { issueUploadToken, schoolWithRecording, type Footage } from "../helpers/upload-rig.js";
 import type { School } from "../helpers/school.js";
 
 const CONTENT = newContentKey();
@@ -43,6 +49,35 @@ async function upload(school: School, id: string, sealedKey: string) {
 async function get(school: School, who: "teacher-a" | "teacher-c" | "bursar", url: string) {
   const cookie = school.as[who].cookie;
   return school.app.inject({ method: "GET", url, headers: cookie === null ? {} : { cookie } });
+}
+
+/**
+ * The playlist, key and segments served to the recording's owner, written as
+ * a player keeps them; checks each segment decrypts with the IV its key line
+ * names, and answers ffprobe's decoding of it all.
+ */
+async function servedToOwner(
+  t: Test,
+  school: School,
+  id: string,
+  footage: Footage,
+  content: ContentKey,
+  playlist: string,
+  key: Buffer,
+) {
+  const served = tempDir("classcam-served-");
+  t.teardown(served.remove);
+  writeFileSync(join(served.path, "index.m3u8"), playlist);
+  writeFileSync(join(served.path, "key"), key);
+  for (const segment of footage.segments) {
+    const reply = await get(school, "teacher-a", `/api/recordings/${id}/footage/${segment.name}`);
+    writeFileSync(join(served.path, segment.name), reply.rawPayload);
+    t.ok(
+      firstSectionIntact(decryptSegment(reply.rawPayload, content, segment.name)),
+      `${segment.name} decrypts with the IV its key line names`,
+    );
+  }
+  return probeKeyedPlaylist(join(served.path, "index.m3u8"));
 }
 
 void t.test(
@@ -83,19 +118,15 @@ void t.test(
     t.equal(key.headers["content-type"], "application/octet-stream");
 
     // what the owner was served plays to the end, as a player decrypts it
-    const served = tempDir("classcam-served-");
-    t.teardown(served.remove);
-    writeFileSync(join(served.path, "index.m3u8"), playlist.body);
-    writeFileSync(join(served.path, "key"), key.rawPayload);
-    for (const segment of FOOTAGE.segments) {
-      const reply = await get(school, "teacher-a", `/api/recordings/${id}/footage/${segment.name}`);
-      writeFileSync(join(served.path, segment.name), reply.rawPayload);
-      t.ok(
-        firstSectionIntact(decryptSegment(reply.rawPayload, CONTENT, segment.name)),
-        `${segment.name} decrypts with the IV its key line names`,
-      );
-    }
-    const probed = await probeKeyedPlaylist(join(served.path, "index.m3u8"));
+    const probed = await servedToOwner(
+      t,
+      school,
+      id,
+      FOOTAGE,
+      CONTENT,
+      playlist.body,
+      key.rawPayload,
+    );
     t.equal(probed.errors, "", "the served footage decodes cleanly with the served key");
     t.ok(probed.durationSeconds >= 7, `it lasts ${probed.durationSeconds} s`);
     t.ok(probed.videoFrames >= 70, `${probed.videoFrames} frames decoded`);
@@ -215,19 +246,15 @@ void t.test(
     );
     t.match(playlist.body, `URI="key",IV=0x${content.iv?.toString("hex") ?? "?"}\n#EXTINF:`);
     const key = await get(school, "teacher-a", `/api/recordings/${id}/footage/key`);
-    const served = tempDir("classcam-served-v1-");
-    t.teardown(served.remove);
-    writeFileSync(join(served.path, "index.m3u8"), playlist.body);
-    writeFileSync(join(served.path, "key"), key.rawPayload);
-    for (const segment of footage.segments) {
-      const reply = await get(school, "teacher-a", `/api/recordings/${id}/footage/${segment.name}`);
-      writeFileSync(join(served.path, segment.name), reply.rawPayload);
-      t.ok(
-        firstSectionIntact(decryptSegment(reply.rawPayload, content, segment.name)),
-        `${segment.name} decrypts with the one IV`,
-      );
-    }
-    const probed = await probeKeyedPlaylist(join(served.path, "index.m3u8"));
+    const probed = await servedToOwner(
+      t,
+      school,
+      id,
+      footage,
+      content,
+      playlist.body,
+      key.rawPayload,
+    );
     t.equal(probed.errors, "", "it decodes cleanly with the served key");
   },
 );

@@ -11,6 +11,7 @@ import { AuditLog } from "../../controller/src/domain/audit.js";
 import { TeacherZonesStore } from "../../controller/src/domain/teacher-zones.js";
 import { NO_ZONES, type TeacherZones } from "../../controller/src/domain/zone-rule.js";
 import { tempDir } from "../helpers/controller.js";
+import { insertClipRow } from "../helpers/clip-rows.js";
 
 const AT = "2026-11-23T09:00:00.000Z";
 const FRONT: TeacherZones = { mode: "faces", zones: [{ x: 0, y: 0, width: 0.5, height: 1 }] };
@@ -43,12 +44,14 @@ async function school(t: { teardown: (fn: () => unknown) => void }) {
         [`rec-${room}`, room, AT],
       );
     }
-    await tx.run(
-      `INSERT INTO clips (id, recording_id, owner_id, staff_json, asked_in_seconds,
-         asked_out_seconds, start_seconds, end_seconds, bytes, segments, title, created_at)
-       VALUES ('clip-1', 'rec-room-1', 'teacher-a', '["teacher-a"]', 0, 4, 0, 4, 1, 2, 'Cold calling', ?)`,
-      [AT],
-    );
+    await insertClipRow(tx, {
+      id: "clip-1",
+      recordingId: "rec-room-1",
+      from: 0,
+      to: 4,
+      title: "Cold calling",
+      createdAt: AT,
+    });
   });
   const zones = new TeacherZonesStore(db, new AuditLog(db, () => new Date(AT)), () => new Date(AT));
   return { db, zones };
