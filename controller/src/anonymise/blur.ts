@@ -4,6 +4,7 @@
  * hidden) and then blurred (so the blocks do not draw a face either). Pure
  * functions on a frame's bytes.
  */
+import { meanRgb } from "./pixels.js";
 
 export interface Box {
   x: number;
@@ -53,22 +54,7 @@ export function pixelateBlur(
       const y0 = box.y + by * block;
       const x1 = Math.min(box.x + box.width, x0 + block);
       const y1 = Math.min(box.y + box.height, y0 + block);
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let y = y0; y < y1; y++) {
-        let i = (y * width + x0) * 3;
-        for (let x = x0; x < x1; x++, i += 3) {
-          r += frame[i] ?? 0;
-          g += frame[i + 1] ?? 0;
-          b += frame[i + 2] ?? 0;
-        }
-      }
-      const n = (x1 - x0) * (y1 - y0);
-      const m = (by * cols + bx) * 3;
-      means[m] = r / n;
-      means[m + 1] = g / n;
-      means[m + 2] = b / n;
+      meanRgb(frame, width, x0, y0, x1, y1, means, (by * cols + bx) * 3);
     }
   }
   // blur: each pixel takes the blocks' means, weighted by its distance to their centres

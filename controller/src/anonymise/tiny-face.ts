@@ -10,6 +10,7 @@
  * grid the network answers is read back into boxes in the frame's pixels.
  * Pure functions: no tfjs.
  */
+import { meanRgb } from "./pixels.js";
 
 /** A face the network found, in the frame's pixels (as `detector.ts`'s `FaceBox`). */
 export interface FoundFace {
@@ -80,21 +81,10 @@ export function modelInput(
       for (let ox = 0; ox < usedW; ox++, o += 3) {
         const x0 = Math.min(width - 1, xs[ox] ?? 0);
         const x1 = Math.max(x0 + 1, xs[ox + 1] ?? width);
-        let r = 0;
-        let g = 0;
-        let b = 0;
-        for (let y = y0; y < y1; y++) {
-          let i = (y * width + x0) * 3;
-          for (let x = x0; x < x1; x++, i += 3) {
-            r += frame[i] ?? 0;
-            g += frame[i + 1] ?? 0;
-            b += frame[i + 2] ?? 0;
-          }
-        }
-        const n = (x1 - x0) * (y1 - y0) * 255;
-        data[o] = r / n - m0 / 255;
-        data[o + 1] = g / n - m1 / 255;
-        data[o + 2] = b / n - m2 / 255;
+        meanRgb(frame, width, x0, y0, x1, y1, data, o);
+        data[o] = ((data[o] ?? 0) - m0) / 255;
+        data[o + 1] = ((data[o + 1] ?? 0) - m1) / 255;
+        data[o + 2] = ((data[o + 2] ?? 0) - m2) / 255;
       }
     }
   } else {
