@@ -3,7 +3,7 @@
  * and HTTP routes — without listening on anything; `main.ts` listens. Tests
  * build it against a temporary data folder.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   LogController,
@@ -23,7 +23,8 @@ import { migrate } from "./db/migrations.js";
 import { DeviceRegistry } from "./domain/devices.js";
 import { deviceKeyPath, loadDeviceKey } from "./device-key.js";
 import { loadSealingKeys, sealingKeysPath } from "./sealing-keys.js";
-import { Broker, type ListenOptions } from "./broker/broker.js";
+import { Broker } from "./broker/broker.js";
+import { httpsOptions } from "./tls-files.js";
 import { createLogger } from "./logger.js";
 import { healthRoutes } from "./routes/health.js";
 import { authRoutes } from "./routes/auth.js";
@@ -459,42 +460,4 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     await db.close();
     throw error;
   }
-}
-
-/** The HTTPS server's certificate and key when http.tls is set (null: plain HTTP). */
-export function httpsOptions(config: ControllerConfig): { cert: Buffer; key: Buffer } | null {
-  const { tls } = config.http;
-  if (!tls) return null;
-  const read = (what: string, file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new Error(`cannot read the HTTPS ${what} ${file}: ${(error as Error).message}`);
-    }
-  };
-  return { cert: read("certificate", tls.certFile), key: read("key", tls.keyFile) };
-}
-
-/** The broker's listen options from the config, reading the TLS files if any. */
-export function mqttListenOptions(config: ControllerConfig): ListenOptions {
-  const { tls } = config.mqtt;
-  const read = (what: string, file: string) => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new Error(`cannot read the MQTT TLS ${what} ${file}: ${(error as Error).message}`);
-    }
-  };
-  return {
-    host: config.mqtt.host,
-    port: config.mqtt.port,
-    ...(tls && {
-      tls: {
-        port: tls.port,
-        cert: read("certificate", tls.certFile),
-        key: read("key", tls.keyFile),
-        ...(tls.caFile !== undefined && { ca: read("CA chain", tls.caFile) }),
-      },
-    }),
-  };
 }

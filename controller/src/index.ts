@@ -1,4 +1,5 @@
-export { build, mqttListenOptions, DATABASE_FILE, type BuildOptions } from "./app.js";
+export { build, DATABASE_FILE, type BuildOptions } from "./app.js";
+export { mqttListenOptions } from "./tls-files.js";
 export { loadConfig, ConfigError, DEFAULT_CONFIG, type ControllerConfig } from "./config.js";
 export { Broker, ConnackCode, MAX_PACKET_BYTES } from "./broker/broker.js";
 export { DeviceRegistry, type Device } from "./domain/devices.js";

@@ -4,7 +4,8 @@
  * no accounts yet. Used by `classcam-controller serve` and by the demo.
  */
 import type { Logger } from "pino";
-import { build, mqttListenOptions } from "./app.js";
+import { build } from "./app.js";
+import { mqttListenOptions } from "./tls-files.js";
 import type { ControllerConfig } from "./config.js";
 
 export type App = Awaited<ReturnType<typeof build>>;
