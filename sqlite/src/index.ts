@@ -39,6 +39,12 @@ interface Kept {
  */
 export class Connection {
   private readonly kept = new Map<string, Kept>();
+  /** Every statement prepared here and not yet finalised (kept, or let go and finalising). */
+  private readonly unfinalised = new Map<
+    sqlite3.Statement,
+    { done: Promise<void>; resolve: () => void } | null
+  >();
+  private closing = false;
   private prepared = 0;
 
   private constructor(private readonly raw: sqlite3.Database) {}
@@ -66,10 +72,14 @@ export class Connection {
       entry.waiting = null;
       if (error === null) return;
       entry.failed = error;
+      // node-sqlite3 finalises a statement that failed to prepare itself, and never answers
+      // a finalize() asked of it: it is done with here
+      this.finalised(entry.statement);
       this.forget(sql, entry);
       for (const reject of waiting) reject(error);
     });
     this.prepared += 1;
+    this.unfinalised.set(entry.statement, null);
     this.kept.set(sql, entry);
     if (this.kept.size > KEPT_STATEMENTS) {
       const [oldest] = this.kept;
@@ -81,7 +91,24 @@ export class Connection {
   /** Drops a kept statement (after its last queued use, which node-sqlite3 lets finish). */
   private forget(sql: string, entry: Kept): void {
     if (this.kept.get(sql) === entry) this.kept.delete(sql);
-    if (entry.failed === null) entry.statement.finalize();
+    void this.finalise(entry.statement); // close() waits for it
+  }
+
+  /** Finalises `statement` once (after its queued uses); close() waits for it. */
+  private finalise(statement: sqlite3.Statement): Promise<void> {
+    const pending = this.unfinalised.get(statement);
+    if (pending === undefined) return Promise.resolve(); // finalised already
+    if (pending !== null) return pending.done; // finalising
+    let resolve = () => {};
+    const done = new Promise<void>((settle) => (resolve = settle));
+    this.unfinalised.set(statement, { done, resolve });
+    statement.finalize(() => this.finalised(statement));
+    return done;
+  }
+
+  private finalised(statement: sqlite3.Statement): void {
+    this.unfinalised.get(statement)?.resolve();
+    this.unfinalised.delete(statement);
   }
 
   /** A statement that failed is prepared afresh next time: its state is not worth reasoning about. */
@@ -92,6 +119,11 @@ export class Connection {
 
   /** Runs `use` on the kept statement for `sql`; `reject` hears if it cannot be prepared. */
   private withKept(sql: string, reject: (error: Error) => void, use: (entry: Kept) => void): void {
+    if (this.closing) {
+      // a statement prepared now could outlive the close, which SQLite refuses (SQLITE_BUSY)
+      reject(new Error("SQLITE_MISUSE: Database is closed"));
+      return;
+    }
     const entry = this.keep(sql);
     if (entry.failed !== null) {
       reject(entry.failed);
@@ -162,17 +194,11 @@ export class Connection {
   }
 
   async close(): Promise<void> {
-    const kept = [...this.kept.values()].filter((entry) => entry.failed === null);
+    this.closing = true;
     this.kept.clear();
-    // SQLite will not close a connection with statements still prepared
-    await Promise.all(
-      kept.map(
-        ({ statement }) =>
-          new Promise<void>((resolve) => {
-            statement.finalize(() => resolve());
-          }),
-      ),
-    );
+    // SQLite will not close a connection with statements still prepared: every one
+    // kept, and every one let go whose finalising is still queued
+    await Promise.all([...this.unfinalised.keys()].map((statement) => this.finalise(statement)));
     return new Promise((resolve, reject) => {
       this.raw.close((error) => {
         if (error) reject(error);

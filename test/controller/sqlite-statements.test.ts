@@ -84,3 +84,47 @@ void t.test("mistakes keep SQLite's words and are not kept", async (t) => {
   );
   t.same(texts.sort(), ["other", "same"], "the statement works again after the refusal");
 });
+
+/** What a refused call said. */
+const said = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+void t.test("closing while statements are still being used or let go closes cleanly", async (t) => {
+  const dir = tempDir("classcam-sqlite-close-");
+  t.teardown(dir.remove);
+  for (let round = 0; round < 20; round += 1) {
+    const db = await Database.open(join(dir.path, `close-${round}.db`));
+    await db.transaction((tx) => tx.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY)"));
+    // more distinct reads than are kept, so some are let go (finalised) as others come
+    const reads = Array.from({ length: 130 }, (_, i) =>
+      db.all(`SELECT id FROM notes WHERE id > ${i}`).then(() => "read", said),
+    );
+    // a read that cannot be prepared, still on its way as the close begins
+    const mistaken = db.all("SELEC id FROM notes").then(() => "read", said);
+    // a kept write that fails is let go too (it is prepared afresh next time)
+    await db.transaction((tx) => tx.run("INSERT INTO notes (id) VALUES (1)"));
+    await t.rejects(
+      db.transaction((tx) => tx.run("INSERT INTO notes (id) VALUES (1)")),
+      /UNIQUE/,
+    );
+    // and reads asked for all the while the close goes on (as a timer's would be)
+    let closed = false;
+    const late: Promise<string>[] = [];
+    const asking = setInterval(() => {
+      for (let i = 0; i < 5; i += 1) {
+        late.push(db.all(`SELECT id FROM notes WHERE id < ${i}`).then(() => "read", said));
+      }
+    }, 0);
+    const closing = db.close().finally(() => {
+      closed = true;
+      clearInterval(asking);
+    });
+    await t.resolves(closing, `round ${round}: the database closes`);
+    t.ok(closed);
+    t.match(await mistaken, /syntax error|closed/, `round ${round}: the mistake is answered`);
+    const answers = new Set([...(await Promise.all(reads)), ...(await Promise.all(late))]);
+    t.ok(
+      [...answers].every((a) => a === "read" || /closed/.test(a)),
+      `round ${round}: each read ran or was told the database is closed (${[...answers].join("; ")})`,
+    );
+  }
+});
