@@ -222,7 +222,7 @@ void t.test("a state report is stored as the device sent it, whatever its text",
 });
 
 void t.test(
-  "a transaction with no event in it asks nothing about events (issue 21: each statement costs a trip through SQLite's threads)",
+  "a transaction with no event in it asks nothing about events, one with events asks once (issue 21: each statement costs a trip through SQLite's threads)",
   async (t) => {
     const { db } = await setup(t);
     const statements: string[] = [];
@@ -239,7 +239,8 @@ void t.test(
         }),
     } as unknown as Database;
     const { logger } = captureLogger();
-    const ingest = new Ingest({ db: counted, logger, sendAck: () => undefined });
+    const acked: EventAck[] = [];
+    const ingest = new Ingest({ db: counted, logger, sendAck: (_id, ack) => acked.push(ack) });
     ingest.connection("room-a", true);
     await ingest.idle();
     t.equal(statements.length, 1, "only the connection's update");
@@ -248,5 +249,35 @@ void t.test(
       "room-a",
     ]);
     t.equal(row?.connected, 1, "and it is written");
+
+    // a batch of events: who sent the ids stored already and who owns what they name is one read
+    statements.length = 0;
+    const events = [makeEvent(1), makeEvent(4), makeEvent(6)]; // a stop, a start, a refusal
+    for (const event of events) ingest.event("room-a", "classcam/v1/room-a/events", json(event));
+    await ingest.idle();
+    t.equal(acked.length, 1, "one ack for the batch");
+    t.same(
+      [...(acked[0]?.accepted ?? [])].sort(),
+      events.map(({ id }) => id).sort(),
+      "every event accepted",
+    );
+    t.equal(
+      statements.filter((sql) => /^\s*SELECT/.test(sql)).length,
+      1,
+      "one read: " + statements.join(" | "),
+    );
+    t.equal(statements.length, 3, "the read, the events' insert and the devices' update");
+    for (const event of events) ingest.event("room-a", "classcam/v1/room-a/events", json(event));
+    await ingest.idle();
+    t.same(
+      [...(acked[1]?.accepted ?? [])].sort(),
+      events.map(({ id }) => id).sort(),
+      "sent again: acked again",
+    );
+    t.equal(
+      (await db.get<{ n: number }>("SELECT count(*) AS n FROM events"))?.n,
+      3,
+      "and stored once",
+    );
   },
 );

@@ -279,23 +279,15 @@ export class Ingest {
     let committed = 0;
     let duplicates = 0;
 
-    // Who owns each id already: the database, then earlier events of this batch. A batch of
-    // states and connections alone asks nothing (each statement is a trip through SQLite's
-    // threads: issue 21).
-    const owners = new Map(
-      events.length === 0
-        ? []
-        : (
-            await tx.all<{ id: string; device_id: string }>(
-              "SELECT id, device_id FROM events WHERE id IN (SELECT value FROM json_each(?))",
-              [JSON.stringify(events.map(({ event }) => event.id))],
-            )
-          ).map((row) => [row.id, row.device_id]),
-    );
+    // Who sent each id already stored, and who owns what the events name: one statement, and a
+    // batch of states and connections alone asks nothing (each statement is a trip through
+    // SQLite's threads: issue 21). Then earlier events of this batch count, in order.
     const claims = await Claims.load(
       tx,
-      events.filter(({ event }) => !owners.has(event.id)).map(({ event }) => event),
+      events.map(({ event }) => event),
+      events.map(({ event }) => event.id),
     );
+    const owners = new Map(claims.stored);
     const inserts: unknown[][] = [];
     for (const { deviceId, topic, event, receivedAt } of events) {
       const owner = owners.get(event.id);

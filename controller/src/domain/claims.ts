@@ -73,34 +73,50 @@ export class Claims {
   private constructor(
     private readonly recordings: Map<string, string>,
     private readonly bookings: ReadonlyMap<string, string>,
+    /** The box that sent each stored event asked about (`load`'s `storedIds`). */
+    readonly stored: ReadonlyMap<string, string>,
   ) {}
 
-  static async load(tx: Transaction, events: readonly DeviceEvent[]): Promise<Claims> {
+  /**
+   * One statement for all of it (each is a trip through SQLite's threads, issue 21):
+   * the owners of the recordings and bookings `events` name, and which of
+   * `storedIds` are stored events already, with the box that sent each.
+   */
+  static async load(
+    tx: Transaction,
+    events: readonly DeviceEvent[],
+    storedIds: readonly string[] = [],
+  ): Promise<Claims> {
     const named = events.map(namedIn);
     const recordingIds = [...new Set(named.flatMap((n) => n.recordingId ?? []))];
     const bookingIds = [...new Set(named.flatMap((n) => n.bookingId ?? []))];
-    const recordings =
-      recordingIds.length === 0
+    const rows =
+      recordingIds.length + bookingIds.length + storedIds.length === 0
         ? []
-        : await tx.all<{ id: string; device_id: string | null }>(
-            `SELECT j.value AS id, coalesce(
+        : await tx.all<{
+            what: "recording" | "booking" | "event";
+            id: string;
+            device_id: string | null;
+          }>(
+            `SELECT 'recording' AS what, j.value AS id, coalesce(
                (SELECT device_id FROM recordings WHERE id = j.value),
                (SELECT device_id FROM events WHERE data_json ->> '$.recordingId' = j.value
                 ORDER BY rowid LIMIT 1)) AS device_id
-             FROM json_each(?) AS j`,
-            [JSON.stringify(recordingIds)],
+             FROM json_each(?) AS j
+             UNION ALL
+             SELECT 'booking', id, device_id FROM bookings WHERE id IN (SELECT value FROM json_each(?))
+             UNION ALL
+             SELECT 'event', id, device_id FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+            [JSON.stringify(recordingIds), JSON.stringify(bookingIds), JSON.stringify(storedIds)],
           );
-    const bookings =
-      bookingIds.length === 0
-        ? []
-        : await tx.all<{ id: string; device_id: string }>(
-            "SELECT id, device_id FROM bookings WHERE id IN (SELECT value FROM json_each(?))",
-            [JSON.stringify(bookingIds)],
-          );
-    return new Claims(
-      new Map(recordings.flatMap((r) => (r.device_id === null ? [] : [[r.id, r.device_id]]))),
-      new Map(bookings.map((b) => [b.id, b.device_id])),
-    );
+    const owners = {
+      recording: new Map<string, string>(),
+      booking: new Map<string, string>(),
+      event: new Map<string, string>(),
+    };
+    for (const { what, id, device_id } of rows)
+      if (device_id !== null) owners[what].set(id, device_id);
+    return new Claims(owners.recording, owners.booking, owners.event);
   }
 
   check(deviceId: string, event: DeviceEvent): Trespass | null {

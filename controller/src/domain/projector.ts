@@ -8,9 +8,12 @@
  * The projector reads the events table in insertion order from a cursor kept
  * in the same transaction as what it writes, so every event is applied exactly
  * once, whenever it arrived and however often the controller restarted.
- * Each event applies in a savepoint of its own, whole or not at all: one that
- * fails (or names another box's recording or booking) is undone and kept in
- * quarantine (`quarantine.ts`) for `classcam-controller events retry`.
+ * Each event applies whole or not at all: one that fails (or names another
+ * box's recording or booking) is undone and kept in quarantine
+ * (`quarantine.ts`) for `classcam-controller events retry`. A step's events
+ * share one savepoint while all of them apply; when one fails, the step's
+ * writes are undone and its events applied again one savepoint each.
+ * Footage deletions are applied in `device-deletions.ts`.
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
@@ -27,12 +30,14 @@ import { Claims, namedIn, trespassForIt } from "./claims.js";
 import {
   quarantine,
   quarantined,
+  quarantinedRecordings,
   release,
   storedEvent,
   waitingBehind,
   type QuarantinedEvent,
 } from "./quarantine.js";
 import { askConsent } from "./recordings/consent-asked.js";
+import { applyDeleted, applyWiped } from "./device-deletions.js";
 
 const BATCH = 500;
 /** A recording that stops later than this after its booking's end is flagged. */
@@ -103,13 +108,12 @@ export class Projector extends EventEmitter<ProjectorEvents> {
           "WHERE key = 'projector_cursor'), 0) ORDER BY rowid LIMIT ?",
         [BATCH],
       );
-      for (const row of rows) {
-        const event = storedEvent(row);
-        // one event that cannot be applied must not stop the others: it waits in quarantine
-        if (await this.applyWhole(tx, row.device_id, event)) {
-          applied.push({ deviceId: row.device_id, event });
-        }
-      }
+      applied.push(
+        ...(await this.applyAll(
+          tx,
+          rows.map((row) => ({ deviceId: row.device_id, event: storedEvent(row) })),
+        )),
+      );
       const last = rows.at(-1);
       if (last) {
         await tx.run(
@@ -134,7 +138,8 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     const failing = await this.db.transaction(async (tx) => {
       applied.length = 0;
       for (const { deviceId, event } of await quarantined(tx)) {
-        if (await this.applyWhole(tx, deviceId, event)) {
+        const claims = await Claims.load(tx, [event]);
+        if (await this.applyWhole(tx, deviceId, event, claims, null)) {
           await release(tx, event.id, deviceId, this.clock().toISOString());
           applied.push({ deviceId, event });
         }
@@ -146,26 +151,77 @@ export class Projector extends EventEmitter<ProjectorEvents> {
   }
 
   /**
+   * Applies a batch of new events, in order, and says which applied. Each
+   * applies whole or not at all (`applyWhole`). The common case, where every
+   * one applies, takes one savepoint for the batch instead of one per event
+   * (each is two trips through SQLite's threads: issue 21); when one fails,
+   * the batch's writes are undone and it runs again one event at a time.
+   */
+  private async applyAll(
+    tx: Transaction,
+    events: readonly { deviceId: string; event: DeviceEvent }[],
+  ): Promise<{ deviceId: string; event: DeviceEvent }[]> {
+    if (events.length === 0) return [];
+    const held = await quarantinedRecordings(
+      tx,
+      events.flatMap(({ event }) => namedIn(event).recordingId ?? []),
+    );
+    if (!events.some(({ event }) => held.has(namedIn(event).recordingId ?? ""))) {
+      try {
+        const claims = await Claims.load(
+          tx,
+          events.map(({ event }) => event),
+        );
+        await savepoint(tx, async () => {
+          for (const { deviceId, event } of events) await this.apply(tx, deviceId, event, claims);
+        });
+        return [...events];
+      } catch (error) {
+        if (error instanceof TransactionLost) throw error;
+        // one of them cannot be applied: nothing of the batch stays; found below, one at a time
+      }
+    }
+    const claims = await Claims.load(
+      tx,
+      events.map(({ event }) => event),
+    );
+    const applied: { deviceId: string; event: DeviceEvent }[] = [];
+    for (const { deviceId, event } of events) {
+      // one event that cannot be applied must not stop the others: it waits in quarantine
+      if (await this.applyWhole(tx, deviceId, event, claims, held))
+        applied.push({ deviceId, event });
+    }
+    return applied;
+  }
+
+  /**
    * Applies one event in a savepoint: all its writes or none. One that fails,
    * or whose recording has an earlier event in quarantine, goes to quarantine
    * (false). A failure that lost the whole transaction is rethrown: nothing of
    * it commits, the cursor does not move, and the batch is tried again.
+   * `held` names the recordings with an event in quarantine before this one
+   * (it grows as events go there), or is null to ask the database each time.
    */
   private async applyWhole(
     tx: Transaction,
     deviceId: string,
     event: DeviceEvent,
+    claims: Claims,
+    held: Set<string> | null,
   ): Promise<boolean> {
     const { recordingId } = namedIn(event);
     const at = this.clock().toISOString();
-    const blocker = recordingId === null ? null : await waitingBehind(tx, recordingId, event.id);
+    const blocker =
+      recordingId === null || held?.has(recordingId) === false
+        ? null
+        : await waitingBehind(tx, recordingId, event.id);
     if (blocker !== null) {
       const reason = `waits for event ${blocker} of the same recording, which is in quarantine`;
       await quarantine(tx, { event, deviceId, recordingId, reason }, at);
       return false;
     }
     try {
-      await savepoint(tx, () => this.apply(tx, deviceId, event));
+      await savepoint(tx, () => this.apply(tx, deviceId, event, claims));
       return true;
     } catch (error) {
       if (error instanceof TransactionLost) throw error;
@@ -175,13 +231,19 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         "event not applied; kept in quarantine",
       );
       await quarantine(tx, { event, deviceId, recordingId, reason }, at);
+      if (recordingId !== null) held?.add(recordingId);
       return false;
     }
   }
 
-  private async apply(tx: Transaction, deviceId: string, event: DeviceEvent): Promise<void> {
+  private async apply(
+    tx: Transaction,
+    deviceId: string,
+    event: DeviceEvent,
+    claims: Claims,
+  ): Promise<void> {
     // the ingest refuses these; an event stored before that check, or by another route, is not applied
-    const trespass = (await Claims.load(tx, [event])).check(deviceId, event);
+    const trespass = claims.check(deviceId, event);
     if (trespass !== null) throw new Error(trespassForIt(trespass, deviceId));
     switch (event.kind) {
       case "recording.started":
@@ -189,7 +251,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       case "recording.stopped":
         return this.stopped(tx, event.at, event.data);
       case "recording.deleted":
-        return this.deleted(tx, deviceId, event.at, event.data);
+        return applyDeleted(tx, this.audit, deviceId, event.at, event.data);
       case "archive.requested":
         return this.archiveRequested(tx, deviceId, event.data.recordingId);
       case "storage.exhausted":
@@ -214,7 +276,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       case "config.rejected":
         return raiseAlert(tx, deviceId, "config-rejected", event.data.reason, event.at);
       case "device.wiped":
-        return this.wiped(tx, deviceId, event.at, event.data);
+        return applyWiped(tx, this.audit, deviceId, event.at, event.data);
       case "recording.refused":
         if (event.data.reason !== "masks-unusable") return;
         return raiseAlert(
@@ -328,98 +390,6 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         subject: data.recordingId,
         detail: { flag: overran, latestEnd: latest.toISOString(), bookingEnd: row.end_at },
       });
-    }
-  }
-
-  /**
-   * A retired device wiped its buffer: every recording still on it is gone
-   * from it (each deletion recorded and audited as usual), and the wipe itself
-   * is audited.
-   */
-  private async wiped(
-    tx: Transaction,
-    deviceId: string,
-    at: string,
-    data: EventData<"device.wiped">,
-  ): Promise<void> {
-    const rows = await tx.all<{ id: string; bytes: number | null }>(
-      "SELECT id, bytes FROM recordings WHERE device_id = ? AND on_device = 1 ORDER BY started_at",
-      [deviceId],
-    );
-    for (const row of rows) {
-      await this.deleted(tx, deviceId, at, {
-        recordingId: row.id,
-        reason: "retired",
-        bytes: row.bytes ?? 0,
-      });
-    }
-    await this.audit.append(tx, {
-      actor: deviceId,
-      action: "device.wiped",
-      subject: deviceId,
-      detail: { ...data, recordingsKnownHere: rows.length },
-    });
-  }
-
-  private async deleted(
-    tx: Transaction,
-    deviceId: string,
-    at: string,
-    data: Omit<EventData<"recording.deleted">, "reason"> & {
-      reason: EventData<"recording.deleted">["reason"] | "retired";
-    },
-  ): Promise<void> {
-    const row = await tx.get<{ archive_state: string; held: number; on_controller: number }>(
-      `SELECT archive_state, on_controller,
-         EXISTS (SELECT 1 FROM holds WHERE recording_id = r.id AND released_at IS NULL) AS held
-       FROM recordings r WHERE id = ?`,
-      [data.recordingId],
-    );
-    if (!row) return;
-    if (row.held === 1) {
-      // footage under a hold is never marked deleted on a box's word; IT checks the box
-      await raiseAlert(
-        tx,
-        deviceId,
-        "protected-footage-deleted",
-        `the device reported deleting recording ${data.recordingId} (${data.reason}) although it ` +
-          "is on hold; it is not marked deleted: check the box",
-        at,
-      );
-      await this.audit.append(tx, {
-        actor: deviceId,
-        action: "footage.delete-disputed",
-        subject: data.recordingId,
-        detail: { copy: "device", reason: data.reason, bytes: data.bytes, refused: "on hold" },
-      });
-      return;
-    }
-    await tx.run("UPDATE recordings SET on_device = 0 WHERE id = ?", [data.recordingId]);
-    await tx.run(
-      `INSERT INTO deletions (recording_id, copy, reason, requested_at, done_at, bytes)
-       VALUES (?, 'device', ?, ?, ?, ?)
-       ON CONFLICT (recording_id, copy) DO UPDATE SET done_at = excluded.done_at, bytes = excluded.bytes`,
-      [data.recordingId, `device-${data.reason}`, at, at, data.bytes],
-    );
-    await tx.run(
-      "UPDATE recordings SET deleted_at = ? WHERE id = ? AND on_controller = 0 AND deleted_at IS NULL",
-      [at, data.recordingId],
-    );
-    await this.audit.append(tx, {
-      actor: deviceId,
-      action: "footage.delete",
-      subject: data.recordingId,
-      detail: { copy: "device", reason: data.reason, bytes: data.bytes },
-    });
-    if (row.archive_state === "uploading" && row.on_controller === 0) {
-      await raiseAlert(
-        tx,
-        deviceId,
-        "protected-footage-deleted",
-        `the device deleted recording ${data.recordingId} (${data.reason}) although it was ` +
-          "awaiting upload",
-        at,
-      );
     }
   }
 

@@ -58,6 +58,24 @@ export async function waitingBehind(
   return row?.event_id ?? null;
 }
 
+/**
+ * Which of `recordingIds` have an event in quarantine (one statement, and none
+ * when no id is given). Every event in quarantine was stored before the events
+ * the projector has yet to apply, so an event of one of these waits behind it.
+ */
+export async function quarantinedRecordings(
+  tx: Transaction,
+  recordingIds: readonly string[],
+): Promise<Set<string>> {
+  if (recordingIds.length === 0) return new Set();
+  const rows = await tx.all<{ recording_id: string }>(
+    "SELECT DISTINCT recording_id FROM event_quarantine " +
+      "WHERE recording_id IN (SELECT value FROM json_each(?))",
+    [JSON.stringify([...new Set(recordingIds)])],
+  );
+  return new Set(rows.map((row) => row.recording_id));
+}
+
 /** The event was applied: it leaves quarantine, and the alert goes when its device has none left. */
 export async function release(
   tx: Transaction,
