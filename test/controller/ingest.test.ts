@@ -168,7 +168,7 @@ const stateReport = (lamp: string) =>
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 void t.test(
-  "state reports alone do not each open a transaction: they wait for the next one",
+  "state reports gather for their delay: neither each report nor each event's transaction writes them",
   async (t) => {
     const { ingest, registry } = await setup(t, 60_000);
     // a fleet's once-a-second reports, arriving on separate turns of the event loop
@@ -179,20 +179,41 @@ void t.test(
       await nextTurn();
     }
 
-    // an event's transaction carries the waiting states with it
+    // an event's transaction does not carry them before their delay is over
+    const changed: string[][] = [];
+    ingest.onDevicesChanged = (ids) => changed.push([...ids]);
     ingest.event("room-a", "events", json(makeEvent(1)));
     await new Promise<void>((resolve) => (ingest.onCommitted = resolve));
-    t.equal(ingest.stats.batches, 1, "one transaction for the eight reports and the event");
-    t.equal((await registry.require("room-a")).state?.lamp, "recording", "the newest state");
-    t.equal((await registry.require("room-b")).state?.lamp, "recording");
+    t.equal(ingest.stats.batches, 1, "one transaction, for the event");
+    t.equal((await registry.require("room-a")).state, null, "the states still wait");
+    t.same(changed, [], "no device changed yet");
 
-    // and idle() writes what is waiting, not later
+    // idle() writes what is waiting, not later: the newest of each device's, in one transaction
     ingest.state("room-b", "state", stateReport("off"));
     await ingest.idle();
+    t.equal((await registry.require("room-a")).state?.lamp, "recording", "the newest state");
     t.equal((await registry.require("room-b")).state?.lamp, "off", "written by idle()");
     t.equal(ingest.stats.batches, 2);
+    t.same(changed, [["room-a", "room-b"]]);
   },
 );
+
+void t.test("messages arriving together share a transaction after a short hold", async (t) => {
+  const { db } = await setup(t);
+  const acks: EventAck[] = [];
+  const { logger } = captureLogger();
+  const ingest = new Ingest({ db, logger, sendAck: (_id, ack) => acks.push(ack), holdMs: 20 });
+  // three events on separate turns of the event loop, as three boxes' messages arrive
+  for (const seq of [1, 2, 3]) {
+    ingest.event("room-a", "events", json(makeEvent(seq)));
+    await nextTurn();
+  }
+  ingest.connection("room-b", true);
+  await ingest.idle();
+  t.equal(ingest.stats.batches, 1, "one transaction for the three events and the connection");
+  t.equal(acks.length, 1);
+  t.equal(acks[0]?.accepted.length, 3, "all three acknowledged together, after the commit");
+});
 
 void t.test("a state report with nothing to carry it is written after its delay", async (t) => {
   const { ingest, registry } = await setup(t, 5);

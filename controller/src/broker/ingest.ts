@@ -33,12 +33,20 @@ export interface IngestOptions {
   /** Most events waiting in memory; beyond it new ones are dropped unacked (the device resends). */
   maxQueued?: number;
   /**
-   * Longest a state report waits for a transaction when no event, connection
-   * or availability change comes to carry it (default 250 ms). A fleet reports
-   * its state every second; only the newest per device is written, so a
-   * transaction of states alone need not follow each one.
+   * How long state reports gather before they are written (default 250 ms). A
+   * fleet reports its state every second; only the newest per device is
+   * written, and each one written rewrites its device's row, so they go in a
+   * few transactions a second, not in every event's.
    */
   stateDelayMs?: number;
+  /**
+   * How long the first message of a quiet spell waits for others to share its
+   * transaction (default 5 ms; 0 commits at once). Messages that arrive while a
+   * transaction runs go in the next one without waiting. Each transaction is a
+   * dozen trips through SQLite's threads, pages written to the WAL and an fsync,
+   * whatever its size (issue 21).
+   */
+  holdMs?: number;
 }
 
 interface QueuedEvent {
@@ -67,6 +75,7 @@ export interface IngestStats {
 }
 
 const EXCERPT_BYTES = 1024;
+const NO_STATES: ReadonlyMap<string, { json: string; at: string }> = new Map();
 
 export class Ingest {
   private events: QueuedEvent[] = [];
@@ -84,6 +93,7 @@ export class Ingest {
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly stateDelayMs: number;
+  private readonly holdMs: number;
   readonly stats: IngestStats = {
     committed: 0,
     duplicates: 0,
@@ -103,6 +113,7 @@ export class Ingest {
     this.maxBatch = options.maxBatch ?? 1000;
     this.maxQueued = options.maxQueued ?? 50_000;
     this.stateDelayMs = options.stateDelayMs ?? 250;
+    this.holdMs = options.holdMs ?? 5;
   }
 
   /** An event payload from `deviceId`'s events topic. */
@@ -208,10 +219,11 @@ export class Ingest {
   private schedule(): void {
     if (this.running) return;
     this.running = true;
-    setImmediate(() => void this.drain());
+    if (this.holdMs > 0) setTimeout(() => void this.drain(), this.holdMs);
+    else setImmediate(() => void this.drain());
   }
 
-  /** A state report is written with the next transaction, at the latest after `stateDelayMs`. */
+  /** State reports are written `stateDelayMs` after the first of them, in whatever transaction runs then. */
   private scheduleStates(): void {
     if (this.stateTimer !== null || this.statesDue) return;
     this.stateTimer = setTimeout(() => {
@@ -223,18 +235,21 @@ export class Ingest {
 
   private async drain(): Promise<void> {
     while (this.hasWork()) {
-      // whatever the reason for this transaction, the states waiting go with it
-      this.statesDue = false;
-      if (this.stateTimer !== null) {
-        clearTimeout(this.stateTimer);
-        this.stateTimer = null;
+      // states go once their delay is over: each one written rewrites its device's row, and
+      // a fleet's reports ride in four transactions a second, not in every event's
+      const states = this.statesDue ? this.states : NO_STATES;
+      if (this.statesDue) {
+        this.statesDue = false;
+        this.states = new Map();
+        if (this.stateTimer !== null) {
+          clearTimeout(this.stateTimer); // idle() made them due before their delay was over
+          this.stateTimer = null;
+        }
       }
       const events = this.events.splice(0, this.maxBatch);
       const rejections = this.rejections.splice(0, this.maxBatch);
-      const states = this.states;
       const availability = this.availability;
       const presence = this.presence;
-      this.states = new Map();
       this.availability = new Map();
       this.presence = new Map();
       try {
