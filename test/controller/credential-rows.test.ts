@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import t from "tap";
 import { Database, DeviceRegistry, migrate } from "@classcam/controller";
+import { CredentialRows } from "../../controller/src/domain/credential-rows.js";
 import { tempDir } from "../helpers/controller.js";
 
 /** The database, counting the reads made on it. */
@@ -63,4 +64,21 @@ void t.test("twenty simultaneous sign-ins are checked with one lookup", async (t
   const { secret: rotated } = await registry.rotateSecret("cam-1");
   t.notOk((await registry.checkCredentials("cam-1", secrets.get("cam-1") ?? "")).ok, "old secret");
   t.ok((await registry.checkCredentials("cam-1", rotated)).ok, "new secret");
+});
+
+void t.test("sign-ins arriving on separate turns of the event loop share a lookup", async (t) => {
+  const { db, reads } = await countedDatabase(t);
+  const registry = new DeviceRegistry(db);
+  for (let i = 0; i < 5; i += 1) await registry.enrol({ id: `cam-${i}`, room: `Room ${i}` });
+  // a wide window, so that a slow machine still gathers the five
+  const rows = new CredentialRows<string>(db, 1000);
+  reads.count = 0;
+  // as a fleet reconnects: each box's CONNECT is read on its own turn
+  const found: Promise<unknown>[] = [];
+  for (let i = 0; i < 5; i += 1) {
+    found.push(rows.get(`cam-${i}`));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  t.match(await Promise.all(found), Array(5).fill({ status: "active" }));
+  t.equal(reads.count, 1, "one lookup for the five");
 });
