@@ -1,8 +1,9 @@
 /**
  * The rows a device's sign-in checks (status and stored secret), looked up in
  * batches: the sign-ins that arrive within 2 ms of each other, or while a
- * lookup is running, share one. When a fleet reconnects after a restart, 1,000 sign-ins took 1,000
- * queries, each a statement prepared, run and finalised through SQLite's
+ * lookup is running, share one. When a fleet reconnects after a restart,
+ * 1,000 sign-ins took 1,000 queries, each a statement prepared, run and
+ * finalised through SQLite's
  * threads (6 % of the controller's main thread during the reconnect in a
  * --cpu-prof at 1,000 boxes, issue 21); now a handful of queries do.
  *

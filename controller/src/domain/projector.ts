@@ -162,16 +162,12 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     events: readonly { deviceId: string; event: DeviceEvent }[],
   ): Promise<{ deviceId: string; event: DeviceEvent }[]> {
     if (events.length === 0) return [];
-    const held = await quarantinedRecordings(
-      tx,
-      events.flatMap(({ event }) => namedIn(event).recordingId ?? []),
-    );
-    if (!events.some(({ event }) => held.has(namedIn(event).recordingId ?? ""))) {
+    const named = events.map(({ event }) => event);
+    const recordingIds = named.flatMap((event) => namedIn(event).recordingId ?? []);
+    const held = await quarantinedRecordings(tx, recordingIds);
+    if (!recordingIds.some((id) => held.has(id))) {
       try {
-        const claims = await Claims.load(
-          tx,
-          events.map(({ event }) => event),
-        );
+        const claims = await Claims.load(tx, named);
         await savepoint(tx, async () => {
           for (const { deviceId, event } of events) await this.apply(tx, deviceId, event, claims);
         });
@@ -181,10 +177,8 @@ export class Projector extends EventEmitter<ProjectorEvents> {
         // one of them cannot be applied: nothing of the batch stays; found below, one at a time
       }
     }
-    const claims = await Claims.load(
-      tx,
-      events.map(({ event }) => event),
-    );
+    // read afresh: the undone try had counted what its events named
+    const claims = await Claims.load(tx, named);
     const applied: { deviceId: string; event: DeviceEvent }[] = [];
     for (const { deviceId, event } of events) {
       // one event that cannot be applied must not stop the others: it waits in quarantine
