@@ -108,3 +108,19 @@ void t.test("retained messages are answered as aedes's own persistence answers t
     "an empty retained payload removed it",
   );
 });
+
+void t.test("only the topics it is told to keep are retained", async (t) => {
+  const kept = indexedPersistence((topic) => topic.endsWith("/config"));
+  const config = "classcam/v1/devices/box-1/config";
+  const state = "classcam/v1/devices/box-1/state";
+  await store(kept, packet(config, "config"));
+  await store(kept, packet(state, "a state no one can subscribe to"));
+  await store(kept, packet(state, "")); // clearing what was never kept is no error
+  t.same(await topicsOf(kept.createRetainedStream("#")), [`${config}=config`], "the config alone");
+  t.same(await topicsOf(kept.createRetainedStream(state)), [], "no state by its exact name");
+  t.same(
+    await topicsOf(kept.createRetainedStreamCombi([config, state])),
+    [`${config}=config`],
+    "nor among several filters",
+  );
+});

@@ -56,6 +56,18 @@ export function canSubscribe(deviceId: string, filter: string): Decision {
   return allow;
 }
 
+/**
+ * Whether any client could ever be sent a message on `topic`: devices
+ * subscribe to their own controller→device topics only (`canSubscribe`), so a
+ * retained message on any other topic (a box's state, its availability) would
+ * be kept for no one. The broker keeps only these (retained.ts); what the
+ * boxes report is kept in the database.
+ */
+export function isDeliverable(topic: string): boolean {
+  const parsed = parseTopic(topic);
+  return parsed !== null && CHANNEL_DIRECTION[parsed.channel] === "down";
+}
+
 /** Defence in depth: a message is only ever delivered within its device's own downstream. */
 export function canReceive(deviceId: string, topic: string): boolean {
   const parsed = parseTopic(topic);

@@ -32,7 +32,7 @@ import {
 } from "@classcam/protocol";
 import type { Database } from "../db/database.js";
 import type { DeviceRegistry, DeviceStatus } from "../domain/devices.js";
-import { canPublish, canReceive, canSubscribe } from "./acl.js";
+import { canPublish, canReceive, canSubscribe, isDeliverable } from "./acl.js";
 import { ConnectionLog } from "./connection-log.js";
 import { guardFrames } from "./frame-guard.js";
 import { Ingest } from "./ingest.js";
@@ -133,7 +133,7 @@ export class Broker {
     };
     const aedes = new Aedes({
       id: "classcam-controller",
-      persistence: indexedPersistence(),
+      persistence: indexedPersistence(isDeliverable),
       maxClientsIdLength: 64,
       preConnect: (client, packet, done) => {
         self().connectPackets.set(client, packet);

@@ -7,8 +7,11 @@
  * (protocol's `deviceSubscriptions`), so an exact name is answered here with
  * one map lookup; a pattern with a wildcard still walks them all.
  *
- * Everything else (sessions, subscriptions, in-flight packets, wills) stays
- * aedes's own in-memory persistence.
+ * Only messages on topics `keeps` accepts are retained: the broker is given
+ * the ACL's `isDeliverable`, so a fleet's retained state reports (a thousand a
+ * second, each rewriting the last) are not held for subscribers that cannot
+ * exist (issue 21). Everything else (sessions, subscriptions, in-flight
+ * packets, wills) stays aedes's own in-memory persistence.
  */
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
@@ -44,7 +47,9 @@ function hasWildcard(filter: string): boolean {
 }
 
 /** aedes's in-memory persistence with retained messages kept in a map by topic. */
-export function indexedPersistence(): AedesMemoryPersistence {
+export function indexedPersistence(
+  keeps: (topic: string) => boolean = () => true,
+): AedesMemoryPersistence {
   const persistence = memoryPersistence();
   const retained = new Map<string, Packet>();
 
@@ -61,7 +66,7 @@ export function indexedPersistence(): AedesMemoryPersistence {
 
   // aedes calls it without a callback and awaits the promise; the typings name the callback form
   const storeRetained = (packet: Packet, callback?: Callback): Promise<void> => {
-    if (packet.payload.length === 0) retained.delete(packet.topic);
+    if (packet.payload.length === 0 || !keeps(packet.topic)) retained.delete(packet.topic);
     else retained.set(packet.topic, { ...packet });
     if (callback) process.nextTick(callback, null);
     return Promise.resolve();
