@@ -20,7 +20,7 @@
  * - Each refusal is audited with its reason and nothing else is written.
  */
 import { randomBytes } from "node:crypto";
-import * as client from "openid-client";
+import type * as OpenId from "openid-client";
 import { insecureAllowed, type OidcSettings } from "../config-oidc.js";
 import type { Database } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
@@ -67,8 +67,13 @@ function unreachable(error: unknown): boolean {
 }
 
 export class OidcSignIn {
-  private provider: Promise<client.Configuration> | null = null;
-  private discovered: client.Configuration | null = null;
+  private provider: Promise<OpenId.Configuration> | null = null;
+  private discovered: OpenId.Configuration | null = null;
+  /**
+   * openid-client, loaded when a sign-in first needs it: a controller whose
+   * config has no oidc never loads it (about 1 MB of heap, issue 21).
+   */
+  private loaded: typeof OpenId | null = null;
   private readonly pending = new Map<string, Pending>();
 
   constructor(
@@ -82,25 +87,31 @@ export class OidcSignIn {
     readonly roleMap = new OidcRoleMap(db, audit, clock, settings.roleMap),
   ) {}
 
+  private async client(): Promise<typeof OpenId> {
+    return (this.loaded ??= await import("openid-client"));
+  }
+
   /** The provider's configuration, discovered once (again after a failure). */
-  private configuration(): Promise<client.Configuration> {
+  private configuration(): Promise<OpenId.Configuration> {
     if (this.provider === null) {
       const { issuer, clientId, clientSecret } = this.settings;
       const insecure = insecureAllowed(issuer);
-      const found = client.discovery(
-        new URL(issuer),
-        clientId,
-        { client_secret: clientSecret },
-        client.ClientSecretBasic(clientSecret),
-        {
-          execute: [
-            client.enableNonRepudiationChecks,
-            // plain HTTP only to a provider on loopback (config-oidc.ts refuses any other)
-            // eslint-disable-next-line @typescript-eslint/no-deprecated
-            ...(insecure ? [client.allowInsecureRequests] : []),
-          ],
-          timeout: 10,
-        },
+      const found = this.client().then((client) =>
+        client.discovery(
+          new URL(issuer),
+          clientId,
+          { client_secret: clientSecret },
+          client.ClientSecretBasic(clientSecret),
+          {
+            execute: [
+              client.enableNonRepudiationChecks,
+              // plain HTTP only to a provider on loopback (config-oidc.ts refuses any other)
+              // eslint-disable-next-line @typescript-eslint/no-deprecated
+              ...(insecure ? [client.allowInsecureRequests] : []),
+            ],
+            timeout: 10,
+          },
+        ),
       );
       this.provider = found;
       found.then(
@@ -121,13 +132,16 @@ export class OidcSignIn {
    */
   endSessionUrl(): string | null {
     const configuration = this.discovered;
-    if (configuration?.serverMetadata().end_session_endpoint === undefined) return null;
+    const client = this.loaded; // loaded before anything was discovered
+    if (client === null || configuration?.serverMetadata().end_session_endpoint === undefined)
+      return null;
     return client.buildEndSessionUrl(configuration, { client_id: this.settings.clientId }).href;
   }
 
   /** Begins a sign-in: where to send the browser, and the key it keeps in a cookie. */
   async start(address: string): Promise<{ url: string; key: string }> {
-    let configuration: client.Configuration;
+    let configuration: OpenId.Configuration;
+    const client = await this.client();
     try {
       configuration = await this.configuration();
     } catch (error) {
@@ -186,7 +200,8 @@ export class OidcSignIn {
     ) {
       throw await this.refuse("unknown state", { address });
     }
-    let claims: client.IDToken | undefined;
+    let claims: OpenId.IDToken | undefined;
+    const client = await this.client();
     try {
       const configuration = await this.configuration();
       const tokens = await client.authorizationCodeGrant(configuration, callback, {
@@ -209,7 +224,7 @@ export class OidcSignIn {
   }
 
   private async signIn(
-    claims: client.IDToken,
+    claims: OpenId.IDToken,
     address: string,
   ): Promise<{ token: string; session: Session }> {
     const { allowedDomains, roleClaim } = this.settings;
