@@ -111,6 +111,38 @@ void t.test("a step whose events all apply takes one savepoint and one claims re
     3,
     "each recording stored",
   );
+  t.equal(
+    statements.filter((sql) => sql.includes("key = 'policy'")).length,
+    1,
+    "the policy read once for the three unbooked starts",
+  );
+  const alerts = statements.filter((sql) => sql.includes("alerts"));
+  t.equal(alerts.length, 3, "each start's alert: one statement");
+  t.ok(
+    alerts.every((sql) => sql.startsWith("INSERT INTO alerts")),
+    "no read before the write",
+  );
+  const open = await db.all<{ detail: string }>(
+    "SELECT detail FROM alerts WHERE device_id = 'room-a' AND kind = 'unbooked-recording' " +
+      "AND cleared_at IS NULL",
+  );
+  t.equal(open.length, 1, "still one open alert of a kind per box");
+  t.match(open[0]?.detail, ids[0], "the first start's");
+});
+
+void t.test("each of the projector's transactions reads the policy afresh", async (t) => {
+  const { db, projector, insert } = await setup(t);
+  const [before, after] = [randomUUID(), randomUUID()];
+  await insert(started(1, before));
+  await projector.catchUp();
+  const audit = new AuditLog(db);
+  await new PolicyStore(db, audit).update({ bookings: { allowUnbookedRecording: true } }, "admin");
+  await insert(started(2, after));
+  await projector.catchUp();
+  const flag = async (id: string) =>
+    (await db.get<{ flag: string | null }>("SELECT flag FROM recordings WHERE id = ?", [id]))?.flag;
+  t.equal(await flag(before), "unbooked", "started while unbooked recording was not allowed");
+  t.equal(await flag(after), null, "started after the school allowed it: the new policy");
 });
 
 void t.test(

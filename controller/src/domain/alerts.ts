@@ -29,17 +29,13 @@ export async function raiseAlert(
   detail: string,
   at: string,
 ): Promise<void> {
-  const open = await tx.get(
-    "SELECT 1 FROM alerts WHERE device_id = ? AND kind = ? AND cleared_at IS NULL",
-    [deviceId, kind],
+  // one statement, not a read then a write: the projector raises one for each unbooked
+  // recording it applies, and each statement is a trip through SQLite's threads (issue 21)
+  await tx.run(
+    "INSERT INTO alerts (device_id, kind, detail, raised_at) SELECT ?, ?, ?, ? " +
+      "WHERE NOT EXISTS (SELECT 1 FROM alerts WHERE device_id = ? AND kind = ? AND cleared_at IS NULL)",
+    [deviceId, kind, detail, at, deviceId, kind],
   );
-  if (open) return;
-  await tx.run("INSERT INTO alerts (device_id, kind, detail, raised_at) VALUES (?, ?, ?, ?)", [
-    deviceId,
-    kind,
-    detail,
-    at,
-  ]);
 }
 
 /** Clears the device's open alert of `kind` (the problem is over). */

@@ -22,7 +22,7 @@ import type { Database, Transaction } from "../db/database.js";
 import type { AuditLog } from "./audit.js";
 import type { Clock } from "./clock.js";
 import { checkStart } from "./bookings.js";
-import type { PolicyStore } from "./policy.js";
+import type { PolicyStore, SchoolPolicy } from "./policy.js";
 import { toBooking, type StoredBooking } from "./timetable.js";
 import { savepoint, TransactionLost } from "../db/database.js";
 import { clearAlert, raiseAlert } from "./alerts.js";
@@ -60,6 +60,12 @@ export class Projector extends EventEmitter<ProjectorEvents> {
   private running: Promise<void> | null = null;
   /** Bumped by every call; the loop runs until it has seen the latest. */
   private requested = 0;
+  /**
+   * The school's policy as the running transaction read it, once: the
+   * projector never changes it, and each unbooked start in a step read it
+   * again (issue 21). Forgotten as each of the projector's transactions begins.
+   */
+  private policyRead: Promise<SchoolPolicy> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -93,6 +99,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     const applied: { deviceId: string; event: DeviceEvent }[] = [];
     const more = await this.db.transaction(async (tx) => {
       applied.length = 0;
+      this.policyRead = null;
       // the cursor is read in the same statement (each one is a trip through SQLite's threads)
       const rows = await tx.all<{
         rowid: number;
@@ -137,6 +144,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     const applied: { deviceId: string; event: DeviceEvent }[] = [];
     const failing = await this.db.transaction(async (tx) => {
       applied.length = 0;
+      this.policyRead = null;
       for (const { deviceId, event } of await quarantined(tx)) {
         const claims = await Claims.load(tx, [event]);
         if (await this.applyWhole(tx, deviceId, event, claims, null)) {
@@ -287,6 +295,18 @@ export class Projector extends EventEmitter<ProjectorEvents> {
     }
   }
 
+  /** The policy, read in `tx` once per transaction (a failed read is tried again). */
+  private policyIn(tx: Transaction): Promise<SchoolPolicy> {
+    if (this.policyRead === null) {
+      const read = this.policy.get(tx);
+      this.policyRead = read;
+      read.catch(() => {
+        if (this.policyRead === read) this.policyRead = null;
+      });
+    }
+    return this.policyRead;
+  }
+
   private async started(
     tx: Transaction,
     deviceId: string,
@@ -300,7 +320,7 @@ export class Projector extends EventEmitter<ProjectorEvents> {
       [deviceId, new Date(time.getTime() + EARLY_START_MS).toISOString(), time.toISOString()],
     );
     const bookings = rows.map(toBooking);
-    const policy = await this.policy.get(tx);
+    const policy = await this.policyIn(tx);
     const check = checkStart(bookings, policy.bookings, time);
     // the box names the booking it chose; it counts when the rule lets that booking cover `time`
     const named = bookings.find((b) => b.bookingId === data.bookingId);
