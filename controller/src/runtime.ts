@@ -15,7 +15,8 @@
  * (one ajv, lazy openid-client and csv-parse) and glibc handing blocks of
  * 128 KB and more straight back to the system (fixed mmap and trim
  * thresholds, instead of thresholds that rise with each large block freed)
- * pay for: peak RSS 115-116 MB with them, 117-120 MB without (issue 21).
+ * pay for: peak RSS 115.5-118.6 MB in the day's runs with them, 117.5-119.6 MB
+ * without (issue 21).
  */
 export const CONTROLLER_NODE_FLAGS: readonly string[] = [
   "--max-semi-space-size=4",
