@@ -9,13 +9,14 @@
  * fleet's reconnect 10-20 % slower (issue 21: runs of each, taking turns, on
  * a quiet machine). A young generation of up to 4 MB (V8 grows it from
  * 1 MB only while a burst needs it) promotes fewer short-lived objects, so
- * fewer old-generation collections: in 2026-12-07's runs the controller's
- * median CPU was ~9 % lower than with 1 or 2 MB, and a fleet's reconnect
- * ~18 % faster. It costs about 3 MB of peak RSS, which the RSS saved since
- * (one ajv, lazy openid-client and csv-parse) and glibc handing blocks of
- * 128 KB and more straight back to the system (fixed mmap and trim
- * thresholds, instead of thresholds that rise with each large block freed)
- * pay for: peak RSS 115.5-118.6 MB in the day's runs with them, 117.5-119.6 MB
+ * fewer old-generation collections: in 2026-12-07's controller-only runs the
+ * controller's median CPU was ~7 % lower than with 1 or 2 MB (34.2 against
+ * 36.9 % of a core), and a fleet's reconnect ~16 % faster (1.86 against
+ * 2.22 s). It costs about 3 MB of peak RSS, which the RSS saved since (one
+ * ajv, lazy openid-client and csv-parse) and glibc handing blocks of 128 KB
+ * and more straight back to the system (fixed mmap and trim thresholds,
+ * instead of thresholds that rise with each large block freed) pay for:
+ * peak RSS 115.5-118.6 MB in the day's runs with them, 117.5-119.6 MB
  * without (issue 21).
  */
 export const CONTROLLER_NODE_FLAGS: readonly string[] = [
