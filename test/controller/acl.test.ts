@@ -75,22 +75,25 @@ void t.test("messages are only ever delivered within a device's own downstream",
   t.notOk(canReceive(A, "$SYS/classcam-controller/heartbeat"));
 });
 
-void t.test("only controller→device topics can ever have a subscriber to keep a message for", async (t) => {
-  for (const topic of [topics.config(A), topics.ack(A), topics.request(A, "upload-recording")]) {
-    t.ok(isDeliverable(topic), topic);
-    t.ok(canSubscribe(A, topic).allowed, `a device may subscribe to ${topic}`);
-  }
-  for (const topic of [
-    topics.state(A),
-    topics.availability(A),
-    topics.events(A),
-    "$SYS/classcam-controller/heartbeat",
-    "zigbee2mqtt/bridge/state",
-  ]) {
-    t.notOk(isDeliverable(topic), topic);
-    t.notOk(canSubscribe(A, topic).allowed, `no device may subscribe to ${topic}`);
-  }
-});
+void t.test(
+  "only controller→device topics can ever have a subscriber to keep a message for",
+  async (t) => {
+    for (const topic of [topics.config(A), topics.ack(A), topics.request(A, "upload-recording")]) {
+      t.ok(isDeliverable(topic), topic);
+      t.ok(canSubscribe(A, topic).allowed, `a device may subscribe to ${topic}`);
+    }
+    for (const topic of [
+      topics.state(A),
+      topics.availability(A),
+      topics.events(A),
+      "$SYS/classcam-controller/heartbeat",
+      "zigbee2mqtt/bridge/state",
+    ]) {
+      t.notOk(isDeliverable(topic), topic);
+      t.notOk(canSubscribe(A, topic).allowed, `no device may subscribe to ${topic}`);
+    }
+  },
+);
 
 void t.test("the Last Will may only be the device's own retained 'offline'", async (t) => {
   const offline = Buffer.from('{"status":"offline"}');
