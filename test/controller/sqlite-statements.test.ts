@@ -1,8 +1,9 @@
 // Statements are prepared once and kept (sqlite/src/index.ts, issue 21: a
 // statement prepared and finalised per call was ~15 % of the controller's main
 // thread at 1,000 boxes), and what is kept never holds a reader's snapshot
-// open, never leaves a statement running into a COMMIT, and never hides
-// SQLite's own words for a mistake.
+// open (get() resets its statement after the first row), never leaves a
+// statement running into a COMMIT, and never hides SQLite's own words for a
+// mistake.
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { Connection, Database } from "@classcam/sqlite";
@@ -50,6 +51,36 @@ void t.test(
     t.equal(checkpoint?.busy, 0, "no reader holds the WAL: it can be truncated");
   },
 );
+
+void t.test("get() keeps its statement and lets go of the row it stopped on", async (t) => {
+  const db = await open(t);
+  await db.transaction(async (tx) => {
+    for (const text of ["first", "second", "third"]) {
+      await tx.run("INSERT INTO notes (text) VALUES (?)", [text]);
+    }
+  });
+  const before = db.statementsPrepared();
+  const first = () => db.get<{ text: string }>("SELECT text FROM notes ORDER BY id");
+  t.equal((await first())?.text, "first");
+  // left on its row, the statement would step on to the second one here
+  t.equal((await first())?.text, "first", "asked again, the first row again");
+  const inTransaction = await db.transaction(async (tx) => {
+    const row = await tx.get<{ n: number }>("SELECT COUNT(*) AS n FROM notes");
+    await tx.run("INSERT INTO notes (text) VALUES (?)", ["fourth"]);
+    return row?.n;
+  });
+  t.equal(inTransaction, 3, "a get inside a transaction, which then commits");
+  t.equal(db.statementsPrepared() - before, 2, "two queries, each prepared once");
+  t.equal((await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM notes"))?.n, 4, "fresh data");
+  const other = await Connection.open(db.file, "write");
+  t.teardown(() => other.close());
+  const checkpoint = await other.get<{ busy: number }>("PRAGMA wal_checkpoint(TRUNCATE)");
+  t.equal(checkpoint?.busy, 0, "no reader holds the WAL: it can be truncated");
+  t.equal(await db.get("SELECT text FROM notes WHERE id = ?", [99]), undefined, "no row");
+  for (let i = 0; i < 2; i += 1) {
+    await t.rejects(db.get("SELECT missing FROM notes"), /no such column: missing/);
+  }
+});
 
 void t.test("a statement that returns a row from run() does not block the COMMIT", async (t) => {
   const db = await open(t);
