@@ -77,11 +77,17 @@ function lesson(clip: readonly UploadSegment[], clipDir: string, dir: string, se
   return segments;
 }
 
-/** A TCP proxy to the controller that paces the box's bytes to `bytesPerSecond` (null: unpaced). */
+/**
+ * A TCP proxy to the controller that paces the box's bytes to `bytesPerSecond`
+ * (null: unpaced). The pace is the link's, shared by all the box's connections
+ * (its uploader keeps several segments in flight), not each connection's own.
+ */
 async function proxy(
   port: number,
   bytesPerSecond: number | null,
 ): Promise<{ port: number; server: Server }> {
+  // when the link is next free, whichever connection the bytes come on
+  let due = performance.now();
   const server = createServer((box: Socket) => {
     const controller = connect(port, "127.0.0.1");
     const end = () => {
@@ -95,7 +101,6 @@ async function proxy(
       box.pipe(controller);
       return;
     }
-    let due = performance.now();
     box.on("data", (chunk: Buffer) => {
       box.pause();
       const now = performance.now();
