@@ -117,6 +117,11 @@ export function deviceWill(id: string): NonNullable<IClientOptions["will"]> {
   };
 }
 
+/** A device secret one character off the given one: never the same, whatever it ends in. */
+export function wrongSecret(secret: string): string {
+  return `${secret.slice(0, -1)}${secret.endsWith("A") ? "B" : "A"}`;
+}
+
 /** Connects as a device; rejects with the MQTT error (its `code` is the CONNACK return code). */
 export function connectDevice(
   url: string,
