@@ -80,6 +80,9 @@ void t.test("get() keeps its statement and lets go of the row it stopped on", as
   for (let i = 0; i < 2; i += 1) {
     await t.rejects(db.get("SELECT missing FROM notes"), /no such column: missing/);
   }
+  // a step that fails: the statement is let go, and the next call prepares it afresh
+  await t.rejects(db.get("SELECT json(?) AS j", ["{bad"]), /malformed JSON/);
+  t.equal((await db.get<{ j: string }>("SELECT json(?) AS j", ['{"a":1}']))?.j, '{"a":1}');
 });
 
 void t.test("a statement that returns a row from run() does not block the COMMIT", async (t) => {
