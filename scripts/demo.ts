@@ -87,6 +87,13 @@ async function main(): Promise<void> {
   const settings: DeviceSettings = checked.settings;
   const deviceLogger = pino({ level: settings.log.level, base: { service: "classcam-device" } });
   const daemon = await Daemon.start({ settings, logger: deviceLogger });
+  // "running" is said once the box holds the school's config: a press before it is refused
+  const wanted = (await app.devices.get(DEVICE_ID))?.config.version ?? 0;
+  if (!(await configured(daemon, wanted, 120_000))) {
+    say(
+      "demo: the box has not received its config from the controller yet; presses are refused until it does",
+    );
+  }
 
   if (controller.setupToken !== null) {
     say(setupTokenNotice(controller.address, controller.setupToken, "npm start --"));
@@ -129,6 +136,23 @@ main().catch((error: unknown) => {
   );
   process.exit(1);
 });
+
+/** Whether the box holds config version `version` or later, waiting up to `ms` for it. */
+function configured(daemon: Daemon, version: number, ms: number): Promise<boolean> {
+  const has = () => (daemon.config.current?.version ?? -1) >= version;
+  if (has()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (answer: boolean) => {
+      clearTimeout(timer);
+      stop();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    const stop = daemon.config.onChange(() => {
+      if (has()) done(true);
+    });
+  });
+}
 
 /** A RAM-backed folder of this user's (the session's runtime folder, else /dev/shm), else the temporary folder. */
 function ramFolder(): string {
