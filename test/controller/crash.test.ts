@@ -6,11 +6,12 @@ import { Database } from "@classcam/controller";
 import { ControllerProcess, freePort, tempDir } from "../helpers/controller.js";
 import { makeEvent, seeded } from "../helpers/events.js";
 import { OutboxPublisher } from "../helpers/publisher.js";
+import { testSeed } from "../helpers/env.js";
 
 const COUNT = 4000;
 
 void t.test("SIGKILL mid-stream loses no acknowledged event", async (t) => {
-  const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+  const seed = testSeed();
   t.comment(`seed ${seed}`);
   const dir = tempDir();
   t.teardown(dir.remove);

@@ -5,13 +5,14 @@ import t from "tap";
 import { startController } from "../helpers/controller.js";
 import { makeEvent, seeded } from "../helpers/events.js";
 import { OutboxPublisher } from "../helpers/publisher.js";
+import { testSeed } from "../helpers/env.js";
 
 const COUNT = 10_000;
 
 void t.test(
   "10,000 events with duplicates, reordering and disconnects land exactly once",
   async (t) => {
-    const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+    const seed = testSeed();
     t.comment(`seed ${seed} (replay with CLASSCAM_TEST_SEED=${seed})`);
     const controller = await startController();
     t.teardown(() => controller.close());

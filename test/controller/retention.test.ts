@@ -9,6 +9,7 @@ import {
   type RetentionPolicy,
 } from "../../controller/src/domain/retention.js";
 import { seeded } from "../helpers/events.js";
+import { testSeed } from "../helpers/env.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const START = Date.parse("2026-09-01T16:00:00.000Z");
@@ -110,7 +111,7 @@ void t.test("the sweep deletes each copy that is due, where it is", async (t) =>
 });
 
 void t.test("a term, day by day: nothing protected is deleted, everything due is", async (t) => {
-  const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+  const seed = testSeed();
   t.comment(`seed ${seed}`);
   const random = seeded(seed);
   const policy: RetentionPolicy = { bufferDays: 7, archiveDays: 30 };

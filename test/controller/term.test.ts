@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Person } from "../../controller/src/domain/access.js";
 import { seeded } from "../helpers/events.js";
 import { answeringDevice, deviceEvent, startSchool } from "../helpers/school.js";
+import { testSeed } from "../helpers/env.js";
 
 const DAY = 86_400_000;
 const START = new Date("2026-09-07T07:00:00.000Z"); // a Monday
@@ -31,7 +32,7 @@ interface Row {
 }
 
 void t.test("a term day by day: nothing protected is deleted, everything due is", async (t) => {
-  const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+  const seed = testSeed();
   t.comment(`seed ${seed} (replay with CLASSCAM_TEST_SEED=${seed})`);
   const random = seeded(seed);
   const school = await startSchool({ start: START });

@@ -24,6 +24,7 @@ import {
   recordingOnBox,
   schoolWithRecording as schoolWithFootage,
 } from "../helpers/upload-rig.js";
+import { testSeed } from "../helpers/env.js";
 
 // ------------------------------------------------------------------ real footage, once
 const FOOTAGE = makeFootage(t, {
@@ -469,7 +470,7 @@ void t.test(
 void t.test(
   "an upload cut off at random points resumes, and ends complete and byte-identical",
   async (t) => {
-    const seed = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+    const seed = testSeed();
     t.comment(`seed ${seed} (replay with CLASSCAM_TEST_SEED=${seed})`);
     const random = seeded(seed);
     const { school, base, id } = await schoolWithRecording(t);

@@ -24,9 +24,10 @@ import {
   until,
   type TestBox,
 } from "../helpers/device.js";
+import { envInteger, testSeed } from "../helpers/env.js";
 
-const CYCLES = Number(process.env.CLASSCAM_INTERLOCK_CYCLES ?? 1000);
-const SEED = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+const CYCLES = envInteger("CLASSCAM_INTERLOCK_CYCLES", 1000, 1);
+const SEED = testSeed();
 
 type Entry =
   | { at: number; what: "lamp"; level: "on" | "off" }

@@ -8,9 +8,10 @@
 import t, { type Test } from "tap";
 import { startController, tempDir, type TestController } from "../helpers/controller.js";
 import { boxDir, boxSettings, startBox, until, type TestBox } from "../helpers/device.js";
+import { envInteger } from "../helpers/env.js";
 
 const DEVICE = "room-link";
-const AWAY_MS = Number(process.env.CLASSCAM_TEST_AWAY_MS ?? 60_000);
+const AWAY_MS = envInteger("CLASSCAM_TEST_AWAY_MS", 60_000, 1);
 
 async function record(t: Test, box: TestBox, segments: number): Promise<void> {
   await box.daemon.press("short");

@@ -31,9 +31,10 @@ import {
   probeDecrypted,
   sealedSettings,
 } from "../helpers/sealed.js";
+import { envInteger, testSeed } from "../helpers/env.js";
 
-const KILLS = Number(process.env.CLASSCAM_SIGKILL_TIMES ?? 50);
-const SEED = Number(process.env.CLASSCAM_TEST_SEED ?? Date.now() % 1_000_000);
+const KILLS = envInteger("CLASSCAM_SIGKILL_TIMES", 50, 1);
+const SEED = testSeed();
 
 /** How many segment files a recording's folder holds (0 before it exists). */
 function segmentFiles(dir: string): number {
