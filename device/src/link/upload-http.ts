@@ -1,14 +1,15 @@
 /**
  * The uploader's HTTP side: kept-alive connections to the controller (one per
- * segment in flight), one exchange at a time on each, and the retry rule —
+ * segment in flight, `http-lane.ts`), one exchange at a time on each, and the retry rule —
  * network failures, timeouts and the controller's 5xx/408/429 answers are
  * tried again with exponential backoff a bounded number of times; any other
  * refusal ends with the controller's own reason. HTTPS trusts only the CA
  * file when one is given (the school's own CA).
  */
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import https from "node:https";
+import { HttpLane, type Answer } from "./http-lane.js";
+
+export type { Answer } from "./http-lane.js";
 
 /** An upload that could not be done; `transient` says whether asking again later may help. */
 export class UploadFailed extends Error {
@@ -22,11 +23,6 @@ export class UploadFailed extends Error {
   }
 }
 
-export interface Answer {
-  status: number;
-  body: unknown;
-}
-
 export interface ConnectionOptions {
   base: URL;
   token: string;
@@ -38,7 +34,6 @@ export interface ConnectionOptions {
   backoffMs: number;
   maxBackoffMs: number;
   timeoutMs: number;
-  agent?: http.Agent | undefined;
 }
 
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -74,10 +69,12 @@ export function describe(answer: Answer): string {
 }
 
 export class UploadConnection {
-  private readonly agent: http.Agent;
-  private readonly ownAgent: boolean;
   private readonly ca: Buffer | undefined;
   private readonly authorization: string;
+  private readonly basePath: string;
+  private readonly lanes: HttpLane[] = [];
+  /** Exchanges waiting for a lane (never more than the callers in flight). */
+  private readonly waiting: ((lane: HttpLane) => void)[] = [];
 
   constructor(private readonly options: ConnectionOptions) {
     if (options.caFile !== undefined) {
@@ -91,25 +88,17 @@ export class UploadConnection {
         );
       }
     }
-    const ca = this.ca;
-    this.ownAgent = options.agent === undefined;
-    const keep = { keepAlive: true, maxSockets: options.sockets };
-    this.agent =
-      options.agent ??
-      (options.base.protocol === "https:"
-        ? new https.Agent({ ...keep, ...(ca && { ca }) })
-        : new http.Agent(keep));
     this.authorization = `Bearer ${options.token}`;
+    this.basePath = options.base.pathname.replace(/\/$/, "");
   }
 
-  /** `<base>/<path>`. */
-  at(path: string): URL {
-    const { base } = this.options;
-    return new URL(`${base.pathname.replace(/\/$/, "")}${path}`, base);
+  /** The request path of `<base>/<path>` (on the controller's origin, as every exchange is). */
+  at(path: string): string {
+    return `${this.basePath}${path}` || "/";
   }
 
   close(): void {
-    if (this.ownAgent) this.agent.destroy();
+    for (const lane of this.lanes) lane.close();
   }
 
   /**
@@ -117,79 +106,55 @@ export class UploadConnection {
    * body with `onSent` goes out in slices, `onSent` counting the bytes as
    * they are handed to the connection.
    */
-  exchange(
+  async exchange(
     method: string,
-    target: URL,
+    path: string,
     headers: Record<string, string | number>,
     body: Buffer | null,
     onSent?: (bytes: number) => void,
   ): Promise<Answer> {
-    const { signal, timeoutMs } = this.options;
-    const ca = this.ca;
-    return new Promise<Answer>((resolve, reject) => {
-      const transport = target.protocol === "https:" ? https : http;
-      const request = transport.request(
-        target,
-        {
-          method,
-          agent: this.agent,
-          headers: { authorization: this.authorization, ...headers },
-          timeout: timeoutMs,
-          ...(signal && { signal }),
-          ...(ca && { ca }),
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on("data", (chunk: Buffer) => {
-            size += chunk.length;
-            if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-          });
-          response.on("error", reject);
-          response.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              /* not JSON: keep the text for the error message */
-            }
-            resolve({ status: response.statusCode ?? 0, body: parsed });
-          });
-        },
+    const { signal } = this.options;
+    const lane = await this.lane();
+    try {
+      return await lane.exchange(
+        method,
+        path,
+        { authorization: this.authorization, ...headers },
+        body,
+        { signal, onSent, sliceBytes: SEND_SLICE_BYTES },
       );
-      request.on("timeout", () => {
-        request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    } finally {
+      this.release(lane);
+    }
+  }
+
+  /** An idle lane (an open one first), a new one while there are fewer than `sockets`, else the next freed. */
+  private lane(): Promise<HttpLane> {
+    const idle =
+      this.lanes.find((lane) => !lane.busy && lane.open) ?? this.lanes.find((lane) => !lane.busy);
+    let lane = idle;
+    if (lane === undefined && this.lanes.length < this.options.sockets) {
+      lane = new HttpLane({
+        origin: this.options.base,
+        ca: this.ca,
+        timeoutMs: this.options.timeoutMs,
+        maxAnswerBytes: MAX_ANSWER_BYTES,
       });
-      request.on("error", reject);
-      if (body === null) request.end();
-      else if (onSent === undefined) request.end(body);
-      else {
-        const send = async () => {
-          for (let at = 0; at < body.length; at += SEND_SLICE_BYTES) {
-            const slice = body.subarray(at, at + SEND_SLICE_BYTES);
-            onSent(slice.length);
-            if (!request.write(slice)) {
-              // a request that fails, is aborted or is answered early closes instead: its
-              // error or answer settles the exchange
-              await new Promise<void>((resolve) => {
-                const go = () => {
-                  request.off("drain", go).off("close", go);
-                  resolve();
-                };
-                request.once("drain", go).once("close", go);
-              });
-              if (request.destroyed) return;
-            }
-          }
-          request.end();
-        };
-        send().catch((error: unknown) => {
-          request.destroy();
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
-      }
-    });
+      this.lanes.push(lane);
+    }
+    if (lane !== undefined) {
+      lane.busy = true;
+      return Promise.resolve(lane);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(lane: HttpLane): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) {
+      lane.busy = true;
+      next(lane);
+    } else lane.busy = false;
   }
 
   /**
