@@ -149,7 +149,8 @@ export class HttpLane {
           if (this.settle !== finish) return; // answered early, failed or aborted
           const slice = body.subarray(at, at + options.sliceBytes);
           options.onSent?.(slice.length);
-          if (!socket.write(slice)) {
+          // the last slice is not waited for: all is handed over, and the answer may come at once
+          if (!socket.write(slice) && at + slice.length < body.length) {
             socket.uncork();
             await new Promise<void>((go) => {
               const on = () => {
