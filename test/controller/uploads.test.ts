@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parse, topics } from "@classcam/protocol";
 import { uploadRecording, type UploadSegment } from "../../device/src/link/uploader.js";
 import { seeded } from "../helpers/events.js";
-import { connectDevice, eventually, tempDir } from "../helpers/controller.js";
+import { connectDevice, eventually, listenOnLoopback, tempDir } from "../helpers/controller.js";
 import { answeringDevice, deviceFootage, startSchool, type School } from "../helpers/school.js";
 import {
   UPLOAD_START as START,
@@ -501,14 +501,8 @@ void t.test(
       client.on("error", () => undefined);
       upstream.on("error", () => undefined);
     });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    t.teardown(() => {
-      for (const socket of sockets) socket.destroy();
-      proxy.close();
-    });
-    const address = proxy.address();
-    if (typeof address !== "object" || address === null) throw new Error("no proxy");
-    const viaProxy = `http://127.0.0.1:${address.port}/api/uploads/${id}`;
+    const proxyPort = await listenOnLoopback(t, proxy, sockets);
+    const viaProxy = `http://127.0.0.1:${proxyPort}/api/uploads/${id}`;
 
     const held = async () =>
       (await raw(`${base}/api/uploads/${id}`, "GET", { authorization: `Bearer ${token}` }))

@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import t, { type Test } from "tap";
 import { HttpLane } from "../../device/src/link/http-lane.js";
+import { listenOnLoopback } from "../helpers/controller.js";
 
 interface Seen {
   /** Each request's head and body as the server received them, by connection. */
@@ -19,9 +20,7 @@ async function server(
   options: { early?: boolean } = {},
 ): Promise<{ origin: URL; seen: Seen }> {
   const seen: Seen = { requests: [], connections: 0 };
-  const sockets = new Set<Socket>();
   const listener: Server = createServer((socket) => {
-    sockets.add(socket);
     const connection = (seen.connections += 1);
     let pending = Buffer.alloc(0);
     socket.on("error", () => undefined);
@@ -52,14 +51,8 @@ async function server(
       }
     });
   });
-  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy();
-    listener.close();
-  });
-  const address = listener.address();
-  if (typeof address !== "object" || address === null) throw new Error("no address");
-  return { origin: new URL(`http://127.0.0.1:${address.port}`), seen };
+  const port = await listenOnLoopback(t, listener);
+  return { origin: new URL(`http://127.0.0.1:${port}`), seen };
 }
 
 const json = (status: number, value: unknown, extra = "") => {

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -175,6 +175,28 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
+
+/**
+ * Listens on a free loopback port; at the test's end every connection it took
+ * (and any `also` holds, e.g. a proxy's upstream ones) is destroyed and it
+ * closes. Resolves to the port.
+ */
+export async function listenOnLoopback(
+  t: { teardown: (fn: () => void) => void },
+  server: Server,
+  also: Set<Socket> = new Set(),
+): Promise<number> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    for (const socket of [...sockets, ...also]) socket.destroy();
+    server.close();
+  });
+  const address = server.address();
   if (typeof address !== "object" || address === null) throw new Error("no port");
   return address.port;
 }
