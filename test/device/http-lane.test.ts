@@ -159,6 +159,17 @@ void t.test(
   },
 );
 
+void t.test("a kept connection silent for the timeout while idle is let go", async (t) => {
+  const { origin, seen } = await server(t, (n) => json(200, { n }));
+  const client = lane(t, origin, 200);
+  await client.exchange("GET", "/1", {}, null, SLICES);
+  t.ok(client.open, "kept after the answer");
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  t.notOk(client.open, "closed after 200 ms idle");
+  t.same(await client.exchange("GET", "/2", {}, null, SLICES), { status: 200, body: { n: 2 } });
+  t.equal(seen.connections, 2, "the next exchange on a new connection");
+});
+
 void t.test(
   "broken, silent, oversized and aborted answers fail with what went wrong",
   async (t) => {
