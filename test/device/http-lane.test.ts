@@ -177,6 +177,8 @@ void t.test(
       "SSH-2.0-OpenSSH\r\n\r\n",
       "HTTP/1.1 200 OK\r\ncontent-length: 12, 13\r\n\r\n",
       "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+      "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n100000\r\n",
       `HTTP/1.1 200 OK\r\nx-big: ${"a".repeat(70 * 1024)}\r\n\r\n`,
       null, // silent: times out
       `HTTP/1.1 500 Oops\r\ncontent-length: 5000\r\n\r\n${"b".repeat(5000)}`,
@@ -185,7 +187,7 @@ void t.test(
     ];
     const { origin } = await server(t, (n, socket) => {
       const reply = replies[n - 1] ?? null;
-      if (n === 7) setTimeout(() => socket.destroy(), 20);
+      if (n === 9) setTimeout(() => socket.destroy(), 20);
       return reply;
     });
     const client = lane(t, origin, 300);
@@ -194,6 +196,8 @@ void t.test(
     await t.rejects(get(), /not HTTP\/1\.x: "SSH-2\.0-OpenSSH"/);
     await t.rejects(get(), /content-length "12, 13" is not valid/);
     await t.rejects(get(), /chunked body is malformed/);
+    await t.rejects(get(), /a header line of the answer is malformed/);
+    await t.rejects(get(), /a chunk of the answer is larger than 1024 bytes/);
     await t.rejects(get(), /headers exceed 65536 bytes/);
     await t.rejects(get(), /no answer within 300 ms/);
     const large = await get();

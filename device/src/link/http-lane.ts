@@ -227,7 +227,7 @@ export class HttpLane {
     socket.on("close", () => {
       if (!mine()) return;
       this.socket = null;
-      this.settle?.(new Error("the controller closed the connection before answering"));
+      this.settle?.(this.closedEarly());
     });
     return socket;
   }
@@ -238,11 +238,12 @@ export class HttpLane {
       this.answer(reading);
       return;
     }
-    this.settle?.(
-      new Error(
-        `the controller closed the connection before ${reading?.head ? "its answer was whole" : "answering"}`,
-      ),
-    );
+    this.settle?.(this.closedEarly());
+  }
+
+  private closedEarly(): Error {
+    const what = this.reading?.head ? "its answer was whole" : "answering";
+    return new Error(`the controller closed the connection before ${what}`);
   }
 
   private onData(chunk: Buffer): void {
@@ -385,7 +386,7 @@ function parseHead(text: string): {
   }
   const code = Number(status[2]);
   const framing: NonNullable<Reading["framing"]> =
-    code === 204 || code === 304 || code < 200
+    code === 204 || code === 304
       ? { kind: "length", left: 0 }
       : chunked
         ? { kind: "chunked" }
