@@ -4,8 +4,9 @@
  * fleet's events one transaction at a time (each acked at once), and a
  * projector step after each of them was four more statements and a commit
  * per event (issue 21: ~15 statements per device event, each a trip through
- * SQLite's threads). Waiting a few tens of milliseconds lets one step apply
- * the events of several commits; nothing waits for it but the dashboard.
+ * SQLite's threads). Waiting a quarter of a second lets one step apply the
+ * events of many commits; nothing waits for it but the dashboard, which shows
+ * a recording that long after its box reported it.
  */
 export interface Pending {
   cancel: () => void;
@@ -20,8 +21,13 @@ export const afterTimeout: Schedule = (run, ms) => {
   return { cancel: () => clearTimeout(timer) };
 };
 
-/** How long the projector waits after a commit before it applies what came in. */
-export const PROJECTOR_PACE_MS = 50;
+/**
+ * How long the projector waits after a commit before it applies what came in.
+ * At 1,000 boxes a step every 50 ms was 16 transactions a second of ~9 fixed
+ * statements each; every 250 ms, four (issue 21 §4: 1.8–4.6 points less of a
+ * core for the controller in three paired runs of `npm run bench`).
+ */
+export const PROJECTOR_PACE_MS = 250;
 
 export class Pacer {
   private pending: Pending | null = null;
