@@ -9,7 +9,11 @@ import { Ingest } from "../../controller/src/broker/ingest.js";
 import { captureLogger, tempDir } from "../helpers/controller.js";
 import { makeEvent } from "../helpers/events.js";
 
-async function setup(t: { teardown: (fn: () => unknown) => void }, stateDelayMs?: number) {
+async function setup(
+  t: { teardown: (fn: () => unknown) => void },
+  stateDelayMs?: number,
+  now?: () => Date,
+) {
   const dir = tempDir();
   const db = await Database.open(join(dir.path, "c.sqlite"));
   await migrate(db);
@@ -23,6 +27,7 @@ async function setup(t: { teardown: (fn: () => unknown) => void }, stateDelayMs?
     logger,
     sendAck: (deviceId, ack) => acks.push({ deviceId, ack }),
     ...(stateDelayMs !== undefined && { stateDelayMs }),
+    ...(now !== undefined && { now }),
   });
   t.teardown(async () => {
     await db.close();
@@ -99,6 +104,52 @@ void t.test(
     t.equal(b.availability, "online");
     t.equal(b.connected, true);
     t.ok(b.lastSeenAt);
+  },
+);
+
+void t.test(
+  "a device is marked seen by each event stored, in its commit, and by a resend that stores nothing",
+  async (t) => {
+    let clock = new Date("2026-12-07T09:00:00.000Z");
+    const { db, ingest, registry } = await setup(t, undefined, () => clock);
+    const seen = async () => {
+      const { lastSeq, lastSeenAt } = await registry.require("room-a");
+      return { lastSeq, lastSeenAt };
+    };
+    const five = makeEvent(5);
+    ingest.event("room-a", "events", json(five));
+    await ingest.idle();
+    t.same(await seen(), { lastSeq: 5, lastSeenAt: "2026-12-07T09:00:00.000Z" }, "stored: seen");
+
+    clock = new Date("2026-12-07T09:01:00.000Z");
+    ingest.event("room-a", "events", json(five)); // the ack was lost; the box sends it again
+    await ingest.idle();
+    t.equal(ingest.stats.duplicates, 1);
+    t.same(await seen(), { lastSeq: 5, lastSeenAt: "2026-12-07T09:01:00.000Z" }, "resent: seen");
+
+    clock = new Date("2026-12-07T09:02:00.000Z");
+    ingest.event("room-a", "events", json(makeEvent(2))); // an older one, late
+    await ingest.idle();
+    t.same(
+      await seen(),
+      { lastSeq: 5, lastSeenAt: "2026-12-07T09:02:00.000Z" },
+      "a late event does not lower the sequence number",
+    );
+
+    // the mark is part of the event's INSERT: undone with it
+    const late = makeEvent(9);
+    await t.rejects(
+      db.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO events (id, device_id, seq, kind, occurred_at, received_at, data_json) " +
+            "VALUES (?, 'room-a', 9, ?, ?, '2026-12-07T09:03:00.000Z', ?)",
+          [late.id, late.kind, late.at, JSON.stringify(late.data)],
+        );
+        throw new Error("undone");
+      }),
+      /undone/,
+    );
+    t.same(await seen(), { lastSeq: 5, lastSeenAt: "2026-12-07T09:02:00.000Z" }, "undone: unseen");
   },
 );
 
@@ -287,7 +338,11 @@ void t.test(
       1,
       "one read: " + statements.join(" | "),
     );
-    t.equal(statements.length, 3, "the read, the events' insert and the devices' update");
+    t.equal(
+      statements.length,
+      2,
+      "the read and the events' insert, which marks the device seen (its trigger)",
+    );
     for (const event of events) ingest.event("room-a", "classcam/v1/room-a/events", json(event));
     await ingest.idle();
     t.same(

@@ -289,7 +289,9 @@ export class Ingest {
       if (!ack) acks.set(deviceId, (ack = { accepted: [], rejected: [] }));
       return ack;
     };
-    const lastSeen = new Map<string, { seq: number; at: string }>();
+    // a stored event marks its device as seen in its INSERT (migration-event-seen.ts); a resend,
+    // which stores nothing, is marked here
+    const resent = new Map<string, { seq: number; at: string }>();
     const allRejections = [...rejections];
     let committed = 0;
     let duplicates = 0;
@@ -334,6 +336,11 @@ export class Ingest {
         committed += 1;
       } else if (owner === deviceId) {
         duplicates += 1; // a resend: acknowledged again, stored once
+        const seen = resent.get(deviceId);
+        resent.set(deviceId, {
+          seq: Math.max(seen?.seq ?? -1, event.seq),
+          at: receivedAt > (seen?.at ?? "") ? receivedAt : (seen?.at ?? receivedAt),
+        });
       } else {
         const rejection = {
           deviceId,
@@ -348,11 +355,6 @@ export class Ingest {
         continue;
       }
       ackFor(deviceId).accepted.push(event.id);
-      const seen = lastSeen.get(deviceId);
-      lastSeen.set(deviceId, {
-        seq: Math.max(seen?.seq ?? -1, event.seq),
-        at: receivedAt > (seen?.at ?? "") ? receivedAt : (seen?.at ?? receivedAt),
-      });
     }
     // one statement per table, however large the batch
     await bulk(
@@ -390,7 +392,7 @@ export class Ingest {
       "UPDATE devices SET last_seq = MAX(COALESCE(last_seq, -1), u.value->>'$[1]'), " +
         "last_seen_at = MAX(COALESCE(last_seen_at, ''), u.value->>'$[2]') " +
         "FROM json_each(?) AS u WHERE devices.id = u.value->>'$[0]'",
-      [...lastSeen].map(([deviceId, { seq, at }]) => [deviceId, seq, at]),
+      [...resent].map(([deviceId, { seq, at }]) => [deviceId, seq, at]),
     );
     // each state goes into the array as JSON, not as a string of JSON: nothing to escape
     if (states.size > 0) {

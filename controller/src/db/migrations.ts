@@ -12,6 +12,7 @@ import { clipsMigration } from "./migration-clips.js";
 import { coachingMigration } from "./migration-coaching.js";
 import { copiesMigration } from "./migration-copies.js";
 import { copyKeysMigration } from "./migration-copy-keys.js";
+import { eventSeenMigration } from "./migration-event-seen.js";
 import { firstMigrations } from "./migrations-1-9.js";
 import { notificationsMigration } from "./migration-notifications.js";
 import { sealedKeysMigration } from "./migration-sealed-keys.js";
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   copiesMigration(16),
   zonesMigration(17),
   bookingMasksMigration(18),
+  eventSeenMigration(19),
 ];
 
 /** Brings the controller's database up to the newest schema. */
