@@ -63,6 +63,10 @@ class RecordingPage {
   private staff: StaffMember[] = [];
   private player: Player | null = null;
   private comments: RecordingComments | null = null;
+  /** The screen is built; until then a notice only marks it to be read again. */
+  private built = false;
+  private changedMeanwhile = false;
+  private timer: number | null = null;
   private readonly id: string;
   private readonly summary = h("div", { class: "summary" });
   private readonly notices = h("div", { class: "notices" });
@@ -89,6 +93,7 @@ class RecordingPage {
 
   async open(): Promise<void> {
     const { screen } = this;
+    this.listen();
     [this.detail, this.staff, this.copy] = await Promise.all([
       api.get<RecordingDetail>(`/api/recordings/${this.id}`),
       api.get<StaffMember[]>("/api/staff"),
@@ -118,29 +123,46 @@ class RecordingPage {
     }
     screen.body.append(this.keepPart, this.sharePart, this.deletePart, concernFlag(this.id));
     this.draw();
+    this.built = true;
+    if (this.changedMeanwhile) this.refresh();
+  }
 
-    let timer: number | null = null;
-    const refresh = () => {
-      if (timer !== null) return;
-      timer = window.setTimeout(() => {
-        timer = null;
-        this.reload().catch((error: unknown) => {
-          this.messages.error(error);
-        });
-      }, 100);
-    };
+  /**
+   * Listens from before the first read: a change that lands while the screen
+   * is being built (the box's stop, applied just as the teacher opens her
+   * recording) is read again once it is built, not missed until a reload.
+   */
+  private listen(): void {
+    const { screen } = this;
     screen.onLeave(() => {
-      if (timer !== null) window.clearTimeout(timer);
+      if (this.timer !== null) window.clearTimeout(this.timer);
     });
     screen.live("recordings", (notice) => {
-      if (notice.recordingId === this.id) refresh();
+      if (notice.recordingId === this.id) this.refresh();
     });
-    screen.live("resync", refresh);
+    screen.live("resync", () => {
+      this.refresh();
+    });
     screen.live("upload", (notice) => {
       if (notice.recordingId !== this.id) return;
       this.player?.progress(notice.receivedBytes, notice.totalBytes);
-      if (notice.complete) refresh();
+      if (notice.complete) this.refresh();
     });
+  }
+
+  /** Reads the recording again, once for a burst of notices. */
+  private refresh(): void {
+    if (!this.built) {
+      this.changedMeanwhile = true;
+      return;
+    }
+    if (this.timer !== null) return;
+    this.timer = window.setTimeout(() => {
+      this.timer = null;
+      this.reload().catch((error: unknown) => {
+        this.messages.error(error);
+      });
+    }, 100);
   }
 
   private async reload(): Promise<void> {
